@@ -1,0 +1,124 @@
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+
+#include "agent/cli/commands.h"
+#include "agent/metrics/http_endpoint.h"
+#include "agent/runtime/agent.h"
+#include "agent/runtime/config_loader.h"
+#include "agent/runtime/loop_thread.h"
+#include "plugins/registry.h"
+
+namespace flumen::cli {
+
+namespace {
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("flumen");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+// The metrics endpoint runs on a loop thread of its own, so a slow scraper never touches the
+// data path.
+class MetricsServer {
+ public:
+  explicit MetricsServer(std::shared_ptr<metrics::MetricsRegistry> registry)
+      : registry_(std::move(registry)), loop_("metrics") {}
+  ~MetricsServer() {
+    loop_.stop([this] { endpoint_.reset(); });
+  }
+  Status start(const std::string& agent, const std::string& bind, int port) {
+    return loop_.start([&]() -> Status {
+      endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop_.loop(), agent,
+                                                          [this] { return registry_->snapshot(); });
+      Status s = endpoint_->listen(bind, port);
+      if (!s) endpoint_.reset();
+      return s;
+    });
+  }
+  int port() const { return endpoint_ ? endpoint_->bound_port() : 0; }
+
+ private:
+  std::shared_ptr<metrics::MetricsRegistry> registry_;
+  runtime::LoopThread loop_;
+  std::unique_ptr<metrics::HttpEndpoint> endpoint_;
+};
+
+}  // namespace
+
+int run_agent(const AgentArgs& args) {
+  setup_logging(args.log_level);
+  // Signals are handled by this thread with sigwait; every thread started from here on inherits
+  // the blocked mask, so no other thread is interrupted by them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto sys_props = parse_defines(args.defines);
+  config::Diagnostics diags;
+  auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
+                                        plugins::builtin_registry(), diags);
+  for (const auto& d : diags.all()) {
+    if (d.severity == config::Severity::kError)
+      spdlog::error("{}", config::Diagnostics::format_one(d));
+    else
+      spdlog::warn("{}", config::Diagnostics::format_one(d));
+  }
+  if (!cfg) {
+    spdlog::error("{} configuration error(s): agent '{}' not started", diags.error_count(),
+                  args.name);
+    return kExitBadConfig;
+  }
+
+  int metrics_port = args.metrics_port;
+  auto type = sys_props.find("flume.monitoring.type");
+  if (metrics_port < 0 && type != sys_props.end() &&
+      (type->second == "http" || type->second == "prometheus")) {
+    auto port = sys_props.find("flume.monitoring.port");
+    metrics_port = port != sys_props.end() ? std::atoi(port->second.c_str()) : 41414;
+  }
+
+  auto registry = std::make_shared<metrics::MetricsRegistry>();
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (metrics_port >= 0) {
+    metrics_server = std::make_unique<MetricsServer>(registry);
+    if (Status s = metrics_server->start(args.name, args.metrics_bind, metrics_port); !s) {
+      spdlog::error("metrics endpoint: {}", s.message());
+      return kExitStartFailed;
+    }
+    spdlog::info("metrics on http://{}:{}/metrics", args.metrics_bind, metrics_server->port());
+  }
+
+  runtime::Agent agent(std::move(*cfg), registry);
+  if (Status s = agent.start(); !s) {
+    spdlog::error("agent {} failed to start: {}", args.name, s.message());
+    return kExitStartFailed;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: configuration reload is not implemented yet; ignoring");
+      continue;
+    }
+    spdlog::info("{}: stopping (sources first, then draining sinks for up to {} s)",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT", args.drain_timeout_s);
+    break;
+  }
+  bool drained =
+      agent.stop(std::chrono::milliseconds(static_cast<int64_t>(args.drain_timeout_s * 1000)));
+  metrics_server.reset();
+  return drained ? kExitOk : kExitDrainTimeout;
+}
+
+}  // namespace flumen::cli

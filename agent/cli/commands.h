@@ -1,0 +1,36 @@
+#pragma once
+// The flumen subcommands. Each returns the process exit code:
+//   0 ok; 1 invalid configuration; 2 bad command line (CLI11);
+//   3 the agent could not start (port in use, unwritable directory, ...);
+//   4 the agent stopped but its sinks did not drain the channels before the drain timeout.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace flumen::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadConfig = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitStartFailed = 3;
+inline constexpr int kExitDrainTimeout = 4;
+
+struct AgentArgs {
+  std::vector<std::string> conf_files;
+  std::string name;
+  std::string conf_dir;              // Flume's -c; accepted, unused (no classpath here)
+  std::vector<std::string> defines;  // -Dkey=value (flume.monitoring.type/port honoured)
+  int metrics_port = -1;             // -1 = off
+  std::string metrics_bind = "127.0.0.1";
+  double drain_timeout_s = 10;
+  std::string log_level = "info";
+};
+
+std::map<std::string, std::string> parse_defines(const std::vector<std::string>& defines);
+
+int run_agent(const AgentArgs& args);
+int run_check(const AgentArgs& args);
+int run_plugins(bool markdown);
+
+}  // namespace flumen::cli

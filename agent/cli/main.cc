@@ -1,0 +1,64 @@
+// flumen: one binary, several subcommands.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "agent/cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace flumen::cli;
+  CLI::App app{"flumen: a Flume-compatible log collection agent"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("flumen 0.1.0"));
+
+  AgentArgs args;
+  auto add_conf_options = [&args](CLI::App* cmd) {
+    cmd->add_option("-f,--conf-file", args.conf_files,
+                    "Configuration file (repeatable; later files override earlier keys)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("-n,--name", args.name, "Name of the agent to run")->required();
+    cmd->add_option("-c,--conf", args.conf_dir, "Flume's conf directory (accepted, not used)");
+    cmd->add_option("-D", args.defines,
+                    "System property key=value, e.g. -Dflume.monitoring.type=http "
+                    "-Dflume.monitoring.port=41414; also ${sys:key} in the conf");
+  };
+
+  auto* agent = app.add_subcommand("agent", "Run an agent");
+  add_conf_options(agent);
+  agent->add_option("--metrics-port", args.metrics_port,
+                    "Serve /metrics (Flume JSON) and /metrics?format=prometheus on this port "
+                    "(0 = any free port)");
+  agent->add_option("--metrics-bind", args.metrics_bind, "Address of the metrics endpoint")
+      ->capture_default_str();
+  agent
+      ->add_option("--drain-timeout", args.drain_timeout_s,
+                   "Seconds the sinks get to drain the channels on SIGTERM/SIGINT")
+      ->capture_default_str();
+  agent->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+
+  auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
+  add_conf_options(check);
+
+  bool markdown = false;
+  auto* plugins = app.add_subcommand("plugins", "List every plugin and its properties");
+  plugins->add_flag("--markdown", markdown, "Print the reference as Markdown (docs/reference/)");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (*agent) return run_agent(args);
+  if (*check) return run_check(args);
+  if (*plugins) return run_plugins(markdown);
+  if (*version) {
+    std::cout << "flumen 0.1.0\n";
+    return kExitOk;
+  }
+  return kExitUsage;
+}

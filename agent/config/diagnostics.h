@@ -1,0 +1,41 @@
+#pragma once
+// Every configuration problem is collected (not thrown) so that one run reports all of them,
+// each as `file:line: severity: message`, before anything starts.
+
+#include <string>
+#include <vector>
+
+namespace flumen::config {
+
+// Where a key came from. line 0 means "no particular line" (e.g. a missing key).
+struct Location {
+  std::string file;
+  int line = 0;
+};
+
+enum class Severity { kError, kWarning };
+
+struct Diagnostic {
+  Severity severity;
+  Location where;
+  std::string message;
+};
+
+class Diagnostics {
+ public:
+  void error(const Location& where, std::string message);
+  void warning(const Location& where, std::string message);
+
+  bool has_errors() const;
+  size_t error_count() const;
+  const std::vector<Diagnostic>& all() const { return items_; }
+
+  // "file:line: error: message" lines, in the order they were found.
+  std::string format() const;
+  static std::string format_one(const Diagnostic& d);
+
+ private:
+  std::vector<Diagnostic> items_;
+};
+
+}  // namespace flumen::config

@@ -1,0 +1,48 @@
+#pragma once
+// The metrics HTTP endpoint: GET /metrics returns Flume's flat JSON
+// ({"SOURCE.r1": {"Type":"SOURCE", "EventReceivedCount":"5", ...}, ...}; every value a string, as
+// Flume prints JMX attributes); GET /metrics?format=prometheus returns Prometheus text exposition
+// format 0.0.4. "/" returns a short HTML page linking both; other paths 404; methods other than
+// GET/HEAD 405 (TRACE/OPTIONS 403 as Flume does). Requests are parsed with http_parser
+// (libhttp-parser), never by hand. Runs on a libuv loop owned by the caller (loop thread only).
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/metrics/component_metrics.h"
+#include "agent/util/result.h"
+
+namespace flumen::metrics {
+
+// Flume's JSON body for these snapshots.
+std::string format_flume_json(const std::vector<ComponentSnapshot>& snapshots);
+// Prometheus text: metric names flumen_<snake_case of the Flume name>, e.g.
+// flumen_event_received_count{agent="a1",type="source",component="r1"} 5, with # HELP/# TYPE
+// lines once per metric name; counters typed counter, gauges gauge; string attributes become a
+// flumen_component_info{...,<attr>="value"} 1 line. Label values are escaped (\\, \", \n).
+std::string format_prometheus(const std::vector<ComponentSnapshot>& snapshots,
+                              const std::string& agent_name);
+
+class HttpEndpoint {
+ public:
+  using SnapshotFn = std::function<std::vector<ComponentSnapshot>()>;
+
+  HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot);
+  ~HttpEndpoint();  // closes the listener and all connections (must run on the loop thread)
+
+  // Binds and listens. port 0 picks a free port; bound_port() tells which.
+  Status listen(const std::string& host, int port);
+  int bound_port() const { return bound_port_; }
+  void close();  // stop accepting and close connections; handles are freed by the loop
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int bound_port_ = 0;
+};
+
+}  // namespace flumen::metrics

@@ -1,0 +1,96 @@
+#pragma once
+// Channel and Transaction: Flume's contract.
+//  - A put becomes visible to takers only when its transaction commits.
+//  - A take removes events only when its transaction commits; a rollback returns them to the
+//    head of the channel in their original order.
+//  - A full channel fails the put's commit with ErrorCode::kChannelFull (backpressure: the source
+//    keeps its batch and retries later). Nothing is dropped silently.
+//  - One transaction holds at most transactionCapacity events (kRejected if more).
+//
+// Threads: any number of threads may open transactions concurrently; one Transaction object is
+// used by one thread. Destroying an open transaction rolls it back (RAII), so an early return or
+// exception on the caller's side can never lose or leak events.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/event/event_batch.h"
+#include "agent/metrics/component_metrics.h"
+#include "agent/pipeline/notifier.h"
+#include "agent/util/result.h"
+
+namespace flumen::pipeline {
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // Stages events (copied) for the put; visible to takers after commit().
+  virtual Status put(const EventBatch& events) = 0;
+  // Appends up to `max` events from the head of the channel to `out`; may return fewer (or none
+  // when the channel is empty). They are removed from the channel only on commit().
+  virtual Status take(size_t max, EventBatch& out) = 0;
+  virtual Status commit() = 0;
+  // Undoes puts (discarded) and takes (returned to the head in order). Idempotent.
+  virtual void rollback() = 0;
+};
+
+// Rolls back on destruction unless committed: the RAII guard every caller uses.
+class TransactionGuard {
+ public:
+  explicit TransactionGuard(std::unique_ptr<Transaction> txn) : txn_(std::move(txn)) {}
+  ~TransactionGuard() {
+    if (txn_ && !done_) txn_->rollback();
+  }
+  TransactionGuard(const TransactionGuard&) = delete;
+  TransactionGuard& operator=(const TransactionGuard&) = delete;
+
+  Transaction* operator->() { return txn_.get(); }
+  Status commit() {
+    Status s = txn_->commit();
+    if (s.is_ok()) done_ = true;
+    return s;
+  }
+  void rollback() {
+    txn_->rollback();
+    done_ = true;
+  }
+
+ private:
+  std::unique_ptr<Transaction> txn_;
+  bool done_ = false;
+};
+
+class Channel {
+ public:
+  explicit Channel(std::string name) : name_(std::move(name)) {}
+  virtual ~Channel() = default;
+  const std::string& name() const { return name_; }
+
+  // Lifecycle: start() before any transaction; stop() after every runner using it stopped.
+  virtual Status start() { return Status::ok(); }
+  virtual void stop() {}
+
+  virtual std::unique_ptr<Transaction> begin() = 0;
+
+  virtual size_t size() const = 0;      // events committed and not taken
+  virtual size_t capacity() const = 0;  // the configured capacity
+  virtual size_t transaction_capacity() const = 0;
+  // Whether committed events survive a process restart (file channel yes, memory no).
+  virtual bool durable() const = 0;
+
+  // Readers register to be woken when a put commits (or a take rolls back).
+  void add_waiter(Notifier* n);
+  void remove_waiter(Notifier* n);
+
+ protected:
+  void notify_waiters();
+
+ private:
+  std::string name_;
+  std::mutex waiters_mu_;
+  std::vector<Notifier*> waiters_;
+};
+
+}  // namespace flumen::pipeline

@@ -1,0 +1,48 @@
+#pragma once
+// ChannelProcessor: what a source calls with each batch. Runs the interceptor chain on a working
+// copy (so a retried batch is intercepted afresh, never twice), routes with the selector, then
+// puts into each target channel in its own transaction: required channels first, then optional.
+//
+// Atomicity across channels is not possible with separate transactions; delivery is
+// at-least-once: if a required channel fails after another committed, the source retries the
+// whole batch and the first channel sees those events twice. Optional channel failures are
+// counted (OptionalChannelWriteFail) and do not fail the put.
+//
+// Thread: the owning source's thread only.
+
+#include <memory>
+#include <vector>
+
+#include "agent/metrics/component_metrics.h"
+#include "agent/pipeline/channel_selector.h"
+#include "agent/pipeline/interceptor.h"
+
+namespace flumen::pipeline {
+
+class ChannelProcessor {
+ public:
+  ChannelProcessor(std::unique_ptr<ChannelSelector> selector,
+                   std::vector<std::unique_ptr<Interceptor>> interceptors);
+
+  void set_counters(metrics::SourceCounters* counters) { counters_ = counters; }
+  void set_optional_failure_counter(metrics::Counter* c) { optional_failures_ = c; }
+
+  // Ok: every required channel committed its share; the caller may reuse the batch.
+  // Error (kChannelFull, kUnavailable, ...): keep the batch and retry it later.
+  Status process_batch(const EventBatch& batch);
+
+  const ChannelSelector& selector() const { return *selector_; }
+
+ private:
+  Status put_into(const RouteTarget& target, const EventBatch& batch);
+
+  std::unique_ptr<ChannelSelector> selector_;
+  std::vector<std::unique_ptr<Interceptor>> interceptors_;
+  metrics::SourceCounters* counters_ = nullptr;
+  metrics::Counter* optional_failures_ = nullptr;
+  EventBatch work_;                   // intercepted copy, reused between calls
+  EventBatch subset_;                 // events of one multiplexed target, reused
+  std::vector<RouteTarget> targets_;  // reused
+};
+
+}  // namespace flumen::pipeline

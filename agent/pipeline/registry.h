@@ -1,0 +1,156 @@
+#pragma once
+// The plugin registry: an ordinary object listing every plugin type (its names, its property
+// table, and how to configure and build it). plugins/registry.cc fills the built-in one from an
+// explicit list; tests may build their own. Nothing self-registers.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "agent/config/property_table.h"
+#include "agent/pipeline/channel.h"
+#include "agent/pipeline/interceptor.h"
+#include "agent/pipeline/sink.h"
+#include "agent/pipeline/source.h"
+
+namespace flumen::pipeline {
+
+enum class PluginKind { kSource, kChannel, kSink, kInterceptor };
+const char* plugin_kind_name(PluginKind kind);  // "source", ...
+
+using OpaqueOptions = std::shared_ptr<const void>;
+
+struct PluginDef {
+  PluginKind kind = PluginKind::kSource;
+  std::string name;                  // the short type name users write (lower case)
+  std::vector<std::string> aliases;  // Flume class names and other accepted spellings
+  std::string summary;
+  const config::PropertyTableBase* table = nullptr;
+  std::string batch_key;  // the key holding this component's batch size ("" if none)
+
+  // Parse + validate, no I/O. Null when errors were reported.
+  std::function<OpaqueOptions(const config::ComponentEntries&, config::Diagnostics&)> configure;
+  std::function<int64_t(const void* opts)> batch_size;            // sources and sinks
+  std::function<int64_t(const void* opts)> transaction_capacity;  // channels
+
+  std::function<std::unique_ptr<Source>(const std::string& name, const void* opts)> make_source;
+  std::function<std::unique_ptr<Channel>(const std::string& name, const void* opts,
+                                         std::shared_ptr<metrics::ComponentMetrics>)>
+      make_channel;
+  std::function<std::unique_ptr<Sink>(const std::string& name, const void* opts)> make_sink;
+  std::function<std::unique_ptr<Interceptor>(const void* opts)> make_interceptor;
+};
+
+class Registry {
+ public:
+  void add(PluginDef def) { defs_.push_back(std::move(def)); }
+  // By short name (case-insensitive, as Flume matches aliases) or by alias (exact class name).
+  const PluginDef* find(PluginKind kind, std::string_view type) const;
+  std::vector<const PluginDef*> all(PluginKind kind) const;
+  const std::vector<PluginDef>& defs() const { return defs_; }
+
+ private:
+  std::vector<PluginDef> defs_;
+};
+
+// Helpers that wire an options struct, its table and its implementation into a PluginDef.
+// Opts may provide a free function validate(const Opts&, const ComponentEntries&, Diagnostics&)
+// for cross-field checks, and a member batch_size / transaction_capacity.
+namespace detail {
+template <typename Opts>
+OpaqueOptions configure(const config::PropertyTable<Opts>& table, const config::ComponentEntries& e,
+                        config::Diagnostics& d) {
+  auto opts = std::make_shared<Opts>();
+  size_t before = d.error_count();
+  table.parse(*opts, e, d);
+  if constexpr (requires { validate(*opts, e, d); }) {
+    if (d.error_count() == before) validate(*opts, e, d);
+  }
+  if (d.error_count() != before) return nullptr;
+  return opts;
+}
+template <typename Opts>
+void fill_common(PluginDef& def, const config::PropertyTable<Opts>& table) {
+  def.table = &table;
+  def.configure = [&table](const config::ComponentEntries& e, config::Diagnostics& d) {
+    return configure<Opts>(table, e, d);
+  };
+  if constexpr (requires(const Opts& o) { o.batch_size; }) {
+    def.batch_size = [](const void* o) {
+      return static_cast<int64_t>(static_cast<const Opts*>(o)->batch_size);
+    };
+  }
+  if constexpr (requires(const Opts& o) { o.transaction_capacity; }) {
+    def.transaction_capacity = [](const void* o) {
+      return static_cast<int64_t>(static_cast<const Opts*>(o)->transaction_capacity);
+    };
+  }
+}
+}  // namespace detail
+
+template <typename Impl, typename Opts>
+PluginDef source_plugin(std::string name, std::vector<std::string> aliases, std::string summary,
+                        const config::PropertyTable<Opts>& table, std::string batch_key = "") {
+  PluginDef d;
+  d.kind = PluginKind::kSource;
+  d.name = std::move(name);
+  d.aliases = std::move(aliases);
+  d.summary = std::move(summary);
+  d.batch_key = std::move(batch_key);
+  detail::fill_common(d, table);
+  d.make_source = [](const std::string& n, const void* o) -> std::unique_ptr<Source> {
+    return std::make_unique<Impl>(n, *static_cast<const Opts*>(o));
+  };
+  return d;
+}
+
+template <typename Impl, typename Opts>
+PluginDef channel_plugin(std::string name, std::vector<std::string> aliases, std::string summary,
+                         const config::PropertyTable<Opts>& table) {
+  PluginDef d;
+  d.kind = PluginKind::kChannel;
+  d.name = std::move(name);
+  d.aliases = std::move(aliases);
+  d.summary = std::move(summary);
+  detail::fill_common(d, table);
+  d.make_channel = [](const std::string& n, const void* o,
+                      std::shared_ptr<metrics::ComponentMetrics> m) -> std::unique_ptr<Channel> {
+    return std::make_unique<Impl>(n, *static_cast<const Opts*>(o), std::move(m));
+  };
+  return d;
+}
+
+template <typename Impl, typename Opts>
+PluginDef sink_plugin(std::string name, std::vector<std::string> aliases, std::string summary,
+                      const config::PropertyTable<Opts>& table, std::string batch_key = "") {
+  PluginDef d;
+  d.kind = PluginKind::kSink;
+  d.name = std::move(name);
+  d.aliases = std::move(aliases);
+  d.summary = std::move(summary);
+  d.batch_key = std::move(batch_key);
+  detail::fill_common(d, table);
+  d.make_sink = [](const std::string& n, const void* o) -> std::unique_ptr<Sink> {
+    return std::make_unique<Impl>(n, *static_cast<const Opts*>(o));
+  };
+  return d;
+}
+
+template <typename Impl, typename Opts>
+PluginDef interceptor_plugin(std::string name, std::vector<std::string> aliases,
+                             std::string summary, const config::PropertyTable<Opts>& table) {
+  PluginDef d;
+  d.kind = PluginKind::kInterceptor;
+  d.name = std::move(name);
+  d.aliases = std::move(aliases);
+  d.summary = std::move(summary);
+  detail::fill_common(d, table);
+  d.make_interceptor = [](const void* o) -> std::unique_ptr<Interceptor> {
+    return std::make_unique<Impl>(*static_cast<const Opts*>(o));
+  };
+  return d;
+}
+
+}  // namespace flumen::pipeline

@@ -1,0 +1,92 @@
+#pragma once
+// The validated model of one agent, built from the merged properties of the conf files.
+// Building it runs every check `flumen check` runs: per-plugin property tables, then the graph
+// (lists vs configured components, dangling channels, sinks in two groups, batch sizes above a
+// channel's transactionCapacity). Every problem is reported with file:line; the agent starts
+// only from a model with no errors.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/diagnostics.h"
+#include "agent/config/properties.h"
+#include "agent/config/property_table.h"
+#include "agent/pipeline/registry.h"
+
+namespace flumen::runtime {
+
+struct ComponentConfig {
+  std::string name;
+  std::string type;
+  const pipeline::PluginDef* plugin = nullptr;
+  pipeline::OpaqueOptions options;  // the plugin's parsed options struct
+  config::Location where;           // the `type` line
+};
+
+struct ReplicatingOptions {
+  std::vector<std::string> optional;
+};
+struct MultiplexingOptions {
+  std::string header;
+  std::map<std::string, std::string> mapping;   // value -> channel list
+  std::map<std::string, std::string> optional;  // value -> channel list
+  std::vector<std::string> default_channels;
+};
+const config::PropertyTable<ReplicatingOptions>& replicating_selector_table();
+const config::PropertyTable<MultiplexingOptions>& multiplexing_selector_table();
+
+struct SelectorConfig {
+  std::string type = "replicating";  // replicating | multiplexing
+  ReplicatingOptions replicating;
+  MultiplexingOptions multiplexing;
+};
+
+struct SourceConfig : ComponentConfig {
+  std::vector<std::string> channels;
+  SelectorConfig selector;
+  std::vector<ComponentConfig> interceptors;  // in chain order
+};
+
+struct SinkConfig : ComponentConfig {
+  std::string channel;
+};
+
+struct FailoverOptions {
+  std::map<std::string, std::string> priority;  // sink -> priority
+  int64_t max_penalty_ms = 30000;
+};
+struct LoadBalanceOptions {
+  std::string selector = "round_robin";
+  bool backoff = false;
+  int64_t max_timeout_ms = 30000;
+};
+const config::PropertyTable<FailoverOptions>& failover_processor_table();
+const config::PropertyTable<LoadBalanceOptions>& load_balance_processor_table();
+
+struct SinkGroupConfig {
+  std::string name;
+  std::vector<std::string> sinks;
+  std::string processor = "default";  // default | failover | load_balance
+  FailoverOptions failover;
+  std::map<std::string, int64_t> priorities;  // resolved, every sink of the group
+  LoadBalanceOptions load_balance;
+  config::Location where;
+};
+
+struct AgentConfig {
+  std::string name;
+  std::vector<ComponentConfig> channels;
+  std::vector<SourceConfig> sources;
+  std::vector<SinkConfig> sinks;
+  std::vector<SinkGroupConfig> sink_groups;
+};
+
+// Null when any error was reported (warnings alone do not fail).
+std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& props,
+                                              const std::string& agent_name,
+                                              const pipeline::Registry& registry,
+                                              config::Diagnostics& diags);
+
+}  // namespace flumen::runtime

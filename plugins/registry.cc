@@ -1,0 +1,55 @@
+#include "plugins/registry.h"
+
+#include "plugins/channels/memory/memory_channel.h"
+#include "plugins/sinks/file_roll/file_roll_sink.h"
+#include "plugins/sinks/logger/logger_sink.h"
+#include "plugins/sinks/null/null_sink.h"
+#include "plugins/sources/exec/exec_source.h"
+#include "plugins/sources/netcat/netcat_source.h"
+#include "plugins/sources/seq/seq_source.h"
+
+namespace flumen::plugins {
+
+using pipeline::channel_plugin;
+using pipeline::sink_plugin;
+using pipeline::source_plugin;
+
+namespace {
+pipeline::Registry make_registry() {
+  pipeline::Registry r;
+  // Sources
+  r.add(source_plugin<SeqSource>("seq", {"org.apache.flume.source.SequenceGeneratorSource"},
+                                 "Generates events with bodies 0, 1, 2, ... (tests, benchmarks).",
+                                 seq_source_table(), "batchSize"));
+  r.add(source_plugin<NetcatSource>("netcat", {"org.apache.flume.source.NetcatSource"},
+                                    "TCP listener: one line is one event, answered \"OK\".",
+                                    netcat_source_table(), "batchSize"));
+  r.add(source_plugin<NetcatUdpSource>("netcatudp", {"org.apache.flume.source.NetcatUdpSource"},
+                                       "UDP listener: one datagram is one event.",
+                                       netcat_udp_source_table(), "batchSize"));
+  r.add(source_plugin<ExecSource>("exec", {"org.apache.flume.source.ExecSource"},
+                                  "Runs a command; each stdout line is an event.",
+                                  exec_source_table(), "batchSize"));
+  // Channels
+  r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
+                                      "In-memory queue: fast, lost on crash.",
+                                      memory_channel_table()));
+  // Sinks
+  r.add(sink_plugin<NullSink>("null", {"org.apache.flume.sink.NullSink"}, "Discards events.",
+                              null_sink_table(), "batchSize"));
+  r.add(sink_plugin<LoggerSink>("logger", {"org.apache.flume.sink.LoggerSink"},
+                                "Logs each event's headers and body preview at INFO.",
+                                logger_sink_table(), "batchSize"));
+  r.add(sink_plugin<FileRollSink>("file_roll", {"org.apache.flume.sink.RollingFileSink"},
+                                  "Writes events to local files, a new file every rollInterval.",
+                                  file_roll_sink_table(), "sink.batchSize"));
+  return r;
+}
+}  // namespace
+
+const pipeline::Registry& builtin_registry() {
+  static const pipeline::Registry registry = make_registry();
+  return registry;
+}
+
+}  // namespace flumen::plugins

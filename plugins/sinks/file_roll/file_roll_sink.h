@@ -1,0 +1,45 @@
+#pragma once
+// file_roll: writes events to local files in one directory, starting a new file every
+// rollInterval seconds (Flume's RollingFileSink, same keys and file names). Unlike Flume it
+// creates no empty files, fsyncs a batch before it is committed (sink.fsync), and a failed write
+// truncates the file back to where the batch began, so a retried batch is never half-written
+// twice.
+
+#include <chrono>
+#include <string>
+
+#include "agent/pipeline/sink.h"
+#include "plugins/sinks/file_roll/config.h"
+
+namespace flumen::plugins {
+
+class FileRollSink : public pipeline::Sink {
+ public:
+  FileRollSink(std::string name, FileRollSinkOptions options);
+  ~FileRollSink() override;
+
+  size_t batch_size() const override { return static_cast<size_t>(options_.batch_size); }
+  Status start() override;
+  void stop() override;
+  pipeline::DeliveryResult deliver(const EventBatch& batch) override;
+  void tick(std::chrono::steady_clock::time_point now) override;
+
+  const std::string& current_path() const { return path_; }
+
+ private:
+  std::string next_file_name();
+  Status open_next();
+  void close_current();
+  void serialize(const EventBatch& batch, std::string& out) const;
+
+  FileRollSinkOptions options_;
+  int64_t series_millis_ = 0;
+  int64_t file_index_ = 0;
+  int fd_ = -1;
+  std::string path_;
+  std::chrono::steady_clock::time_point opened_at_{};
+  std::chrono::steady_clock::time_point last_roll_{};
+  std::string buffer_;  // reused serialization buffer
+};
+
+}  // namespace flumen::plugins

@@ -1,0 +1,26 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "agent/config/property_table.h"
+
+namespace flumen::plugins {
+
+struct NetcatSourceOptions {
+  std::string bind;
+  int64_t port = 0;
+  int64_t max_line_length = 512;
+  bool ack_every_event = true;
+  int64_t batch_size = 100;
+};
+const config::PropertyTable<NetcatSourceOptions>& netcat_source_table();
+
+struct NetcatUdpSourceOptions {
+  std::string bind;
+  int64_t port = 0;
+  std::string remote_address_header;
+  int64_t batch_size = 100;
+};
+const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table();
+
+}  // namespace flumen::plugins
