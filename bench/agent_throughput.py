@@ -122,14 +122,12 @@ def run_netcat(flumen, workdir, events, batch):
                                       "ack-every-event = false", "batchSize = %d" % batch,
                                       "max-line-length = 512"], batch)
     agent = Agent(flumen, conf, "bench", workdir)
-    line = b"x" * 99 + b"\n"
-    chunk = line * 10000
     client = subprocess.Popen([sys.executable, "-c", (
-        "import socket,sys\n"
+        "import socket\n"
         "s=socket.create_connection(('127.0.0.1',%d))\n"
-        "chunk=%r\n"
+        "chunk=(b'x'*99+b'\\n')*10000\n"
         "for _ in range(%d): s.sendall(chunk)\n"
-        "s.close()\n") % (port, chunk, events // 10000)])
+        "s.close()\n") % (port, events // 10000)])
     t0 = time.time()
     wait_for(lambda: drained(agent, events // 10000 * 10000), 600, "netcat events to drain")
     elapsed = time.time() - t0
