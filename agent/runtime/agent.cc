@@ -13,6 +13,15 @@ Agent::Agent(AgentConfig config, std::shared_ptr<metrics::MetricsRegistry> metri
 
 Agent::~Agent() {
   stop(std::chrono::milliseconds(0));
+  // Scrapes must not reach components (or sink-group state lambdas) that are about to go.
+  for (const auto& m : created_metrics_) metrics_->remove(m.get());
+}
+
+std::shared_ptr<metrics::ComponentMetrics> Agent::create_metrics(const std::string& type,
+                                                                 const std::string& name) {
+  auto m = metrics_->create(type, name);
+  created_metrics_.push_back(m);
+  return m;
 }
 
 Channel* Agent::channel(const std::string& name) const {
@@ -23,7 +32,7 @@ Channel* Agent::channel(const std::string& name) const {
 
 Status Agent::build() {
   for (const auto& cc : config_.channels) {
-    auto m = metrics_->create("CHANNEL", cc.name);
+    auto m = create_metrics("CHANNEL", cc.name);
     channels_.push_back(cc.plugin->make_channel(cc.name, cc.options.get(), m));
     channel_metrics_.push_back(m);
   }
@@ -31,7 +40,7 @@ Status Agent::build() {
   std::map<std::string, Channel*> channel_of_sink;
   for (const auto& sc : config_.sinks) {
     auto sink = sc.plugin->make_sink(sc.name, sc.options.get());
-    sink->attach_metrics(metrics_->create("SINK", sc.name));
+    sink->attach_metrics(create_metrics("SINK", sc.name));
     sink_by_name[sc.name] = sink.get();
     channel_of_sink[sc.name] = channel(sc.channel);
     sinks_.push_back(std::move(sink));
@@ -65,13 +74,13 @@ Status Agent::build() {
     }
     for (const auto& s : g.sinks)
       grouped[s] = true;
-    auto gm = metrics_->create("SINKGROUP", g.name);
+    auto gm = create_metrics("SINKGROUP", g.name);
     SinkProcessor* raw = proc.get();
     gm->attribute("ProcessorType", [raw] { return std::string(raw->type()); });
     gm->attribute("State", [raw] { return raw->state(); });
     runners_.push_back(std::make_unique<SinkRunner>(g.name, std::move(proc)));
-    // The metrics object lives in the registry; the runner outlives scrapes of it only while
-    // the agent runs, and stop() removes it before the runner is destroyed.
+    // The state lambdas point into the processor; ~Agent removes this entry from the registry
+    // before the runner (and its processor) is destroyed.
   }
   for (const auto& sc : config_.sinks) {
     if (grouped.count(sc.name)) continue;
@@ -112,7 +121,7 @@ Status Agent::build() {
     auto processor =
         std::make_shared<ChannelProcessor>(std::move(selector), std::move(interceptors));
     auto source = src.plugin->make_source(src.name, src.options.get());
-    auto m = metrics_->create("SOURCE", src.name);
+    auto m = create_metrics("SOURCE", src.name);
     processor->set_optional_failure_counter(&m->counter("OptionalChannelWriteFail"));
     source->attach(processor, m);
     sources_.push_back(std::move(source));

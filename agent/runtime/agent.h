@@ -32,11 +32,14 @@ class Agent {
 
  private:
   Status build();
+  std::shared_ptr<metrics::ComponentMetrics> create_metrics(const std::string& type,
+                                                            const std::string& name);
 
   AgentConfig config_;
   std::shared_ptr<metrics::MetricsRegistry> metrics_;
   std::vector<std::unique_ptr<pipeline::Channel>> channels_;
   std::vector<std::shared_ptr<metrics::ComponentMetrics>> channel_metrics_;
+  std::vector<std::shared_ptr<metrics::ComponentMetrics>> created_metrics_;
   std::vector<std::unique_ptr<pipeline::Sink>> sinks_;
   std::vector<std::unique_ptr<pipeline::SinkRunner>> runners_;
   std::vector<std::unique_ptr<pipeline::Source>> sources_;
