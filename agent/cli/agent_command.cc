@@ -68,7 +68,7 @@ int run_agent(const AgentArgs& args) {
   config::Diagnostics diags;
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
-  for (const auto& d : diags.all()) {
+  for (const auto& d : diags.sorted()) {
     if (d.severity == config::Severity::kError)
       spdlog::error("{}", config::Diagnostics::format_one(d));
     else

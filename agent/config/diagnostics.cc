@@ -1,5 +1,7 @@
 #include "agent/config/diagnostics.h"
 
+#include <algorithm>
+
 namespace flumen::config {
 
 void Diagnostics::error(const Location& where, std::string message) {
@@ -29,9 +31,18 @@ std::string Diagnostics::format_one(const Diagnostic& d) {
   return out;
 }
 
+std::vector<Diagnostic> Diagnostics::sorted() const {
+  std::vector<Diagnostic> out = items_;
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.where.file != b.where.file) return a.where.file < b.where.file;
+    return a.where.line < b.where.line;
+  });
+  return out;
+}
+
 std::string Diagnostics::format() const {
   std::string out;
-  for (const auto& d : items_) {
+  for (const auto& d : sorted()) {
     out += format_one(d);
     out += '\n';
   }

@@ -30,7 +30,9 @@ class Diagnostics {
   size_t error_count() const;
   const std::vector<Diagnostic>& all() const { return items_; }
 
-  // "file:line: error: message" lines, in the order they were found.
+  // Ordered by file, then line (stable: same-line problems keep the order they were found).
+  std::vector<Diagnostic> sorted() const;
+  // "file:line: error: message" lines, in sorted() order.
   std::string format() const;
   static std::string format_one(const Diagnostic& d);
 

@@ -14,7 +14,8 @@ Agent::Agent(AgentConfig config, std::shared_ptr<metrics::MetricsRegistry> metri
 Agent::~Agent() {
   stop(std::chrono::milliseconds(0));
   // Scrapes must not reach components (or sink-group state lambdas) that are about to go.
-  for (const auto& m : created_metrics_) metrics_->remove(m.get());
+  for (const auto& m : created_metrics_)
+    metrics_->remove(m.get());
 }
 
 std::shared_ptr<metrics::ComponentMetrics> Agent::create_metrics(const std::string& type,

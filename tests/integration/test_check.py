@@ -1,0 +1,132 @@
+"""`flumen check` and the agent refuse bad configuration with every problem as file:line."""
+import glob
+import os
+import re
+import unittest
+
+from flumen_harness import SOURCE_DIR, AgentTestCase
+
+BAD = """# line 1
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1 k2 k3
+a1.sources.r1.type = netcat
+a1.sources.r1.port = 44444
+a1.sources.r1.batchsize = 10
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sources.r1.max-line-length = lots
+a1.channels.c1.transactionCapacity = 50
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c7
+a1.sinks.k2.type = null
+a1.sinks.k2.channel = c1
+a1.sinks.k2.batchSize = 200
+a1.sinks.k3.type = hdfs-ish
+a1.sinks.k3.channel = c1
+a1.sinkgroups = g1 g2
+a1.sinkgroups.g1.sinks = k1 k2
+a1.sinkgroups.g1.processor.type = failover
+a1.sinkgroups.g2.sinks = k2
+a1.sinks.k1.type = logger
+b1.sources = anything
+b1.sources.anything.type = not-checked
+"""
+
+
+class CheckTest(AgentTestCase):
+    def write(self, text, name="agent.conf"):
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_every_problem_is_reported_with_file_and_line(self):
+        conf = self.write(BAD)
+        r = self.run_flumen("check", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        err = r.stderr
+        expected = [
+            (5, "source 'r1' (type netcat): missing required property 'a1.sources.r1.bind'"),
+            (7, "unknown property 'a1.sources.r1.batchsize' for source 'r1' (type netcat); "
+                "did you mean 'batchSize'?"),
+            (10, "a1.sources.r1.max-line-length: expected an integer, got 'lots'"),
+            (13, "sink 'k1' refers to channel 'c7', which is not in a1.channels"),
+            (14, "sink 'k2': batchSize 200 exceeds transactionCapacity 50 of channel 'c1'"),
+            (17, "unknown sink type 'hdfs-ish'"),
+            (22, "sink 'k2' is in two sink groups: 'g1' and 'g2'"),
+        ]
+        for line, message in expected:
+            self.assertIn("%s:%d: error: %s" % (conf, line, message), err)
+        self.assertIn("%s:23: warning: duplicate key 'a1.sinks.k1.type' (first at line 12)" % conf,
+                      err)
+        self.assertNotIn("not-checked", err)  # only the agent named by -n is built
+        self.assertEqual(len(re.findall(r": error: ", err)), len(expected), err)
+        # Reported in file order, so the output reads like the file.
+        lines = [int(m) for m in re.findall(r"agent\.conf:(\d+): ", err)]
+        self.assertEqual(lines, sorted(lines))
+
+    def test_the_agent_refuses_to_start_on_the_same_errors(self):
+        conf = self.write(BAD)
+        r = self.run_flumen("agent", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("configuration error(s): agent 'a1' not started", r.stderr)
+
+    def test_valid_conf_with_escapes_continuations_and_substitution(self):
+        conf = self.write("""! Flume's properties dialect, all of it
+a1.sources = r1 \\
+             r2
+a1.channels : c1
+a1.sinks k1
+a1.sources.r1.type = org.apache.flume.source.SequenceGeneratorSource
+a1.sources.r1.channels = c1
+a1.sources.r2.type = SEQ
+a1.sources.r2.channels = ${env:FLUMEN_TEST_CHANNEL}
+a1.sources.r2.totalEvents = ${sys:events}
+a1.channels.c1.type = memory
+a1.sinks.k1.type = logger
+a1.sinks.k1.channel = ${a1.sources.r1.channels}
+""")
+        r = self.run_flumen("check", "-f", conf, "-n", "a1", "-Devents=5",
+                            env={"FLUMEN_TEST_CHANNEL": "c1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("agent 'a1' is valid: 2 sources, 1 channels, 1 sinks", r.stdout)
+        r = self.run_flumen("check", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unresolved variable ${env:FLUMEN_TEST_CHANNEL}", r.stderr)
+
+    def test_a_later_conf_file_overrides_an_earlier_one(self):
+        base = self.write("a1.channels = c1\na1.sinks = k1\na1.channels.c1.type = memory\n"
+                          "a1.sinks.k1.type = null\na1.sinks.k1.channel = c1\n"
+                          "a1.sinks.k1.batchSize = 500\n", "base.conf")
+        override = self.write("a1.sinks.k1.batchSize = 50\n", "override.conf")
+        self.assertEqual(self.run_flumen("check", "-f", base, "-n", "a1").returncode, 1)
+        r = self.run_flumen("check", "-f", base, "-f", override, "-n", "a1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_bad_command_line_exits_2(self):
+        self.assertEqual(self.run_flumen("agent", "-n", "a1").returncode, 2)
+        self.assertEqual(self.run_flumen("no-such-command").returncode, 2)
+
+    def test_plugins_lists_every_plugin(self):
+        r = self.run_flumen("plugins")
+        self.assertEqual(r.returncode, 0)
+        for name in ("seq", "netcat", "netcatudp", "exec", "memory", "null", "logger", "file_roll",
+                     "max-line-length", "sink.rollInterval", "keep-alive"):
+            self.assertIn(name, r.stdout)
+
+    def test_every_shipped_conf_passes_check(self):
+        confs = sorted(glob.glob(os.path.join(SOURCE_DIR, "conf", "*.conf")))
+        self.assertTrue(confs, "conf/ holds no pipelines")
+        env = {"DEMO_PORT": "44444", "DEMO_DIR": self.workdir}
+        for conf in confs:
+            with open(conf) as f:
+                m = re.search(r"^# agent: (\S+)", f.read(), re.M)
+            self.assertIsNotNone(m, "%s names no agent in a '# agent: NAME' line" % conf)
+            r = self.run_flumen("check", "-f", conf, "-n", m.group(1), env=env)
+            self.assertEqual(r.returncode, 0, "%s: %s" % (conf, r.stderr))
+            self.assertNotIn("warning", r.stderr, conf)
+
+
+if __name__ == "__main__":
+    unittest.main()
