@@ -1,5 +1,6 @@
 #include "plugins/registry.h"
 
+#include "plugins/channels/file/file_channel.h"
 #include "plugins/channels/memory/memory_channel.h"
 #include "plugins/sinks/file_roll/file_roll_sink.h"
 #include "plugins/sinks/logger/logger_sink.h"
@@ -34,6 +35,9 @@ pipeline::Registry make_registry() {
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",
                                       memory_channel_table()));
+  r.add(channel_plugin<FileChannel>("file", {"org.apache.flume.channel.file.FileChannel"},
+                                    "Durable channel in a RocksDB database: survives crashes.",
+                                    file_channel_table()));
   // Sinks
   r.add(sink_plugin<NullSink>("null", {"org.apache.flume.sink.NullSink"}, "Discards events.",
                               null_sink_table(), "batchSize"));

@@ -1,0 +1,528 @@
+#include "plugins/channels/file/file_channel.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "plugins/channels/file/event_codec.h"
+
+namespace flumen::plugins {
+
+namespace {
+
+constexpr char kFormatKey[] = "m:format";
+constexpr char kHeadKey[] = "m:head";
+constexpr char kFormatVersion[] = "1";
+
+std::string event_key(uint64_t seq) {
+  std::string k(9, '\0');
+  k[0] = 'e';
+  for (int i = 0; i < 8; ++i)
+    k[1 + i] = static_cast<char>(seq >> (56 - 8 * i));
+  return k;
+}
+
+uint64_t key_seq(const rocksdb::Slice& k) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<uint8_t>(k[1 + i]);
+  return v;
+}
+
+std::string u64be(uint64_t v) {
+  return event_key(v).substr(1);
+}
+
+uint64_t parse_u64be(const std::string& s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i)
+    v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+bool is_event_key(const rocksdb::Slice& k) {
+  return k.size() == 9 && k[0] == 'e';
+}
+
+Error db_error(const std::string& what, const rocksdb::Status& s) {
+  ErrorCode code = s.IsCorruption()                 ? ErrorCode::kCorruption
+                   : s.IsNoSpace() || s.IsIOError() ? ErrorCode::kIo
+                                                    : ErrorCode::kInternal;
+  return make_error(code, what + ": " + s.ToString());
+}
+
+}  // namespace
+
+class FileChannel::Txn : public pipeline::Transaction {
+ public:
+  explicit Txn(FileChannel* ch) : ch_(ch) {}
+  ~Txn() override { rollback(); }
+
+  Status put(const EventBatch& events) override {
+    if (staged_.size() + events.size() > ch_->transaction_capacity())
+      return make_error(ErrorCode::kRejected, "put of " +
+                                                  std::to_string(staged_.size() + events.size()) +
+                                                  " events exceeds transactionCapacity " +
+                                                  std::to_string(ch_->transaction_capacity()) +
+                                                  " of channel " + ch_->name());
+    ch_->counters_.event_put_attempt->inc(static_cast<int64_t>(events.size()));
+    staged_.append_all(events);
+    return Status::ok();
+  }
+
+  Status take(size_t max, EventBatch& out) override {
+    size_t room = ch_->transaction_capacity() - taken_.size();
+    if (max > room) max = room;
+    if (max == 0)
+      return room == 0
+                 ? Status(make_error(ErrorCode::kRejected,
+                                     "take exceeds transactionCapacity of channel " + ch_->name()))
+                 : Status::ok();
+    size_t before = taken_.size();
+    if (Status s = ch_->take(max, taken_, ranges_); !s) {
+      ch_->take_errors_->inc();
+      return s;
+    }
+    size_t n = taken_.size() - before;
+    ch_->counters_.event_take_attempt->inc(static_cast<int64_t>(n + (n < max ? 1 : 0)));
+    out.append_range(taken_, before, taken_.size());
+    return Status::ok();
+  }
+
+  Status commit() override {
+    if (!staged_.empty()) {
+      if (Status s = ch_->commit_put(staged_); !s) return s;
+      staged_.clear();
+    }
+    if (!taken_.empty() || !ranges_.empty()) {
+      if (Status s = ch_->commit_take(ranges_, taken_.size(), taken_.body_bytes()); !s) return s;
+      taken_.clear();
+      ranges_.clear();
+    }
+    return Status::ok();
+  }
+
+  void rollback() override {
+    staged_.clear();
+    if (!ranges_.empty()) ch_->rollback_take(taken_, ranges_);
+    taken_.clear();
+    ranges_.clear();
+  }
+
+ private:
+  FileChannel* ch_;
+  EventBatch staged_;
+  EventBatch taken_;
+  std::vector<Range> ranges_;
+};
+
+FileChannel::FileChannel(std::string name, FileChannelOptions options,
+                         std::shared_ptr<metrics::ComponentMetrics> metrics)
+    : Channel(std::move(name)),
+      options_(std::move(options)),
+      metrics_(std::move(metrics)),
+      counters_(*metrics_),
+      put_errors_(&metrics_->counter("EventPutErrorCount")),
+      take_errors_(&metrics_->counter("EventTakeErrorCount")),
+      syncs_(&metrics_->counter("SyncCount")),
+      unhealthy_(&metrics_->counter("Unhealthy", metrics::MetricKind::kGauge)) {
+  counters_.channel_capacity->set(options_.capacity);
+  dir_ = options_.database_dir(this->name());
+}
+
+FileChannel::~FileChannel() {
+  stop();
+}
+
+Status FileChannel::start() {
+  if (db_) return Status::ok();
+  return open_database();
+}
+
+Status FileChannel::open_database() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir_ + ": " + ec.message());
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.paranoid_checks = true;
+  o.write_buffer_size = static_cast<size_t>(options_.write_buffer_mb) << 20;
+  o.max_write_buffer_number = 3;
+  o.max_background_jobs = 2;
+  o.compression = options_.compression == "lz4"    ? rocksdb::kLZ4Compression
+                  : options_.compression == "zstd" ? rocksdb::kZSTD
+                                                   : rocksdb::kNoCompression;
+  // A consumed queue is mostly range tombstones over old chunks: compact them away promptly.
+  o.level0_file_num_compaction_trigger = 2;
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  o.keep_log_file_num = 2;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(o, dir_, &raw);
+  if (!s.ok()) {
+    std::string msg =
+        "channel " + name() + ": cannot open its database in " + dir_ + ": " + s.ToString();
+    if (s.ToString().find("lock") != std::string::npos ||
+        s.ToString().find("Lock") != std::string::npos)
+      msg +=
+          " (another channel or agent is using this directory: give each file channel its "
+          "own dataDirs)";
+    if (s.IsCorruption())
+      msg += " (the database is damaged: `flumen repair-channel " + dir_ +
+             "` salvages what can be read; or move the directory away to start empty)";
+    return make_error(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kIo, msg);
+  }
+  db_.reset(raw);
+
+  std::string value;
+  s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &value);
+  if (s.IsNotFound()) {
+    s = db_->Put(rocksdb::WriteOptions(), kFormatKey, kFormatVersion);
+  } else if (s.ok() && value != kFormatVersion) {
+    db_.reset();
+    return make_error(ErrorCode::kCorruption, "channel " + name() + ": " + dir_ +
+                                                  " holds format version " + value +
+                                                  ", this flumen reads version 1");
+  }
+  if (!s.ok()) return db_error("channel " + name() + ": reading metadata", s);
+
+  uint64_t head = 0;
+  s = db_->Get(rocksdb::ReadOptions(), kHeadKey, &value);
+  if (s.ok()) head = parse_u64be(value);
+  // The tail comes from the last chunk; the head's chunk is the one at or before the head.
+  // Two seeks, whatever the size of the history.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  uint64_t tail = head;
+  it->SeekForPrev(event_key(UINT64_MAX));
+  if (it->Valid() && is_event_key(it->key())) {
+    uint64_t first = key_seq(it->key());
+    uint32_t n = chunk_count({it->value().data(), it->value().size()});
+    tail = std::max(head, first + n);
+  }
+  uint64_t head_chunk = head;
+  it->SeekForPrev(event_key(head));
+  if (it->Valid() && is_event_key(it->key())) head_chunk = key_seq(it->key());
+  if (!it->status().ok())
+    return db_error("channel " + name() + ": reading the queue", it->status());
+
+  {
+    std::lock_guard lock(mu_);
+    next_seq_ = tail_seq_ = tail;
+    used_slots_ = static_cast<size_t>(tail - head);
+  }
+  {
+    std::lock_guard lock(take_mu_);
+    cursor_ = head_ = head;
+    head_chunk_ = head_chunk;
+  }
+  publish_size();
+  spdlog::info("file channel {}: {} events queued in {}", name(), tail - head, dir_);
+  return Status::ok();
+}
+
+void FileChannel::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  space_cv_.notify_all();
+  put_cv_.notify_all();
+  std::lock_guard lock(mu_);
+  if (db_) {
+    db_->SyncWAL();
+    db_.reset();
+  }
+}
+
+std::unique_ptr<pipeline::Transaction> FileChannel::begin() {
+  return std::make_unique<Txn>(this);
+}
+
+size_t FileChannel::size() const {
+  return static_cast<size_t>(counters_.channel_size->get());
+}
+
+void FileChannel::publish_size() {
+  // Queued = published events not handed out yet (rolled back ones included).
+  uint64_t tail;
+  {
+    std::lock_guard lock(mu_);
+    tail = tail_seq_;
+  }
+  int64_t returned = 0;
+  uint64_t cursor;
+  {
+    std::lock_guard lock(take_mu_);
+    for (const auto& r : returned_)
+      returned += static_cast<int64_t>(r.events.size());
+    cursor = cursor_;
+  }
+  counters_.channel_size->set(static_cast<int64_t>(tail - std::min(cursor, tail)) + returned);
+}
+
+Status FileChannel::check_free_space() {
+  // statvfs is cheap, but once per 100 ms is plenty for a threshold in hundreds of MB.
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_space_check_ < std::chrono::milliseconds(100)) {
+    if (space_ok_) return Status::ok();
+  }
+  last_space_check_ = now;
+  struct statvfs st {};
+  if (statvfs(dir_.c_str(), &st) != 0) return Status::ok();
+  auto free_bytes = static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
+  bool ok = free_bytes >= options_.minimum_required_space;
+  if (ok != space_ok_)
+    spdlog::warn("file channel {}: {} free on {} ({} required): puts {}", name(), free_bytes, dir_,
+                 options_.minimum_required_space, ok ? "resume" : "paused");
+  space_ok_ = ok;
+  unhealthy_->set(ok ? 0 : 1);
+  if (ok) return Status::ok();
+  return make_error(ErrorCode::kChannelFull, "channel " + name() + ": only " +
+                                                 std::to_string(free_bytes) + " bytes free on " +
+                                                 dir_ + ", minimumRequiredSpace is " +
+                                                 std::to_string(options_.minimum_required_space));
+}
+
+Status FileChannel::commit_put(const EventBatch& staged) {
+  const size_t n = staged.size();
+  const size_t cap = static_cast<size_t>(options_.capacity);
+  PutRequest req{&staged, false, Status::ok()};
+  std::unique_lock lock(mu_);
+  if (!db_) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
+  if (Status s = check_free_space(); !s) {
+    put_errors_->inc();
+    return s;
+  }
+  if (used_slots_ + n > cap) {
+    space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
+                       [&] { return used_slots_ + n <= cap || stopping_; });
+    if (used_slots_ + n > cap)
+      return make_error(ErrorCode::kChannelFull,
+                        "channel " + name() + " is full (" + std::to_string(used_slots_) + "/" +
+                            std::to_string(cap) +
+                            " events): sinks are not keeping up or are failing");
+  }
+  used_slots_ += n;  // reserved now so concurrent commits cannot overbook
+  put_queue_.push_back(&req);
+  while (!req.done) {
+    if (!leader_active_) {
+      lead_group_commit(lock);
+    } else {
+      put_cv_.wait(lock);
+    }
+  }
+  if (!req.status) {
+    used_slots_ -= n;
+    lock.unlock();
+    space_cv_.notify_all();
+    put_errors_->inc();
+    return req.status;
+  }
+  lock.unlock();
+  counters_.event_put_success->inc(static_cast<int64_t>(n));
+  publish_size();
+  notify_waiters();
+  return Status::ok();
+}
+
+void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
+  leader_active_ = true;
+  if (options_.group_commit_window_us > 0) {
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(options_.group_commit_window_us));
+    lock.lock();
+  }
+  std::vector<PutRequest*> group(put_queue_.begin(), put_queue_.end());
+  put_queue_.clear();
+  uint64_t seq = next_seq_;
+  const auto now = std::chrono::steady_clock::now();
+  const bool sync = options_.fsync_per_transaction ||
+                    now - last_sync_ >= std::chrono::seconds(options_.fsync_interval_seconds);
+  lock.unlock();
+
+  // Encoding and the write happen outside the lock: other commits queue up meanwhile and form
+  // the next group.
+  rocksdb::WriteBatch wb;
+  std::string value;
+  uint64_t next = seq;
+  for (PutRequest* r : group) {
+    encode_chunk(*r->batch, value);
+    wb.Put(event_key(next), value);
+    next += r->batch->size();
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = db_->Write(wo, &wb);
+  if (!s.ok() && (s.IsIOError() || s.IsNoSpace())) {
+    // A failed WAL write leaves RocksDB in a background-error state; try to clear it so the
+    // retry (the source backs off and puts again) can succeed once space returns.
+    spdlog::error("file channel {}: write failed: {}", name(), s.ToString());
+    unhealthy_->set(1);
+    db_->Resume();
+  }
+
+  lock.lock();
+  if (s.ok()) {
+    next_seq_ = tail_seq_ = next;
+    if (sync) {
+      last_sync_ = now;
+      syncs_->inc();
+    }
+    unhealthy_->set(space_ok_ ? 0 : 1);
+  }
+  Status result = s.ok() ? Status::ok() : Status(db_error("channel " + name() + ": write", s));
+  for (PutRequest* r : group) {
+    r->status = result;
+    r->done = true;
+  }
+  leader_active_ = false;
+  put_cv_.notify_all();
+}
+
+Status FileChannel::read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next) {
+  uint64_t tail;
+  {
+    std::lock_guard lock(mu_);
+    tail = tail_seq_;
+  }
+  next = from;
+  size_t got = 0;
+  std::unique_ptr<rocksdb::Iterator> it;
+  while (got < max && next < tail) {
+    // The decoded chunk is cached: takes that split a chunk decode it once.
+    if (cached_first_ == UINT64_MAX || next < cached_first_ ||
+        next >= cached_first_ + cached_chunk_.size()) {
+      if (!it) it.reset(db_->NewIterator(rocksdb::ReadOptions()));
+      it->SeekForPrev(event_key(next));
+      if (!it->Valid() || !is_event_key(it->key())) {
+        if (!it->status().ok()) return db_error("channel " + name() + ": read", it->status());
+        return make_error(ErrorCode::kCorruption,
+                          "channel " + name() + ": event " + std::to_string(next) + " is missing");
+      }
+      uint64_t first = key_seq(it->key());
+      cached_chunk_.clear();
+      cached_first_ = UINT64_MAX;
+      if (!decode_chunk({it->value().data(), it->value().size()}, cached_chunk_))
+        return make_error(ErrorCode::kCorruption,
+                          "channel " + name() + ": chunk " + std::to_string(first) +
+                              " does not decode; run `flumen repair-channel " + dir_ + "`");
+      cached_first_ = first;
+      if (next >= first + cached_chunk_.size()) {
+        // A hole: this chunk was consumed before a crash (out-of-order commits). Skip it.
+        next = first + cached_chunk_.size();
+        it->Next();
+        if (it->Valid() && is_event_key(it->key())) next = std::max(next, key_seq(it->key()));
+        continue;
+      }
+    }
+    size_t offset = static_cast<size_t>(next - cached_first_);
+    size_t n = std::min(max - got, cached_chunk_.size() - offset);
+    out.append_range(cached_chunk_, offset, offset + n);
+    got += n;
+    next += n;
+  }
+  return Status::ok();
+}
+
+Status FileChannel::take(size_t max, EventBatch& out, std::vector<Range>& ranges) {
+  std::lock_guard lock(take_mu_);
+  if (!db_) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
+  size_t got = 0;
+  while (got < max && !returned_.empty()) {
+    Returned& r = returned_.front();
+    if (r.events.size() > max - got) break;  // keep a rolled back batch whole
+    got += r.events.size();
+    out.append_all(r.events);
+    ranges.insert(ranges.end(), r.ranges.begin(), r.ranges.end());
+    returned_.pop_front();
+  }
+  if (got < max && returned_.empty()) {
+    uint64_t next;
+    if (Status s = read_events(cursor_, max - got, out, next); !s) return s;
+    if (next > cursor_) {
+      ranges.push_back({cursor_, next});
+      outstanding_[cursor_] = next;
+      cursor_ = next;
+    }
+  }
+  // publish_size takes take_mu_ itself; update here directly.
+  uint64_t tail;
+  {
+    std::lock_guard l(mu_);
+    tail = tail_seq_;
+  }
+  int64_t ret = 0;
+  for (const auto& r : returned_)
+    ret += static_cast<int64_t>(r.events.size());
+  counters_.channel_size->set(static_cast<int64_t>(tail - std::min(cursor_, tail)) + ret);
+  return Status::ok();
+}
+
+Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events, size_t) {
+  rocksdb::WriteBatch wb;
+  {
+    std::lock_guard lock(take_mu_);
+    for (const Range& r : ranges)
+      outstanding_.erase(r.begin);
+    uint64_t new_head = outstanding_.empty() ? cursor_ : outstanding_.begin()->first;
+    for (const auto& r : returned_)
+      for (const Range& rr : r.ranges)
+        new_head = std::min(new_head, rr.begin);
+    if (new_head > head_) {
+      // Chunks wholly below the new head are consumed: one range delete, in the same atomic
+      // write as the head, so a crash cannot separate them.
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+      it->SeekForPrev(event_key(new_head));
+      uint64_t keep_from = new_head;
+      if (it->Valid() && is_event_key(it->key())) {
+        uint64_t first = key_seq(it->key());
+        uint32_t n = chunk_count({it->value().data(), it->value().size()});
+        keep_from = first + n > new_head ? first : new_head;
+      }
+      if (keep_from > head_chunk_) wb.DeleteRange(event_key(head_chunk_), event_key(keep_from));
+      wb.Put(kHeadKey, u64be(new_head));
+      rocksdb::WriteOptions wo;
+      wo.sync = false;  // a lost take commit only redelivers; puts carry the durability
+      rocksdb::Status s = db_->Write(wo, &wb);
+      if (!s.ok()) {
+        take_errors_->inc();
+        // Not committed: the ranges stay outstanding so the events are not lost.
+        for (const Range& r : ranges)
+          outstanding_[r.begin] = r.end;
+        return db_error("channel " + name() + ": take commit", s);
+      }
+      head_ = new_head;
+      head_chunk_ = std::max(head_chunk_, keep_from);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    used_slots_ -= std::min(used_slots_, events);
+  }
+  space_cv_.notify_all();
+  counters_.event_take_success->inc(static_cast<int64_t>(events));
+  return Status::ok();
+}
+
+void FileChannel::rollback_take(EventBatch& events, std::vector<Range>& ranges) {
+  {
+    std::lock_guard lock(take_mu_);
+    Returned r;
+    r.events.swap(events);
+    r.ranges = ranges;
+    // Older events go first: insert in order of their first sequence number.
+    auto pos = returned_.begin();
+    uint64_t first = ranges.empty() ? 0 : ranges.front().begin;
+    while (pos != returned_.end() && !pos->ranges.empty() && pos->ranges.front().begin < first)
+      ++pos;
+    returned_.insert(pos, std::move(r));
+  }
+  publish_size();
+  notify_waiters();
+}
+
+}  // namespace flumen::plugins

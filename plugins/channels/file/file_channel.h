@@ -1,0 +1,118 @@
+#pragma once
+// File channel: a durable channel kept in a RocksDB database.
+//
+// On-disk layout (format version 1), all in the default column family:
+//   "m:format"        -> "1"
+//   "m:head"          -> u64be: sequence number of the first event not yet take-committed
+//   "e" + u64be(seq)  -> one chunk: the events of one put transaction (event_codec.h), whose
+//                        first event has number seq; events are numbered consecutively, so the
+//                        next chunk's key is seq + count.
+// Every event ever put has a sequence number; events below "m:head" are consumed.
+//
+// Put: a commit queues its staged batch; one committer (the first waiting thread: leader/
+// follower) writes every queued batch as chunks in one RocksDB WriteBatch and syncs it once, so
+// concurrent commits share one fsync (group commit). Sequence numbers are assigned by that
+// leader in write order, so takers never see a gap. Published only after the write returned.
+// Take: reads ahead from an in-memory cursor (no per-event bookkeeping in memory); a rolled back
+// take keeps its decoded events in memory and hands them out first, preserving order. A take
+// commit advances the head past every event below the oldest still-outstanding one and deletes
+// the fully consumed chunks with one range delete in the same atomic write.
+// Restart: open the database, read the head and the last chunk: O(1) in the history, no replay.
+// Duplicates after a crash are bounded by the takes outstanding at that moment (with several
+// concurrent takers, a committed take above an outstanding one is redelivered too).
+
+#include <rocksdb/db.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "agent/pipeline/channel.h"
+#include "plugins/channels/file/config.h"
+
+namespace flumen::plugins {
+
+class FileChannel : public pipeline::Channel {
+ public:
+  FileChannel(std::string name, FileChannelOptions options,
+              std::shared_ptr<metrics::ComponentMetrics> metrics);
+  ~FileChannel() override;
+
+  Status start() override;
+  void stop() override;
+  std::unique_ptr<pipeline::Transaction> begin() override;
+  size_t size() const override;
+  size_t capacity() const override { return static_cast<size_t>(options_.capacity); }
+  size_t transaction_capacity() const override {
+    return static_cast<size_t>(options_.transaction_capacity);
+  }
+  bool durable() const override { return true; }
+
+  const std::string& directory() const { return dir_; }
+
+ private:
+  class Txn;
+  friend class Txn;
+
+  struct Range {
+    uint64_t begin, end;  // [begin, end) event sequence numbers
+  };
+  struct Returned {  // a rolled back take, handed out again before anything newer
+    EventBatch events;
+    std::vector<Range> ranges;
+  };
+  struct PutRequest {
+    const EventBatch* batch;
+    bool done = false;
+    Status status;
+  };
+
+  Status open_database();
+  Status check_free_space();
+  Status commit_put(const EventBatch& staged);
+  void lead_group_commit(std::unique_lock<std::mutex>& lock);
+  Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
+  Status read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next);
+  Status commit_take(const std::vector<Range>& ranges, size_t events, size_t bytes);
+  void rollback_take(EventBatch& events, std::vector<Range>& ranges);
+  void publish_size();
+
+  FileChannelOptions options_;
+  std::shared_ptr<metrics::ComponentMetrics> metrics_;
+  metrics::ChannelCounters counters_;
+  metrics::Counter* put_errors_;
+  metrics::Counter* take_errors_;
+  metrics::Counter* syncs_;
+  metrics::Counter* unhealthy_;
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+
+  // Put side (mu_): sequence numbers, capacity, the group-commit queue.
+  mutable std::mutex mu_;
+  std::condition_variable put_cv_;    // group commit done / leader free
+  std::condition_variable space_cv_;  // capacity freed
+  std::deque<PutRequest*> put_queue_;
+  bool leader_active_ = false;
+  uint64_t next_seq_ = 0;  // number of the next event to be written
+  uint64_t tail_seq_ = 0;  // one past the last published (readable) event
+  size_t used_slots_ = 0;  // tail - head (queued + outstanding takes) + reserved puts
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point last_sync_{};
+  std::chrono::steady_clock::time_point last_space_check_{};
+  bool space_ok_ = true;
+
+  // Take side (take_mu_): read cursor, outstanding ranges, head.
+  std::mutex take_mu_;
+  uint64_t cursor_ = 0;                       // next never-handed-out event
+  std::deque<Returned> returned_;             // rolled back takes, oldest first
+  std::map<uint64_t, uint64_t> outstanding_;  // handed out, not committed: begin -> end
+  uint64_t head_ = 0;                         // persisted head
+  uint64_t head_chunk_ = 0;                   // key of the chunk holding head_ (delete from here)
+  EventBatch cached_chunk_;                   // last decoded chunk, for takes that split one
+  uint64_t cached_first_ = UINT64_MAX;
+  std::string value_buf_;
+};
+
+}  // namespace flumen::plugins
