@@ -75,7 +75,11 @@ class Agent:
     def _ready(self):
         if self.proc.poll() is not None:
             raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode, self.log_text()))
-        return self.metrics() is not None
+        # The metrics endpoint answers before the pipeline starts: ready means every source
+        # and sink reports a start time.
+        m = self.metrics()
+        parts = [v for k, v in m.items() if k.startswith(("SOURCE.", "SINK."))]
+        return bool(parts) and all(v.get("StartTime", "0") != "0" for v in parts)
 
     def metrics(self):
         url = "http://127.0.0.1:%d/metrics" % self.metrics_port

@@ -264,27 +264,35 @@ void FileChannel::publish_size() {
   counters_.channel_size->set(static_cast<int64_t>(tail - std::min(cursor, tail)) + returned);
 }
 
-Status FileChannel::check_free_space() {
-  // statvfs is cheap, but once per 100 ms is plenty for a threshold in hundreds of MB.
+Status FileChannel::check_free_space(size_t incoming_bytes) {
+  // RocksDB must never meet a full disk: a failed WAL write or flush leaves the database in an
+  // error state that only a restart clears. So puts stop while the disk still has room for
+  // the memtables to be flushed, and resume by themselves when space returns. The threshold is
+  // minimumRequiredSpace, raised if needed to cover the memtables plus this write.
+  const int64_t memtables = static_cast<int64_t>(options_.write_buffer_mb) * 3 << 20;
+  const int64_t required = std::max(options_.minimum_required_space, memtables + (1 << 20)) +
+                           static_cast<int64_t>(incoming_bytes);
   auto now = std::chrono::steady_clock::now();
-  if (now - last_space_check_ < std::chrono::milliseconds(100)) {
-    if (space_ok_) return Status::ok();
-  }
+  // statvfs is cheap, but once per 100 ms is plenty while far from the threshold.
+  if (space_ok_ && now - last_space_check_ < std::chrono::milliseconds(100) &&
+      last_free_bytes_ > 2 * required)
+    return Status::ok();
   last_space_check_ = now;
   struct statvfs st {};
   if (statvfs(dir_.c_str(), &st) != 0) return Status::ok();
-  auto free_bytes = static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
-  bool ok = free_bytes >= options_.minimum_required_space;
+  int64_t free_bytes = static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
+  last_free_bytes_ = free_bytes;
+  bool ok = free_bytes >= required;
   if (ok != space_ok_)
-    spdlog::warn("file channel {}: {} free on {} ({} required): puts {}", name(), free_bytes, dir_,
-                 options_.minimum_required_space, ok ? "resume" : "paused");
+    spdlog::warn("file channel {}: {} bytes free on {} ({} required): puts {}", name(), free_bytes,
+                 dir_, required, ok ? "resume" : "paused");
   space_ok_ = ok;
   unhealthy_->set(ok ? 0 : 1);
   if (ok) return Status::ok();
-  return make_error(ErrorCode::kChannelFull, "channel " + name() + ": only " +
-                                                 std::to_string(free_bytes) + " bytes free on " +
-                                                 dir_ + ", minimumRequiredSpace is " +
-                                                 std::to_string(options_.minimum_required_space));
+  return make_error(ErrorCode::kChannelFull,
+                    "channel " + name() + ": only " + std::to_string(free_bytes) +
+                        " bytes free on " + dir_ + ", puts need " + std::to_string(required) +
+                        " (minimumRequiredSpace, or the memtables if larger)");
 }
 
 Status FileChannel::commit_put(const EventBatch& staged) {
@@ -293,7 +301,7 @@ Status FileChannel::commit_put(const EventBatch& staged) {
   PutRequest req{&staged, false, Status::ok()};
   std::unique_lock lock(mu_);
   if (!db_) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
-  if (Status s = check_free_space(); !s) {
+  if (Status s = check_free_space(staged.arena_bytes()); !s) {
     put_errors_->inc();
     return s;
   }
@@ -357,12 +365,10 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, &wb);
-  if (!s.ok() && (s.IsIOError() || s.IsNoSpace())) {
-    // A failed WAL write leaves RocksDB in a background-error state; try to clear it so the
-    // retry (the source backs off and puts again) can succeed once space returns.
+  if (!s.ok()) {
+    // Nothing was committed (a WriteBatch is atomic): the sources keep their batches and retry.
     spdlog::error("file channel {}: write failed: {}", name(), s.ToString());
     unhealthy_->set(1);
-    db_->Resume();
   }
 
   lock.lock();

@@ -70,7 +70,7 @@ class FileChannel : public pipeline::Channel {
   };
 
   Status open_database();
-  Status check_free_space();
+  Status check_free_space(size_t incoming_bytes);
   Status commit_put(const EventBatch& staged);
   void lead_group_commit(std::unique_lock<std::mutex>& lock);
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
@@ -102,6 +102,7 @@ class FileChannel : public pipeline::Channel {
   std::chrono::steady_clock::time_point last_sync_{};
   std::chrono::steady_clock::time_point last_space_check_{};
   bool space_ok_ = true;
+  int64_t last_free_bytes_ = 0;
 
   // Take side (take_mu_): read cursor, outstanding ranges, head.
   std::mutex take_mu_;
