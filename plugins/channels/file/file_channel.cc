@@ -203,9 +203,6 @@ Status FileChannel::open_database() {
     uint32_t n = chunk_count({it->value().data(), it->value().size()});
     tail = std::max(head, first + n);
   }
-  uint64_t head_chunk = head;
-  it->SeekForPrev(event_key(head));
-  if (it->Valid() && is_event_key(it->key())) head_chunk = key_seq(it->key());
   if (!it->status().ok())
     return db_error("channel " + name() + ": reading the queue", it->status());
 
@@ -217,7 +214,7 @@ Status FileChannel::open_database() {
   {
     std::lock_guard lock(take_mu_);
     cursor_ = head_ = head;
-    head_chunk_ = head_chunk;
+    chunks_.clear();
   }
   publish_size();
   spdlog::info("file channel {}: {} events queued in {}", name(), tail - head, dir_);
@@ -389,6 +386,41 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
   put_cv_.notify_all();
 }
 
+Status FileChannel::load_chunk(uint64_t next) {
+  // Reads are point lookups: after the first chunk, the cursor always sits on a chunk boundary
+  // (the next chunk's key is first + count). A seek is needed only for the chunk holding the
+  // head after a restart, where the head may fall inside a chunk.
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_key(next), &value);
+  uint64_t first = next;
+  if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(event_key(next));
+    if (!it->Valid() || !is_event_key(it->key())) {
+      if (!it->status().ok()) return db_error("channel " + name() + ": read", it->status());
+      return make_error(ErrorCode::kCorruption,
+                        "channel " + name() + ": event " + std::to_string(next) + " is missing");
+    }
+    first = key_seq(it->key());
+    value.assign(it->value().data(), it->value().size());
+  } else if (!s.ok()) {
+    return db_error("channel " + name() + ": read", s);
+  }
+  cached_chunk_.clear();
+  cached_first_ = UINT64_MAX;
+  if (!decode_chunk(value, cached_chunk_))
+    return make_error(ErrorCode::kCorruption,
+                      "channel " + name() + ": chunk " + std::to_string(first) +
+                          " does not decode; run `flumen repair-channel " + dir_ + "`");
+  if (next >= first + cached_chunk_.size())
+    return make_error(ErrorCode::kCorruption,
+                      "channel " + name() + ": event " + std::to_string(next) + " is missing");
+  cached_first_ = first;
+  if (chunks_.empty() || chunks_.back().first < first)
+    chunks_.push_back({first, static_cast<uint32_t>(cached_chunk_.size())});
+  return Status::ok();
+}
+
 Status FileChannel::read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next) {
   uint64_t tail;
   {
@@ -397,33 +429,11 @@ Status FileChannel::read_events(uint64_t from, size_t max, EventBatch& out, uint
   }
   next = from;
   size_t got = 0;
-  std::unique_ptr<rocksdb::Iterator> it;
   while (got < max && next < tail) {
     // The decoded chunk is cached: takes that split a chunk decode it once.
     if (cached_first_ == UINT64_MAX || next < cached_first_ ||
         next >= cached_first_ + cached_chunk_.size()) {
-      if (!it) it.reset(db_->NewIterator(rocksdb::ReadOptions()));
-      it->SeekForPrev(event_key(next));
-      if (!it->Valid() || !is_event_key(it->key())) {
-        if (!it->status().ok()) return db_error("channel " + name() + ": read", it->status());
-        return make_error(ErrorCode::kCorruption,
-                          "channel " + name() + ": event " + std::to_string(next) + " is missing");
-      }
-      uint64_t first = key_seq(it->key());
-      cached_chunk_.clear();
-      cached_first_ = UINT64_MAX;
-      if (!decode_chunk({it->value().data(), it->value().size()}, cached_chunk_))
-        return make_error(ErrorCode::kCorruption,
-                          "channel " + name() + ": chunk " + std::to_string(first) +
-                              " does not decode; run `flumen repair-channel " + dir_ + "`");
-      cached_first_ = first;
-      if (next >= first + cached_chunk_.size()) {
-        // A hole: this chunk was consumed before a crash (out-of-order commits). Skip it.
-        next = first + cached_chunk_.size();
-        it->Next();
-        if (it->Valid() && is_event_key(it->key())) next = std::max(next, key_seq(it->key()));
-        continue;
-      }
+      if (Status s = load_chunk(next); !s) return s;
     }
     size_t offset = static_cast<size_t>(next - cached_first_);
     size_t n = std::min(max - got, cached_chunk_.size() - offset);
@@ -479,17 +489,15 @@ Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
       for (const Range& rr : r.ranges)
         new_head = std::min(new_head, rr.begin);
     if (new_head > head_) {
-      // Chunks wholly below the new head are consumed: one range delete, in the same atomic
-      // write as the head, so a crash cannot separate them.
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-      it->SeekForPrev(event_key(new_head));
-      uint64_t keep_from = new_head;
-      if (it->Valid() && is_event_key(it->key())) {
-        uint64_t first = key_seq(it->key());
-        uint32_t n = chunk_count({it->value().data(), it->value().size()});
-        keep_from = first + n > new_head ? first : new_head;
+      // Chunks wholly below the new head are consumed. Each was written once, so SingleDelete
+      // lets a flush or compaction drop the pair outright: the queue leaves no tombstone trail
+      // that later reads would have to skip. Deletes and the new head are one atomic write.
+      size_t consumed = 0;
+      for (const auto& [first, count] : chunks_) {
+        if (first + count > new_head) break;
+        wb.SingleDelete(event_key(first));
+        ++consumed;
       }
-      if (keep_from > head_chunk_) wb.DeleteRange(event_key(head_chunk_), event_key(keep_from));
       wb.Put(kHeadKey, u64be(new_head));
       rocksdb::WriteOptions wo;
       wo.sync = false;  // a lost take commit only redelivers; puts carry the durability
@@ -501,8 +509,8 @@ Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
           outstanding_[r.begin] = r.end;
         return db_error("channel " + name() + ": take commit", s);
       }
+      chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<ptrdiff_t>(consumed));
       head_ = new_head;
-      head_chunk_ = std::max(head_chunk_, keep_from);
     }
   }
   {

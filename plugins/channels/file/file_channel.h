@@ -15,8 +15,8 @@
 // leader in write order, so takers never see a gap. Published only after the write returned.
 // Take: reads ahead from an in-memory cursor (no per-event bookkeeping in memory); a rolled back
 // take keeps its decoded events in memory and hands them out first, preserving order. A take
-// commit advances the head past every event below the oldest still-outstanding one and deletes
-// the fully consumed chunks with one range delete in the same atomic write.
+// commit advances the head past every event below the oldest still-outstanding one and
+// SingleDeletes the fully consumed chunks in the same atomic write.
 // Restart: open the database, read the head and the last chunk: O(1) in the history, no replay.
 // Duplicates after a crash are bounded by the takes outstanding at that moment (with several
 // concurrent takers, a committed take above an outstanding one is redelivered too).
@@ -74,6 +74,7 @@ class FileChannel : public pipeline::Channel {
   Status commit_put(const EventBatch& staged);
   void lead_group_commit(std::unique_lock<std::mutex>& lock);
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
+  Status load_chunk(uint64_t next);
   Status read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next);
   Status commit_take(const std::vector<Range>& ranges, size_t events, size_t bytes);
   void rollback_take(EventBatch& events, std::vector<Range>& ranges);
@@ -106,12 +107,12 @@ class FileChannel : public pipeline::Channel {
 
   // Take side (take_mu_): read cursor, outstanding ranges, head.
   std::mutex take_mu_;
-  uint64_t cursor_ = 0;                       // next never-handed-out event
-  std::deque<Returned> returned_;             // rolled back takes, oldest first
-  std::map<uint64_t, uint64_t> outstanding_;  // handed out, not committed: begin -> end
-  uint64_t head_ = 0;                         // persisted head
-  uint64_t head_chunk_ = 0;                   // key of the chunk holding head_ (delete from here)
-  EventBatch cached_chunk_;                   // last decoded chunk, for takes that split one
+  uint64_t cursor_ = 0;                               // next never-handed-out event
+  std::deque<Returned> returned_;                     // rolled back takes, oldest first
+  std::map<uint64_t, uint64_t> outstanding_;          // handed out, not committed: begin -> end
+  uint64_t head_ = 0;                                 // persisted head
+  std::deque<std::pair<uint64_t, uint32_t>> chunks_;  // read, not deleted: (first, count)
+  EventBatch cached_chunk_;  // last decoded chunk, for takes that split one
   uint64_t cached_first_ = UINT64_MAX;
   std::string value_buf_;
 };
