@@ -32,5 +32,6 @@ std::map<std::string, std::string> parse_defines(const std::vector<std::string>&
 int run_agent(const AgentArgs& args);
 int run_check(const AgentArgs& args);
 int run_plugins(bool markdown);
+int run_repair_channel(const std::string& dir);
 
 }  // namespace flumen::cli

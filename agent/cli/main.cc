@@ -45,6 +45,13 @@ int main(int argc, char** argv) {
   auto* plugins = app.add_subcommand("plugins", "List every plugin and its properties");
   plugins->add_flag("--markdown", markdown, "Print the reference as Markdown (docs/reference/)");
 
+  std::string repair_dir;
+  auto* repair = app.add_subcommand(
+      "repair-channel", "Salvage a damaged file channel database (run with the agent stopped)");
+  repair->add_option("dir", repair_dir, "The channel's dataDirs directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -56,6 +63,7 @@ int main(int argc, char** argv) {
   if (*agent) return run_agent(args);
   if (*check) return run_check(args);
   if (*plugins) return run_plugins(markdown);
+  if (*repair) return run_repair_channel(repair_dir);
   if (*version) {
     std::cout << "flumen 0.1.0\n";
     return kExitOk;
