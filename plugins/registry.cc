@@ -8,6 +8,7 @@
 #include "plugins/sources/exec/exec_source.h"
 #include "plugins/sources/netcat/netcat_source.h"
 #include "plugins/sources/seq/seq_source.h"
+#include "plugins/sources/spooldir/spooldir_source.h"
 #include "plugins/sources/taildir/taildir_source.h"
 
 namespace flumen::plugins {
@@ -36,6 +37,10 @@ pipeline::Registry make_registry() {
       "taildir", {"org.apache.flume.source.taildir.TaildirSource"},
       "Tails the files of each file group; survives rotation, truncation and restarts.",
       taildir_source_table(), "batchSize"));
+  r.add(source_plugin<SpoolDirSource>(
+      "spooldir", {"org.apache.flume.source.SpoolDirectorySource"},
+      "Ingests files dropped into a directory, then renames, deletes or records them.",
+      spooldir_source_table(), "batchSize"));
   // Channels
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",

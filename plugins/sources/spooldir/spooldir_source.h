@@ -1,0 +1,72 @@
+#pragma once
+// spooldir: ingests files dropped into a directory, one event per line, then marks each file
+// done (renamed with fileSuffix, deleted, or recorded in trackerDir) — Flume's
+// SpoolDirectorySource with its keys. Unlike Flume:
+//  - progress inside a file is kept in trackerDir after every committed batch, so a restart
+//    resumes where the committed data ends instead of re-reading the file;
+//  - a file that changes after it was picked up, a name used twice, or undecodable input is
+//    reported (counted, logged) and moved aside, and the source goes on with the next file.
+// Runs on a thread of its own; a full channel makes it retry the same batch with backoff.
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "agent/event/event_batch.h"
+#include "agent/pipeline/notifier.h"
+#include "agent/pipeline/source.h"
+#include "agent/util/regex.h"
+#include "plugins/sources/spooldir/config.h"
+
+namespace flumen::plugins {
+
+class SpoolDirSource : public pipeline::Source {
+ public:
+  SpoolDirSource(std::string name, SpoolDirSourceOptions options);
+  ~SpoolDirSource() override;
+
+ protected:
+  Status do_start() override;
+  void do_stop() override;
+
+ private:
+  struct Current {
+    std::string path;
+    int fd = -1;
+    struct stat at_pickup {};
+    uint64_t pos = 0;
+    std::string progress_path;
+  };
+
+  void run();
+  std::optional<std::string> next_file();
+  void collect(const std::string& dir, std::vector<std::pair<std::string, struct stat>>& out);
+  bool open_file(const std::string& path);
+  // Reads and puts one batch; false when the file is finished (EOF) or failed.
+  bool ingest_batch(bool& progressed);
+  void finish_file();
+  void move_aside(const std::string& why, const char* suffix);
+  void save_progress();
+  bool sleep_ms(int64_t ms);
+  std::string tracker_path(const std::string& file, const std::string& ext) const;
+
+  SpoolDirSourceOptions options_;
+  std::optional<Regex> include_, ignore_;
+  std::string tracker_dir_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  pipeline::Notifier wake_;
+  Current cur_;
+  std::string buf_;
+  size_t buf_len_ = 0;
+  uint64_t buf_start_ = 0;
+  EventBatch batch_;
+  metrics::Counter* files_done_ = nullptr;
+  metrics::Counter* files_failed_ = nullptr;
+  metrics::Counter* lines_split_ = nullptr;
+};
+
+}  // namespace flumen::plugins
