@@ -96,7 +96,8 @@ std::vector<LogicalLine> logical_lines(std::string_view text) {
 }
 
 // Unescapes \t \n \r \f \uXXXX and \<c> -> <c>. Returns false (with a message) on a bad \u.
-bool unescape(std::string_view in, std::string& out, std::string& error) {
+bool unescape(std::string_view in, std::string& out, std::string& error,
+              std::string* dropped = nullptr) {
   out.clear();
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
@@ -157,6 +158,9 @@ bool unescape(std::string_view in, std::string& out, std::string& error) {
         break;
       }
       default:
+        // Java drops the backslash of an unknown escape; in a regex (\d, \.) that silently
+        // changes the pattern, so the caller warns (a doubled backslash is the literal).
+        if (std::isalnum(static_cast<unsigned char>(e)) && dropped) *dropped += e;
         out += e;
     }
   }
@@ -195,10 +199,16 @@ PropertiesFile PropertiesFile::parse(std::string_view text, const std::string& f
 
     Location where{file_name, ll.line};
     std::string key, value, error;
-    if (!unescape(raw_key, key, error) || !unescape(raw_value, value, error)) {
+    std::string dropped;
+    if (!unescape(raw_key, key, error) || !unescape(raw_value, value, error, &dropped)) {
       diags.error(where, error);
       continue;
     }
+    if (!dropped.empty())
+      diags.warning(where, "'\\" + dropped.substr(0, 1) + "' in the value of '" + key +
+                               "' is read as '" + dropped.substr(0, 1) +
+                               "' (Java properties escape); write '\\\\" + dropped.substr(0, 1) +
+                               "' for a backslash, e.g. in a regex");
     value = std::string(trim_ws(value));
     auto it = pf.index_.find(key);
     if (it != pf.index_.end()) {

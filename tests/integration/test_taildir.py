@@ -53,7 +53,9 @@ class TaildirTest(AgentTestCase):
             conf_channel = "memory"
         else:
             conf_channel = "file"
-        conf = CONF.format(logs=self.logs, pattern=pattern, work=self.workdir, idle=idle,
+        # A properties file eats single backslashes (Java escapes): double them as Flume users do.
+        conf = CONF.format(logs=self.logs, pattern=pattern.replace("\\", "\\\\"),
+                           work=self.workdir, idle=idle,
                            max_line=max_line, channel=conf_channel, serializer=serializer,
                            file_header=file_header, pos_interval=pos_interval)
         if channel == "memory":
@@ -200,6 +202,23 @@ class TaildirTest(AgentTestCase):
         self.assertEqual(collections.Counter(read_lines(self.out)), collections.Counter(
             ["one%d" % i for i in range(500)] + ["two%d" % i for i in range(300)] +
             ["three%d" % i for i in range(200)]))
+
+    def test_a_thousand_files_and_delete_then_recreate(self):
+        for i in range(1000):
+            self.append("f%04d.log" % i, ["f%04d-%d" % (i, j) for j in range(10)])
+        agent = self.start(pattern=r"f\d+\.log")
+        wait_until(lambda: self.delivered(agent) == 10000, 60, "10,000 lines from 1,000 files")
+        self.assertEqual(int(agent.metrics()["SOURCE.r1"]["FileGroup.g1.OpenFiles"]), 1000)
+        # Delete one and create a new file under the same name: new content, read from 0.
+        os.unlink(os.path.join(self.logs, "f0000.log"))
+        self.append("f0000.log", ["reborn%d" % j for j in range(5)])
+        wait_until(lambda: self.delivered(agent) == 10005, 20)
+        wait_until(lambda: int(agent.metrics()["SOURCE.r1"]["FileGroup.g1.OpenFiles"]) == 1000,
+                   20, "the deleted file to be let go")
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(collections.Counter(read_lines(self.out)), collections.Counter(
+            ["f%04d-%d" % (i, j) for i in range(1000) for j in range(10)] +
+            ["reborn%d" % j for j in range(5)]))
 
     def test_flume_position_file_is_honoured(self):
         path = os.path.join(self.logs, "app.log")

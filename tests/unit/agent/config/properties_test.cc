@@ -172,3 +172,20 @@ TEST_CASE("load reports an unreadable file") {
 
 }  // namespace
 }  // namespace flumen::config
+
+namespace flumen::config {
+namespace {
+
+TEST_CASE("an unknown escape before a letter is read as Java does, with a warning") {
+  Diagnostics d;
+  auto p = PropertiesFile::parse("re = /logs/app\\d+\\.log\nok = c:\\\\temp\n", "f.conf", d);
+  CHECK(p.find("re")->value == "/logs/appd+.log");
+  CHECK(p.find("ok")->value == "c:\\temp");
+  CHECK(d.error_count() == 0);
+  CHECK(d.format() ==
+        "f.conf:1: warning: '\\d' in the value of 're' is read as 'd' (Java properties escape); "
+        "write '\\\\d' for a backslash, e.g. in a regex\n");
+}
+
+}  // namespace
+}  // namespace flumen::config
