@@ -2,6 +2,8 @@
 
 #include "plugins/channels/file/file_channel.h"
 #include "plugins/channels/memory/memory_channel.h"
+#include "plugins/interceptors/header_interceptors.h"
+#include "plugins/interceptors/regex_interceptors.h"
 #include "plugins/sinks/file_roll/file_roll_sink.h"
 #include "plugins/sinks/logger/logger_sink.h"
 #include "plugins/sinks/null/null_sink.h"
@@ -57,6 +59,33 @@ pipeline::Registry make_registry() {
   r.add(sink_plugin<FileRollSink>("file_roll", {"org.apache.flume.sink.RollingFileSink"},
                                   "Writes events to local files, a new file every rollInterval.",
                                   file_roll_sink_table(), "sink.batchSize"));
+  // Interceptors
+  using pipeline::interceptor_plugin;
+  r.add(interceptor_plugin<TimestampInterceptor>(
+      "timestamp", {"org.apache.flume.interceptor.TimestampInterceptor$Builder"},
+      "Sets a header to the time the event was received, in ms.", timestamp_interceptor_table()));
+  r.add(interceptor_plugin<HostInterceptor>(
+      "host", {"org.apache.flume.interceptor.HostInterceptor$Builder"},
+      "Sets a header to this host's IP address or name.", host_interceptor_table()));
+  r.add(interceptor_plugin<StaticInterceptor>(
+      "static", {"org.apache.flume.interceptor.StaticInterceptor$Builder"},
+      "Sets one constant header.", static_interceptor_table()));
+  r.add(interceptor_plugin<RemoveHeaderInterceptor>(
+      "remove_header", {"org.apache.flume.interceptor.RemoveHeaderInterceptor$Builder"},
+      "Removes headers by name, list or regex.", remove_header_interceptor_table()));
+  r.add(interceptor_plugin<UuidInterceptor>(
+      "uuid", {"org.apache.flume.sink.solr.morphline.UUIDInterceptor$Builder"},
+      "Sets a header to a random UUID (for deduplication downstream).", uuid_interceptor_table()));
+  r.add(interceptor_plugin<RegexFilterInterceptor>(
+      "regex_filter", {"org.apache.flume.interceptor.RegexFilteringInterceptor$Builder"},
+      "Keeps (or drops, with excludeEvents) events whose body matches a regex.",
+      regex_filter_interceptor_table()));
+  r.add(interceptor_plugin<RegexExtractorInterceptor>(
+      "regex_extractor", {"org.apache.flume.interceptor.RegexExtractorInterceptor$Builder"},
+      "Turns a regex's capture groups into headers.", regex_extractor_interceptor_table()));
+  r.add(interceptor_plugin<SearchReplaceInterceptor>(
+      "search_replace", {"org.apache.flume.interceptor.SearchAndReplaceInterceptor$Builder"},
+      "Rewrites bodies with a regex and a replacement.", search_replace_interceptor_table()));
   return r;
 }
 }  // namespace

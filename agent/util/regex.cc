@@ -66,6 +66,52 @@ bool Regex::full_match(std::string_view subject) const {
   return rc >= 0;
 }
 
+int Regex::group_count() const {
+  uint32_t n = 0;
+  pcre2_pattern_info(code_->code, PCRE2_INFO_CAPTURECOUNT, &n);
+  return static_cast<int>(n);
+}
+
+bool Regex::find(std::string_view subject, std::vector<std::string_view>& groups) const {
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_->code, nullptr);
+  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0,
+                       0, md, code_->context);
+  groups.clear();
+  if (rc >= 0) {
+    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+    uint32_t pairs = pcre2_get_ovector_count(md);
+    for (uint32_t i = 0; i < pairs && i <= static_cast<uint32_t>(group_count()); ++i) {
+      if (ov[2 * i] == PCRE2_UNSET)
+        groups.emplace_back();
+      else
+        groups.push_back(subject.substr(ov[2 * i], ov[2 * i + 1] - ov[2 * i]));
+    }
+  }
+  pcre2_match_data_free(md);
+  return rc >= 0;
+}
+
+bool Regex::replace_all(std::string_view subject, std::string_view replacement,
+                        std::string& out) const {
+  PCRE2_SIZE size = subject.size() + subject.size() / 2 + 64;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    out.resize(size);
+    PCRE2_SIZE len = size;
+    int rc = pcre2_substitute(
+        code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0,
+        PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_SUBSTITUTE_UNSET_EMPTY,
+        nullptr, code_->context, reinterpret_cast<PCRE2_SPTR>(replacement.data()),
+        replacement.size(), reinterpret_cast<PCRE2_UCHAR*>(out.data()), &len);
+    if (rc >= 0) {
+      out.resize(len);
+      return true;
+    }
+    if (rc != PCRE2_ERROR_NOMEMORY) return false;
+    size = len;  // the length it needs
+  }
+  return false;
+}
+
 bool Regex::search(std::string_view subject) const {
   return run(code_->code, code_->context, subject);
 }

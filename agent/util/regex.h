@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace flumen {
 
@@ -19,6 +20,13 @@ class Regex {
   bool full_match(std::string_view subject) const;
   // True when the pattern matches anywhere (Matcher.find).
   bool search(std::string_view subject) const;
+  // Finds the first match; fills groups[0] (whole match) and groups[1..] (captures, empty when a
+  // group did not take part). False when there is no match.
+  bool find(std::string_view subject, std::vector<std::string_view>& groups) const;
+  // Java's String.replaceAll: every match replaced; $1..$9 and ${name} refer to groups.
+  // Returns false (and leaves out untouched) if the replacement is malformed.
+  bool replace_all(std::string_view subject, std::string_view replacement, std::string& out) const;
+  int group_count() const;
   const std::string& pattern() const { return pattern_; }
 
  private:
