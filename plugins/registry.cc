@@ -5,6 +5,7 @@
 #include "plugins/interceptors/header_interceptors.h"
 #include "plugins/interceptors/regex_interceptors.h"
 #include "plugins/sinks/file_roll/file_roll_sink.h"
+#include "plugins/sinks/hdfs/hdfs_sink.h"
 #include "plugins/sinks/logger/logger_sink.h"
 #include "plugins/sinks/null/null_sink.h"
 #include "plugins/sources/exec/exec_source.h"
@@ -59,6 +60,9 @@ pipeline::Registry make_registry() {
   r.add(sink_plugin<FileRollSink>("file_roll", {"org.apache.flume.sink.RollingFileSink"},
                                   "Writes events to local files, a new file every rollInterval.",
                                   file_roll_sink_table(), "sink.batchSize"));
+  r.add(sink_plugin<HdfsSink>("hdfs", {"rolling_file", "org.apache.flume.sink.hdfs.HDFSEventSink"},
+                              "Time-bucketed local files with Flume's HDFS sink keys and rolling.",
+                              hdfs_sink_table(), "hdfs.batchSize"));
   // Interceptors
   using pipeline::interceptor_plugin;
   r.add(interceptor_plugin<TimestampInterceptor>(

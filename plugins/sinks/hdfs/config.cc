@@ -1,0 +1,105 @@
+#include "plugins/sinks/hdfs/config.h"
+
+#include "plugins/sinks/hdfs/bucket_path.h"
+
+namespace flumen::plugins {
+
+const config::PropertyTable<HdfsSinkOptions>& hdfs_sink_table() {
+  using T = HdfsSinkOptions;
+  static const auto table =
+      config::PropertyTable<T>()
+          .string("hdfs.path", &T::path, "",
+                  "Local directory, with escapes (%Y %m %d %H ... %{header} %[localhost]), e.g. "
+                  "/data/cars/%Y%m%d.")
+          .required()
+          .string("hdfs.filePrefix", &T::file_prefix, "FlumeData",
+                  "File name prefix (escapes allowed).")
+          .string("hdfs.fileSuffix", &T::file_suffix, "", "File name suffix, e.g. .log.")
+          .string("hdfs.inUsePrefix", &T::in_use_prefix, "", "Prefix of a file while it is open.")
+          .string("hdfs.inUseSuffix", &T::in_use_suffix, ".tmp",
+                  "Suffix of a file while it is open; removed by a rename when it is closed.")
+          .boolean("hdfs.emptyInUseSuffix", &T::empty_in_use_suffix, "false",
+                   "Write open files under their final name.")
+          .integer("hdfs.rollInterval", &T::roll_interval_s, "30", 0, INT64_MAX,
+                   "Seconds before a file is closed; 0 = no time-based roll.")
+          .integer("hdfs.rollSize", &T::roll_size, "1024", 0, INT64_MAX,
+                   "Bytes before a file is closed; 0 = no size-based roll.")
+          .integer("hdfs.rollCount", &T::roll_count, "10", 0, INT64_MAX,
+                   "Events before a file is closed; 0 = no count-based roll.")
+          .integer("hdfs.idleTimeout", &T::idle_timeout_s, "0", 0, INT64_MAX,
+                   "Seconds without writes before a file is closed; 0 = never.")
+          .integer("hdfs.batchSize", &T::batch_size, "100", 1, 1'000'000,
+                   "Events taken per transaction.")
+          .one_of("hdfs.codeC", &T::codec, "", {"", "gzip", "zstd"},
+                  "Compression with fileType CompressedStream (each batch a complete gzip member "
+                  "or zstd frame, so a crash leaves a readable file).")
+          .one_of("hdfs.fileType", &T::file_type, "DataStream",
+                  {"DataStream", "CompressedStream", "SequenceFile"},
+                  "DataStream (plain) or CompressedStream; SequenceFile is a Hadoop format and "
+                  "refused. flumen's default is DataStream.")
+          .integer("hdfs.maxOpenFiles", &T::max_open_files, "5000", 1, 1'000'000,
+                   "Open files at most; the least recently written is closed first.")
+          .one_of("hdfs.writeFormat", &T::write_format, "Text", {"Text", "Writable"},
+                  "Accepted for Flume compatibility (SequenceFile only).")
+          .boolean("hdfs.round", &T::round, "false", "Round the event time down for the path.")
+          .integer("hdfs.roundValue", &T::round_value, "1", 1, 1'000'000,
+                   "Round down to a multiple of this many roundUnits.")
+          .one_of("hdfs.roundUnit", &T::round_unit, "second", {"second", "minute", "hour"},
+                  "Unit of roundValue.")
+          .string("hdfs.timeZone", &T::time_zone, "",
+                  "Zone of the path's time: empty (local), UTC, or a fixed offset such as +09:00.")
+          .boolean("hdfs.useLocalTimeStamp", &T::use_local_time_stamp, "false",
+                   "Use the time of writing instead of the event's timestamp header.")
+          .one_of("serializer", &T::serializer, "TEXT", {"TEXT", "header_and_text"},
+                  "TEXT writes the body; header_and_text writes {k=v, ...} then the body.")
+          .boolean("serializer.appendNewline", &T::append_newline, "true",
+                   "Write a newline after each event.")
+          .boolean("hdfs.fsync", &T::fsync, "true",
+                   "flumen: sync the batch's data before the take commits.")
+          .integer("hdfs.closeTries", &T::close_tries, "0", 0, INT64_MAX,
+                   "Accepted for Flume compatibility; local closes do not need retries.")
+          .integer("hdfs.retryInterval", &T::retry_interval_s, "180", 0, INT64_MAX,
+                   "Accepted for Flume compatibility.")
+          .integer("hdfs.callTimeout", &T::call_timeout_ms, "30000", 0, INT64_MAX,
+                   "Accepted for Flume compatibility.")
+          .integer("hdfs.threadsPoolSize", &T::threads_pool_size, "10", 1, INT64_MAX,
+                   "Accepted for Flume compatibility.")
+          .integer("hdfs.rollTimerPoolSize", &T::roll_timer_pool_size, "1", 1, INT64_MAX,
+                   "Accepted for Flume compatibility.");
+  return table;
+}
+
+void validate(const HdfsSinkOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  auto at = [&](const std::string& key) {
+    for (const auto& e : where.entries)
+      if (e.key == key) return e.where;
+    return where.where;
+  };
+  if (o.path.rfind("hdfs://", 0) == 0 || o.path.find("://") != std::string::npos)
+    diags.error(at("hdfs.path"), where.key_prefix + "hdfs.path: '" + o.path +
+                                     "' is a remote URI; flumen writes local files: give a local "
+                                     "directory (ship to HDFS with a separate uploader)");
+  else if (o.path.empty() || o.path[0] != '/')
+    diags.error(at("hdfs.path"), where.key_prefix + "hdfs.path must be an absolute directory");
+  std::string error;
+  if (!BucketPath::compile(o.path, error))
+    diags.error(at("hdfs.path"), where.key_prefix + "hdfs.path: " + error);
+  if (!BucketPath::compile(o.file_prefix, error))
+    diags.error(at("hdfs.filePrefix"), where.key_prefix + "hdfs.filePrefix: " + error);
+  if (!TimeZoneSpec::parse(o.time_zone))
+    diags.error(at("hdfs.timeZone"),
+                where.key_prefix + "hdfs.timeZone: '" + o.time_zone +
+                    "' is not supported (use empty for local time, UTC, or an offset like "
+                    "+09:00)");
+  if (o.file_type == "sequencefile")
+    diags.error(at("hdfs.fileType"), where.key_prefix +
+                                         "hdfs.fileType: SequenceFile is a Hadoop format flumen "
+                                         "does not write; use DataStream or CompressedStream");
+  if (o.file_type == "compressedstream" && o.codec.empty())
+    diags.error(at("hdfs.fileType"), where.key_prefix +
+                                         "hdfs.fileType CompressedStream needs hdfs.codeC (gzip "
+                                         "or zstd)");
+}
+
+}  // namespace flumen::plugins
