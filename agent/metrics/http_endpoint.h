@@ -15,6 +15,7 @@
 
 #include "agent/metrics/component_metrics.h"
 #include "agent/metrics/metrics_format.h"
+#include "agent/net/http_server.h"
 #include "agent/util/result.h"
 
 namespace flumen::metrics {
@@ -28,13 +29,11 @@ class HttpEndpoint {
 
   // Binds and listens. port 0 picks a free port; bound_port() tells which.
   Status listen(const std::string& host, int port);
-  int bound_port() const { return bound_port_; }
+  int bound_port() const;
   void close();  // stop accepting and close connections; handles are freed by the loop
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  int bound_port_ = 0;
+  std::unique_ptr<net::HttpServer> server_;
 };
 
 }  // namespace flumen::metrics
