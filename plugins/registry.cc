@@ -9,6 +9,7 @@
 #include "plugins/sinks/logger/logger_sink.h"
 #include "plugins/sinks/null/null_sink.h"
 #include "plugins/sources/exec/exec_source.h"
+#include "plugins/sources/http/http_source.h"
 #include "plugins/sources/netcat/netcat_source.h"
 #include "plugins/sources/seq/seq_source.h"
 #include "plugins/sources/spooldir/spooldir_source.h"
@@ -44,6 +45,9 @@ pipeline::Registry make_registry() {
       "spooldir", {"org.apache.flume.source.SpoolDirectorySource"},
       "Ingests files dropped into a directory, then renames, deletes or records them.",
       spooldir_source_table(), "batchSize"));
+  r.add(source_plugin<HttpSource>("http", {"org.apache.flume.source.http.HTTPSource"},
+                                  "HTTP POST endpoint: JSON events or one blob per request.",
+                                  http_source_table()));
   // Channels
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",
