@@ -13,6 +13,7 @@
 #include "plugins/sources/netcat/netcat_source.h"
 #include "plugins/sources/seq/seq_source.h"
 #include "plugins/sources/spooldir/spooldir_source.h"
+#include "plugins/sources/syslog/syslog_source.h"
 #include "plugins/sources/taildir/taildir_source.h"
 
 namespace flumen::plugins {
@@ -48,6 +49,16 @@ pipeline::Registry make_registry() {
   r.add(source_plugin<HttpSource>("http", {"org.apache.flume.source.http.HTTPSource"},
                                   "HTTP POST endpoint: JSON events or one blob per request.",
                                   http_source_table()));
+  r.add(source_plugin<SyslogTcpSource>("syslogtcp", {"org.apache.flume.source.SyslogTcpSource"},
+                                       "Syslog over TCP (RFC 3164/5424, newline or octet "
+                                       "counting framing).",
+                                       syslog_tcp_table(), "batchSize"));
+  r.add(source_plugin<SyslogTcpSource>(
+      "multiport_syslogtcp", {"org.apache.flume.source.MultiportSyslogTCPSource"},
+      "Syslog over TCP on several ports.", syslog_multiport_table(), "batchSize"));
+  r.add(source_plugin<SyslogUdpSource>("syslogudp", {"org.apache.flume.source.SyslogUDPSource"},
+                                       "Syslog over UDP, one datagram per message.",
+                                       syslog_udp_table()));
   // Channels
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",

@@ -1,0 +1,69 @@
+#pragma once
+// Syslog sources: syslogtcp and multiport_syslogtcp (TCP, newline or RFC 6587 octet-counted
+// framing, detected per message) and syslogudp (one datagram per message). Messages are parsed
+// by syslog_parser.h. A batch the channel refuses is kept and retried while the connection is
+// not read (TCP pushes back on the sender); on UDP receiving pauses. Own libuv loop thread.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/event/event_batch.h"
+#include "agent/pipeline/source.h"
+#include "agent/runtime/loop_thread.h"
+#include "plugins/sources/syslog/config.h"
+#include "plugins/sources/syslog/syslog_parser.h"
+
+namespace flumen::plugins {
+
+class SyslogTcpSource : public pipeline::Source {
+ public:
+  SyslogTcpSource(std::string name, SyslogOptions options);
+  ~SyslogTcpSource() override;
+
+ protected:
+  Status do_start() override;
+  void do_stop() override;
+
+ private:
+  struct Conn;
+  struct Listener {
+    SyslogTcpSource* src;
+    uv_tcp_t tcp;
+    int port;
+  };
+  Status listen_all();
+  void process(Conn* c);
+
+  SyslogOptions options_;
+  KeepFields keep_;
+  runtime::LoopThread loop_;
+  std::vector<Listener*> listeners_;
+  std::vector<Conn*> conns_;
+  metrics::Counter* incomplete_ = nullptr;
+};
+
+class SyslogUdpSource : public pipeline::Source {
+ public:
+  SyslogUdpSource(std::string name, SyslogOptions options);
+  ~SyslogUdpSource() override;
+
+ protected:
+  Status do_start() override;
+  void do_stop() override;
+
+ private:
+  Status bind_on_loop();
+  void flush();
+
+  SyslogOptions options_;
+  KeepFields keep_;
+  runtime::LoopThread loop_;
+  uv_udp_t* socket_ = nullptr;
+  uv_timer_t* timer_ = nullptr;
+  EventBatch pending_;
+  std::string buffer_;
+  int backoff_ms_ = 10;
+};
+
+}  // namespace flumen::plugins
