@@ -1,6 +1,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <iostream>
 #include <memory>
@@ -49,6 +50,41 @@ class MetricsServer {
   runtime::LoopThread loop_;
   std::unique_ptr<metrics::HttpEndpoint> endpoint_;
 };
+
+std::vector<int64_t> conf_mtimes(const std::vector<std::string>& files) {
+  std::vector<int64_t> out;
+  for (const auto& f : files) {
+    struct stat st {};
+    out.push_back(::stat(f.c_str(), &st) == 0
+                      ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec
+                      : -1);
+  }
+  return out;
+}
+
+// A new configuration is applied only when it validates completely; otherwise the running
+// pipeline keeps going and the problems are logged.
+void reload_agent(runtime::Agent& agent, const AgentArgs& args,
+                  const std::map<std::string, std::string>& sys_props) {
+  config::Diagnostics diags;
+  auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
+                                        plugins::builtin_registry(), diags);
+  for (const auto& d : diags.sorted()) {
+    if (d.severity == config::Severity::kError)
+      spdlog::error("{}", config::Diagnostics::format_one(d));
+    else
+      spdlog::warn("{}", config::Diagnostics::format_one(d));
+  }
+  if (!cfg) {
+    spdlog::error("reload refused: {} configuration error(s); the running pipeline is unchanged",
+                  diags.error_count());
+    return;
+  }
+  if (Status s = agent.apply(std::move(*cfg)); !s)
+    spdlog::error("reload applied with errors: {}", s.message());
+  else
+    spdlog::info("reload applied");
+}
 
 }  // namespace
 
@@ -99,21 +135,35 @@ int run_agent(const AgentArgs& args) {
     spdlog::info("metrics on http://{}:{}/metrics", args.metrics_bind, metrics_server->port());
   }
 
-  runtime::Agent agent(std::move(*cfg), registry);
-  if (Status s = agent.start(); !s) {
+  // Startup is a reload from an empty pipeline: the same diff-and-apply path.
+  runtime::Agent agent(registry);
+  if (Status s = agent.apply(std::move(*cfg)); !s) {
     spdlog::error("agent {} failed to start: {}", args.name, s.message());
+    agent.stop(std::chrono::milliseconds(0));
     return kExitStartFailed;
   }
+  auto mtimes = conf_mtimes(args.conf_files);
+  auto next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(args.poll_interval_s);
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: configuration reload is not implemented yet; ignoring");
+    timespec tick{0, 200'000'000};
+    int sig = sigtimedwait(&signals, nullptr, &tick);
+    bool reload = sig == SIGHUP;
+    if (sig < 0 && args.reload_conf && std::chrono::steady_clock::now() >= next_poll) {
+      next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(args.poll_interval_s);
+      auto now = conf_mtimes(args.conf_files);
+      reload = now != mtimes;
+      if (reload) spdlog::info("configuration changed on disk: reloading");
+    }
+    if (reload) {
+      mtimes = conf_mtimes(args.conf_files);
+      reload_agent(agent, args, sys_props);
       continue;
     }
-    spdlog::info("{}: stopping (sources first, then draining sinks for up to {} s)",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT", args.drain_timeout_s);
-    break;
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("{}: stopping (sources first, then draining sinks for up to {} s)",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT", args.drain_timeout_s);
+      break;
+    }
   }
   bool drained =
       agent.stop(std::chrono::milliseconds(static_cast<int64_t>(args.drain_timeout_s * 1000)));

@@ -24,6 +24,8 @@ struct AgentArgs {
   int metrics_port = -1;             // -1 = off
   std::string metrics_bind = "127.0.0.1";
   double drain_timeout_s = 10;
+  int poll_interval_s = 30;  // Flume's -i: how often the conf files are checked for changes
+  bool reload_conf = true;
   std::string log_level = "info";
 };
 

@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
       ->add_option("--drain-timeout", args.drain_timeout_s,
                    "Seconds the sinks get to drain the channels on SIGTERM/SIGINT")
       ->capture_default_str();
+  agent
+      ->add_option("-i,--poll-interval", args.poll_interval_s,
+                   "Seconds between checks of the conf files for changes (SIGHUP reloads at once)")
+      ->capture_default_str();
+  bool no_reload = false;
+  agent->add_flag("--no-reload-conf", no_reload, "Do not reload when the conf files change");
   agent->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 
@@ -60,7 +66,10 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  if (*agent) return run_agent(args);
+  if (*agent) {
+    args.reload_conf = !no_reload;
+    return run_agent(args);
+  }
   if (*check) return run_check(args);
   if (*plugins) return run_plugins(markdown);
   if (*repair) return run_repair_channel(repair_dir);

@@ -1,10 +1,16 @@
 #pragma once
 // Agent: the running pipeline of one validated AgentConfig.
-// start(): channels, then sink runners, then sources (so nothing is produced before it can be
-// consumed). stop(): sources first (no new events), then sink runners drain their channels up
-// to drain_timeout, then channels stop. Called from one thread (the CLI's main thread).
+//
+// apply(config) is the one way the pipeline changes, at startup (from an empty pipeline) and on
+// every reload: components whose keys are unchanged keep running (a channel keeps its events),
+// the others are stopped and rebuilt, removed ones stopped. Order: affected sources stop, then
+// affected sink runners, then channels are swapped; new channels start, then sink runners, then
+// sources, so nothing is produced before it can be consumed.
+// stop(): sources first, then sink runners drain their channels up to drain_timeout, then
+// channels stop. Called from one thread (the CLI's main thread).
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,31 +26,54 @@ namespace flumen::runtime {
 
 class Agent {
  public:
-  Agent(AgentConfig config, std::shared_ptr<metrics::MetricsRegistry> metrics);
+  explicit Agent(std::shared_ptr<metrics::MetricsRegistry> metrics);
   ~Agent();
 
-  Status start();
+  // Brings the running pipeline to `config`. On failure the components that could not start
+  // are reported; the ones that did start keep running.
+  Status apply(AgentConfig config);
   // Returns true if every sink runner drained its channels before the timeout.
   bool stop(std::chrono::milliseconds drain_timeout);
 
   metrics::MetricsRegistry& metrics() { return *metrics_; }
   pipeline::Channel* channel(const std::string& name) const;
 
- private:
-  Status build();
-  std::shared_ptr<metrics::ComponentMetrics> create_metrics(const std::string& type,
-                                                            const std::string& name);
+  struct ApplyStats {
+    int started = 0, stopped = 0, kept = 0;
+  };
+  const ApplyStats& last_apply() const { return stats_; }
 
-  AgentConfig config_;
+ private:
+  struct RunningChannel {
+    std::string fingerprint;
+    std::unique_ptr<pipeline::Channel> channel;
+    std::shared_ptr<metrics::ComponentMetrics> metrics;
+  };
+  struct RunningRunner {
+    std::string fingerprint;  // group (or sink) keys + member sinks' keys + their channels'
+    std::vector<std::unique_ptr<pipeline::Sink>> sinks;
+    std::unique_ptr<pipeline::SinkRunner> runner;
+    std::vector<std::shared_ptr<metrics::ComponentMetrics>> metrics;
+  };
+  struct RunningSource {
+    std::string fingerprint;  // source keys + its channels' keys
+    std::unique_ptr<pipeline::Source> source;
+    std::shared_ptr<metrics::ComponentMetrics> metrics;
+  };
+
+  std::unique_ptr<pipeline::Channel> build_channel(const ComponentConfig& cc,
+                                                   std::shared_ptr<metrics::ComponentMetrics>& m);
+  RunningRunner build_runner(const std::string& name, const std::vector<const SinkConfig*>& sinks,
+                             const SinkGroupConfig* group);
+  RunningSource build_source(const SourceConfig& src);
+  void drop_metrics(const std::shared_ptr<metrics::ComponentMetrics>& m);
+
   std::shared_ptr<metrics::MetricsRegistry> metrics_;
-  std::vector<std::unique_ptr<pipeline::Channel>> channels_;
-  std::vector<std::shared_ptr<metrics::ComponentMetrics>> channel_metrics_;
-  std::vector<std::shared_ptr<metrics::ComponentMetrics>> created_metrics_;
-  std::vector<std::unique_ptr<pipeline::Sink>> sinks_;
-  std::vector<std::unique_ptr<pipeline::SinkRunner>> runners_;
-  std::vector<std::unique_ptr<pipeline::Source>> sources_;
-  size_t started_sources_ = 0;
-  bool running_ = false;
+  std::string name_;
+  std::map<std::string, RunningChannel> channels_;
+  std::map<std::string, RunningRunner> runners_;
+  std::map<std::string, RunningSource> sources_;
+  ApplyStats stats_;
 };
 
 }  // namespace flumen::runtime

@@ -198,6 +198,15 @@ bool configure_component(ComponentConfig& out, PluginKind kind, const std::strin
   return out.options != nullptr;
 }
 
+std::string fingerprint_of(std::vector<PropertyEntry> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const PropertyEntry& a, const PropertyEntry& b) { return a.key < b.key; });
+  std::string out;
+  for (const auto& e : entries)
+    out += e.key + "=" + e.value + "\n";
+  return out;
+}
+
 }  // namespace
 
 std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& props,
@@ -275,6 +284,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
       continue;
     }
     ComponentConfig c;
+    c.fingerprint = fingerprint_of(it->second.entries);
     configure_component(c, PluginKind::kChannel, name, agent_name + ".channels." + name + ".",
                         it->second.entries, it->second.first, reg, diags);
     agent.channels.push_back(std::move(c));
@@ -322,6 +332,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     const std::string prefix = agent_name + ".sources." + name + ".";
     std::vector<PropertyEntry> entries = it->second.entries;
     SourceConfig src;
+    src.fingerprint = fingerprint_of(entries);
     auto channels = take(entries, "channels");
     auto selector_entries = take_prefix(entries, "selector.");
     auto interceptor_list = take(entries, "interceptors");
@@ -410,6 +421,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     const std::string prefix = agent_name + ".sinks." + name + ".";
     std::vector<PropertyEntry> entries = it->second.entries;
     SinkConfig sink;
+    sink.fingerprint = fingerprint_of(entries);
     auto channel = take(entries, "channel");
     if (auto plural = take(entries, "channels")) {
       diags.error(plural->where, "sink '" + name + "' takes exactly one channel: use " + prefix +
@@ -445,6 +457,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     const std::string who = "sink group '" + name + "'";
     std::vector<PropertyEntry> entries = it->second.entries;
     SinkGroupConfig g;
+    g.fingerprint = fingerprint_of(entries);
     g.name = name;
     g.where = it->second.first;
     auto sinks = take(entries, "sinks");

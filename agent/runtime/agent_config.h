@@ -23,6 +23,9 @@ struct ComponentConfig {
   const pipeline::PluginDef* plugin = nullptr;
   pipeline::OpaqueOptions options;  // the plugin's parsed options struct
   config::Location where;           // the `type` line
+  // Every key of the component as written (sorted); equal fingerprints mean an unchanged
+  // component, which a reload keeps running.
+  std::string fingerprint;
 };
 
 struct ReplicatingOptions {
@@ -73,6 +76,7 @@ struct SinkGroupConfig {
   std::map<std::string, int64_t> priorities;  // resolved, every sink of the group
   LoadBalanceOptions load_balance;
   config::Location where;
+  std::string fingerprint;  // the group's keys plus its sinks' fingerprints
 };
 
 struct AgentConfig {
