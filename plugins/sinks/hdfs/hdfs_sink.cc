@@ -104,7 +104,7 @@ HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string
       error = "cannot open " + f.in_use_path + ": " + std::strerror(errno);
       return nullptr;
     }
-    f.opened_at = f.last_write = Clock::now();
+    f.opened_at = f.last_write = clock_();
     counters().connection_created->inc();
     auto [pos, inserted] = files_.insert_or_assign(key_, std::move(f));
     return &pos->second;
@@ -153,7 +153,7 @@ Status HdfsSink::write_pending(OpenFile& f) {
   f.bytes += raw;
   f.pending.clear();
   f.pending_events = 0;
-  f.last_write = Clock::now();
+  f.last_write = clock_();
   return Status::ok();
 }
 

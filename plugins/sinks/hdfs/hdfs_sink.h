@@ -9,6 +9,7 @@
 // gzip member or zstd frame, so every closed or crashed file decompresses.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ class HdfsSink : public pipeline::Sink {
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void tick(std::chrono::steady_clock::time_point now) override;
+  // Tests drive time-based rolling with their own clock.
+  void set_clock(std::function<std::chrono::steady_clock::time_point()> clock) {
+    clock_ = std::move(clock);
+  }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -55,6 +60,7 @@ class HdfsSink : public pipeline::Sink {
   int64_t counter_ = 0;
   std::string key_, dir_, prefix_text_, compressed_;
   metrics::Counter* rolls_ = nullptr;
+  std::function<Clock::time_point()> clock_ = [] { return Clock::now(); };
 };
 
 }  // namespace flumen::plugins
