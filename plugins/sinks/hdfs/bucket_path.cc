@@ -1,6 +1,7 @@
 #include "plugins/sinks/hdfs/bucket_path.h"
 
 #include <arpa/inet.h>
+#include <date/tz.h>
 #include <netdb.h>
 #include <unistd.h>
 
@@ -56,7 +57,14 @@ std::optional<TimeZoneSpec> TimeZoneSpec::parse(const std::string& text) {
     tz.offset_seconds = sign * h * 3600;
     return tz;
   }
-  if (t[0] != '+' && t[0] != '-') return std::nullopt;
+  if (t[0] != '+' && t[0] != '-') {
+    try {
+      tz.zone = date::locate_zone(t);
+      return tz;
+    } catch (...) {
+      return std::nullopt;  // unknown zone, or no tzdata on this machine
+    }
+  }
   sign = t[0] == '-' ? -1 : 1;
   std::string digits;
   for (char c : t.substr(1))
@@ -69,6 +77,13 @@ std::optional<TimeZoneSpec> TimeZoneSpec::parse(const std::string& text) {
   if (h > 14 || m > 59) return std::nullopt;
   tz.offset_seconds = sign * (h * 3600 + m * 60);
   return tz;
+}
+
+int TimeZoneSpec::offset_at(int64_t secs) const {
+  if (!zone) return offset_seconds;
+  auto info = static_cast<const date::time_zone*>(zone)->get_info(
+      date::sys_seconds{std::chrono::seconds{secs}});
+  return static_cast<int>(info.offset.count());
 }
 
 int64_t round_down(int64_t millis, int64_t value, const std::string& unit) {
@@ -171,7 +186,7 @@ bool BucketPath::expand(const EventBatch& batch, size_t event, int64_t millis,
           if (tz.local) {
             localtime_r(&secs, &tm);
           } else {
-            secs += tz.offset_seconds;
+            secs += tz.offset_at(static_cast<int64_t>(secs));
             gmtime_r(&secs, &tm);
           }
           have_tm = true;
@@ -187,7 +202,7 @@ bool BucketPath::expand(const EventBatch& batch, size_t event, int64_t millis,
             out += std::to_string(tm.tm_hour);
             break;  // hour, no padding
           case 'z': {
-            int off = tz.local ? static_cast<int>(tm.tm_gmtoff) : tz.offset_seconds;
+            int off = tz.local ? static_cast<int>(tm.tm_gmtoff) : tz.offset_at(millis / 1000);
             std::snprintf(buf, sizeof buf, "%c%02d%02d", off < 0 ? '-' : '+', std::abs(off) / 3600,
                           std::abs(off) % 3600 / 60);
             out += buf;

@@ -5,7 +5,7 @@
 //   %t millis, %s seconds, %Y %y %m %n %d %e %D %H %k %I %M %S %j %a %A %b %B %c %p %z
 // Time escapes use the event's `timestamp` header (ms) unless useLocalTimeStamp, rounded down
 // to roundValue x roundUnit when round is on, in the configured zone (local, UTC or a fixed
-// offset).
+// offset, or an IANA zone name).
 
 #include <cstdint>
 #include <optional>
@@ -18,9 +18,12 @@ namespace flumen::plugins {
 
 struct TimeZoneSpec {
   bool local = true;
-  int offset_seconds = 0;  // when !local
-  // "" (local), "UTC", "GMT", "+09:00", "-0530", "Etc/GMT-9" (POSIX sign: GMT-9 is +09:00).
+  int offset_seconds = 0;      // a fixed offset, when !local and no zone
+  const void* zone = nullptr;  // an IANA zone (date::time_zone) from the system's tzdata
+  // "" (local), "UTC", "+09:00", "-0530", or an IANA name such as "Asia/Seoul".
   static std::optional<TimeZoneSpec> parse(const std::string& text);
+  // Seconds east of UTC at the instant `secs` (zone rules include daylight saving time).
+  int offset_at(int64_t secs) const;
 };
 
 class BucketPath {

@@ -46,8 +46,10 @@ const config::PropertyTable<HdfsSinkOptions>& hdfs_sink_table() {
                    "Round down to a multiple of this many roundUnits.")
           .one_of("hdfs.roundUnit", &T::round_unit, "second", {"second", "minute", "hour"},
                   "Unit of roundValue.")
-          .string("hdfs.timeZone", &T::time_zone, "",
-                  "Zone of the path's time: empty (local), UTC, or a fixed offset such as +09:00.")
+          .string(
+              "hdfs.timeZone", &T::time_zone, "",
+              "Zone of the path's time: empty (local), UTC, a fixed offset such as +09:00, or an "
+              "IANA name such as Asia/Seoul.")
           .boolean("hdfs.useLocalTimeStamp", &T::use_local_time_stamp, "false",
                    "Use the time of writing instead of the event's timestamp header.")
           .one_of("serializer", &T::serializer, "TEXT", {"TEXT", "header_and_text"},
@@ -90,8 +92,8 @@ void validate(const HdfsSinkOptions& o, const config::ComponentEntries& where,
   if (!TimeZoneSpec::parse(o.time_zone))
     diags.error(at("hdfs.timeZone"),
                 where.key_prefix + "hdfs.timeZone: '" + o.time_zone +
-                    "' is not supported (use empty for local time, UTC, or an offset like "
-                    "+09:00)");
+                    "' is not a known time zone (use empty for local time, UTC, an offset like "
+                    "+09:00, or an IANA name like Asia/Seoul)");
   if (o.file_type == "sequencefile")
     diags.error(at("hdfs.fileType"), where.key_prefix +
                                          "hdfs.fileType: SequenceFile is a Hadoop format flumen "

@@ -35,7 +35,14 @@ TEST_CASE("bucket path rounding, errors and zones") {
   CHECK(error.find("unknown escape %Q") != std::string::npos);
   CHECK_FALSE(BucketPath::compile("/x/%{open", error).has_value());
   CHECK(TimeZoneSpec::parse("Etc/GMT-9")->offset_seconds == 9 * 3600);
-  CHECK_FALSE(TimeZoneSpec::parse("America/Los_Angeles").has_value());
+  CHECK_FALSE(TimeZoneSpec::parse("Mars/Olympus_Mons").has_value());
+  auto seoul = TimeZoneSpec::parse("Asia/Seoul");
+  REQUIRE(seoul.has_value());
+  CHECK(seoul->offset_at(1795482245) == 9 * 3600);
+  auto la = TimeZoneSpec::parse("America/Los_Angeles");
+  REQUIRE(la.has_value());
+  CHECK(la->offset_at(1795482245) == -8 * 3600);  // November: standard time
+  CHECK(la->offset_at(1783000000) == -7 * 3600);  // July 2026: daylight saving time
 }
 
 }  // namespace
