@@ -1,6 +1,7 @@
 """The http source: JSON and blob handlers, 200 on commit, 400 on malformed input with a
 message, 503 when the channel is full, 405 for other methods."""
 import json
+import subprocess
 import urllib.error
 import urllib.request
 import unittest
@@ -64,6 +65,18 @@ class HttpSourceTest(AgentTestCase):
         self.assertEqual(agent.stop(), 0)
         lines = read_lines(self.out)
         self.assertEqual(lines, ["{car=SmartCar-%02d} status %d" % (i, i) for i in range(50)])
+
+    def test_curl_posts_json(self):
+        agent = self.start()
+        r = subprocess.run(["curl", "-s", "-o", "-", "-w", "%{http_code}", "-X", "POST",
+                            "-H", "Content-Type: application/json",
+                            "--data", '[{"headers":{"car":"c1"},"body":"from curl"}]',
+                            "http://127.0.0.1:%d/" % self.port],
+                           capture_output=True, text=True, timeout=20)
+        self.assertTrue(r.stdout.endswith("200"), r.stdout + r.stderr)
+        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") == 1, 20)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(read_lines(self.out), ["{car=c1} from curl"])
 
     def test_a_full_channel_answers_503(self):
         agent = self.start(capacity=10, sinks="")

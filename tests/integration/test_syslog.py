@@ -70,6 +70,36 @@ class SyslogTest(AgentTestCase):
         for h in by_text.values():
             self.assertNotIn("flume.syslog.status", h)
 
+    def test_rsyslog_forwards_to_us(self):
+        tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
+        out = self.path("out")
+        agent = self.start_agent(CONF.format(tcp=tcp, udp=udp, out=out))
+        rs_in = free_port(socket.SOCK_DGRAM)
+        conf = self.path("rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write('global(workDirectory="%s")\n'
+                    'module(load="imudp")\n'
+                    'input(type="imudp" address="127.0.0.1" port="%d")\n'
+                    '*.* action(type="omfwd" target="127.0.0.1" port="%d" protocol="tcp" '
+                    'TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")\n'
+                    % (self.workdir, rs_in, tcp))
+        rs = subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", self.path("rsyslog.pid")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            def send():
+                subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(rs_in), "-d",
+                                "-p", "local5.crit", "-t", "car", "via rsyslog"], check=True)
+                return agent.counter("SINK.k1", "EventDrainSuccessCount") >= 1
+            # rsyslog needs a moment to open its input: resend until one arrives.
+            wait_until(send, 20, "a message forwarded by rsyslog")
+        finally:
+            rs.terminate()
+            rs.wait(timeout=10)
+        self.assertEqual(agent.stop(), 0)
+        h, body = headers_of(read_lines(out)[0])
+        self.assertEqual((h["Facility"], h["Severity"]), ("21", "2"))
+        self.assertIn("via rsyslog", body)
+
     def test_malformed_and_oversized_messages_are_marked_not_dropped(self):
         tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
         out = self.path("out")
