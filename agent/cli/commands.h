@@ -5,6 +5,12 @@
 //   4 the agent stopped but its sinks did not drain the channels before the drain timeout.
 
 #include <map>
+
+#include "simulator/smartcar.h"
+
+namespace CLI {
+class App;
+}
 #include <string>
 #include <vector>
 
@@ -35,5 +41,15 @@ int run_agent(const AgentArgs& args);
 int run_check(const AgentArgs& args);
 int run_plugins(bool markdown);
 int run_repair_channel(const std::string& dir);
+
+struct SimArgs {
+  sim::StatusOptions status;
+  sim::DriveOptions drive;
+  std::string duration;
+  CLI::App* status_cmd = nullptr;
+  CLI::App* drive_cmd = nullptr;
+};
+void add_sim_commands(CLI::App& app, SimArgs& args);
+int run_sim(SimArgs& args);
 
 }  // namespace flumen::cli

@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
 
+  SimArgs sim_args;
+  add_sim_commands(app, sim_args);
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -73,6 +76,8 @@ int main(int argc, char** argv) {
   if (*check) return run_check(args);
   if (*plugins) return run_plugins(markdown);
   if (*repair) return run_repair_channel(repair_dir);
+  if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
+    return run_sim(sim_args);
   if (*version) {
     std::cout << "flumen 0.1.0\n";
     return kExitOk;

@@ -214,8 +214,9 @@ void TaildirSource::scan(bool startup) {
       positioned = true;
       break;
     }
-    if (!positioned && startup && options_.skip_to_end) f.pos = f.size;
     refresh_fingerprint(f);
+    if (!positioned) positioned = position_copy(f);
+    if (!positioned && startup && options_.skip_to_end) f.pos = f.size;
     spdlog::info("taildir {}: tailing {} from byte {}", name(), f.path, f.pos);
     files_.emplace(key, std::move(f));
   }
@@ -238,6 +239,10 @@ void TaildirSource::scan(bool startup) {
     }
     if (replaced) {
       spdlog::warn("taildir {}: {} was truncated; reading it again from the start", name(), f.path);
+      // copytruncate: the copy (if it shows up, under a name we tail) holds what we had not
+      // read yet; remember where we were so the copy is read from there, not from 0.
+      if (f.fp_len == static_cast<uint64_t>(options_.fingerprint_bytes))
+        truncated_.push_back({f.fp, f.fp_len, f.pos, now});
       truncations_->inc();
       f.pos = 0;
       f.fp_len = 0;
@@ -248,6 +253,37 @@ void TaildirSource::scan(bool startup) {
     f.size = size;
     refresh_fingerprint(f);
   }
+}
+
+bool TaildirSource::position_copy(File& f) {
+  // A new file whose first fingerprintBytes equal those of a file we tail (or tailed until it
+  // was truncated) is that file's copytruncate copy: it is read from where we were, so lines
+  // are neither lost nor read twice. Only full-length fingerprints count: short heads are too
+  // easily shared by unrelated files.
+  if (f.fp_len != static_cast<uint64_t>(options_.fingerprint_bytes)) return false;
+  const auto now = Clock::now();
+  truncated_.erase(
+      std::remove_if(truncated_.begin(), truncated_.end(),
+                     [&](const Truncated& t) { return now - t.when > std::chrono::minutes(10); }),
+      truncated_.end());
+  for (auto it = truncated_.begin(); it != truncated_.end(); ++it) {
+    if (it->fp == f.fp && it->fp_len == f.fp_len && it->pos <= f.size) {
+      f.pos = it->pos;
+      truncated_.erase(it);
+      spdlog::info("taildir {}: {} is a copy of a truncated file; reading it from byte {}", name(),
+                   f.path, f.pos);
+      return true;
+    }
+  }
+  for (const auto& [key, other] : files_) {
+    if (other.fp_len == f.fp_len && other.fp == f.fp && other.pos <= f.size) {
+      f.pos = other.pos;
+      spdlog::info("taildir {}: {} is a copy of {}; reading it from byte {}", name(), f.path,
+                   other.path, f.pos);
+      return true;
+    }
+  }
+  return false;
 }
 
 bool TaildirSource::put(EventBatch& batch) {

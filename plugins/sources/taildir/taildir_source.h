@@ -6,7 +6,8 @@
 //    followed (not re-read), and a reused inode is not mistaken for the file it replaced;
 //  - a rotated file is read to its end (and for rotatedFileGrace after) even when its new name
 //    no longer matches, then let go; a file deleted while open is drained, then closed;
-//  - copytruncate (the file shrinks, or its first bytes change) restarts the file at 0;
+//  - copytruncate (the file shrinks, or its first bytes change) restarts the file at 0, and
+//    the rotated copy, if its name is tailed, is read from where the original was left;
 //  - positions advance only for committed events and reach disk atomically;
 //  - a partial last line waits for its newline; it is emitted only when the file goes idle or
 //    is let go (counted); longer lines than maxLineLength are split (counted).
@@ -76,6 +77,7 @@ class TaildirSource : public pipeline::Source {
   void list_group(Group& g, bool force);
   bool read_batch(File& f, bool flush_partial, bool& more);
   bool put(EventBatch& batch);
+  bool position_copy(File& f);
   void refresh_fingerprint(File& f);
   bool fingerprint_matches(const File& f, uint64_t fp, uint64_t fp_len);
   void close_file(File& f, const char* why);
@@ -86,7 +88,12 @@ class TaildirSource : public pipeline::Source {
   runtime::LoopThread loop_;
   std::vector<Group> groups_;
   std::map<std::pair<uint64_t, uint64_t>, File> files_;  // (dev, inode) -> file
-  std::vector<PositionEntry> saved_;                     // loaded at start, matched at first scan
+  struct Truncated {
+    uint64_t fp, fp_len, pos;
+    Clock::time_point when;
+  };
+  std::vector<Truncated> truncated_;  // recent copytruncate victims, for their copies
+  std::vector<PositionEntry> saved_;  // loaded at start, matched at first scan
   std::string position_path_;
   uv_timer_t* timer_ = nullptr;
   int64_t backoff_ms_ = 0;
