@@ -65,8 +65,11 @@ class SimulatorTest(AgentTestCase):
                 if mode == "copytruncate":
                     # The rotated copies hold what the live file had: count each line once.
                     written = list(collections.Counter(written))
-                wait_until(lambda: len(read_lines(os.path.join(work, "out"))) >= len(written),
-                           30, "every driving line")
+                # Wait for every distinct line, not for a count: copies read again would make a
+                # count reach its target before the last lines arrived.
+                wanted = set(written)
+                wait_until(lambda: wanted <= set(read_lines(os.path.join(work, "out"))), 30,
+                           "every driving line")
                 self.assertEqual(agent.stop(), 0)
                 got = collections.Counter(read_lines(os.path.join(work, "out")))
                 missing = set(written) - set(got)

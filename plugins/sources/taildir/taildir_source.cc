@@ -237,22 +237,25 @@ void TaildirSource::scan(bool startup) {
     } else if (size != f.size && !fingerprint_matches(f, f.fp, f.fp_len)) {
       replaced = true;  // truncated and rewritten past our position between two looks
     }
-    if (replaced) {
-      spdlog::warn("taildir {}: {} was truncated; reading it again from the start", name(), f.path);
-      // copytruncate: the copy (if it shows up, under a name we tail) holds what we had not
-      // read yet; remember where we were so the copy is read from there, not from 0.
-      if (f.fp_len == static_cast<uint64_t>(options_.fingerprint_bytes))
-        truncated_.push_back({f.fp, f.fp_len, f.pos, now});
-      truncations_->inc();
-      f.pos = 0;
-      f.fp_len = 0;
-      buf_file_ = {~0ULL, ~0ULL};
-      positions_dirty_ = true;
-    }
+    if (replaced) restart_truncated(f, now);
     if (size != f.size) f.last_growth = now;
     f.size = size;
     refresh_fingerprint(f);
   }
+}
+
+void TaildirSource::restart_truncated(File& f, Clock::time_point now) {
+  spdlog::warn("taildir {}: {} was truncated; reading it again from the start", name(), f.path);
+  // copytruncate: the copy (if it shows up, under a name we tail) holds what we had not read
+  // yet; remember where we were so the copy is read from there, not from 0.
+  if (f.fp_len == static_cast<uint64_t>(options_.fingerprint_bytes))
+    truncated_.push_back({f.fp, f.fp_len, f.pos, now});
+  truncations_->inc();
+  f.pos = 0;
+  f.fp_len = 0;
+  f.size = 0;
+  buf_file_ = {~0ULL, ~0ULL};
+  positions_dirty_ = true;
 }
 
 bool TaildirSource::position_copy(File& f) {
@@ -364,6 +367,16 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
     }
   }
   if (batch_.empty()) return true;
+  // A truncate (copytruncate) and regrowth between two scans would otherwise hand us the new
+  // content from the old position: the head still being the one we fingerprinted proves the
+  // bytes just read belong to the file our position counts in. Checked after the read, so a
+  // truncation racing with it is caught too.
+  if (f.fp_len > 0 && !fingerprint_matches(f, f.fp, f.fp_len)) {
+    batch_.clear();
+    restart_truncated(f, Clock::now());
+    more = true;
+    return true;
+  }
   more = batch_.size() >= max_events;
   if (!put(batch_)) return false;  // nothing advances: the same bytes are read again later
   g.lines->inc(static_cast<int64_t>(batch_.size()));

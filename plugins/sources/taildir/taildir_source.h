@@ -78,6 +78,8 @@ class TaildirSource : public pipeline::Source {
   bool read_batch(File& f, bool flush_partial, bool& more);
   bool put(EventBatch& batch);
   bool position_copy(File& f);
+  // The file shrank or its head changed: read it again from 0, remembering where we were.
+  void restart_truncated(File& f, Clock::time_point now);
   void refresh_fingerprint(File& f);
   bool fingerprint_matches(const File& f, uint64_t fp, uint64_t fp_len);
   void close_file(File& f, const char* why);
