@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config ccache python3
   libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev librocksdb-dev
-  libspdlog-dev libfmt-dev libhttp-parser-dev libpcre2-dev zlib1g-dev libzstd-dev bsdutils
+  libspdlog-dev libfmt-dev libhttp-parser-dev libpcre2-dev zlib1g-dev libzstd-dev liblz4-dev bsdutils
   libhowardhinnant-date-dev tzdata rsyslog curl
 )
 missing=()
