@@ -5,10 +5,12 @@
 #include "plugins/interceptors/header_interceptors.h"
 #include "plugins/interceptors/regex_interceptors.h"
 #include "plugins/sinks/file_roll/file_roll_sink.h"
+#include "plugins/sinks/forward/forward_sink.h"
 #include "plugins/sinks/hdfs/hdfs_sink.h"
 #include "plugins/sinks/logger/logger_sink.h"
 #include "plugins/sinks/null/null_sink.h"
 #include "plugins/sources/exec/exec_source.h"
+#include "plugins/sources/forward/forward_source.h"
 #include "plugins/sources/http/http_source.h"
 #include "plugins/sources/netcat/netcat_source.h"
 #include "plugins/sources/seq/seq_source.h"
@@ -59,6 +61,10 @@ pipeline::Registry make_registry() {
   r.add(source_plugin<SyslogUdpSource>("syslogudp", {"org.apache.flume.source.SyslogUDPSource"},
                                        "Syslog over UDP, one datagram per message.",
                                        syslog_udp_table()));
+  r.add(source_plugin<ForwardSource>(
+      "forward", {"avro", "org.apache.flume.source.AvroSource"},
+      "Receives batches from other agents' forward sinks (flumen forward protocol).",
+      forward_source_table()));
   // Channels
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",
@@ -78,6 +84,10 @@ pipeline::Registry make_registry() {
   r.add(sink_plugin<HdfsSink>("hdfs", {"rolling_file", "org.apache.flume.sink.hdfs.HDFSEventSink"},
                               "Time-bucketed local files with Flume's HDFS sink keys and rolling.",
                               hdfs_sink_table(), "hdfs.batchSize"));
+  r.add(sink_plugin<ForwardSink>("forward", {"avro", "org.apache.flume.sink.AvroSink"},
+                                 "Sends to the next agent's forward source; acknowledged batches "
+                                 "only, no duplicates across the hop.",
+                                 forward_sink_table(), "batch-size"));
   // Interceptors
   using pipeline::interceptor_plugin;
   r.add(interceptor_plugin<TimestampInterceptor>(

@@ -134,6 +134,7 @@ void append_welcome(std::string& out, const Welcome& w) {
   out.append(kMagic);
   put_u16(out, w.version);
   put_u32(out, w.max_frame);
+  put_u32(out, w.max_events);
   put_u64(out, w.committed);
   put_str(out, w.receiver);
   end_frame(out, at);
@@ -245,6 +246,7 @@ bool decode_welcome(std::string_view payload, Welcome& out) {
   if (r.bytes(4) != kMagic) return false;
   out.version = r.u16();
   out.max_frame = r.u32();
+  out.max_events = r.u32();
   out.committed = r.u64();
   out.receiver = std::string(r.str());
   return r.done();

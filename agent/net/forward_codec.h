@@ -62,6 +62,7 @@ struct Hello {
 struct Welcome {
   uint16_t version = kVersion;
   uint32_t max_frame = kDefaultMaxFrame;
+  uint32_t max_events = kMaxBatchEvents;  // the receiver's smallest channel transactionCapacity
   uint64_t committed = 0;
   std::string receiver;
 };

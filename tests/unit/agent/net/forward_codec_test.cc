@@ -124,11 +124,12 @@ TEST_CASE("hello, welcome, nack and error round-trip; trailing bytes are refused
   CHECK_FALSE(decode_hello(f.payload.substr(0, f.payload.size() - 1), h));
 
   wire.clear();
-  append_welcome(wire, {kVersion, 1 << 20, 99, "agg-1"});
+  append_welcome(wire, {kVersion, 1 << 20, 100, 99, "agg-1"});
   REQUIRE(split_frame(wire, kDefaultMaxFrame, f, used) == Split::kFrame);
   Welcome w;
   REQUIRE(decode_welcome(f.payload, w));
   CHECK(w.max_frame == (1u << 20));
+  CHECK(w.max_events == 100);
   CHECK(w.committed == 99);
 
   wire.clear();

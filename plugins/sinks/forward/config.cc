@@ -1,0 +1,36 @@
+#include "plugins/sinks/forward/config.h"
+
+namespace flumen::plugins {
+
+const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
+  using T = ForwardSinkOptions;
+  static const auto table =
+      config::PropertyTable<T>()
+          .string("hostname", &T::hostname, "", "Host of the next agent's forward source.")
+          .required()
+          .integer("port", &T::port, "", 1, 65535, "Its port.")
+          .required()
+          .integer("batch-size", &T::batch_size, "100", 1, 1'000'000,
+                   "Events taken per channel transaction; sent as batches of at most 1000 "
+                   "events / 1 MiB, all in flight at once.")
+          .one_of("compression-type", &T::compression_type, "none",
+                  {"none", "deflate", "zstd", "lz4"},
+                  "Per-batch compression: zstd (smallest), lz4 (cheapest); Flume's deflate is "
+                  "served by zstd.")
+          .integer("compression-level", &T::compression_level, "0", 0, 19,
+                   "zstd level (0 = zstd's fast default of 1); ignored by lz4.")
+          .integer("connect-timeout", &T::connect_timeout_ms, "20000", 100, 3'600'000,
+                   "Milliseconds to connect and complete the handshake.")
+          .integer("request-timeout", &T::request_timeout_ms, "20000", 100, 3'600'000,
+                   "Milliseconds a transaction's batches may take to be acknowledged, retries "
+                   "included; then it is rolled back and the sink group may move on.")
+          .integer("reset-connection-interval", &T::reset_connection_interval_s, "0", 0, 86'400,
+                   "Seconds after which the connection is rebuilt (lets a load balancer in front "
+                   "rebalance); 0 = never.")
+          .string("token", &T::token, "", "Shared secret presented to the receiving source.")
+          .integer("keepalive", &T::keepalive_s, "10", 1, 3600,
+                   "flumen: seconds of idleness after which a ping checks the connection.");
+  return table;
+}
+
+}  // namespace flumen::plugins

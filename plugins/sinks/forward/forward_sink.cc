@@ -1,0 +1,416 @@
+#include "plugins/sinks/forward/forward_sink.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <thread>
+
+namespace flumen::plugins {
+
+namespace fwd = net::forward;
+using pipeline::DeliveryResult;
+
+namespace {
+
+int remaining_ms(ForwardSink::Clock::time_point deadline) {
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ForwardSink::Clock::now())
+          .count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
+}
+
+}  // namespace
+
+ForwardSink::ForwardSink(std::string name, ForwardSinkOptions options)
+    : Sink(std::move(name)), options_(std::move(options)) {
+  const std::string& c = options_.compression_type;
+  codec_ = c == "zstd" || c == "deflate" ? fwd::Codec::kZstd
+           : c == "lz4"                  ? fwd::Codec::kLz4
+                                         : fwd::Codec::kNone;
+}
+
+ForwardSink::~ForwardSink() {
+  stop();
+}
+
+Status ForwardSink::start() {
+  // A new stream per start: sequence numbers never repeat across restarts of this sink.
+  std::random_device rd;
+  stream_ = (uint64_t{rd()} << 32) ^ rd() ^
+            static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+  next_seq_ = 1;
+  bytes_sent_ = &metrics().counter("BytesSentCount");
+  event_bytes_ = &metrics().counter("EventBytesSentCount");
+  batches_sent_ = &metrics().counter("BatchSentCount");
+  nacks_full_ = &metrics().counter("BatchChannelFullCount");
+  resent_batches_ = &metrics().counter("BatchResentCount");
+  redelivery_risk_ = &metrics().counter("EventRedeliveryRiskCount");
+  return Status::ok();
+}
+
+void ForwardSink::stop() {
+  if (fd_ >= 0) disconnect("sink stopping");
+}
+
+void ForwardSink::disconnect(const std::string& why) {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  in_.clear();
+  out_.clear();
+  out_sent_ = 0;
+  counters().connection_closed->inc();
+  spdlog::info("forward sink {}: disconnected from {}:{} ({})", name(), options_.hostname,
+               options_.port, why);
+}
+
+Status ForwardSink::connect(Clock::time_point deadline) {
+  const auto limit =
+      std::min(deadline, Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms));
+  const std::string where = options_.hostname + ":" + std::to_string(options_.port);
+  auto fail = [&](std::string why) -> Status {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    counters().connection_failed->inc();
+    return make_error(ErrorCode::kUnavailable, "cannot reach " + where + ": " + why);
+  };
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(options_.hostname.c_str(), std::to_string(options_.port).c_str(),
+                             &hints, &res);
+      rc != 0)
+    return fail(gai_strerror(rc));
+  std::string last = "no address";
+  for (addrinfo* ai = res; ai != nullptr && fd_ < 0; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, remaining_ms(limit));
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+        rc = 0;
+      } else {
+        last = rc == 0 ? "connect timed out" : std::strerror(err ? err : errno);
+        rc = -1;
+      }
+    } else if (rc != 0) {
+      last = std::strerror(errno);
+    }
+    if (rc == 0) {
+      fd_ = fd;
+    } else {
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(res);
+  if (fd_ < 0) return fail(last);
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  in_.clear();
+  out_.clear();
+  out_sent_ = 0;
+  fwd::append_hello(out_, {fwd::kVersion, stream_, name(), options_.token});
+  // pump leaves a WELCOME (and an ERROR) at the front of in_ for the handshake to read.
+  Io io = pump(limit, [&] {
+    fwd::Frame first;
+    size_t n = 0;
+    return fwd::split_frame(in_, fwd::kDefaultMaxFrame, first, n) == fwd::Split::kFrame;
+  });
+  fwd::Frame f;
+  size_t used = 0;
+  fwd::Split sp = fwd::split_frame(in_, fwd::kDefaultMaxFrame, f, used);
+  if (sp == fwd::Split::kFrame && f.type == fwd::FrameType::kWelcome &&
+      fwd::decode_welcome(f.payload, welcome_)) {
+    in_.erase(0, used);
+  } else if (sp == fwd::Split::kFrame && f.type == fwd::FrameType::kError) {
+    fwd::WireErrorFrame e;
+    fwd::decode_error(f.payload, e);
+    return fail("refused: " + e.message);
+  } else if (io == Io::kTimeout) {
+    return fail(in_.empty() ? "no answer to the handshake (is it a flumen forward source?)"
+                            : "malformed answer to the handshake");
+  } else {
+    return fail(
+        "the peer closed the connection during the handshake: it is not a flumen "
+        "forward source (Apache Flume's avro source speaks Avro RPC, which flumen "
+        "does not)");
+  }
+  if (welcome_.version != fwd::kVersion) return fail("unsupported protocol version");
+  counters().connection_created->inc();
+  connected_at_ = last_io_ = Clock::now();
+  spdlog::info("forward sink {}: connected to {} ({}, committed {})", name(), where,
+               welcome_.receiver, welcome_.committed);
+  return Status::ok();
+}
+
+template <typename Done>
+ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
+  char buf[64 * 1024];
+  for (;;) {
+    // Complete frames already received.
+    size_t at = 0;
+    for (;;) {
+      fwd::Frame f;
+      size_t used = 0;
+      fwd::Split sp =
+          fwd::split_frame(std::string_view(in_).substr(at), fwd::kDefaultMaxFrame, f, used);
+      if (sp == fwd::Split::kNeedMore) break;
+      if (sp != fwd::Split::kFrame) {
+        last_error_ = "malformed answer from the receiver";
+        return Io::kBroken;
+      }
+      if (f.type == fwd::FrameType::kWelcome) break;  // the handshake reads it itself
+      if (!on_answer(f)) return Io::kBroken;
+      at += used;
+    }
+    if (at > 0) in_.erase(0, at);
+    if (out_sent_ == out_.size() && done()) {
+      out_.clear();
+      out_sent_ = 0;
+      return Io::kOk;
+    }
+    pollfd p{fd_, static_cast<short>(POLLIN | (out_sent_ < out_.size() ? POLLOUT : 0)), 0};
+    int rc = ::poll(&p, 1, remaining_ms(deadline));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0) return Io::kTimeout;
+    if (rc < 0) {
+      last_error_ = std::strerror(errno);
+      return Io::kBroken;
+    }
+    if (p.revents & POLLOUT) {
+      ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        last_error_ = std::strerror(errno);
+        return Io::kBroken;
+      }
+      if (n > 0) {
+        out_sent_ += static_cast<size_t>(n);
+        bytes_sent_->inc(n);
+      }
+    }
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) {
+        last_error_ = "the receiver closed the connection";
+        return Io::kBroken;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        last_error_ = std::strerror(errno);
+        return Io::kBroken;
+      }
+      if (n > 0) {
+        in_.append(buf, static_cast<size_t>(n));
+        last_io_ = Clock::now();
+      }
+    }
+  }
+}
+
+bool ForwardSink::on_answer(const fwd::Frame& f) {
+  switch (f.type) {
+    case fwd::FrameType::kAck: {
+      fwd::Ack a;
+      if (!fwd::decode_ack(f.payload, a)) break;
+      ++answers_;
+      for (Planned& p : plan_)
+        if (p.seq == a.seq) p.done = true;
+      return true;
+    }
+    case fwd::FrameType::kNack: {
+      fwd::Nack n;
+      if (!fwd::decode_nack(f.payload, n)) break;
+      ++answers_;
+      if (n.reason == fwd::NackReason::kChannelFull) {
+        any_full_ = true;
+        nacks_full_->inc();
+        last_error_ = n.message;
+      } else if (n.reason == fwd::NackReason::kRejected) {
+        for (Planned& p : plan_)
+          if (p.seq == n.seq) p.done = true;
+        rejected_ = n.message;
+      }
+      return true;
+    }
+    case fwd::FrameType::kPong: {
+      uint64_t nonce = 0;
+      if (fwd::decode_ping(f.payload, nonce) && nonce == ping_nonce_) pong_seen_ = true;
+      return true;
+    }
+    case fwd::FrameType::kError: {
+      fwd::WireErrorFrame e;
+      fwd::decode_error(f.payload, e);
+      last_error_ = "the receiver closed the connection: " + e.message;
+      return false;
+    }
+    default:
+      break;
+  }
+  last_error_ = "unexpected frame from the receiver";
+  return false;
+}
+
+uint64_t ForwardSink::hash_of(const EventBatch& batch) const {
+  std::hash<std::string_view> h;
+  uint64_t x = batch.size();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    x = x * 1099511628211ULL ^ h(batch.body(i));
+    for (size_t k = 0; k < batch.header_count(i); ++k) {
+      auto [key, value] = batch.header_at(i, k);
+      x = x * 1099511628211ULL ^ h(key) ^ (h(value) << 1);
+    }
+  }
+  return x;
+}
+
+void ForwardSink::plan(const EventBatch& batch) {
+  plan_.clear();
+  const size_t max_events =
+      std::max<size_t>(1, std::min<size_t>(fwd::kMaxBatchEvents, welcome_.max_events));
+  // Leave room for the frame header and per-event lengths under the receiver's frame limit.
+  const size_t max_bytes = std::min<size_t>(
+      fwd::kMaxBatchBytes, welcome_.max_frame > 4096 ? welcome_.max_frame / 2 : 2048);
+  size_t begin = 0;
+  while (begin < batch.size()) {
+    size_t end = begin;
+    size_t bytes = 0;
+    while (end < batch.size() && end - begin < max_events) {
+      size_t b = batch.body(end).size() + 6;
+      for (size_t k = 0; k < batch.header_count(end); ++k) {
+        auto [key, value] = batch.header_at(end, k);
+        b += key.size() + value.size() + 6;
+      }
+      if (end > begin && bytes + b > max_bytes) break;
+      bytes += b;
+      ++end;
+    }
+    plan_.push_back({next_seq_++, begin, end});
+    begin = end;
+  }
+  plan_events_ = batch.size();
+  plan_hash_ = 0;
+}
+
+DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
+  if (!plan_.empty()) {
+    // A transaction was rolled back: are these the same events, back from the channel's head?
+    size_t acked = 0;
+    for (const Planned& p : plan_)
+      if (p.done) acked += p.end - p.begin;
+    if (plan_events_ != batch.size() || plan_hash_ != hash_of(batch)) {
+      // Other events: what the receiver acknowledged of the old ones may come back through
+      // another sink and be put twice there.
+      redelivery_risk_->inc(static_cast<int64_t>(acked));
+      plan_.clear();
+    }
+  }
+  int backoff_ms = 50;
+  auto keep_for_retry = [&](std::string why) {
+    plan_hash_ = hash_of(batch);
+    return DeliveryResult::retry(std::move(why));
+  };
+  for (;;) {
+    if (fd_ < 0) {
+      if (Status s = connect(deadline); !s) {
+        if (plan_.empty()) return DeliveryResult::retry(s.message());
+        return keep_for_retry(s.message());
+      }
+    }
+    if (plan_.empty()) plan(batch);
+    // Batches planned before a reconnect must still fit the (possibly new) receiver.
+    for (const Planned& p : plan_) {
+      if (!p.done && p.end - p.begin > std::max<uint32_t>(welcome_.max_events, 1)) {
+        plan(batch);
+        break;
+      }
+    }
+    out_.clear();
+    out_sent_ = 0;
+    size_t expect = 0;
+    for (const Planned& p : plan_) {
+      if (p.done) continue;
+      ++expect;
+      const size_t before = out_.size();
+      if (Status s = fwd::append_batch(out_, p.seq, codec_, batch, p.begin, p.end, scratch_); !s)
+        return DeliveryResult::rejected(s.message());
+      // Raw event bytes, to compare with BytesSentCount (what compression saved).
+      const size_t frame_header = 22;
+      event_bytes_->inc(static_cast<int64_t>(
+          codec_ == fwd::Codec::kNone ? out_.size() - before - frame_header : scratch_.size()));
+      batches_sent_->inc();
+    }
+    answers_ = 0;
+    any_full_ = false;
+    rejected_.clear();
+    // Every batch sent gets exactly one answer on this connection, in order.
+    Io io = pump(deadline, [&] { return answers_ >= expect; });
+    if (io == Io::kTimeout) {
+      disconnect("no answer within request-timeout");
+      return keep_for_retry("no answer from " + options_.hostname + ":" +
+                            std::to_string(options_.port) + " within request-timeout");
+    }
+    if (io == Io::kBroken) {
+      std::string why = last_error_;
+      disconnect(why);
+      if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)
+        return keep_for_retry(why);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min(backoff_ms * 2, 1000);
+      resent_batches_->inc(static_cast<int64_t>(expect));
+      continue;  // reconnect; what was not acknowledged goes again with its old numbers
+    }
+    bool all_done = true;
+    for (const Planned& p : plan_)
+      all_done = all_done && p.done;
+    if (all_done) {
+      plan_.clear();
+      if (!rejected_.empty())
+        return DeliveryResult::rejected("the receiver rejected a batch: " + rejected_);
+      return DeliveryResult::delivered();
+    }
+    // Refused for now (channel full there, or behind a refused batch): wait and send again.
+    if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)
+      return keep_for_retry("the receiver's channel stays full: " + last_error_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, 1000);
+    size_t again = 0;
+    for (const Planned& p : plan_)
+      again += p.done ? 0 : 1;
+    resent_batches_->inc(static_cast<int64_t>(again));
+  }
+}
+
+void ForwardSink::tick(Clock::time_point now) {
+  if (fd_ < 0) return;
+  if (options_.reset_connection_interval_s > 0 &&
+      now - connected_at_ >= std::chrono::seconds(options_.reset_connection_interval_s)) {
+    disconnect("reset-connection-interval");
+    return;
+  }
+  if (now - last_io_ < std::chrono::seconds(options_.keepalive_s)) return;
+  out_.clear();
+  out_sent_ = 0;
+  fwd::append_ping(out_, fwd::FrameType::kPing, ++ping_nonce_);
+  pong_seen_ = false;
+  Io io = pump(now + std::chrono::milliseconds(options_.request_timeout_ms),
+               [&] { return pong_seen_; });
+  if (io != Io::kOk)
+    disconnect("keepalive: " + (io == Io::kTimeout ? std::string("no pong") : last_error_));
+}
+
+}  // namespace flumen::plugins

@@ -1,0 +1,87 @@
+#pragma once
+// forward (alias avro): sends each channel transaction to the next agent's forward source over
+// the flumen forward protocol (docs/protocol-forward.md) and reports it delivered only when every
+// batch of it was acknowledged, i.e. committed to the receiver's channel.
+//
+// A transaction is cut into batches (at most 1000 events / 1 MiB, fewer when the receiver's
+// channels take smaller transactions), all sent before the first answer is awaited. A NACK
+// "channel full" is waited out with backoff, a broken connection is rebuilt and the unacknowledged
+// batches are sent again with their old sequence numbers, all within request-timeout; past that
+// the transaction is rolled back (the sink group may move to another sink). When the same events
+// come back to this sink, the batches already acknowledged are not sent again and the rest keep
+// their numbers, so the receiver puts nothing twice.
+//
+// Runs entirely on its sink runner's thread, with a non-blocking socket and poll(2).
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "agent/net/forward_codec.h"
+#include "agent/pipeline/sink.h"
+#include "plugins/sinks/forward/config.h"
+
+namespace flumen::plugins {
+
+class ForwardSink : public pipeline::Sink {
+ public:
+  using Clock = std::chrono::steady_clock;
+  ForwardSink(std::string name, ForwardSinkOptions options);
+  ~ForwardSink() override;
+
+  size_t batch_size() const override { return static_cast<size_t>(options_.batch_size); }
+  Status start() override;
+  void stop() override;
+  pipeline::DeliveryResult deliver(const EventBatch& batch) override;
+  void tick(Clock::time_point now) override;
+
+ private:
+  struct Planned {
+    uint64_t seq;
+    size_t begin, end;  // events of the transaction's batch
+    bool done = false;  // acknowledged (or rejected)
+  };
+  enum class Io { kOk, kTimeout, kBroken };
+
+  Status connect(Clock::time_point deadline);
+  void disconnect(const std::string& why);
+  void plan(const EventBatch& batch);
+  // Writes out_ and reads answers until `done()` holds, the deadline passes or the connection
+  // breaks. Every complete frame received goes to on_answer.
+  template <typename Done>
+  Io pump(Clock::time_point deadline, Done done);
+  bool on_answer(const net::forward::Frame& f);
+  uint64_t hash_of(const EventBatch& batch) const;
+
+  ForwardSinkOptions options_;
+  net::forward::Codec codec_ = net::forward::Codec::kNone;
+  int fd_ = -1;
+  std::string in_;
+  std::string out_;
+  size_t out_sent_ = 0;
+  std::string scratch_;
+  uint64_t stream_ = 0;
+  uint64_t next_seq_ = 1;
+  net::forward::Welcome welcome_;
+  Clock::time_point connected_at_{};
+  Clock::time_point last_io_{};
+  std::string last_error_;
+
+  // The transaction in flight, kept after a retry so that the same events reuse it.
+  std::vector<Planned> plan_;
+  uint64_t plan_hash_ = 0;
+  size_t plan_events_ = 0;
+  size_t answers_ = 0;  // acks and nacks received for the batches of this round
+  bool any_full_ = false;
+  std::string rejected_;
+  uint64_t ping_nonce_ = 0;
+  bool pong_seen_ = false;
+
+  metrics::Counter* bytes_sent_ = nullptr;
+  metrics::Counter* event_bytes_ = nullptr;
+  metrics::Counter* batches_sent_ = nullptr;
+  metrics::Counter* nacks_full_ = nullptr;
+  metrics::Counter* resent_batches_ = nullptr;
+  metrics::Counter* redelivery_risk_ = nullptr;
+};
+
+}  // namespace flumen::plugins
