@@ -11,6 +11,7 @@
 // used by one thread. Destroying an open transaction rolls it back (RAII), so an early return or
 // exception on the caller's side can never lose or leak events.
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,11 @@ class Transaction {
   virtual Status commit() = 0;
   // Undoes puts (discarded) and takes (returned to the head in order). Idempotent.
   virtual void rollback() = 0;
+  // A durable channel stores `value` under `key` in the same atomic write as this transaction's
+  // puts, so that a source can remember what it committed across restarts (the forward source
+  // keeps each sender's last sequence number this way). Channels that lose their events on a
+  // restart ignore it: nothing to remember then.
+  virtual void set_marker(std::string_view /*key*/, std::string_view /*value*/) {}
 };
 
 // Rolls back on destruction unless committed: the RAII guard every caller uses.
@@ -79,6 +85,10 @@ class Channel {
   virtual size_t transaction_capacity() const = 0;
   // Whether committed events survive a process restart (file channel yes, memory no).
   virtual bool durable() const = 0;
+  // The markers committed transactions stored whose key starts with `prefix` (durable channels).
+  virtual std::map<std::string, std::string> markers(std::string_view /*prefix*/) const {
+    return {};
+  }
 
   // Readers register to be woken when a put commits (or a take rolls back).
   void add_waiter(Notifier* n);

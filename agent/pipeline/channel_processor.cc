@@ -8,7 +8,8 @@ ChannelProcessor::ChannelProcessor(std::unique_ptr<ChannelSelector> selector,
                                    std::vector<std::unique_ptr<Interceptor>> interceptors)
     : selector_(std::move(selector)), interceptors_(std::move(interceptors)) {}
 
-Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& batch) {
+Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& batch,
+                                  const Marker* marker) {
   const EventBatch* events = &batch;
   if (!target.all_events) {
     subset_.clear();
@@ -19,10 +20,11 @@ Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& b
   if (events->empty()) return Status::ok();
   TransactionGuard txn(target.channel->begin());
   if (Status s = txn->put(*events); !s) return s;
+  if (marker) txn->set_marker(marker->key, marker->value);
   return txn.commit();
 }
 
-Status ChannelProcessor::process_batch(const EventBatch& input) {
+Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* marker) {
   if (counters_) {
     counters_->event_received->inc(static_cast<int64_t>(input.size()));
     counters_->append_batch_received->inc();
@@ -37,7 +39,7 @@ Status ChannelProcessor::process_batch(const EventBatch& input) {
   }
   selector_->route(*batch, targets_);
   for (const RouteTarget& t : targets_) {
-    Status s = put_into(t, *batch);
+    Status s = put_into(t, *batch, marker);
     if (s.is_ok()) continue;
     if (t.optional) {
       if (optional_failures_) optional_failures_->inc();

@@ -29,12 +29,18 @@ class ChannelProcessor {
 
   // Ok: every required channel committed its share; the caller may reuse the batch.
   // Error (kChannelFull, kUnavailable, ...): keep the batch and retry it later.
-  Status process_batch(const EventBatch& batch);
+  // `marker` (optional) is stored with the puts of every channel the batch goes to (see
+  // Transaction::set_marker).
+  struct Marker {
+    std::string_view key;
+    std::string_view value;
+  };
+  Status process_batch(const EventBatch& batch, const Marker* marker = nullptr);
 
   const ChannelSelector& selector() const { return *selector_; }
 
  private:
-  Status put_into(const RouteTarget& target, const EventBatch& batch);
+  Status put_into(const RouteTarget& target, const EventBatch& batch, const Marker* marker);
 
   std::unique_ptr<ChannelSelector> selector_;
   std::vector<std::unique_ptr<Interceptor>> interceptors_;

@@ -16,6 +16,7 @@ namespace {
 
 constexpr char kFormatKey[] = "m:format";
 constexpr char kHeadKey[] = "m:head";
+const std::string kMarkerPrefix = "k:";
 constexpr char kFormatVersion[] = "1";
 
 std::string event_key(uint64_t seq) {
@@ -93,10 +94,15 @@ class FileChannel::Txn : public pipeline::Transaction {
     return Status::ok();
   }
 
+  void set_marker(std::string_view key, std::string_view value) override {
+    markers_.emplace_back(std::string(key), std::string(value));
+  }
+
   Status commit() override {
     if (!staged_.empty()) {
-      if (Status s = ch_->commit_put(staged_); !s) return s;
+      if (Status s = ch_->commit_put(staged_, markers_); !s) return s;
       staged_.clear();
+      markers_.clear();
     }
     if (!taken_.empty() || !ranges_.empty()) {
       if (Status s = ch_->commit_take(ranges_, taken_.size(), taken_.body_bytes()); !s) return s;
@@ -108,6 +114,7 @@ class FileChannel::Txn : public pipeline::Transaction {
 
   void rollback() override {
     staged_.clear();
+    markers_.clear();
     if (!ranges_.empty()) ch_->rollback_take(taken_, ranges_);
     taken_.clear();
     ranges_.clear();
@@ -116,6 +123,7 @@ class FileChannel::Txn : public pipeline::Transaction {
  private:
   FileChannel* ch_;
   EventBatch staged_;
+  std::vector<std::pair<std::string, std::string>> markers_;
   EventBatch taken_;
   std::vector<Range> ranges_;
 };
@@ -292,10 +300,22 @@ Status FileChannel::check_free_space(size_t incoming_bytes) {
                         " (minimumRequiredSpace, or the memtables if larger)");
 }
 
-Status FileChannel::commit_put(const EventBatch& staged) {
+std::map<std::string, std::string> FileChannel::markers(std::string_view prefix) const {
+  std::map<std::string, std::string> out;
+  std::lock_guard lock(mu_);
+  if (!db_) return out;
+  const std::string start = kMarkerPrefix + std::string(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next())
+    out.emplace(it->key().ToString().substr(kMarkerPrefix.size()), it->value().ToString());
+  return out;
+}
+
+Status FileChannel::commit_put(const EventBatch& staged,
+                               const std::vector<std::pair<std::string, std::string>>& markers) {
   const size_t n = staged.size();
   const size_t cap = static_cast<size_t>(options_.capacity);
-  PutRequest req{&staged, false, Status::ok()};
+  PutRequest req{&staged, &markers, false, Status::ok()};
   std::unique_lock lock(mu_);
   if (!db_) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
   if (Status s = check_free_space(staged.arena_bytes()); !s) {
@@ -358,6 +378,8 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
     encode_chunk(*r->batch, value);
     wb.Put(event_key(next), value);
     next += r->batch->size();
+    for (const auto& [key, v] : *r->markers)
+      wb.Put(kMarkerPrefix + key, v);
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;

@@ -4,6 +4,7 @@
 // On-disk layout (format version 1), all in the default column family:
 //   "m:format"        -> "1"
 //   "m:head"          -> u64be: sequence number of the first event not yet take-committed
+//   "k:" + key        -> a source's marker (Transaction::set_marker), written with its puts
 //   "e" + u64be(seq)  -> one chunk: the events of one put transaction (event_codec.h), whose
 //                        first event has number seq; events are numbered consecutively, so the
 //                        next chunk's key is seq + count.
@@ -49,6 +50,7 @@ class FileChannel : public pipeline::Channel {
     return static_cast<size_t>(options_.transaction_capacity);
   }
   bool durable() const override { return true; }
+  std::map<std::string, std::string> markers(std::string_view prefix) const override;
 
   const std::string& directory() const { return dir_; }
 
@@ -65,13 +67,15 @@ class FileChannel : public pipeline::Channel {
   };
   struct PutRequest {
     const EventBatch* batch;
+    const std::vector<std::pair<std::string, std::string>>* markers;
     bool done = false;
     Status status;
   };
 
   Status open_database();
   Status check_free_space(size_t incoming_bytes);
-  Status commit_put(const EventBatch& staged);
+  Status commit_put(const EventBatch& staged,
+                    const std::vector<std::pair<std::string, std::string>>& markers);
   void lead_group_commit(std::unique_lock<std::mutex>& lock);
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
   Status load_chunk(uint64_t next);

@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "agent/net/forward_codec.h"
 #include "agent/pipeline/channel_processor.h"
@@ -103,6 +106,7 @@ Status ForwardSource::do_start() {
   nacks_full_ = &metrics().counter("BatchChannelFullCount");
   rejected_batches_ = &metrics().counter("BatchRejectedCount");
   auth_failures_ = &metrics().counter("AuthFailureCount");
+  load_ledger();
   return loop_.start([this] { return listen_on_loop(); });
 }
 
@@ -325,7 +329,16 @@ void ForwardSource::on_batch(Connection* c, std::string_view payload) {
     fwd::append_nack(c->out, {h.seq, fwd::NackReason::kRejected, s.message()});
     return;
   }
-  Status s = processor().process_batch(batch_);
+  // With a durable channel the sequence number is committed together with the events, so the
+  // dedup survives a restart of this agent.
+  char key[96], value[24];
+  int kn = std::snprintf(key, sizeof key, "fwd/%s/%016llx", name().c_str(),
+                         static_cast<unsigned long long>(c->stream));
+  int vn = std::snprintf(value, sizeof value, "%llu", static_cast<unsigned long long>(h.seq));
+  pipeline::ChannelProcessor::Marker marker{
+      std::string_view(key, static_cast<size_t>(std::clamp(kn, 0, 95))),
+      std::string_view(value, static_cast<size_t>(std::clamp(vn, 0, 23)))};
+  Status s = processor().process_batch(batch_, &marker);
   if (!s) {
     const bool permanent = s.code() == ErrorCode::kRejected;
     if (permanent) {
@@ -367,6 +380,29 @@ void ForwardSource::sweep() {
     }
   }
   ledger_.forget_older_than(now - std::chrono::hours(24));
+}
+
+void ForwardSource::load_ledger() {
+  // Each durable channel remembers the last batch of every stream it committed. A batch routed
+  // to several channels counts as committed only where all of them have it: the smallest wins
+  // (a retransmission then duplicates into the channel that had it, never skips one that did
+  // not).
+  const std::string prefix = "fwd/" + name() + "/";
+  std::map<uint64_t, uint64_t> seen;
+  for (pipeline::Channel* ch : processor().selector().channels()) {
+    for (const auto& [key, value] : ch->markers(prefix)) {
+      uint64_t stream = std::strtoull(key.c_str() + prefix.size(), nullptr, 16);
+      uint64_t seq = std::strtoull(value.c_str(), nullptr, 10);
+      auto [it, fresh] = seen.emplace(stream, seq);
+      if (!fresh) it->second = std::min(it->second, seq);
+    }
+  }
+  const auto now = Clock::now();
+  for (const auto& [stream, seq] : seen)
+    ledger_.record(stream, seq, now);
+  if (!seen.empty())
+    spdlog::info("forward source {}: remembers the last committed batch of {} sender stream(s)",
+                 name(), seen.size());
 }
 
 uint32_t ForwardSource::max_batch_events() {

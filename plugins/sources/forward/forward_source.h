@@ -43,6 +43,7 @@ class ForwardSource : public pipeline::Source {
   void refuse(Connection* c, uint16_t code, const std::string& why);
   void sweep();
   uint32_t max_batch_events();
+  void load_ledger();
 
   ForwardSourceOptions options_;
   runtime::LoopThread loop_;

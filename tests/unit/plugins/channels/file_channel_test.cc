@@ -94,6 +94,45 @@ TEST_CASE("file channel: a take that splits chunks, rollback, restart in the mid
   CHECK(ch->size() == 0);
 }
 
+TEST_CASE("file channel: markers are committed with their puts and survive a restart") {
+  TempDir dir;
+  auto make = [&] {
+    auto ch =
+        std::make_unique<FileChannel>("c1", options_for(dir.path, 10000, 100),
+                                      std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"));
+    REQUIRE(ch->start().is_ok());
+    return ch;
+  };
+  {
+    auto ch = make();
+    {
+      pipeline::TransactionGuard txn(ch->begin());
+      REQUIRE(txn->put(testing::numbered(0, 5)).is_ok());
+      txn->set_marker("fwd/r1/00000000000000aa", "7");
+      REQUIRE(txn.commit().is_ok());
+    }
+    {
+      pipeline::TransactionGuard txn(ch->begin());
+      REQUIRE(txn->put(testing::numbered(5, 5)).is_ok());
+      txn->set_marker("fwd/r1/00000000000000aa", "8");
+      txn.rollback();  // neither the events nor the marker
+    }
+    {
+      pipeline::TransactionGuard txn(ch->begin());
+      REQUIRE(txn->put(testing::numbered(5, 5)).is_ok());
+      txn->set_marker("fwd/r2/00000000000000bb", "3");
+      REQUIRE(txn.commit().is_ok());
+    }
+  }
+  auto ch = make();
+  auto m = ch->markers("fwd/r1/");
+  REQUIRE(m.size() == 1);
+  CHECK(m["fwd/r1/00000000000000aa"] == "7");
+  CHECK(ch->markers("fwd/").size() == 2);
+  CHECK(ch->size() == 10);
+  CHECK(testing::take_bodies(*ch, 100) == testing::range_strings(0, 10));
+}
+
 TEST_CASE("file channel: consumed history does not survive, and restart is not a replay") {
   TempDir dir;
   {
