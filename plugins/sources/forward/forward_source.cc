@@ -9,6 +9,7 @@
 #include <map>
 
 #include "agent/net/forward_codec.h"
+#include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
@@ -24,22 +25,6 @@ struct WriteReq {
   uv_write_t req;
   std::string data;
 };
-
-std::string peer_name(uv_tcp_t* tcp) {
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-  char ip[64] = "";
-  int port = 0;
-  if (addr.ss_family == AF_INET6) {
-    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&addr), ip, sizeof ip);
-    port = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  } else {
-    uv_ip4_name(reinterpret_cast<sockaddr_in*>(&addr), ip, sizeof ip);
-    port = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  }
-  return std::string(ip) + ":" + std::to_string(port);
-}
 
 }  // namespace
 
@@ -111,33 +96,12 @@ Status ForwardSource::do_start() {
 }
 
 Status ForwardSource::listen_on_loop() {
-  sockaddr_storage addr{};
-  const int port = static_cast<int>(options_.port);
-  if (uv_ip4_addr(options_.bind.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(options_.bind.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
-    return make_error(ErrorCode::kInvalidConfig,
-                      "bind address '" + options_.bind + "' is not an IP address");
-  server_ = new uv_tcp_t;
-  uv_tcp_init(loop_.loop(), server_);
-  server_->data = this;
-  int rc = uv_tcp_bind(server_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rc == 0)
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 256, [](uv_stream_t* s, int status) {
-      if (status == 0) static_cast<ForwardSource*>(s->data)->on_connection();
-    });
-  if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(server_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-    server_ = nullptr;
-    return make_error(ErrorCode::kIo, "cannot listen on " + options_.bind + ":" +
-                                          std::to_string(options_.port) + ": " + uv_strerror(rc));
-  }
-  sockaddr_storage bound{};
-  int len = sizeof bound;
-  uv_tcp_getsockname(server_, reinterpret_cast<sockaddr*>(&bound), &len);
-  bound_port_ =
-      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  auto port = net::listen_tcp(loop_.loop(), &server_, options_.bind,
+                              static_cast<int>(options_.port), this, [](uv_stream_t* s, int st) {
+                                if (st == 0) static_cast<ForwardSource*>(s->data)->on_connection();
+                              });
+  if (!port) return port.status();
+  bound_port_ = port.value();
   sweeper_ = new uv_timer_t;
   uv_timer_init(loop_.loop(), sweeper_);
   sweeper_->data = this;
@@ -161,7 +125,7 @@ void ForwardSource::on_connection() {
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
-  c->peer = peer_name(&c->tcp);
+  c->peer = net::peer_address(&c->tcp);
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -416,13 +380,10 @@ void ForwardSource::do_stop() {
   loop_.stop([this] {
     for (Connection* c : std::vector<Connection*>(connections_))
       c->close(true);
-    if (server_)
-      uv_close(reinterpret_cast<uv_handle_t*>(server_),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    net::close_server(&server_);
     if (sweeper_)
       uv_close(reinterpret_cast<uv_handle_t*>(sweeper_),
                [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    server_ = nullptr;
     sweeper_ = nullptr;
   });
 }

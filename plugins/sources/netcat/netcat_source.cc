@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
@@ -11,26 +12,6 @@ namespace flumen::plugins {
 namespace {
 
 constexpr int kMaxBackoffMs = 1000;
-
-Status resolve(const std::string& host, int port, sockaddr_storage& out) {
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&out)) == 0)
-    return Status::ok();
-  if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&out)) == 0)
-    return Status::ok();
-  return make_error(ErrorCode::kInvalidConfig, "bind address '" + host + "' is not an IP address");
-}
-
-int local_port(const uv_handle_t* h) {
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  int rc = h->type == UV_UDP ? uv_udp_getsockname(reinterpret_cast<const uv_udp_t*>(h),
-                                                  reinterpret_cast<sockaddr*>(&addr), &len)
-                             : uv_tcp_getsockname(reinterpret_cast<const uv_tcp_t*>(h),
-                                                  reinterpret_cast<sockaddr*>(&addr), &len);
-  if (rc != 0) return 0;
-  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
 
 void alloc_buffer(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
   buf->base = new char[suggested];
@@ -117,24 +98,12 @@ Status NetcatSource::do_start() {
 }
 
 Status NetcatSource::listen_on_loop() {
-  sockaddr_storage addr{};
-  if (Status s = resolve(options_.bind, static_cast<int>(options_.port), addr); !s) return s;
-  server_ = new uv_tcp_t;
-  uv_tcp_init(loop_.loop(), server_);
-  server_->data = this;
-  int rc = uv_tcp_bind(server_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rc == 0)
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 128, [](uv_stream_t* s, int status) {
-      if (status == 0) static_cast<NetcatSource*>(s->data)->on_connection();
-    });
-  if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(server_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-    server_ = nullptr;
-    return make_error(ErrorCode::kIo, "cannot listen on " + options_.bind + ":" +
-                                          std::to_string(options_.port) + ": " + uv_strerror(rc));
-  }
-  bound_port_ = local_port(reinterpret_cast<uv_handle_t*>(server_));
+  auto port = net::listen_tcp(loop_.loop(), &server_, options_.bind,
+                              static_cast<int>(options_.port), this, [](uv_stream_t* s, int st) {
+                                if (st == 0) static_cast<NetcatSource*>(s->data)->on_connection();
+                              });
+  if (!port) return port.status();
+  bound_port_ = port.value();
   spdlog::info("netcat source {} listening on {}:{}", name(), options_.bind, bound_port_);
   return Status::ok();
 }
@@ -243,10 +212,7 @@ void NetcatSource::do_stop() {
   loop_.stop([this] {
     for (Connection* c : std::vector<Connection*>(connections_))
       c->close();
-    if (server_)
-      uv_close(reinterpret_cast<uv_handle_t*>(server_),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-    server_ = nullptr;
+    net::close_server(&server_);
   });
 }
 
@@ -265,7 +231,8 @@ Status NetcatUdpSource::do_start() {
 
 Status NetcatUdpSource::bind_on_loop() {
   sockaddr_storage addr{};
-  if (Status s = resolve(options_.bind, static_cast<int>(options_.port), addr); !s) return s;
+  if (Status s = net::ip_address(options_.bind, static_cast<int>(options_.port), addr); !s)
+    return s;
   socket_ = new uv_udp_t;
   retry_ = new uv_timer_t;
   uv_udp_init(loop_.loop(), socket_);
@@ -279,7 +246,7 @@ Status NetcatUdpSource::bind_on_loop() {
     return make_error(ErrorCode::kIo, "cannot bind udp " + options_.bind + ":" +
                                           std::to_string(options_.port) + ": " + uv_strerror(rc));
   spdlog::info("netcatudp source {} bound to {}:{}", name(), options_.bind,
-               local_port(reinterpret_cast<uv_handle_t*>(socket_)));
+               net::local_port(reinterpret_cast<uv_handle_t*>(socket_)));
   return Status::ok();
 }
 
