@@ -54,7 +54,7 @@ Status ForwardSink::start() {
   batches_sent_ = &metrics().counter("BatchSentCount");
   nacks_full_ = &metrics().counter("BatchChannelFullCount");
   resent_batches_ = &metrics().counter("BatchResentCount");
-  redelivery_risk_ = &metrics().counter("EventRedeliveryRiskCount");
+  in_doubt_ = &metrics().counter("EventInDoubtCount");
   return Status::ok();
 }
 
@@ -244,6 +244,8 @@ bool ForwardSink::on_answer(const fwd::Frame& f) {
           if (p.seq == n.seq) p.done = true;
         rejected_ = n.message;
       }
+      for (Planned& p : plan_)
+        if (p.seq == n.seq) p.at_peer = false;  // refused: certainly not committed there
       return true;
     }
     case fwd::FrameType::kPong: {
@@ -307,20 +309,17 @@ void ForwardSink::plan(const EventBatch& batch) {
 
 DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
-  if (!plan_.empty()) {
-    // A transaction was rolled back: are these the same events, back from the channel's head?
-    size_t acked = 0;
-    for (const Planned& p : plan_)
-      if (p.done) acked += p.end - p.begin;
-    if (plan_events_ != batch.size() || plan_hash_ != hash_of(batch)) {
-      // Other events: what the receiver acknowledged of the old ones may come back through
-      // another sink and be put twice there.
-      redelivery_risk_->inc(static_cast<int64_t>(acked));
-      plan_.clear();
-    }
-  }
+  if (!plan_.empty() && (plan_events_ != batch.size() || plan_hash_ != hash_of(batch)))
+    plan_.clear();  // other events than the rolled-back ones: a new plan, new numbers
   int backoff_ms = 50;
   auto keep_for_retry = [&](std::string why) {
+    // The receiver may hold some of these events already (acknowledged, or sent and the answer
+    // lost). If they come back to this sink they are not sent twice; if another sink of the
+    // group takes them, those can be duplicated at its receiver. Counted as in doubt.
+    size_t in_doubt = 0;
+    for (const Planned& p : plan_)
+      if (p.at_peer) in_doubt += p.end - p.begin;
+    in_doubt_->inc(static_cast<int64_t>(in_doubt));
     plan_hash_ = hash_of(batch);
     return DeliveryResult::retry(std::move(why));
   };
@@ -342,9 +341,10 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     out_.clear();
     out_sent_ = 0;
     size_t expect = 0;
-    for (const Planned& p : plan_) {
+    for (Planned& p : plan_) {
       if (p.done) continue;
       ++expect;
+      p.at_peer = true;
       const size_t before = out_.size();
       if (Status s = fwd::append_batch(out_, p.seq, codec_, batch, p.begin, p.end, scratch_); !s)
         return DeliveryResult::rejected(s.message());

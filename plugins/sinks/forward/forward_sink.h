@@ -37,8 +37,9 @@ class ForwardSink : public pipeline::Sink {
  private:
   struct Planned {
     uint64_t seq;
-    size_t begin, end;  // events of the transaction's batch
-    bool done = false;  // acknowledged (or rejected)
+    size_t begin, end;     // events of the transaction's batch
+    bool done = false;     // acknowledged or rejected: not to be sent again
+    bool at_peer = false;  // acknowledged, or sent and not answered (it may be committed there)
   };
   enum class Io { kOk, kTimeout, kBroken };
 
@@ -81,7 +82,7 @@ class ForwardSink : public pipeline::Sink {
   metrics::Counter* batches_sent_ = nullptr;
   metrics::Counter* nacks_full_ = nullptr;
   metrics::Counter* resent_batches_ = nullptr;
-  metrics::Counter* redelivery_risk_ = nullptr;
+  metrics::Counter* in_doubt_ = nullptr;
 };
 
 }  // namespace flumen::plugins
