@@ -245,6 +245,74 @@ a1.sinks.k2.batch-size = 1000
         # have sent to a6 that a5 had committed.
         self.assertLessEqual(dups, risk + 1000)
 
+    def test_one_agent_with_two_sinks_on_a_channel_and_a_second_flow(self):
+        # Seed 001, layout 2: source -> interceptor -> channel -> two sinks, and another flow.
+        o1, o2, o3 = self.out_dir("k1"), self.out_dir("k2"), self.out_dir("k3")
+        n = 50000
+        agent = self.start_agent("""
+a1.sources = r1 r2
+a1.channels = c1 c2
+a1.sinks = k1 k2 k3
+a1.sources.r1.type = seq
+a1.sources.r1.totalEvents = {n}
+a1.sources.r1.channels = c1
+a1.sources.r1.interceptors = s
+a1.sources.r1.interceptors.s.type = search_replace
+a1.sources.r1.interceptors.s.searchPattern = ^
+a1.sources.r1.interceptors.s.replaceString = car-
+a1.sources.r2.type = seq
+a1.sources.r2.totalEvents = {n}
+a1.sources.r2.channels = c2
+a1.channels.c1.type = memory
+a1.channels.c1.capacity = 100000
+a1.channels.c2.type = memory
+a1.channels.c2.capacity = 100000
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.channel = c1
+a1.sinks.k1.sink.directory = {o1}
+a1.sinks.k1.sink.rollInterval = 0
+a1.sinks.k2.type = file_roll
+a1.sinks.k2.channel = c1
+a1.sinks.k2.sink.directory = {o2}
+a1.sinks.k2.sink.rollInterval = 0
+a1.sinks.k3.type = file_roll
+a1.sinks.k3.channel = c2
+a1.sinks.k3.sink.directory = {o3}
+a1.sinks.k3.sink.rollInterval = 0
+""".format(n=n, o1=o1, o2=o2, o3=o3))
+        self.wait_for_all([o1, o2], {"car-%d" % i for i in range(n)})
+        self.wait_for_all([o3], {str(i) for i in range(n)})
+        self.assertEqual(agent.stop(), 0)
+        # The two sinks of c1 share its events: each event once, in one of them.
+        self.assertEqual(sum(self.counts([o1, o2]).values()), n)
+        self.assertEqual(sum(self.counts([o3]).values()), n)
+
+    def test_an_aggregator_down_for_30s_the_edge_buffers_on_disk_then_drains(self):
+        port = free_port()
+        out = self.out_dir("agg")
+        agg = self.start_agent(aggregator_conf("agg", port, out), name="agg")
+        n = 300000
+        edge = self.start_agent(edge_conf("edge", n, {"k1": port}, batch=1000).replace(
+            "edge.channels.c1.type = memory\nedge.channels.c1.capacity = 50000",
+            "edge.channels.c1.type = file\nedge.channels.c1.checkpointDir = %s\n"
+            "edge.channels.c1.minimumRequiredSpace = 1048576\nedge.channels.c1.capacity = 1000000"
+            % self.path("edge-channel")), name="edge")
+        wait_until(lambda: len(read_lines(out)) > 1000, 30, "the first events")
+        self.assertEqual(agg.stop(), 0)
+        down = time.time()
+        # The edge keeps reading its source into its file channel meanwhile.
+        wait_until(lambda: edge.counter("SOURCE.r1", "EventAcceptedCount") == n, 60,
+                   "the edge to take in everything")
+        self.assertGreater(edge.counter("CHANNEL.c1", "ChannelSize"), 0)
+        time.sleep(max(0, 30 - (time.time() - down)))
+        agg = self.start_agent(aggregator_conf("agg", port, self.out_dir("agg2")), name="agg")
+        self.wait_for_all([out, self.path("agg2")], {str(i) for i in range(n)})
+        self.assertEqual(edge.stop(), 0)
+        self.assertEqual(agg.stop(), 0)
+        got = self.counts([out, self.path("agg2")])
+        # The aggregator was stopped cleanly (SIGTERM drains it): nothing twice.
+        self.assertEqual(sum(got.values()), n)
+
     def test_a_dead_aggregator_is_waited_for_then_drained(self):
         port = free_port()
         out = self.out_dir("agg")
@@ -327,6 +395,28 @@ class ForwardBadInputTest(AgentTestCase):
         wait_until(lambda: len(read_lines(out)) == 10000, 30, "the edge's events")
         self.assertEqual(edge.stop(), 0)
         self.assertEqual(agg.stop(), 0)
+
+    def test_a_peer_that_is_not_a_flumen_source_gets_a_clear_error(self):
+        # Apache Flume's avro source reads our HELLO as Avro IPC framing and drops the
+        # connection: the sink must say what is going on.
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        port = srv.getsockname()[1]
+        edge = self.start_agent(edge_conf("edge", 100, {"k1": port}), name="edge",
+                                args=["--drain-timeout", "1"])
+        try:
+            for _ in range(2):
+                c, _ = srv.accept()
+                c.recv(1024)
+                c.close()
+            wait_until(lambda: "not a flumen forward source" in edge.log_text(), 10,
+                       "the sink's explanation")
+            self.assertIn("Apache Flume", edge.log_text())
+        finally:
+            srv.close()
+        # Its 100 events could go nowhere: the stop says the drain timed out (exit code 4).
+        self.assertEqual(edge.stop(), 4)
 
     def out_dir(self):
         d = self.path("out")
