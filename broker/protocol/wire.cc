@@ -1,0 +1,146 @@
+#include "broker/protocol/wire.h"
+
+namespace flumen::broker {
+
+std::string_view WireReader::raw(size_t n) {
+  if (failed_ || s_.size() < n) {
+    failed_ = true;
+    return {};
+  }
+  std::string_view v = s_.substr(0, n);
+  s_.remove_prefix(n);
+  return v;
+}
+
+uint64_t WireReader::u(size_t n) {
+  std::string_view b = raw(n);
+  uint64_t v = 0;
+  for (char c : b)
+    v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+uint64_t WireReader::uvarint() {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    std::string_view b = raw(1);
+    if (b.empty()) return 0;
+    auto byte = static_cast<unsigned char>(b[0]);
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return v;
+  }
+  failed_ = true;
+  return 0;
+}
+
+std::optional<std::string_view> WireReader::nullable_string() {
+  int16_t n = i16();
+  if (failed_) return std::string_view();
+  if (n < 0) {
+    if (n != -1) failed_ = true;
+    return std::nullopt;
+  }
+  return raw(static_cast<size_t>(n));
+}
+
+std::optional<std::string_view> WireReader::nullable_bytes() {
+  int32_t n = i32();
+  if (failed_) return std::string_view();
+  if (n < 0) {
+    if (n != -1) failed_ = true;
+    return std::nullopt;
+  }
+  return raw(static_cast<size_t>(n));
+}
+
+std::string_view WireReader::compact_string() {
+  uint64_t n = uvarint();
+  if (failed_ || n == 0) return {};
+  if (n - 1 > s_.size()) {
+    failed_ = true;
+    return {};
+  }
+  return raw(static_cast<size_t>(n - 1));
+}
+
+int32_t WireReader::array_count(size_t min_element_size) {
+  int32_t n = i32();
+  if (failed_) return 0;
+  if (n < -1 ||
+      (n > 0 && static_cast<size_t>(n) > s_.size() / std::max<size_t>(min_element_size, 1))) {
+    failed_ = true;
+    return 0;
+  }
+  return n;
+}
+
+int32_t WireReader::compact_array_count(size_t min_element_size) {
+  uint64_t n = uvarint();
+  if (failed_) return 0;
+  if (n == 0) return -1;
+  if (n - 1 > s_.size() / std::max<size_t>(min_element_size, 1)) {
+    failed_ = true;
+    return 0;
+  }
+  return static_cast<int32_t>(n - 1);
+}
+
+void WireReader::skip_tagged_fields() {
+  uint64_t n = uvarint();
+  for (uint64_t i = 0; i < n && !failed_; ++i) {
+    uvarint();  // tag
+    uint64_t size = uvarint();
+    if (size > s_.size()) {
+      failed_ = true;
+      return;
+    }
+    raw(static_cast<size_t>(size));
+  }
+}
+
+void WireWriter::be(uint64_t v, size_t n) {
+  char b[8];
+  for (size_t i = 0; i < n; ++i)
+    b[i] = static_cast<char>(v >> (8 * (n - 1 - i)));
+  out_.append(b, n);
+}
+
+void WireWriter::uvarint(uint64_t v) {
+  while (v >= 0x80) {
+    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out_.push_back(static_cast<char>(v));
+}
+
+void WireWriter::string(std::string_view s) {
+  i16(static_cast<int16_t>(s.size()));
+  out_.append(s);
+}
+
+void WireWriter::nullable_string(std::optional<std::string_view> s) {
+  if (!s) {
+    i16(-1);
+    return;
+  }
+  string(*s);
+}
+
+void WireWriter::bytes(std::string_view b) {
+  i32(static_cast<int32_t>(b.size()));
+  out_.append(b);
+}
+
+void WireWriter::compact_string(std::string_view s) {
+  uvarint(s.size() + 1);
+  out_.append(s);
+}
+
+void WireWriter::patch_i32(size_t at, int32_t v) {
+  auto u = static_cast<uint32_t>(v);
+  char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
+               static_cast<char>(u)};
+  std::memcpy(out_.data() + at, b, 4);
+}
+
+}  // namespace flumen::broker

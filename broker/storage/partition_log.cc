@@ -1,0 +1,403 @@
+#include "broker/storage/partition_log.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "broker/protocol/record_batch.h"
+
+namespace flumen::broker {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string segment_name(int64_t base) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%020lld", static_cast<long long>(base));
+  return b;
+}
+
+void put_be(std::string& out, uint64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t get_be(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i)
+    v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+Status io_error(const std::string& what, const std::string& path) {
+  return make_error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
+}
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct PartitionLog::Segment {
+  int64_t base = 0;
+  std::string path;  // without extension
+  int fd = -1;
+  int index_fd = -1;
+  int time_fd = -1;
+  uint64_t size = 0;
+  int64_t created_ms = 0;
+  int64_t max_timestamp = -1;
+  int64_t next_offset = 0;                               // one past the last offset in this segment
+  std::vector<std::pair<uint32_t, uint32_t>> index;      // (relative offset, position)
+  std::vector<std::pair<int64_t, uint32_t>> time_index;  // (max timestamp, relative offset)
+
+  ~Segment() {
+    for (int f : {fd, index_fd, time_fd})
+      if (f >= 0) ::close(f);
+  }
+};
+
+PartitionLog::PartitionLog(std::string dir, LogConfig config)
+    : dir_(std::move(dir)), config_(config) {}
+
+PartitionLog::~PartitionLog() = default;
+
+Result<std::unique_ptr<PartitionLog>> PartitionLog::open(const std::string& dir, LogConfig config) {
+  std::unique_ptr<PartitionLog> log(new PartitionLog(dir, config));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
+  if (Status s = log->load(); !s) return s.error();
+  return log;
+}
+
+Status PartitionLog::load() {
+  std::vector<int64_t> bases;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == 24 && name.ends_with(".log"))
+      bases.push_back(std::stoll(name.substr(0, 20)));
+  }
+  std::sort(bases.begin(), bases.end());
+  if (bases.empty()) return open_segment(0, true);
+  for (int64_t b : bases)
+    if (Status s = open_segment(b, false); !s) return s;
+  // Every segment but the last ends where the next begins.
+  for (size_t i = 0; i + 1 < segments_.size(); ++i)
+    segments_[i]->next_offset = segments_[i + 1]->base;
+  Segment& last = *segments_.back();
+  if (Status s = recover_tail(last); !s) return s;
+  next_offset_ = last.next_offset;
+  return Status::ok();
+}
+
+Status PartitionLog::open_segment(int64_t base, bool create) {
+  auto s = std::make_unique<Segment>();
+  s->base = base;
+  s->next_offset = base;
+  s->path = dir_ + "/" + segment_name(base);
+  const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+  s->fd = ::open((s->path + ".log").c_str(), flags | O_APPEND, 0644);
+  if (s->fd < 0) return io_error("cannot open", s->path + ".log");
+  s->index_fd = ::open((s->path + ".index").c_str(), O_RDWR | O_CLOEXEC | O_CREAT, 0644);
+  s->time_fd = ::open((s->path + ".timeindex").c_str(), O_RDWR | O_CLOEXEC | O_CREAT, 0644);
+  if (s->index_fd < 0 || s->time_fd < 0) return io_error("cannot open index of", s->path);
+  struct stat st {};
+  ::fstat(s->fd, &st);
+  s->size = static_cast<uint64_t>(st.st_size);
+  s->created_ms = create ? now_ms() : static_cast<int64_t>(st.st_mtim.tv_sec) * 1000;
+  // Load the indexes; a torn one (not a whole number of entries) is rebuilt.
+  struct stat is {
+  }, ts{};
+  ::fstat(s->index_fd, &is);
+  ::fstat(s->time_fd, &ts);
+  bool rebuild = is.st_size % 8 != 0 || ts.st_size % 12 != 0;
+  if (!rebuild && is.st_size > 0) {
+    std::string buf(static_cast<size_t>(is.st_size), '\0');
+    if (::pread(s->index_fd, buf.data(), buf.size(), 0) != static_cast<ssize_t>(buf.size()))
+      rebuild = true;
+    for (size_t i = 0; !rebuild && i < buf.size(); i += 8) {
+      auto rel = static_cast<uint32_t>(get_be(buf.data() + i, 4));
+      auto pos = static_cast<uint32_t>(get_be(buf.data() + i + 4, 4));
+      if (pos >= s->size || (!s->index.empty() && pos <= s->index.back().second)) {
+        rebuild = true;
+        break;
+      }
+      s->index.emplace_back(rel, pos);
+    }
+  }
+  if (!rebuild && ts.st_size > 0) {
+    std::string buf(static_cast<size_t>(ts.st_size), '\0');
+    if (::pread(s->time_fd, buf.data(), buf.size(), 0) != static_cast<ssize_t>(buf.size()))
+      rebuild = true;
+    for (size_t i = 0; !rebuild && i < buf.size(); i += 12)
+      s->time_index.emplace_back(static_cast<int64_t>(get_be(buf.data() + i, 8)),
+                                 static_cast<uint32_t>(get_be(buf.data() + i + 8, 4)));
+  }
+  Segment& ref = *s;
+  segments_.push_back(std::move(s));
+  if (rebuild) {
+    ref.index.clear();
+    ref.time_index.clear();
+    if (::ftruncate(ref.index_fd, 0) != 0 || ::ftruncate(ref.time_fd, 0) != 0)
+      return io_error("cannot reset index of", ref.path);
+    return rebuild_index(ref, 0, false);
+  }
+  if (!ref.time_index.empty()) ref.max_timestamp = ref.time_index.back().first;
+  // Where this segment ends is learnt from its batches: scan from the last index point.
+  return rebuild_index(ref, ref.index.empty() ? 0 : ref.index.back().second, false);
+}
+
+Status PartitionLog::rebuild_index(Segment& s, uint64_t from, bool verify) {
+  // Walks batch headers from `from`, re-adding index entries past the last one, and finds
+  // where the segment's offsets end. With `verify`, stops at the first torn or corrupt batch
+  // and truncates the segment there.
+  uint64_t pos = from;
+  char head[kBatchHeaderSize];
+  std::string body;
+  while (pos + kBatchHeaderSize <= s.size) {
+    if (::pread(s.fd, head, sizeof head, static_cast<off_t>(pos)) !=
+        static_cast<ssize_t>(sizeof head))
+      break;
+    BatchHeader h;
+    if (!read_batch_header(std::string_view(head, sizeof head), h) || h.magic != 2 ||
+        pos + h.total_size() > s.size || h.base_offset < s.base)
+      break;
+    if (verify) {
+      body.resize(h.total_size());
+      if (::pread(s.fd, body.data(), body.size(), static_cast<off_t>(pos)) !=
+              static_cast<ssize_t>(body.size()) ||
+          !batch_crc_ok(body))
+        break;
+    }
+    if (s.index.empty() ||
+        (pos > s.index.back().second &&
+         pos - s.index.back().second >= static_cast<uint64_t>(config_.index_interval_bytes)))
+      index_batch(s, h.base_offset, h.max_timestamp, pos);
+    s.max_timestamp = std::max(s.max_timestamp, h.max_timestamp);
+    s.next_offset = h.last_offset() + 1;
+    pos += h.total_size();
+  }
+  if (verify && pos < s.size) {
+    truncated_bytes_ += s.size - pos;
+    spdlog::warn("broker log {}: {} bytes of a torn or corrupt tail truncated at position {}",
+                 s.path, s.size - pos, pos);
+    if (::ftruncate(s.fd, static_cast<off_t>(pos)) != 0) return io_error("cannot truncate", s.path);
+    s.size = pos;
+    // Drop index entries that pointed into the cut.
+    while (!s.index.empty() && s.index.back().second >= pos)
+      s.index.pop_back();
+    if (::ftruncate(s.index_fd, static_cast<off_t>(s.index.size() * 8)) != 0)
+      return io_error("cannot truncate index", s.path);
+  }
+  return Status::ok();
+}
+
+Status PartitionLog::recover_tail(Segment& s) {
+  return rebuild_index(s, s.index.empty() ? 0 : s.index.back().second, true);
+}
+
+void PartitionLog::index_batch(Segment& s, int64_t base_offset, int64_t max_timestamp,
+                               uint64_t position) {
+  const auto rel = static_cast<uint32_t>(base_offset - s.base);
+  s.index.emplace_back(rel, static_cast<uint32_t>(position));
+  std::string e;
+  put_be(e, rel, 4);
+  put_be(e, position, 4);
+  (void)::pwrite(s.index_fd, e.data(), e.size(), static_cast<off_t>((s.index.size() - 1) * 8));
+  if (s.time_index.empty() || max_timestamp > s.time_index.back().first) {
+    s.time_index.emplace_back(max_timestamp, rel);
+    std::string t;
+    put_be(t, static_cast<uint64_t>(max_timestamp), 8);
+    put_be(t, rel, 4);
+    (void)::pwrite(s.time_fd, t.data(), t.size(),
+                   static_cast<off_t>((s.time_index.size() - 1) * 12));
+  }
+}
+
+Status PartitionLog::roll() {
+  if (Status s = flush(); !s) return s;
+  return open_segment(next_offset_, true);
+}
+
+Result<int64_t> PartitionLog::append(std::string_view batch_in, std::string& scratch) {
+  BatchHeader h;
+  if (!read_batch_header(batch_in, h) || h.total_size() != batch_in.size())
+    return make_error(ErrorCode::kRejected, "not one whole batch");
+  Segment* s = segments_.back().get();
+  const bool too_big =
+      s->size > 0 && s->size + batch_in.size() > static_cast<uint64_t>(config_.segment_bytes);
+  const bool too_old = s->size > 0 && now_ms() - s->created_ms >= config_.segment_ms;
+  if (too_big || too_old || s->size + batch_in.size() > UINT32_MAX) {
+    if (Status st = roll(); !st) return st.error();
+    s = segments_.back().get();
+  }
+  scratch.assign(batch_in);
+  const int64_t base = next_offset_;
+  set_base_offset(scratch.data(), base);
+  const uint64_t position = s->size;
+  if (!write_all(s->fd, scratch.data(), scratch.size())) {
+    Status err = io_error("cannot append to", s->path + ".log");
+    // A partial write would leave a torn batch: cut it off again.
+    (void)::ftruncate(s->fd, static_cast<off_t>(position));
+    return err.error();
+  }
+  s->size += scratch.size();
+  if (s->index.empty() ||
+      position - s->index.back().second >= static_cast<uint64_t>(config_.index_interval_bytes))
+    index_batch(*s, base, h.max_timestamp, position);
+  s->max_timestamp = std::max(s->max_timestamp, h.max_timestamp);
+  next_offset_ = base + h.last_offset_delta + 1;
+  s->next_offset = next_offset_;
+  dirty_ = true;
+  return base;
+}
+
+Status PartitionLog::flush() {
+  if (!dirty_) return Status::ok();
+  Segment& s = *segments_.back();
+  if (::fdatasync(s.fd) != 0) return io_error("cannot sync", s.path + ".log");
+  dirty_ = false;
+  return Status::ok();
+}
+
+int64_t PartitionLog::log_start_offset() const {
+  return segments_.front()->base;
+}
+
+uint64_t PartitionLog::size_bytes() const {
+  uint64_t n = 0;
+  for (const auto& s : segments_)
+    n += s->size;
+  return n;
+}
+
+const PartitionLog::Segment* PartitionLog::segment_for(int64_t offset) const {
+  // The last segment whose base is <= offset.
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t o, const auto& s) { return o < s->base; });
+  if (it == segments_.begin()) return nullptr;
+  return (it - 1)->get();
+}
+
+Status PartitionLog::read(int64_t offset, size_t max_bytes, bool at_least_one,
+                          std::string& out) const {
+  size_t taken = 0;
+  for (const Segment* s = segment_for(offset); s != nullptr;) {
+    // Start from the index entry at or before the offset, then walk batch headers.
+    const auto rel = static_cast<uint32_t>(std::max<int64_t>(0, offset - s->base));
+    auto it = std::upper_bound(s->index.begin(), s->index.end(), rel,
+                               [](uint32_t r, const auto& e) { return r < e.first; });
+    uint64_t pos = it == s->index.begin() ? 0 : (it - 1)->second;
+    char head[kBatchHeaderSize];
+    while (pos + kBatchHeaderSize <= s->size) {
+      if (::pread(s->fd, head, sizeof head, static_cast<off_t>(pos)) !=
+          static_cast<ssize_t>(sizeof head))
+        return io_error("cannot read", s->path + ".log");
+      BatchHeader h;
+      if (!read_batch_header(std::string_view(head, sizeof head), h))
+        return make_error(ErrorCode::kCorruption, "bad batch header in " + s->path);
+      if (h.last_offset() < offset) {
+        pos += h.total_size();
+        continue;
+      }
+      const size_t n = h.total_size();
+      if (taken + n > max_bytes && !(at_least_one && taken == 0)) return Status::ok();
+      const size_t at = out.size();
+      out.resize(at + n);
+      if (::pread(s->fd, out.data() + at, n, static_cast<off_t>(pos)) != static_cast<ssize_t>(n)) {
+        out.resize(at);
+        return io_error("cannot read", s->path + ".log");
+      }
+      taken += n;
+      pos += n;
+    }
+    // On to the next segment, if any.
+    auto next = std::upper_bound(segments_.begin(), segments_.end(), s->base,
+                                 [](int64_t b, const auto& seg) { return b < seg->base; });
+    s = next == segments_.end() ? nullptr : next->get();
+    if (s) offset = s->base;
+  }
+  return Status::ok();
+}
+
+int64_t PartitionLog::offset_for_timestamp(int64_t ts, int64_t& found) const {
+  for (const auto& s : segments_) {
+    if (s->max_timestamp < ts) continue;
+    // The time index gives a batch at or before the first one reaching ts; scan from there.
+    uint32_t rel = 0;
+    for (const auto& [t, r] : s->time_index) {
+      if (t >= ts) break;
+      rel = r;
+    }
+    auto it = std::upper_bound(s->index.begin(), s->index.end(), rel,
+                               [](uint32_t r, const auto& e) { return r < e.first; });
+    uint64_t pos = it == s->index.begin() ? 0 : (it - 1)->second;
+    char head[kBatchHeaderSize];
+    while (pos + kBatchHeaderSize <= s->size &&
+           ::pread(s->fd, head, sizeof head, static_cast<off_t>(pos)) ==
+               static_cast<ssize_t>(sizeof head)) {
+      BatchHeader h;
+      if (!read_batch_header(std::string_view(head, sizeof head), h)) break;
+      if (h.max_timestamp >= ts) {
+        found = h.max_timestamp;
+        return h.base_offset;
+      }
+      pos += h.total_size();
+    }
+  }
+  found = -1;
+  return -1;
+}
+
+int PartitionLog::enforce_retention(int64_t now) {
+  int removed = 0;
+  while (segments_.size() > 1) {
+    Segment& oldest = *segments_.front();
+    const bool too_old = config_.retention_ms >= 0 && oldest.max_timestamp >= 0 &&
+                         now - oldest.max_timestamp > config_.retention_ms;
+    const bool too_big =
+        config_.retention_bytes >= 0 &&
+        size_bytes() - oldest.size >= static_cast<uint64_t>(config_.retention_bytes) &&
+        size_bytes() > static_cast<uint64_t>(config_.retention_bytes);
+    if (!too_old && !too_big) break;
+    const std::string path = oldest.path;
+    segments_.erase(segments_.begin());
+    for (const char* ext : {".log", ".index", ".timeindex"})
+      ::unlink((path + ext).c_str());
+    ++removed;
+  }
+  return removed;
+}
+
+void PartitionLog::destroy() {
+  segments_.clear();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+}  // namespace flumen::broker

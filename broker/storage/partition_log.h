@@ -1,0 +1,91 @@
+#pragma once
+// PartitionLog: one partition's append-only log of the producers' record batches, as received.
+//
+// On-disk layout, in the partition's directory (<data-dir>/<topic>-<partition>/):
+//   <base offset, 20 digits>.log        batches back to back, base offsets rewritten on append
+//   <base offset, 20 digits>.index      sparse offset index: (relative offset u32, position u32)
+//                                       big-endian, one entry per index-interval bytes of log
+//   <base offset, 20 digits>.timeindex  (max timestamp i64, relative offset u32) big-endian, one
+//                                       entry each time a batch raises the segment's max timestamp
+//                                       at an index point
+// A segment is named after the first offset it holds. Indexes are hints: a lookup lands at or
+// before the wanted batch and the batch headers are scanned from there.
+//
+// Recovery: the last segment is scanned from its last index entry to its end; each batch's
+// length and CRC-32C are checked and the log is truncated at the first torn or corrupt batch
+// (a crash in the middle of an append). Older segments and their indexes are trusted (an index
+// whose size is not a whole number of entries is rebuilt by a scan).
+//
+// Threads: not thread-safe; the broker's loop owns every log.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/util/result.h"
+
+namespace flumen::broker {
+
+struct LogConfig {
+  int64_t segment_bytes = 1 << 30;          // roll when the active segment reaches this size
+  int64_t segment_ms = 7LL * 24 * 3600000;  // ... or this age
+  int64_t retention_bytes = -1;             // delete old segments beyond this size (-1 = no limit)
+  int64_t retention_ms = 7LL * 24 * 3600000;  // ... or older than this (-1 = forever)
+  int64_t index_interval_bytes = 4096;
+  int64_t max_message_bytes = 1048588;
+};
+
+class PartitionLog {
+ public:
+  static Result<std::unique_ptr<PartitionLog>> open(const std::string& dir, LogConfig config);
+  ~PartitionLog();
+  PartitionLog(const PartitionLog&) = delete;
+  PartitionLog& operator=(const PartitionLog&) = delete;
+
+  int64_t log_start_offset() const;
+  int64_t log_end_offset() const { return next_offset_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  // Bytes truncated from a torn tail when the log was opened.
+  uint64_t recovered_truncation() const { return truncated_bytes_; }
+
+  // Appends one validated batch: rewrites its base offset in place to the log end offset and
+  // writes it (to the page cache). Returns the base offset it got.
+  Result<int64_t> append(std::string_view batch_in, std::string& scratch);
+  // fsyncs what was appended since the last flush (acks=all).
+  Status flush();
+  bool dirty() const { return dirty_; }
+
+  // Whole batches from the one containing `offset` on, appended to `out` while the total stays
+  // within max_bytes; the first batch is returned even when larger (KIP-74) if `at_least_one`.
+  Status read(int64_t offset, size_t max_bytes, bool at_least_one, std::string& out) const;
+
+  // The first offset of a batch whose max timestamp is >= ts (-1 when none), and that timestamp.
+  int64_t offset_for_timestamp(int64_t ts, int64_t& found_timestamp) const;
+
+  // Deletes whole segments past retention (never the active one); returns how many.
+  int enforce_retention(int64_t now_ms);
+
+  // Deletes every file of the log (topic deletion).
+  void destroy();
+
+ private:
+  struct Segment;
+  PartitionLog(std::string dir, LogConfig config);
+  Status load();
+  Status open_segment(int64_t base, bool create);
+  Status roll();
+  Status recover_tail(Segment& s);
+  Status rebuild_index(Segment& s, uint64_t from_position, bool verify);
+  const Segment* segment_for(int64_t offset) const;
+  void index_batch(Segment& s, int64_t base_offset, int64_t max_timestamp, uint64_t position);
+
+  std::string dir_;
+  LogConfig config_;
+  std::vector<std::unique_ptr<Segment>> segments_;  // by base offset
+  int64_t next_offset_ = 0;
+  bool dirty_ = false;
+  uint64_t truncated_bytes_ = 0;
+};
+
+}  // namespace flumen::broker
