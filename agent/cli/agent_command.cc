@@ -15,8 +15,6 @@
 
 namespace flumen::cli {
 
-namespace {
-
 void setup_logging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("flumen");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
@@ -24,6 +22,8 @@ void setup_logging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
   spdlog::flush_on(spdlog::level::info);
 }
+
+namespace {
 
 // The metrics endpoint runs on a loop thread of its own, so a slow scraper never touches the
 // data path.

@@ -37,6 +37,9 @@ struct AgentArgs {
 
 std::map<std::string, std::string> parse_defines(const std::vector<std::string>& defines);
 
+// Logs to stderr as "time level message" at `level` (trace ... error).
+void setup_logging(const std::string& level);
+
 int run_agent(const AgentArgs& args);
 int run_check(const AgentArgs& args);
 int run_plugins(bool markdown);
@@ -51,5 +54,16 @@ struct SimArgs {
 };
 void add_sim_commands(CLI::App& app, SimArgs& args);
 int run_sim(SimArgs& args);
+
+struct BrokerArgs {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:9092";
+  std::string advertised;
+  std::string conf;
+  std::string log_level = "info";
+  CLI::App* cmd = nullptr;
+};
+void add_broker_command(CLI::App& app, BrokerArgs& args);
+int run_broker(const BrokerArgs& args);
 
 }  // namespace flumen::cli

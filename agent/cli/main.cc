@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   SimArgs sim_args;
   add_sim_commands(app, sim_args);
 
+  BrokerArgs broker_args;
+  add_broker_command(app, broker_args);
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -76,6 +79,7 @@ int main(int argc, char** argv) {
   if (*check) return run_check(args);
   if (*plugins) return run_plugins(markdown);
   if (*repair) return run_repair_channel(repair_dir);
+  if (*broker_args.cmd) return run_broker(broker_args);
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {

@@ -1,0 +1,401 @@
+#include "broker/server/broker_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "agent/net/tcp_listen.h"
+#include "broker/api/api.h"
+
+namespace flumen::broker {
+
+namespace {
+
+constexpr size_t kReadChunk = 256 * 1024;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct WriteReq {
+  uv_write_t req;
+  std::string data;
+};
+
+}  // namespace
+
+// One request whose response is not written yet, in its connection's order.
+struct BrokerServer::Pending {
+  Connection* conn = nullptr;
+  Request req;
+  std::string request;   // the request body, kept to run a parked Fetch again
+  std::string response;  // the whole frame once ready
+  bool ready = false;
+  bool parked = false;
+  int64_t deadline_ms = 0;
+};
+
+struct BrokerServer::Connection {
+  BrokerServer* server = nullptr;
+  uv_tcp_t tcp{};
+  std::string peer;
+  std::string inbuf;
+  size_t have = 0;
+  std::deque<Pending*> queue;
+  bool closing = false;
+  int64_t last_activity_ms = 0;
+};
+
+BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), loop_("broker") {}
+
+BrokerServer::~BrokerServer() {
+  stop();
+}
+
+Status BrokerServer::start() {
+  auto store = TopicStore::open(config_.data_dir, config_.log);
+  if (!store) return store.status();
+  store_ = std::move(store).value();
+  return loop_.start([this] { return listen_on_loop(); });
+}
+
+Status BrokerServer::listen_on_loop() {
+  auto port = net::listen_tcp(
+      loop_.loop(), &server_, config_.listen_host, config_.listen_port, this,
+      [](uv_stream_t* s, int st) {
+        if (st == 0) static_cast<BrokerServer*>(s->data)->on_connection();
+      },
+      1024);
+  if (!port) return port.status();
+  bound_port_ = port.value();
+  advertised_host_ =
+      config_.advertised_host.empty() ? config_.listen_host : config_.advertised_host;
+  if (advertised_host_ == "0.0.0.0" || advertised_host_ == "::") advertised_host_ = "127.0.0.1";
+  advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : bound_port_;
+  ticker_ = new uv_timer_t;
+  uv_timer_init(loop_.loop(), ticker_);
+  ticker_->data = this;
+  uv_timer_start(
+      ticker_, [](uv_timer_t* t) { static_cast<BrokerServer*>(t->data)->tick(); }, 50, 50);
+  flusher_ = new uv_timer_t;
+  uv_timer_init(loop_.loop(), flusher_);
+  flusher_->data = this;
+  last_retention_ms_ = last_flush_ms_ = now_ms();
+  spdlog::info("broker listening on {}:{} (advertised as {}:{}), data in {}", config_.listen_host,
+               bound_port_, advertised_host_, advertised_port_, config_.data_dir);
+  return Status::ok();
+}
+
+void BrokerServer::on_connection() {
+  auto* c = new Connection;
+  c->server = this;
+  uv_tcp_init(loop_.loop(), &c->tcp);
+  c->tcp.data = c;
+  c->last_activity_ms = now_ms();
+  connections_.push_back(c);
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) !=
+      0) {
+    close_connection(c, "accept failed", false);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  c->peer = net::peer_address(&c->tcp);
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&c->tcp),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* conn = static_cast<Connection*>(h->data);
+        if (conn->inbuf.size() - conn->have < kReadChunk)
+          conn->inbuf.resize(conn->have + kReadChunk);
+        buf->base = conn->inbuf.data() + conn->have;
+        buf->len = conn->inbuf.size() - conn->have;
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+        auto* conn = static_cast<Connection*>(s->data);
+        if (nread < 0) {
+          conn->server->close_connection(conn, "closed by the client", false);
+          return;
+        }
+        conn->have += static_cast<size_t>(nread);
+        if (nread > 0) conn->server->on_readable(conn);
+      });
+}
+
+void BrokerServer::on_readable(Connection* c) {
+  c->last_activity_ms = now_ms();
+  size_t start = 0;
+  while (!c->closing && c->have - start >= 4) {
+    const auto* p = reinterpret_cast<const unsigned char*>(c->inbuf.data() + start);
+    const int32_t size = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+                                              (uint32_t{p[2]} << 8) | p[3]);
+    if (size < 8 || size > config_.max_request_bytes) {
+      close_connection(c, "request size " + std::to_string(size) + " is out of bounds", true);
+      return;
+    }
+    if (c->have - start - 4 < static_cast<size_t>(size)) {
+      // Grow the buffer for a large request instead of reading it in many small steps.
+      if (c->inbuf.size() < start + 4 + static_cast<size_t>(size))
+        c->inbuf.resize(start + 4 + static_cast<size_t>(size));
+      break;
+    }
+    if (!handle_request(c,
+                        std::string_view(c->inbuf.data() + start + 4, static_cast<size_t>(size))))
+      return;
+    start += 4 + static_cast<size_t>(size);
+  }
+  if (c->closing) return;
+  if (start > 0) {
+    std::memmove(c->inbuf.data(), c->inbuf.data() + start, c->have - start);
+    c->have -= start;
+  }
+  if (c->have == 0 && c->inbuf.size() > 4 * kReadChunk) std::string().swap(c->inbuf);
+  write_ready(c);
+}
+
+bool BrokerServer::handle_request(Connection* c, std::string_view frame) {
+  WireReader in(frame);
+  Request req;
+  req.api_key = in.i16();
+  req.api_version = in.i16();
+  req.correlation_id = in.i32();
+  req.client_id = in.nullable_string();
+  if (in.failed()) {
+    close_connection(c, "malformed request header", true);
+    return false;
+  }
+  const ApiInfo* api = find_api(req.api_key);
+  const bool supported =
+      api && req.api_version >= api->min_version && req.api_version <= api->max_version;
+  auto* p = new Pending;
+  p->conn = c;
+  p->req = req;
+  c->queue.push_back(p);
+  if (!supported) {
+    if (req.api_key == 18) {
+      // ApiVersions above our range: answer in the v0 layout with UNSUPPORTED_VERSION and our
+      // ranges, so the client retries at a version we speak (KIP-511).
+      std::string body;
+      WireWriter out(body);
+      out.i16(kafka_error::kUnsupportedVersion);
+      out.i32(static_cast<int32_t>(api_table().size()));
+      for (const ApiInfo& a : api_table()) {
+        out.i16(a.key);
+        out.i16(a.min_version);
+        out.i16(a.max_version);
+      }
+      p->req.flexible = false;
+      complete(p, std::move(body));
+      return true;
+    }
+    close_connection(c,
+                     "unsupported request: api key " + std::to_string(req.api_key) + " version " +
+                         std::to_string(req.api_version),
+                     true);
+    return false;
+  }
+  p->req.flexible = req.api_version >= api->first_flexible;
+  if (p->req.flexible) in.skip_tagged_fields();  // request header v2
+  p->request.assign(in.rest());
+  if (in.failed()) {
+    close_connection(c, "malformed request header", true);
+    return false;
+  }
+  if (!run(p, false) && c->closing) return false;
+  return !c->closing;
+}
+
+bool BrokerServer::run(Pending* p, bool final_attempt) {
+  const ApiInfo* api = find_api(p->req.api_key);
+  ApiContext ctx{config_, *store_, advertised_host_, advertised_port_, final_attempt, 0, false, {}};
+  WireReader in(p->request);
+  std::string body;
+  WireWriter out(body);
+  Reply reply = api->handle(ctx, p->req, in, out);
+  if (in.failed()) {
+    close_connection(p->conn, std::string("malformed ") + api->name + " request", true);
+    return false;
+  }
+  if (ctx.appended) wake_parked();
+  switch (reply) {
+    case Reply::kNow:
+      complete(p, std::move(body));
+      return true;
+    case Reply::kNone: {
+      auto& q = p->conn->queue;
+      q.erase(std::remove(q.begin(), q.end(), p), q.end());
+      delete p;
+      return true;
+    }
+    case Reply::kAfterFlush:
+      p->response = std::move(body);  // completed by flush_now
+      awaiting_flush_.push_back(p);
+      schedule_flush();
+      return false;
+    case Reply::kWaitForData:
+      if (!p->parked) {
+        p->parked = true;
+        p->deadline_ms = now_ms() + ctx.wait_ms;
+        parked_.push_back(p);
+      }
+      return false;
+  }
+  return false;
+}
+
+void BrokerServer::complete(Pending* p, std::string body) {
+  std::string& f = p->response;
+  f.clear();
+  WireWriter out(f);
+  out.i32(0);
+  out.i32(p->req.correlation_id);
+  // Flexible responses carry a header tag section, except ApiVersions (its header is always v0).
+  if (p->req.flexible && p->req.api_key != 18) out.uvarint(0);
+  f += body;
+  out.patch_i32(0, static_cast<int32_t>(f.size() - 4));
+  p->ready = true;
+}
+
+void BrokerServer::write_ready(Connection* c) {
+  if (c->closing) return;
+  std::string data;
+  while (!c->queue.empty() && c->queue.front()->ready) {
+    Pending* p = c->queue.front();
+    c->queue.pop_front();
+    if (data.empty()) {
+      data.swap(p->response);
+    } else {
+      data += p->response;
+    }
+    delete p;
+  }
+  if (data.empty()) return;
+  auto* w = new WriteReq;
+  w->data.swap(data);
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1,
+               [](uv_write_t* r, int) { delete reinterpret_cast<WriteReq*>(r); }) != 0)
+    delete w;
+}
+
+void BrokerServer::wake_parked() {
+  if (parked_.empty()) return;
+  std::vector<Pending*> still;
+  std::vector<Connection*> touched;
+  for (Pending* p : std::vector<Pending*>(parked_)) {
+    if (run(p, false)) {
+      touched.push_back(p->conn);
+    } else {
+      still.push_back(p);
+    }
+  }
+  parked_.swap(still);
+  for (Connection* c : touched)
+    write_ready(c);
+}
+
+void BrokerServer::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  // After the requests of this loop turn: one fsync answers them all.
+  uv_timer_start(
+      flusher_, [](uv_timer_t* t) { static_cast<BrokerServer*>(t->data)->flush_now(); }, 0, 0);
+}
+
+void BrokerServer::flush_now() {
+  flush_scheduled_ = false;
+  Status s = store_->flush_all();
+  last_flush_ms_ = now_ms();
+  std::vector<Pending*> done;
+  done.swap(awaiting_flush_);
+  std::vector<Connection*> touched;
+  for (Pending* p : done) {
+    if (!s) {
+      // Not durable: the client must not take it as acknowledged. Closing makes it retry.
+      close_connection(p->conn, "fsync failed: " + s.message(), true);
+      continue;
+    }
+    std::string body;
+    body.swap(p->response);
+    complete(p, std::move(body));
+    touched.push_back(p->conn);
+  }
+  for (Connection* c : touched)
+    write_ready(c);
+}
+
+void BrokerServer::tick() {
+  const int64_t now = now_ms();
+  // Parked fetches past their max_wait answer with what there is.
+  std::vector<Pending*> due;
+  for (Pending* p : parked_)
+    if (p->deadline_ms <= now) due.push_back(p);
+  if (!due.empty()) {
+    parked_.erase(std::remove_if(parked_.begin(), parked_.end(),
+                                 [&](Pending* p) { return p->deadline_ms <= now; }),
+                  parked_.end());
+    for (Pending* p : due) {
+      if (run(p, true)) write_ready(p->conn);
+    }
+  }
+  for (Connection* c : std::vector<Connection*>(connections_))
+    if (now - c->last_activity_ms > config_.idle_timeout_ms && c->queue.empty())
+      close_connection(c, "idle", false);
+  if (config_.flush_interval_ms >= 0 && now - last_flush_ms_ >= config_.flush_interval_ms) {
+    (void)store_->flush_all();
+    last_flush_ms_ = now;
+  }
+  if (now - last_retention_ms_ >= config_.retention_check_ms) {
+    last_retention_ms_ = now;
+    if (int n = store_->enforce_retention(wall_ms()); n > 0)
+      spdlog::info("broker: retention deleted {} segment(s)", n);
+  }
+}
+
+void BrokerServer::close_connection(Connection* c, const std::string& why, bool count) {
+  if (c->closing) return;
+  c->closing = true;
+  if (count) {
+    ++protocol_errors_;
+    spdlog::warn("broker: closing connection from {}: {}", c->peer, why);
+  }
+  for (Pending* p : c->queue) {
+    parked_.erase(std::remove(parked_.begin(), parked_.end(), p), parked_.end());
+    awaiting_flush_.erase(std::remove(awaiting_flush_.begin(), awaiting_flush_.end(), p),
+                          awaiting_flush_.end());
+    delete p;
+  }
+  c->queue.clear();
+  connections_.erase(std::remove(connections_.begin(), connections_.end(), c), connections_.end());
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
+           [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
+}
+
+void BrokerServer::stop() {
+  loop_.stop([this] {
+    for (Connection* c : std::vector<Connection*>(connections_))
+      close_connection(c, "broker stopping", false);
+    net::close_server(&server_);
+    for (uv_timer_t** t : {&ticker_, &flusher_}) {
+      if (*t)
+        uv_close(reinterpret_cast<uv_handle_t*>(*t),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      *t = nullptr;
+    }
+  });
+  if (store_) {
+    (void)store_->flush_all();
+    store_.reset();
+  }
+}
+
+}  // namespace flumen::broker

@@ -1,0 +1,71 @@
+#pragma once
+// BrokerServer: the network side of `flumen broker`. One libuv loop thread owns the connections
+// and the topic store. Requests of one connection are executed as they arrive and answered
+// strictly in their order (clients pipeline and rely on it): a response that is not ready yet
+// (acks=all waiting for its fsync, a Fetch waiting for data) holds back the ones behind it.
+//
+// acks=all: appends of one loop turn are fsynced together once the turn's requests are handled
+// (group commit), then their responses go out. Long-polling Fetch: parked with its deadline; any
+// append re-runs the parked fetches, the deadline answers with what there is.
+//
+// A request larger than socket.request.max.bytes, one that does not decode, or an API/version
+// we do not advertise closes that connection (as Kafka does) with a counted error; idle
+// connections are closed after connections.max.idle.ms.
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/runtime/loop_thread.h"
+#include "broker/broker_config.h"
+#include "broker/storage/topic_store.h"
+
+namespace flumen::broker {
+
+class BrokerServer {
+ public:
+  explicit BrokerServer(BrokerConfig config);
+  ~BrokerServer();
+  Status start();
+  void stop();
+  int port() const { return bound_port_; }
+  uint64_t protocol_errors() const { return protocol_errors_; }
+
+ private:
+  struct Connection;
+  struct Pending;
+  friend struct Connection;
+  Status listen_on_loop();
+  void on_connection();
+  void on_readable(Connection* c);
+  // Handles one request frame; false when the connection was closed.
+  bool handle_request(Connection* c, std::string_view frame);
+  // Runs a (parked) request again; true when it produced its response.
+  bool run(Pending* p, bool final_attempt);
+  void complete(Pending* p, std::string body);
+  void write_ready(Connection* c);
+  void wake_parked();
+  void schedule_flush();
+  void flush_now();
+  void tick();
+  void close_connection(Connection* c, const std::string& why, bool count);
+
+  BrokerConfig config_;
+  runtime::LoopThread loop_;
+  std::unique_ptr<TopicStore> store_;
+  uv_tcp_t* server_ = nullptr;
+  uv_timer_t* ticker_ = nullptr;
+  uv_timer_t* flusher_ = nullptr;
+  bool flush_scheduled_ = false;
+  int bound_port_ = 0;
+  std::string advertised_host_;
+  int advertised_port_ = 0;
+  std::vector<Connection*> connections_;
+  std::vector<Pending*> parked_;
+  std::vector<Pending*> awaiting_flush_;
+  int64_t last_retention_ms_ = 0;
+  int64_t last_flush_ms_ = 0;
+  uint64_t protocol_errors_ = 0;
+};
+
+}  // namespace flumen::broker

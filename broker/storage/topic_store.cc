@@ -1,0 +1,143 @@
+#include "broker/storage/topic_store.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace flumen::broker {
+
+namespace fs = std::filesystem;
+
+Result<std::unique_ptr<TopicStore>> TopicStore::open(const std::string& data_dir, LogConfig log) {
+  std::unique_ptr<TopicStore> store(new TopicStore(data_dir, log));
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create " + data_dir + ": " + ec.message());
+  const std::string meta = data_dir + "/topics.json";
+  if (!fs::exists(meta)) return store;
+  nlohmann::json j;
+  try {
+    std::ifstream in(meta);
+    in >> j;
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kCorruption, meta + " is not valid JSON (" + e.what() +
+                                                  "); restore it or remove it to start empty");
+  }
+  const auto topics = j.find("topics");
+  if (topics != j.end() && topics->is_object()) {
+    for (auto it = topics->begin(); it != topics->end(); ++it) {
+      const int32_t partitions = it->is_object() ? it->value("partitions", 1) : 1;
+      if (Status s = store->open_topic(it.key(), partitions); !s) return s.error();
+    }
+  }
+  spdlog::info("broker: {} topic(s) in {}", store->topics_.size(), data_dir);
+  return store;
+}
+
+Status TopicStore::open_topic(const std::string& name, int32_t partitions) {
+  auto t = std::make_unique<Topic>();
+  t->name = name;
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto log = PartitionLog::open(dir_ + "/" + name + "-" + std::to_string(p), log_);
+    if (!log) return log.status();
+    t->partitions.push_back(std::move(log).value());
+  }
+  topics_[name] = std::move(t);
+  return Status::ok();
+}
+
+Topic* TopicStore::find(std::string_view name) {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second.get();
+}
+
+bool TopicStore::valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
+int16_t TopicStore::create(std::string_view name, int32_t partitions, std::string& why) {
+  if (!valid_name(name)) {
+    why = "topic names use [a-zA-Z0-9._-], at most 249 characters";
+    return 17;
+  }
+  if (find(name)) {
+    why = "topic exists";
+    return 36;
+  }
+  if (partitions < 1 || partitions > 10000) {
+    why = "partitions must be 1..10000";
+    return 37;
+  }
+  if (Status s = open_topic(std::string(name), partitions); !s) {
+    why = s.message();
+    return 56;  // KAFKA_STORAGE_ERROR
+  }
+  if (Status s = save(); !s) {
+    why = s.message();
+    return 56;
+  }
+  spdlog::info("broker: created topic {} with {} partition(s)", name, partitions);
+  return 0;
+}
+
+int16_t TopicStore::remove(std::string_view name) {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return 3;
+  for (auto& p : it->second->partitions)
+    p->destroy();
+  topics_.erase(it);
+  (void)save();
+  spdlog::info("broker: deleted topic {}", name);
+  return 0;
+}
+
+Status TopicStore::save() const {
+  nlohmann::json j;
+  j["topics"] = nlohmann::json::object();
+  for (const auto& [name, t] : topics_)
+    j["topics"][name] = {{"partitions", t->partitions.size()}};
+  const std::string path = dir_ + "/topics.json";
+  const std::string tmp = path + ".tmp";
+  const std::string text = j.dump(2) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(ErrorCode::kIo, "cannot write " + tmp);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(ErrorCode::kIo, "cannot write " + path);
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::ok();
+}
+
+Status TopicStore::flush_all() {
+  Status first = Status::ok();
+  for (auto& [name, t] : topics_)
+    for (auto& p : t->partitions)
+      if (p->dirty())
+        if (Status s = p->flush(); !s && first.is_ok()) first = s;
+  return first;
+}
+
+int TopicStore::enforce_retention(int64_t now_ms) {
+  int n = 0;
+  for (auto& [name, t] : topics_)
+    for (auto& p : t->partitions)
+      n += p->enforce_retention(now_ms);
+  return n;
+}
+
+}  // namespace flumen::broker
