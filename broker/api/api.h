@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "broker/broker_config.h"
+#include "broker/groups/group_coordinator.h"
+#include "broker/groups/offset_store.h"
 #include "broker/protocol/wire.h"
 #include "broker/storage/topic_store.h"
 
@@ -26,13 +28,19 @@ enum class Reply {
   kNone,         // no response at all (Produce with acks=0)
   kAfterFlush,   // answer once the appended data is fsynced (acks=all)
   kWaitForData,  // Fetch below min_bytes: park until data arrives or max_wait passes
+  kDeferred,     // answered later through ApiContext::deferred (JoinGroup, SyncGroup)
 };
 
 struct ApiContext {
   const BrokerConfig& config;
   TopicStore& store;
+  GroupCoordinator& groups;
+  OffsetStore& offsets;
   std::string_view advertised_host;
   int advertised_port;
+  std::string_view client_host;
+  int64_t now_ms = 0;
+  ReplyHandle deferred;        // set by handlers that answer later
   bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
   int64_t wait_ms = 0;         // Fetch, out: how long it may wait
   bool appended = false;       // Produce, out: data was appended (wake parked fetches)
@@ -65,6 +73,14 @@ Reply handle_list_offsets(ApiContext&, const Request&, WireReader&, WireWriter&)
 Reply handle_find_coordinator(ApiContext&, const Request&, WireReader&, WireWriter&);
 Reply handle_create_topics(ApiContext&, const Request&, WireReader&, WireWriter&);
 Reply handle_delete_topics(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_join_group(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_sync_group(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_heartbeat(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_leave_group(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_offset_commit(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_offset_fetch(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_describe_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_list_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
 
 // Kafka error codes used across handlers.
 namespace kafka_error {
@@ -78,6 +94,7 @@ inline constexpr int16_t kUnsupportedVersion = 35;
 inline constexpr int16_t kInvalidReplicationFactor = 38;
 inline constexpr int16_t kInvalidRequest = 42;
 inline constexpr int16_t kKafkaStorageError = 56;
+inline constexpr int16_t kOffsetMetadataTooLarge = 12;
 }  // namespace kafka_error
 
 }  // namespace flumen::broker

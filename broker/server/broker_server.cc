@@ -42,6 +42,7 @@ struct BrokerServer::Pending {
   std::string response;  // the whole frame once ready
   bool ready = false;
   bool parked = false;
+  ReplyHandle slot;  // a JoinGroup or SyncGroup the coordinator answers later
   int64_t deadline_ms = 0;
 };
 
@@ -66,6 +67,9 @@ Status BrokerServer::start() {
   auto store = TopicStore::open(config_.data_dir, config_.log);
   if (!store) return store.status();
   store_ = std::move(store).value();
+  auto offsets = OffsetStore::open(config_.data_dir + "/group-offsets");
+  if (!offsets) return offsets.status();
+  offsets_ = std::move(offsets).value();
   return loop_.start([this] { return listen_on_loop(); });
 }
 
@@ -215,7 +219,21 @@ bool BrokerServer::handle_request(Connection* c, std::string_view frame) {
 
 bool BrokerServer::run(Pending* p, bool final_attempt) {
   const ApiInfo* api = find_api(p->req.api_key);
-  ApiContext ctx{config_, *store_, advertised_host_, advertised_port_, final_attempt, 0, false, {}};
+  std::string_view host(p->conn->peer);
+  host = host.substr(0, host.rfind(':'));
+  ApiContext ctx{config_,
+                 *store_,
+                 groups_,
+                 *offsets_,
+                 advertised_host_,
+                 advertised_port_,
+                 host,
+                 now_ms(),
+                 nullptr,
+                 final_attempt,
+                 0,
+                 false,
+                 {}};
   WireReader in(p->request);
   std::string body;
   WireWriter out(body);
@@ -240,6 +258,19 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
       awaiting_flush_.push_back(p);
       schedule_flush();
       return false;
+    case Reply::kDeferred: {
+      p->slot = ctx.deferred;
+      if (p->slot->early) {
+        complete(p, std::move(*p->slot->early));
+        p->slot->early.reset();
+        return true;
+      }
+      p->slot->deliver = [this, p](std::string body) {
+        complete(p, std::move(body));
+        write_ready(p->conn);
+      };
+      return false;
+    }
     case Reply::kWaitForData:
       if (!p->parked) {
         p->parked = true;
@@ -346,6 +377,7 @@ void BrokerServer::tick() {
       if (run(p, true)) write_ready(p->conn);
     }
   }
+  groups_.tick(now);
   for (Connection* c : std::vector<Connection*>(connections_))
     if (now - c->last_activity_ms > config_.idle_timeout_ms && c->queue.empty())
       close_connection(c, "idle", false);
@@ -368,6 +400,7 @@ void BrokerServer::close_connection(Connection* c, const std::string& why, bool 
     spdlog::warn("broker: closing connection from {}: {}", c->peer, why);
   }
   for (Pending* p : c->queue) {
+    if (p->slot) p->slot->deliver = nullptr;  // the coordinator may still answer: nobody listens
     parked_.erase(std::remove(parked_.begin(), parked_.end(), p), parked_.end());
     awaiting_flush_.erase(std::remove(awaiting_flush_.begin(), awaiting_flush_.end(), p),
                           awaiting_flush_.end());
@@ -396,6 +429,7 @@ void BrokerServer::stop() {
     (void)store_->flush_all();
     store_.reset();
   }
+  offsets_.reset();
 }
 
 }  // namespace flumen::broker

@@ -18,6 +18,8 @@
 
 #include "agent/runtime/loop_thread.h"
 #include "broker/broker_config.h"
+#include "broker/groups/group_coordinator.h"
+#include "broker/groups/offset_store.h"
 #include "broker/storage/topic_store.h"
 
 namespace flumen::broker {
@@ -53,6 +55,8 @@ class BrokerServer {
   BrokerConfig config_;
   runtime::LoopThread loop_;
   std::unique_ptr<TopicStore> store_;
+  std::unique_ptr<OffsetStore> offsets_;
+  GroupCoordinator groups_;
   uv_tcp_t* server_ = nullptr;
   uv_timer_t* ticker_ = nullptr;
   uv_timer_t* flusher_ = nullptr;

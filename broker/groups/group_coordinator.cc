@@ -1,0 +1,346 @@
+#include "broker/groups/group_coordinator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+#include "broker/protocol/wire.h"
+
+namespace flumen::broker {
+
+namespace {
+
+constexpr int16_t kIllegalGeneration = 22;
+constexpr int16_t kInconsistentGroupProtocol = 23;
+constexpr int16_t kInvalidGroupId = 24;
+constexpr int16_t kUnknownMemberId = 25;
+constexpr int16_t kInvalidSessionTimeout = 26;
+constexpr int16_t kRebalanceInProgress = 27;
+constexpr int16_t kMemberIdRequired = 79;
+
+std::string random_suffix() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  char b[40];
+  std::snprintf(b, sizeof b, "%08llx-%08llx", static_cast<unsigned long long>(rng() >> 32),
+                static_cast<unsigned long long>(rng() >> 32));
+  return b;
+}
+
+}  // namespace
+
+const char* group_state_name(GroupState s) {
+  switch (s) {
+    case GroupState::kEmpty:
+      return "Empty";
+    case GroupState::kPreparingRebalance:
+      return "PreparingRebalance";
+    case GroupState::kCompletingRebalance:
+      return "CompletingRebalance";
+    case GroupState::kStable:
+      return "Stable";
+  }
+  return "Dead";
+}
+
+std::string GroupCoordinator::join_body(int16_t version, int16_t error, int32_t generation,
+                                        const std::string& protocol, const std::string& leader,
+                                        const std::string& member_id,
+                                        const std::vector<const Member*>& members) {
+  std::string body;
+  WireWriter out(body);
+  if (version >= 2) out.i32(0);  // throttle
+  out.i16(error);
+  out.i32(generation);
+  out.string(protocol);
+  out.string(leader);
+  out.string(member_id);
+  out.i32(static_cast<int32_t>(members.size()));
+  for (const Member* m : members) {
+    out.string(m->id);
+    if (version >= 5) out.nullable_string(std::nullopt);  // group_instance_id
+    std::string_view meta;
+    for (const auto& [name, data] : m->protocols)
+      if (name == protocol) meta = data;
+    out.bytes(meta);
+  }
+  return body;
+}
+
+std::string GroupCoordinator::sync_body(int16_t version, int16_t error,
+                                        const std::string& assignment) {
+  std::string body;
+  WireWriter out(body);
+  if (version >= 1) out.i32(0);
+  out.i16(error);
+  out.bytes(assignment);
+  return body;
+}
+
+void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle reply) {
+  auto fail = [&](int16_t error, const std::string& member_id) {
+    reply->complete(join_body(req.version, error, -1, "", "", member_id, {}));
+  };
+  if (req.group_id.empty()) return fail(kInvalidGroupId, req.member_id);
+  if (req.session_timeout_ms < min_session_timeout_ms ||
+      req.session_timeout_ms > max_session_timeout_ms)
+    return fail(kInvalidSessionTimeout, req.member_id);
+  Group& g = groups_[req.group_id];
+  g.id = req.group_id;
+  if (!g.members.empty()) {
+    // Same protocol type, and at least one assignor every member (this one included) knows.
+    if (req.protocol_type != g.protocol_type)
+      return fail(kInconsistentGroupProtocol, req.member_id);
+    bool shared = false;
+    for (const auto& [name, meta] : req.protocols) {
+      bool everyone = true;
+      for (const auto& [id, m] : g.members) {
+        if (id == req.member_id) continue;
+        bool has = std::any_of(m.protocols.begin(), m.protocols.end(),
+                               [&](const auto& p) { return p.first == name; });
+        everyone = everyone && has;
+      }
+      shared = shared || everyone;
+    }
+    if (!shared) return fail(kInconsistentGroupProtocol, req.member_id);
+  }
+  std::string id = req.member_id;
+  if (id.empty()) {
+    id = (req.client_id.empty() ? std::string("member") : req.client_id) + "-" + random_suffix();
+    if (req.version >= 4) {
+      // KIP-394: hand out the id and let the client come back with it.
+      g.pending[id] = now + req.session_timeout_ms;
+      reply->complete(join_body(req.version, kMemberIdRequired, -1, "", "", id, {}));
+      return;
+    }
+  } else if (!g.members.count(id)) {
+    if (!g.pending.erase(id)) return fail(kUnknownMemberId, id);
+  }
+  Member& m = g.members[id];
+  m.id = id;
+  m.client_id = req.client_id;
+  m.client_host = req.client_host;
+  m.protocol_type = req.protocol_type;
+  m.protocols = req.protocols;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms =
+      req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+  m.last_seen = now;
+  m.join_version = req.version;
+  if (m.join_reply)
+    m.join_reply->complete(join_body(m.join_version, kRebalanceInProgress, -1, "", "", id, {}));
+  m.join_reply = reply;
+  g.protocol_type = req.protocol_type;
+  if (g.state != GroupState::kPreparingRebalance) prepare_rebalance(g, now);
+  maybe_complete_join(g, now, false);
+}
+
+void GroupCoordinator::prepare_rebalance(Group& g, int64_t now) {
+  if (g.state == GroupState::kCompletingRebalance) {
+    // A new round started before the leader's SyncGroup: the waiting syncs must rejoin.
+    for (auto& [id, m] : g.members) {
+      if (m.sync_reply) {
+        m.sync_reply->complete(sync_body(m.sync_version, kRebalanceInProgress, ""));
+        m.sync_reply.reset();
+      }
+    }
+  }
+  const bool was_empty = g.state == GroupState::kEmpty;
+  g.state = GroupState::kPreparingRebalance;
+  int32_t wait = 0;
+  for (const auto& [id, m] : g.members)
+    wait = std::max(wait, m.rebalance_timeout_ms);
+  // A group forming from nothing waits a moment for the other members starting with it.
+  g.join_deadline = now + (was_empty ? std::min(wait, initial_rebalance_delay_ms) : wait);
+  g.new_group = was_empty;
+}
+
+void GroupCoordinator::maybe_complete_join(Group& g, int64_t now, bool deadline_passed) {
+  if (g.state != GroupState::kPreparingRebalance) return;
+  if (g.new_group && now < g.join_deadline && !deadline_passed) return;
+  bool all = std::all_of(g.members.begin(), g.members.end(),
+                         [](const auto& kv) { return kv.second.join_reply != nullptr; });
+  if (!all && !deadline_passed) return;
+  // Members that did not rejoin in time are out.
+  for (auto it = g.members.begin(); it != g.members.end();) {
+    if (!it->second.join_reply) {
+      spdlog::info("broker: group {}: member {} did not rejoin; removed", g.id, it->first);
+      if (it->second.sync_reply)
+        it->second.sync_reply->complete(
+            sync_body(it->second.sync_version, kRebalanceInProgress, ""));
+      it = g.members.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (g.members.empty()) {
+    g.state = GroupState::kEmpty;
+    return;
+  }
+  complete_join(g);
+}
+
+void GroupCoordinator::complete_join(Group& g) {
+  ++g.generation;
+  // The assignor: among those every member supports, the one most members prefer most.
+  std::map<std::string, int> votes;
+  std::vector<std::string> order;
+  const Member& first = g.members.begin()->second;
+  for (const auto& [name, meta] : first.protocols) {
+    bool everyone = std::all_of(g.members.begin(), g.members.end(), [&](const auto& kv) {
+      return std::any_of(kv.second.protocols.begin(), kv.second.protocols.end(),
+                         [&](const auto& p) { return p.first == name; });
+    });
+    if (everyone) {
+      votes[name] = 0;
+      order.push_back(name);
+    }
+  }
+  for (const auto& [id, m] : g.members) {
+    for (const auto& [name, meta] : m.protocols) {
+      if (votes.count(name)) {
+        ++votes[name];
+        break;
+      }
+    }
+  }
+  g.protocol = order.empty() ? "" : order.front();
+  for (const std::string& name : order)
+    if (votes[name] > votes[g.protocol]) g.protocol = name;
+  if (!g.members.count(g.leader)) g.leader = g.members.begin()->first;
+  std::vector<const Member*> all;
+  for (const auto& [id, m] : g.members)
+    all.push_back(&m);
+  g.state = GroupState::kCompletingRebalance;
+  g.new_group = false;
+  spdlog::info("broker: group {} generation {}: {} member(s), leader {}, assignor {}", g.id,
+               g.generation, g.members.size(), g.leader, g.protocol);
+  for (auto& [id, m] : g.members) {
+    m.assignment.clear();
+    ReplyHandle r = std::move(m.join_reply);
+    m.join_reply.reset();
+    r->complete(join_body(m.join_version, 0, g.generation, g.protocol, g.leader, id,
+                          id == g.leader ? all : std::vector<const Member*>{}));
+  }
+}
+
+void GroupCoordinator::sync(int16_t version, const std::string& group_id, int32_t generation,
+                            const std::string& member_id,
+                            std::vector<std::pair<std::string, std::string>> assignments,
+                            int64_t now, ReplyHandle reply) {
+  auto git = groups_.find(group_id);
+  if (git == groups_.end() || !git->second.members.count(member_id))
+    return reply->complete(sync_body(version, kUnknownMemberId, ""));
+  Group& g = git->second;
+  Member& m = g.members[member_id];
+  m.last_seen = now;
+  if (generation != g.generation)
+    return reply->complete(sync_body(version, kIllegalGeneration, ""));
+  if (g.state == GroupState::kPreparingRebalance)
+    return reply->complete(sync_body(version, kRebalanceInProgress, ""));
+  if (g.state == GroupState::kStable) return reply->complete(sync_body(version, 0, m.assignment));
+  m.sync_version = version;
+  m.sync_reply = reply;
+  if (member_id != g.leader) return;  // followers wait for the leader's assignments
+  for (auto& [id, a] : assignments) {
+    auto it = g.members.find(id);
+    if (it != g.members.end()) it->second.assignment = std::move(a);
+  }
+  g.state = GroupState::kStable;
+  for (auto& [id, mem] : g.members) {
+    if (mem.sync_reply) {
+      ReplyHandle r = std::move(mem.sync_reply);
+      mem.sync_reply.reset();
+      r->complete(sync_body(mem.sync_version, 0, mem.assignment));
+    }
+  }
+}
+
+int16_t GroupCoordinator::heartbeat(const std::string& group_id, int32_t generation,
+                                    const std::string& member_id, int64_t now) {
+  auto git = groups_.find(group_id);
+  if (git == groups_.end() || !git->second.members.count(member_id)) return kUnknownMemberId;
+  Group& g = git->second;
+  g.members[member_id].last_seen = now;
+  if (generation != g.generation) return kIllegalGeneration;
+  if (g.state != GroupState::kStable) return kRebalanceInProgress;
+  return 0;
+}
+
+int16_t GroupCoordinator::leave(const std::string& group_id, const std::string& member_id,
+                                int64_t now) {
+  auto git = groups_.find(group_id);
+  if (git == groups_.end() || !git->second.members.count(member_id)) return kUnknownMemberId;
+  remove_member(git->second, member_id, now);
+  return 0;
+}
+
+void GroupCoordinator::remove_member(Group& g, const std::string& id, int64_t now) {
+  auto it = g.members.find(id);
+  if (it == g.members.end()) return;
+  if (it->second.join_reply)
+    it->second.join_reply->complete(
+        join_body(it->second.join_version, kUnknownMemberId, -1, "", "", id, {}));
+  if (it->second.sync_reply)
+    it->second.sync_reply->complete(sync_body(it->second.sync_version, kUnknownMemberId, ""));
+  g.members.erase(it);
+  if (g.members.empty()) {
+    g.state = GroupState::kEmpty;
+    return;
+  }
+  if (g.state != GroupState::kPreparingRebalance) prepare_rebalance(g, now);
+  maybe_complete_join(g, now, false);
+}
+
+int16_t GroupCoordinator::check_commit(const std::string& group_id, int32_t generation,
+                                       const std::string& member_id, int64_t now) {
+  auto git = groups_.find(group_id);
+  if (generation < 0 && member_id.empty())
+    return git == groups_.end() || git->second.members.empty() ? 0 : kUnknownMemberId;
+  if (git == groups_.end() || !git->second.members.count(member_id)) return kUnknownMemberId;
+  Group& g = git->second;
+  g.members[member_id].last_seen = now;
+  if (generation != g.generation) return kIllegalGeneration;
+  if (g.state == GroupState::kPreparingRebalance) return kRebalanceInProgress;
+  return 0;
+}
+
+void GroupCoordinator::tick(int64_t now) {
+  for (auto& [gid, g] : groups_) {
+    for (auto it = g.pending.begin(); it != g.pending.end();)
+      it = it->second < now ? g.pending.erase(it) : std::next(it);
+    std::vector<std::string> expired;
+    for (const auto& [id, m] : g.members)
+      if (!m.join_reply && now - m.last_seen > m.session_timeout_ms) expired.push_back(id);
+    for (const std::string& id : expired) {
+      spdlog::info("broker: group {}: member {} session expired", gid, id);
+      remove_member(g, id, now);
+    }
+    if (g.state == GroupState::kPreparingRebalance && now >= g.join_deadline)
+      maybe_complete_join(g, now, true);
+  }
+}
+
+std::optional<GroupCoordinator::GroupInfo> GroupCoordinator::describe(
+    const std::string& group_id) const {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return std::nullopt;
+  const Group& g = it->second;
+  GroupInfo info{g.id, g.state, g.protocol_type, g.protocol, {}};
+  for (const auto& [id, m] : g.members) {
+    std::string meta;
+    for (const auto& [name, data] : m.protocols)
+      if (name == g.protocol) meta = data;
+    info.members.push_back({id, m.client_id, m.client_host, meta, m.assignment});
+  }
+  return info;
+}
+
+std::vector<std::pair<std::string, std::string>> GroupCoordinator::list() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [id, g] : groups_)
+    out.emplace_back(id, g.protocol_type);
+  return out;
+}
+
+}  // namespace flumen::broker

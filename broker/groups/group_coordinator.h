@@ -1,0 +1,129 @@
+#pragma once
+// GroupCoordinator: Kafka's classic consumer-group protocol for every group (a single broker
+// coordinates them all). The broker only relays: the group leader (a client) computes the
+// assignment from the members' opaque metadata.
+//
+// States: Empty -> PreparingRebalance -> CompletingRebalance -> Stable, back to
+// PreparingRebalance on any membership change. JoinGroup v4+ without a member id is answered at
+// once with MEMBER_ID_REQUIRED; later joins are parked until every member has rejoined (or the
+// rebalance timeout drops the stragglers); followers' SyncGroup waits for the leader's;
+// heartbeats during a rebalance answer REBALANCE_IN_PROGRESS so running members rejoin; a
+// member silent past its session timeout is removed. Runs on the broker's loop thread.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flumen::broker {
+
+// A response that is written later (a parked JoinGroup or SyncGroup). The server installs
+// `deliver`; a body produced before that is kept until it does.
+struct ReplySlot {
+  std::function<void(std::string)> deliver;
+  std::optional<std::string> early;
+  void complete(std::string body) {
+    if (deliver) {
+      auto d = std::move(deliver);  // answered once; `deliver` may not outlive its own call
+      deliver = nullptr;
+      d(std::move(body));
+    } else {
+      early = std::move(body);
+    }
+  }
+};
+using ReplyHandle = std::shared_ptr<ReplySlot>;
+
+enum class GroupState { kEmpty, kPreparingRebalance, kCompletingRebalance, kStable };
+const char* group_state_name(GroupState s);
+
+struct JoinRequest {
+  int16_t version = 0;
+  std::string group_id;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  std::string member_id;
+  std::string protocol_type;
+  std::vector<std::pair<std::string, std::string>> protocols;  // name, metadata
+  std::string client_id;
+  std::string client_host;
+};
+
+class GroupCoordinator {
+ public:
+  using Clock = int64_t;  // milliseconds, steady
+
+  // Answers (now or later, through `reply`) with the JoinGroup body for req.version.
+  void join(const JoinRequest& req, int64_t now, ReplyHandle reply);
+  void sync(int16_t version, const std::string& group_id, int32_t generation,
+            const std::string& member_id,
+            std::vector<std::pair<std::string, std::string>> assignments, int64_t now,
+            ReplyHandle reply);
+  int16_t heartbeat(const std::string& group_id, int32_t generation, const std::string& member_id,
+                    int64_t now);
+  int16_t leave(const std::string& group_id, const std::string& member_id, int64_t now);
+  // Whether an OffsetCommit may be stored: 0, or 22/25/27 (generation -1 and no member id is a
+  // "simple" commit, allowed while the group has no members).
+  int16_t check_commit(const std::string& group_id, int32_t generation,
+                       const std::string& member_id, int64_t now);
+  // Session expiry, rebalance deadlines, the initial rebalance delay.
+  void tick(int64_t now);
+
+  struct MemberInfo {
+    std::string member_id, client_id, client_host, metadata, assignment;
+  };
+  struct GroupInfo {
+    std::string group_id;
+    GroupState state = GroupState::kEmpty;
+    std::string protocol_type, protocol;
+    std::vector<MemberInfo> members;
+  };
+  std::optional<GroupInfo> describe(const std::string& group_id) const;
+  std::vector<std::pair<std::string, std::string>> list() const;  // group id, protocol type
+
+  // Kafka's bounds on session timeouts, and how long a new group waits for more members.
+  int32_t min_session_timeout_ms = 6000;
+  int32_t max_session_timeout_ms = 1800000;
+  int32_t initial_rebalance_delay_ms = 300;
+
+ private:
+  struct Member {
+    std::string id, client_id, client_host, protocol_type;
+    std::vector<std::pair<std::string, std::string>> protocols;
+    int32_t session_timeout_ms = 0;
+    int32_t rebalance_timeout_ms = 0;
+    int64_t last_seen = 0;
+    int16_t join_version = 0;
+    ReplyHandle join_reply;  // parked JoinGroup
+    int16_t sync_version = 0;
+    ReplyHandle sync_reply;  // parked SyncGroup
+    std::string assignment;
+  };
+  struct Group {
+    std::string id;
+    GroupState state = GroupState::kEmpty;
+    int32_t generation = 0;
+    std::string protocol_type, protocol, leader;
+    std::map<std::string, Member> members;
+    std::map<std::string, int64_t> pending;  // member ids handed out, not joined yet: expiry
+    int64_t join_deadline = 0;  // when the join phase completes even without stragglers
+    bool new_group = true;
+    uint64_t next_member = 0;
+  };
+
+  void prepare_rebalance(Group& g, int64_t now);
+  void maybe_complete_join(Group& g, int64_t now, bool deadline_passed);
+  void complete_join(Group& g);
+  void remove_member(Group& g, const std::string& id, int64_t now);
+  static std::string join_body(int16_t version, int16_t error, int32_t generation,
+                               const std::string& protocol, const std::string& leader,
+                               const std::string& member_id,
+                               const std::vector<const Member*>& members);
+  static std::string sync_body(int16_t version, int16_t error, const std::string& assignment);
+
+  std::map<std::string, Group> groups_;
+};
+
+}  // namespace flumen::broker

@@ -1,0 +1,42 @@
+#pragma once
+// OffsetStore: consumer groups' committed offsets, durable across broker restarts. Kept in a
+// RocksDB database in <data-dir>/group-offsets: key "<group>\0<topic>\0<partition u32be>",
+// value "<offset i64be><metadata>"; every commit is one synced atomic write.
+#include <rocksdb/db.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/util/result.h"
+
+namespace flumen::broker {
+
+struct CommittedOffset {
+  int64_t offset = -1;
+  std::string metadata;
+};
+
+class OffsetStore {
+ public:
+  static Result<std::unique_ptr<OffsetStore>> open(const std::string& dir);
+
+  struct Entry {
+    std::string topic;
+    int32_t partition;
+    int64_t offset;
+    std::string metadata;
+  };
+  Status commit(const std::string& group, const std::vector<Entry>& entries);
+  std::optional<CommittedOffset> get(const std::string& group, const std::string& topic,
+                                     int32_t partition) const;
+  // Every committed partition of a group (OffsetFetch with a null topic list).
+  std::vector<Entry> all(const std::string& group) const;
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace flumen::broker
