@@ -263,7 +263,9 @@ int16_t GroupCoordinator::heartbeat(const std::string& group_id, int32_t generat
   Group& g = git->second;
   g.members[member_id].last_seen = now;
   if (generation != g.generation) return kIllegalGeneration;
-  if (g.state != GroupState::kStable) return kRebalanceInProgress;
+  // As Kafka: members learn of a new round from this; between JoinGroup and SyncGroup the
+  // heartbeat is a plain one.
+  if (g.state == GroupState::kPreparingRebalance) return kRebalanceInProgress;
   return 0;
 }
 
@@ -301,7 +303,10 @@ int16_t GroupCoordinator::check_commit(const std::string& group_id, int32_t gene
   Group& g = git->second;
   g.members[member_id].last_seen = now;
   if (generation != g.generation) return kIllegalGeneration;
-  if (g.state == GroupState::kPreparingRebalance) return kRebalanceInProgress;
+  // As Kafka: a member of the current generation may still commit while a new round is being
+  // prepared (it commits what it had before giving its partitions up); not between JoinGroup
+  // and SyncGroup.
+  if (g.state == GroupState::kCompletingRebalance) return kRebalanceInProgress;
   return 0;
 }
 

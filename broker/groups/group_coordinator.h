@@ -65,7 +65,8 @@ class GroupCoordinator {
                     int64_t now);
   int16_t leave(const std::string& group_id, const std::string& member_id, int64_t now);
   // Whether an OffsetCommit may be stored: 0, or 22/25/27 (generation -1 and no member id is a
-  // "simple" commit, allowed while the group has no members).
+  // "simple" commit, allowed while the group has no members). Allowed during PreparingRebalance
+  // for the current generation, as Kafka does.
   int16_t check_commit(const std::string& group_id, int32_t generation,
                        const std::string& member_id, int64_t now);
   // Session expiry, rebalance deadlines, the initial rebalance delay.

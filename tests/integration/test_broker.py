@@ -147,6 +147,54 @@ class BrokerTest(AgentTestCase):
         print("kill -9 x5 during acks=all: %d acknowledged, %d in the log (%d extra: sent, "
               "stored, ack lost with the broker)" % (len(acked), len(got), len(got) - len(acked)))
 
+    def test_consumer_group_splits_partitions_and_resumes_after_a_restart(self):
+        conf = self.path("broker.properties")
+        with open(conf, "w") as f:
+            f.write("num.partitions = 4\n")
+        self.broker.stop()
+        self.broker = self.start_broker(conf)
+        n = 40000
+        self.kcat("-P", "-t", "cars", data=b"warm-up\n")  # creates the topic
+        # Two members of one group share the 4 partitions; together they read everything once.
+        outs = [self.path("member-%d" % i) for i in range(2)]
+        members = [subprocess.Popen(
+            ["kcat", "-b", "127.0.0.1:%d" % self.port, "-G", "fleet", "cars", "-o", "end",
+             "-q", "-u", "-f", "%p %s\n", "-X", "auto.commit.interval.ms=200",
+             "-X", "session.timeout.ms=6000"], stdout=open(out, "w"), stderr=subprocess.DEVNULL)
+            for out in outs]
+        wait_until(lambda: "2 member(s)" in self.broker.log_text(), 30, "both members to join")
+        time.sleep(1)  # both start fetching at the end
+        # Keyed, so the messages spread over every partition (unkeyed ones stick to a few).
+        self.kcat("-P", "-t", "cars", "-K", ":",
+                  data=b"".join(b"car-%d:m%d\n" % (i, i) for i in range(n)))
+
+        def lines():
+            return [l for out in outs for l in open(out).read().splitlines()]
+        try:
+            wait_until(lambda: len(lines()) >= n, 60, "the group to read everything")
+            time.sleep(1)  # let both commit
+        finally:
+            for m in members:
+                m.send_signal(signal.SIGINT)  # leaves the group, commits
+                m.wait(timeout=30)
+        got = lines()
+        self.assertEqual(len(got), n, "each message once across the group")
+        partitions = [{l.split()[0] for l in open(out).read().splitlines()} for out in outs]
+        self.assertTrue(partitions[0] and partitions[1], "both members got partitions")
+        self.assertEqual(partitions[0] & partitions[1], set(), "a partition in two members")
+        described = self.kcat("-L").decode()
+        self.assertIn('topic "cars" with 4 partitions', described)
+        # The committed offsets survive a restart: a new member reads only what came later.
+        self.broker.stop()
+        self.broker = self.start_broker(conf)
+        self.kcat("-P", "-t", "cars", "-p", "2", data=b"late-1\nlate-2\n")
+        r = subprocess.run(
+            ["kcat", "-b", "127.0.0.1:%d" % self.port, "-G", "fleet", "cars", "-q", "-e",
+             "-d", "cgrp"], capture_output=True, timeout=60)
+        self.assertEqual(sorted(r.stdout.split()), [b"late-1", b"late-2"],
+                         "\n".join(l for l in r.stderr.decode().splitlines()
+                                   if "OFFSETFETCH" in l or "ASSIGN" in l))
+
     def test_garbage_and_oversized_requests_close_only_that_connection(self):
         def send(data):
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
