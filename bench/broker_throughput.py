@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Broker benchmark: a librdkafka load generator (bench/kafka_load.cc) produces 1,000,000
+100-byte messages to one partition and consumes them back, against `flumen broker` with acks=1
+and acks=all (fsync before the answer), and produces the same against librdkafka's in-process
+mock cluster in the same run: the baseline. Prints the median of several runs: msgs/s, MB/s,
+the ratio to the mock, and the broker's peak RSS.
+Targets: produce acks=1 >= 0.8 of the mock; acks=all >= 0.5.
+
+Usage: bench/broker_throughput.py [--build build] [--count 1000000] [--runs 3]
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_throughput import free_port, proc_stats  # noqa: E402
+
+
+def load(tool, args):
+    r = subprocess.run([tool] + args, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError("kafka_load failed: " + r.stderr[-2000:])
+    out = {}
+    for line in r.stdout.splitlines():
+        phase, msgs, mb = line.split()
+        out[phase] = (float(msgs), float(mb))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--count", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    flumen = os.path.abspath(os.path.join(args.build, "flumen"))
+    tool = os.path.abspath(os.path.join(args.build, "bench", "kafka_load"))
+    rows = {"mock produce": [], "acks=1 produce": [], "acks=1 consume": [],
+            "acks=all produce": [], "acks=all consume": []}
+    rss = []
+    for run in range(args.runs):
+        rows["mock produce"].append(load(tool, ["--mock", "--produce-only", "--count",
+                                                str(args.count)])["produce"])
+        data = tempfile.mkdtemp(prefix="flumen-brokerbench-")
+        port = free_port()
+        broker = subprocess.Popen([flumen, "broker", "--data-dir", data, "--listen",
+                                   "127.0.0.1:%d" % port, "--log-level", "warn"])
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            for acks in ("1", "all"):
+                r = load(tool, ["--brokers", "127.0.0.1:%d" % port, "--topic", "t-" + acks,
+                                "--acks", acks, "--count", str(args.count)])
+                rows["acks=%s produce" % acks].append(r["produce"])
+                rows["acks=%s consume" % acks].append(r["consume"])
+            rss.append(proc_stats(broker.pid)[1])
+        finally:
+            broker.terminate()
+            broker.wait(timeout=30)
+            shutil.rmtree(data, ignore_errors=True)
+        print("  run %d done" % (run + 1), file=sys.stderr)
+    base = statistics.median(r[0] for r in rows["mock produce"])
+    print()
+    print("flumen broker vs librdkafka mock cluster, %d x 100-byte messages, 1 partition "
+          "(median of %d runs)" % (args.count, args.runs))
+    print("%-20s %12s %9s %12s" % ("", "msgs/s", "MB/s", "vs mock"))
+    for name, vals in rows.items():
+        m = statistics.median(v[0] for v in vals)
+        mb = statistics.median(v[1] for v in vals)
+        ratio = "%.2f" % (m / base) if "produce" in name else "-"
+        print("%-20s %12.0f %9.1f %12s" % (name, m, mb, ratio))
+    print("broker peak RSS: %.1f MB" % (statistics.median(rss) / 2**20))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+// Load generator for the broker benchmark (librdkafka): produces --count messages of --size bytes
+// with --acks, then consumes them back from the beginning, and prints one line of figures per
+// phase: "produce <msgs/s> <MB/s>" and "consume <msgs/s> <MB/s>".
+// With --mock it starts librdkafka's in-process mock cluster and runs against that instead: the
+// baseline of bench/broker_throughput.py. (librdkafka 2.0.2's mock serves fetches slowly and
+// stalls past a few thousand messages here, so the baseline is taken for produce only.)
+//
+//   kafka_load (--brokers HOST:PORT | --mock) --topic T [--count N] [--size B] [--acks 1|all]
+//              [--produce-only]
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void set(rd_kafka_conf_t* conf, const char* k, const std::string& v) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+    std::fprintf(stderr, "%s: %s\n", k, err);
+    std::exit(2);
+  }
+}
+
+long g_failed = 0;
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  if (m->err) ++g_failed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string brokers, topic = "bench", acks = "1";
+  long count = 1000000, size = 100;
+  bool mock = false;
+  bool produce_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--brokers")
+      brokers = next();
+    else if (a == "--topic")
+      topic = next();
+    else if (a == "--count")
+      count = std::stol(next());
+    else if (a == "--size")
+      size = std::stol(next());
+    else if (a == "--acks")
+      acks = next();
+    else if (a == "--mock")
+      mock = true;
+    else if (a == "--produce-only")
+      produce_only = true;
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+      return 2;
+    }
+  }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as each phase ends
+  char err[512];
+  rd_kafka_t* mock_rk = nullptr;
+  rd_kafka_mock_cluster_t* mcluster = nullptr;
+  if (mock) {
+    rd_kafka_conf_t* c = rd_kafka_conf_new();
+    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    mcluster = rd_kafka_mock_cluster_new(mock_rk, 1);
+    brokers = rd_kafka_mock_cluster_bootstraps(mcluster);
+    rd_kafka_mock_topic_create(mcluster, topic.c_str(), 1, 1);
+  }
+  if (brokers.empty()) {
+    std::fprintf(stderr, "--brokers or --mock\n");
+    return 2;
+  }
+  const std::string payload(static_cast<size_t>(size), 'x');
+
+  // Produce.
+  rd_kafka_conf_t* pc = rd_kafka_conf_new();
+  set(pc, "bootstrap.servers", brokers);
+  set(pc, "acks", acks);
+  set(pc, "linger.ms", "5");
+  set(pc, "batch.num.messages", "10000");
+  set(pc, "queue.buffering.max.messages", "1000000");
+  rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+  auto t0 = Clock::now();
+  for (long i = 0; i < count; ++i) {
+    while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                             RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(producer, 1);
+    if ((i & 1023) == 0) rd_kafka_poll(producer, 0);
+  }
+  rd_kafka_flush(producer, 120000);
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  rd_kafka_destroy(producer);
+  if (g_failed) {
+    std::fprintf(stderr, "%ld deliveries failed\n", g_failed);
+    return 1;
+  }
+  std::printf("produce %.0f %.1f\n", count / secs, count * size / secs / 1e6);
+  if (produce_only) {
+    if (mcluster) rd_kafka_mock_cluster_destroy(mcluster);
+    if (mock_rk) rd_kafka_destroy(mock_rk);
+    return 0;
+  }
+
+  // Consume everything back (assigned partition 0 from the beginning, no group).
+  rd_kafka_conf_t* cc = rd_kafka_conf_new();
+  set(cc, "bootstrap.servers", brokers);
+  set(cc, "group.id", "bench");
+  set(cc, "enable.auto.commit", "false");
+  if (const char* d = std::getenv("KAFKA_LOAD_DEBUG")) set(cc, "debug", d);
+  set(cc, "enable.partition.eof", "false");
+  set(cc, "fetch.max.bytes", "52428800");
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
+  rd_kafka_poll_set_consumer(consumer);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(consumer, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  long got = 0;
+  t0 = Clock::now();
+  while (got < count) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 1000);
+    if (!m) continue;
+    if (!m->err) {
+      ++got;
+    } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      std::fprintf(stderr, "consume: %s\n", rd_kafka_message_errstr(m));
+    }
+    rd_kafka_message_destroy(m);
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > 120) break;
+  }
+  secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("consume %.0f %.1f\n", got / secs, got * size / secs / 1e6);
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  if (mcluster) rd_kafka_mock_cluster_destroy(mcluster);
+  if (mock_rk) rd_kafka_destroy(mock_rk);
+  return got == count ? 0 : 1;
+}
