@@ -32,6 +32,15 @@ enum class Reply {
 };
 
 struct ApiContext {
+  ApiContext(const BrokerConfig& c, TopicStore& s, GroupCoordinator& g, OffsetStore& o,
+             std::string_view host, int port, std::string_view client)
+      : config(c),
+        store(s),
+        groups(g),
+        offsets(o),
+        advertised_host(host),
+        advertised_port(port),
+        client_host(client) {}
   const BrokerConfig& config;
   TopicStore& store;
   GroupCoordinator& groups;
@@ -40,7 +49,8 @@ struct ApiContext {
   int advertised_port;
   std::string_view client_host;
   int64_t now_ms = 0;
-  ReplyHandle deferred;        // set by handlers that answer later
+  ReplyHandle deferred;  // set by handlers that answer later
+  ProducerIds* producer_ids = nullptr;
   bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
   int64_t wait_ms = 0;         // Fetch, out: how long it may wait
   bool appended = false;       // Produce, out: data was appended (wake parked fetches)
@@ -81,6 +91,7 @@ Reply handle_offset_commit(ApiContext&, const Request&, WireReader&, WireWriter&
 Reply handle_offset_fetch(ApiContext&, const Request&, WireReader&, WireWriter&);
 Reply handle_describe_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
 Reply handle_list_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_init_producer_id(ApiContext&, const Request&, WireReader&, WireWriter&);
 
 // Kafka error codes used across handlers.
 namespace kafka_error {

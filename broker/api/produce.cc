@@ -47,11 +47,25 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
                                  static_cast<size_t>(ctx.config.log.max_message_bytes), h, why);
         if (verdict != BatchVerdict::kOk) {
           error = static_cast<int16_t>(verdict);
-        } else if (auto r = log.append(*records, ctx.scratch); !r) {
-          error = kafka_error::kKafkaStorageError;
         } else {
-          base = r.value();
-          appended = true;
+          // Idempotent producers: a batch sent again is answered with its first offset.
+          ProducerSequences& seqs = topic->sequences[static_cast<size_t>(index)];
+          SequenceVerdict sv;
+          if (h.producer_id >= 0)
+            sv = seqs.check(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta);
+          if (sv.error != 0) {
+            error = sv.error;
+          } else if (sv.duplicate_of >= 0) {
+            base = sv.duplicate_of;
+          } else if (auto r = log.append(*records, ctx.scratch); !r) {
+            error = kafka_error::kKafkaStorageError;
+          } else {
+            base = r.value();
+            appended = true;
+            if (h.producer_id >= 0)
+              seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
+                          base);
+          }
         }
         log_start = log.log_start_offset();
       }

@@ -70,6 +70,9 @@ Status BrokerServer::start() {
   auto offsets = OffsetStore::open(config_.data_dir + "/group-offsets");
   if (!offsets) return offsets.status();
   offsets_ = std::move(offsets).value();
+  auto ids = ProducerIds::open(config_.data_dir);
+  if (!ids) return ids.status();
+  producer_ids_ = std::move(ids).value();
   return loop_.start([this] { return listen_on_loop(); });
 }
 
@@ -221,19 +224,10 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   const ApiInfo* api = find_api(p->req.api_key);
   std::string_view host(p->conn->peer);
   host = host.substr(0, host.rfind(':'));
-  ApiContext ctx{config_,
-                 *store_,
-                 groups_,
-                 *offsets_,
-                 advertised_host_,
-                 advertised_port_,
-                 host,
-                 now_ms(),
-                 nullptr,
-                 final_attempt,
-                 0,
-                 false,
-                 {}};
+  ApiContext ctx{config_, *store_, groups_, *offsets_, advertised_host_, advertised_port_, host};
+  ctx.now_ms = now_ms();
+  ctx.producer_ids = &*producer_ids_;
+  ctx.final_attempt = final_attempt;
   WireReader in(p->request);
   std::string body;
   WireWriter out(body);

@@ -13,6 +13,7 @@
 // connections are closed after connections.max.idle.ms.
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,7 @@ class BrokerServer {
   runtime::LoopThread loop_;
   std::unique_ptr<TopicStore> store_;
   std::unique_ptr<OffsetStore> offsets_;
+  std::optional<ProducerIds> producer_ids_;
   GroupCoordinator groups_;
   uv_tcp_t* server_ = nullptr;
   uv_timer_t* ticker_ = nullptr;

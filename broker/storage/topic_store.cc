@@ -47,6 +47,7 @@ Status TopicStore::open_topic(const std::string& name, int32_t partitions) {
     if (!log) return log.status();
     t->partitions.push_back(std::move(log).value());
   }
+  t->sequences.resize(t->partitions.size());
   topics_[name] = std::move(t);
   return Status::ok();
 }

@@ -9,12 +9,14 @@
 
 #include "agent/util/result.h"
 #include "broker/storage/partition_log.h"
+#include "broker/storage/producer_state.h"
 
 namespace flumen::broker {
 
 struct Topic {
   std::string name;
   std::vector<std::unique_ptr<PartitionLog>> partitions;
+  std::vector<ProducerSequences> sequences;  // per partition: idempotent producers
 };
 
 class TopicStore {

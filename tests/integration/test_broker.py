@@ -195,6 +195,15 @@ class BrokerTest(AgentTestCase):
                          "\n".join(l for l in r.stderr.decode().splitlines()
                                    if "OFFSETFETCH" in l or "ASSIGN" in l))
 
+    def test_idempotent_producer_is_accepted_and_writes_each_message_once(self):
+        r = subprocess.run([PRODUCER, "--brokers", "127.0.0.1:%d" % self.port, "--topic", "idem",
+                            "--count", "100000", "--acks", "all", "--idempotent"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.consume("idem").splitlines()
+        self.assertEqual(len(got), 100000)
+        self.assertEqual(len(set(got)), 100000)
+
     def test_garbage_and_oversized_requests_close_only_that_connection(self):
         def send(data):
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
