@@ -7,6 +7,7 @@
 #include "plugins/sinks/file_roll/file_roll_sink.h"
 #include "plugins/sinks/forward/forward_sink.h"
 #include "plugins/sinks/hdfs/hdfs_sink.h"
+#include "plugins/sinks/kafka/kafka_sink.h"
 #include "plugins/sinks/logger/logger_sink.h"
 #include "plugins/sinks/null/null_sink.h"
 #include "plugins/sources/exec/exec_source.h"
@@ -88,6 +89,10 @@ pipeline::Registry make_registry() {
                                  "Sends to the next agent's forward source; acknowledged batches "
                                  "only, no duplicates across the hop.",
                                  forward_sink_table(), "batch-size"));
+  r.add(sink_plugin<KafkaSink>("kafka", {"org.apache.flume.sink.kafka.KafkaSink"},
+                               "Produces to the bundled broker or a Kafka cluster (librdkafka); "
+                               "commits when every record is acknowledged.",
+                               kafka_sink_table(), "flumeBatchSize"));
   // Interceptors
   using pipeline::interceptor_plugin;
   r.add(interceptor_plugin<TimestampInterceptor>(

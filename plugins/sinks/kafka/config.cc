@@ -1,0 +1,49 @@
+#include "plugins/sinks/kafka/config.h"
+
+namespace flumen::plugins {
+
+const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
+  using T = KafkaSinkOptions;
+  static const auto table =
+      config::PropertyTable<T>()
+          .string("kafka.bootstrap.servers", &T::bootstrap_servers, "",
+                  "Brokers to bootstrap from: the bundled broker or a Kafka cluster.")
+          .required()
+          .alias("brokerList")
+          .string("kafka.topic", &T::topic, "default-flume-topic",
+                  "Topic; %{header} is replaced by the event's header.")
+          .alias("topic")
+          .integer("flumeBatchSize", &T::batch_size, "100", 1, 1'000'000,
+                   "Events taken per channel transaction; committed when every delivery "
+                   "report of the batch came back good.")
+          .alias("batchSize")
+          .string("requiredAcks", &T::required_acks, "",
+                  "Deprecated Flume key for kafka.producer.acks. flumen's default is all, with "
+                  "an idempotent producer; acks 1 (Flume's default) or 0 turn idempotence off.")
+          .map("kafka.producer.", &T::producer,
+               "Any librdkafka producer property, e.g. kafka.producer.compression.type = lz4; "
+               "kafka.producer.acks defaults to all and enable.idempotence to true with it.")
+          .boolean("useFlumeEventFormat", &T::use_flume_event_format, "false",
+                   "Write the event as Flume's Avro AvroFlumeEvent (headers and body), for Flume "
+                   "consumers that read that format.")
+          .integer("defaultPartitionId", &T::default_partition_id, "-1", -1, 1'000'000,
+                   "Partition for every event (-1 = the partitioner decides by key).")
+          .string("partitionIdHeader", &T::partition_id_header, "",
+                  "Header holding the partition of an event.")
+          .boolean("allowTopicOverride", &T::allow_topic_override, "true",
+                   "Let the topicHeader header choose the topic.")
+          .string("topicHeader", &T::topic_header, "topic",
+                  "Header naming the topic when allowTopicOverride.")
+          .string("timestampHeader", &T::timestamp_header, "",
+                  "Header holding the record timestamp in ms (else the time of sending).")
+          .boolean("flumeHeaders", &T::flume_headers, "true",
+                   "flumen: Flume headers become Kafka record headers.")
+          .map("header.", &T::header_names,
+               "header.<flume header> = <kafka header>: the name a header gets in Kafka.")
+          .string("deadLetterDirectory", &T::dead_letter_directory, "",
+                  "flumen: events Kafka refuses for good (too large, invalid topic) are written "
+                  "there as JSON lines; without it they are counted and logged.");
+  return table;
+}
+
+}  // namespace flumen::plugins

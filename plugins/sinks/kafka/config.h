@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "agent/config/property_table.h"
+
+namespace flumen::plugins {
+
+struct KafkaSinkOptions {
+  std::string bootstrap_servers;
+  std::string topic = "default-flume-topic";
+  int64_t batch_size = 100;
+  std::string required_acks;                    // deprecated Flume key; kafka.producer.acks wins
+  std::map<std::string, std::string> producer;  // kafka.producer.*, handed to librdkafka
+  bool use_flume_event_format = false;
+  int64_t default_partition_id = -1;
+  std::string partition_id_header;
+  bool allow_topic_override = true;
+  std::string topic_header = "topic";
+  std::string timestamp_header;
+  bool flume_headers = true;
+  std::map<std::string, std::string> header_names;  // header.<flume header> = <kafka header>
+  std::string dead_letter_directory;
+};
+const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table();
+
+}  // namespace flumen::plugins

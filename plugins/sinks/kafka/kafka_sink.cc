@@ -1,0 +1,284 @@
+#include "plugins/sinks/kafka/kafka_sink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace flumen::plugins {
+
+using pipeline::DeliveryResult;
+
+namespace {
+
+// Avro binary encoding of Flume's AvroFlumeEvent {map<string> headers; bytes body}: zig-zag
+// varint lengths, the map as one block then 0.
+void put_avro_long(std::string& out, int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));
+}
+
+void put_avro_bytes(std::string& out, std::string_view b) {
+  put_avro_long(out, static_cast<int64_t>(b.size()));
+  out.append(b);
+}
+
+void avro_flume_event(const EventBatch& batch, size_t i, std::string& out) {
+  out.clear();
+  const size_t n = batch.header_count(i);
+  if (n > 0) {
+    put_avro_long(out, static_cast<int64_t>(n));
+    for (size_t h = 0; h < n; ++h) {
+      auto [k, v] = batch.header_at(i, h);
+      put_avro_bytes(out, k);
+      put_avro_bytes(out, v);
+    }
+  }
+  put_avro_long(out, 0);
+  put_avro_bytes(out, batch.body(i));
+}
+
+// Refusals no retry can fix: the record goes to the dead-letter path.
+bool permanent(rd_kafka_resp_err_t e) {
+  switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<int64_t> to_int(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+KafkaSink::KafkaSink(std::string name, KafkaSinkOptions options)
+    : Sink(std::move(name)), options_(std::move(options)) {}
+
+KafkaSink::~KafkaSink() {
+  stop();
+}
+
+Status KafkaSink::start() {
+  rollbacks_ = &metrics().counter("RollbackCount");
+  dead_letters_ = &metrics().counter("EventDeadLetterCount");
+  return create_producer();
+}
+
+Status KafkaSink::create_producer() {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // Idempotence (no duplicates from librdkafka's own retries) needs acks=all, so that is the
+  // default. A user who asks for Flume's acks=1 (or 0) gets it, without idempotence.
+  std::map<std::string, std::string> props = {
+      {"linger.ms", "5"},
+      {"message.timeout.ms", "30000"},
+  };
+  if (!options_.required_acks.empty()) props["acks"] = options_.required_acks;
+  for (const auto& [k, v] : options_.producer)
+    props[k] = v;
+  if (!props.count("acks")) props["acks"] = "all";
+  const bool acks_all = props["acks"] == "all" || props["acks"] == "-1";
+  if (!props.count("enable.idempotence")) props["enable.idempotence"] = acks_all ? "true" : "false";
+  props["bootstrap.servers"] = options_.bootstrap_servers;
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return make_error(ErrorCode::kInvalidConfig,
+                        "kafka sink " + name() + ": kafka.producer." + k + ": " + err);
+    }
+  }
+  delivery_timeout_ms_ = to_int(props["message.timeout.ms"]).value_or(30000);
+  rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
+  rd_kafka_conf_set_opaque(conf, this);
+  producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!producer_) return make_error(ErrorCode::kInvalidConfig, "kafka sink " + name() + ": " + err);
+  return Status::ok();
+}
+
+void KafkaSink::stop() {
+  if (!producer_) return;
+  rd_kafka_flush(producer_, 5000);
+  rd_kafka_destroy(producer_);
+  producer_ = nullptr;
+}
+
+void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* self = static_cast<KafkaSink*>(opaque);
+  // The opaque is (batch generation << 24) | (index + 1): reports of an abandoned batch that
+  // come late must not count for the batch after it.
+  const auto tag = reinterpret_cast<uintptr_t>(m->_private);
+  const uintptr_t index = tag & 0xffffff;
+  if ((tag >> 24) != (self->generation_ & 0xffffffffff) || index == 0 ||
+      index > self->outcomes_.size())
+    return;
+  Outcome& o = self->outcomes_[index - 1];
+  if (o != Outcome::kPending) return;
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    o = Outcome::kDelivered;
+  } else {
+    o = permanent(m->err) ? Outcome::kRejected : Outcome::kRetry;
+    self->errors_[index - 1] = rd_kafka_err2str(m->err);
+  }
+  --self->pending_;
+}
+
+std::string KafkaSink::topic_for(const EventBatch& batch, size_t i) const {
+  if (options_.allow_topic_override)
+    if (auto t = batch.header(i, options_.topic_header); t && !t->empty()) return std::string(*t);
+  // %{header} escapes, as Flume's topic.
+  const std::string& pattern = options_.topic;
+  if (pattern.find("%{") == std::string::npos) return pattern;
+  std::string out;
+  for (size_t p = 0; p < pattern.size();) {
+    size_t at = pattern.find("%{", p);
+    size_t end = at == std::string::npos ? std::string::npos : pattern.find('}', at);
+    if (end == std::string::npos) {
+      out.append(pattern, p, std::string::npos);
+      break;
+    }
+    out.append(pattern, p, at - p);
+    out.append(
+        batch.header(i, std::string_view(pattern).substr(at + 2, end - at - 2)).value_or(""));
+    p = end + 1;
+  }
+  return out;
+}
+
+void KafkaSink::dead_letter(const EventBatch& batch, size_t i, const std::string& topic,
+                            const std::string& why) {
+  dead_letters_->inc();
+  spdlog::warn("kafka sink {}: event refused by Kafka for good ({}), topic {}", name(), why, topic);
+  if (options_.dead_letter_directory.empty()) return;
+  nlohmann::json j;
+  j["topic"] = topic;
+  j["error"] = why;
+  j["headers"] = nlohmann::json::object();
+  for (size_t h = 0; h < batch.header_count(i); ++h) {
+    auto [k, v] = batch.header_at(i, h);
+    j["headers"][std::string(k)] = std::string(v);
+  }
+  j["body"] = std::string(batch.body(i));
+  std::error_code ec;
+  std::filesystem::create_directories(options_.dead_letter_directory, ec);
+  std::ofstream out(options_.dead_letter_directory + "/" + name() + ".deadletter.jsonl",
+                    std::ios::app);
+  out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
+  if (!producer_) {
+    if (Status s = create_producer(); !s) return DeliveryResult::retry(s.message());
+  }
+  const size_t n = batch.size();
+  ++generation_;
+  outcomes_.assign(n, Outcome::kPending);
+  errors_.assign(n, {});
+  pending_ = n;
+  std::vector<std::string> topics(n);
+  for (size_t i = 0; i < n; ++i) {
+    topics[i] = topic_for(batch, i);
+    rd_kafka_headers_t* headers = nullptr;
+    if (options_.flume_headers && batch.header_count(i) > 0) {
+      headers = rd_kafka_headers_new(batch.header_count(i));
+      for (size_t h = 0; h < batch.header_count(i); ++h) {
+        auto [k, v] = batch.header_at(i, h);
+        auto renamed = options_.header_names.find(std::string(k));
+        std::string_view key = renamed == options_.header_names.end() ? k : renamed->second;
+        rd_kafka_header_add(headers, key.data(), static_cast<ssize_t>(key.size()), v.data(),
+                            static_cast<ssize_t>(v.size()));
+      }
+    }
+    std::string_view value = batch.body(i);
+    if (options_.use_flume_event_format) {
+      avro_flume_event(batch, i, encoded_);
+      value = encoded_;
+    }
+    int32_t partition = options_.default_partition_id >= 0
+                            ? static_cast<int32_t>(options_.default_partition_id)
+                            : RD_KAFKA_PARTITION_UA;
+    if (!options_.partition_id_header.empty())
+      if (auto p = batch.header(i, options_.partition_id_header))
+        if (auto v = to_int(*p)) partition = static_cast<int32_t>(*v);
+    int64_t timestamp = 0;
+    if (!options_.timestamp_header.empty())
+      if (auto t = batch.header(i, options_.timestamp_header)) timestamp = to_int(*t).value_or(0);
+    auto key = batch.header(i, "key");
+    void* key_data = key ? const_cast<char*>(key->data()) : nullptr;
+    const size_t key_size = key ? key->size() : 0;
+    void* value_data = const_cast<char*>(value.data());
+    void* opaque = reinterpret_cast<void*>(
+        static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (i + 1)));
+    for (;;) {
+      rd_kafka_resp_err_t e =
+          headers
+              ? rd_kafka_producev(
+                    producer_, RD_KAFKA_V_TOPIC(topics[i].c_str()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_VALUE(value_data, value.size()), RD_KAFKA_V_KEY(key_data, key_size),
+                    RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END)
+              : rd_kafka_producev(
+                    producer_, RD_KAFKA_V_TOPIC(topics[i].c_str()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_VALUE(value_data, value.size()), RD_KAFKA_V_KEY(key_data, key_size),
+                    RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the headers belong to the message now
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer_, 10);
+        continue;
+      }
+      if (headers) rd_kafka_headers_destroy(headers);
+      outcomes_[i] = permanent(e) ? Outcome::kRejected : Outcome::kRetry;
+      errors_[i] = rd_kafka_err2str(e);
+      --pending_;
+      break;
+    }
+  }
+  // Every delivery report, good or bad, before the transaction is decided.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
+  while (pending_ > 0 && std::chrono::steady_clock::now() < deadline)
+    rd_kafka_poll(producer_, 50);
+  char fatal[256];
+  if (rd_kafka_fatal_error(producer_, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // An idempotent producer that lost its sequence state: start a new one.
+    spdlog::error("kafka sink {}: fatal producer error: {}; recreating the producer", name(),
+                  fatal);
+    rd_kafka_destroy(producer_);
+    producer_ = nullptr;
+  }
+  if (pending_ > 0) {
+    rollbacks_->inc();
+    outcomes_.clear();  // late reports of this batch are ignored
+    return DeliveryResult::retry("delivery reports missing after message.timeout.ms");
+  }
+  std::string retry_why;
+  for (size_t i = 0; i < n; ++i)
+    if (outcomes_[i] == Outcome::kRetry) retry_why = errors_[i];
+  if (!retry_why.empty()) {
+    rollbacks_->inc();
+    return DeliveryResult::retry("kafka: " + retry_why);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (outcomes_[i] == Outcome::kRejected) dead_letter(batch, i, topics[i], errors_[i]);
+  return DeliveryResult::delivered();
+}
+
+}  // namespace flumen::plugins

@@ -1,0 +1,49 @@
+#pragma once
+// kafka (org.apache.flume.sink.kafka.KafkaSink): produces each event of a channel transaction as
+// a Kafka record with librdkafka, into the bundled broker or a Kafka cluster, and reports the
+// batch delivered only when every delivery report came back good. A retriable failure (broker
+// down, timeout) rolls the transaction back; a record Kafka refuses for good (too large, invalid
+// topic) is counted and goes to the dead-letter directory, and never blocks the channel.
+// The producer is idempotent unless configured otherwise, so librdkafka's own retries do not
+// duplicate records.
+#include <librdkafka/rdkafka.h>
+
+#include <string>
+#include <vector>
+
+#include "agent/pipeline/sink.h"
+#include "plugins/sinks/kafka/config.h"
+
+namespace flumen::plugins {
+
+class KafkaSink : public pipeline::Sink {
+ public:
+  KafkaSink(std::string name, KafkaSinkOptions options);
+  ~KafkaSink() override;
+
+  size_t batch_size() const override { return static_cast<size_t>(options_.batch_size); }
+  Status start() override;
+  void stop() override;
+  pipeline::DeliveryResult deliver(const EventBatch& batch) override;
+
+ private:
+  enum class Outcome : uint8_t { kPending, kDelivered, kRetry, kRejected };
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
+  Status create_producer();
+  std::string topic_for(const EventBatch& batch, size_t i) const;
+  void dead_letter(const EventBatch& batch, size_t i, const std::string& topic,
+                   const std::string& why);
+
+  KafkaSinkOptions options_;
+  rd_kafka_t* producer_ = nullptr;
+  std::vector<Outcome> outcomes_;
+  std::vector<std::string> errors_;
+  size_t pending_ = 0;
+  uint64_t generation_ = 0;  // of the batch in flight
+  int64_t delivery_timeout_ms_ = 30000;
+  std::string encoded_;
+  metrics::Counter* rollbacks_ = nullptr;
+  metrics::Counter* dead_letters_ = nullptr;
+};
+
+}  // namespace flumen::plugins
