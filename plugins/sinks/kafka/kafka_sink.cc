@@ -107,6 +107,16 @@ Status KafkaSink::create_producer() {
   }
   delivery_timeout_ms_ = to_int(props["message.timeout.ms"]).value_or(30000);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
+  // librdkafka's own log lines go to the agent's log, at a matching level.
+  rd_kafka_conf_set_log_cb(conf,
+                           [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
+                             if (level <= 3)
+                               spdlog::error("librdkafka {}: {}", fac, buf);
+                             else if (level <= 5)
+                               spdlog::warn("librdkafka {}: {}", fac, buf);
+                             else
+                               spdlog::info("librdkafka {}: {}", fac, buf);
+                           });
   rd_kafka_conf_set_opaque(conf, this);
   producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!producer_) return make_error(ErrorCode::kInvalidConfig, "kafka sink " + name() + ": " + err);

@@ -1,0 +1,123 @@
+"""The kafka sink into the bundled broker, read back with kcat: every event once with its
+headers, a broker killed -9 in the middle (nothing lost), and a record Kafka can never take
+going to the dead-letter file without blocking the channel."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from flumen_harness import AgentTestCase, NetcatClient, free_port, wait_until
+from test_broker import Broker
+
+
+class KafkaSinkTest(AgentTestCase):
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.data = self.path("broker")
+        self.broker = Broker(self.workdir, self.data, self.port)
+
+    def tearDown(self):
+        if self.broker.proc.poll() is None:
+            self.broker.proc.kill()
+            self.broker.proc.wait()
+        super().tearDown()
+
+    def kcat(self, *args):
+        r = subprocess.run(["kcat", "-b", "127.0.0.1:%d" % self.port] + list(args),
+                           capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+        return r.stdout
+
+    def end_offset(self, topic):
+        r = subprocess.run(["kcat", "-b", "127.0.0.1:%d" % self.port, "-Q", "-t", topic + ":0:-1"],
+                           capture_output=True, text=True, timeout=30)
+        for word in r.stdout.split("offset")[1:]:
+            return int(word.split()[0])
+        return 0
+
+    def sink_conf(self, source, extra=""):
+        return """
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+{source}
+a1.sources.r1.channels = c1
+a1.sources.r1.interceptors = s
+a1.sources.r1.interceptors.s.type = static
+a1.sources.r1.interceptors.s.key = car
+a1.sources.r1.interceptors.s.value = A0001
+a1.channels.c1.type = file
+a1.channels.c1.checkpointDir = {channel}
+a1.channels.c1.transactionCapacity = 2000
+a1.channels.c1.minimumRequiredSpace = 1048576
+a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink
+a1.sinks.k1.channel = c1
+a1.sinks.k1.kafka.bootstrap.servers = 127.0.0.1:{port}
+a1.sinks.k1.kafka.topic = drive
+a1.sinks.k1.flumeBatchSize = 2000
+a1.sinks.k1.kafka.producer.compression.type = lz4
+a1.sinks.k1.kafka.producer.message.timeout.ms = 5000
+{extra}
+""".format(source=source, channel=self.path("channel"), port=self.port, extra=extra)
+
+    def seq_source(self, n):
+        return ("a1.sources.r1.type = seq\na1.sources.r1.totalEvents = %d\n"
+                "a1.sources.r1.batchSize = 1000" % n)
+
+    def test_every_event_once_with_headers(self):
+        n = 100000
+        agent = self.start_agent(self.sink_conf(self.seq_source(n)))
+        wait_until(lambda: self.end_offset("drive") >= n, 60, "every event in the broker")
+        self.assertEqual(agent.stop(), 0)
+        out = self.kcat("-C", "-t", "drive", "-o", "beginning", "-e", "-q", "-f", "%h|%s\n")
+        lines = out.decode().splitlines()
+        self.assertEqual(len(lines), n, "each event once (idempotent producer)")
+        self.assertEqual(sorted(int(l.split("|")[1]) for l in lines), list(range(n)))
+        self.assertTrue(all(l.startswith("car=A0001|") for l in lines), lines[:3])
+
+    def test_broker_killed_mid_stream_loses_nothing(self):
+        n = 300000
+        agent = self.start_agent(self.sink_conf(self.seq_source(n)))
+        wait_until(lambda: self.end_offset("drive") > 20000, 60, "the first events")
+        self.broker.proc.kill()
+        self.broker.proc.wait()
+        time.sleep(2)
+        self.broker = Broker(self.workdir, self.data, self.port)
+        wait_until(lambda: agent.counter("CHANNEL.c1", "ChannelSize") == 0 and
+                   agent.counter("SOURCE.r1", "EventAcceptedCount") == n, 120,
+                   "the agent to deliver everything")
+        self.assertEqual(agent.stop(), 0)
+        values = self.kcat("-C", "-t", "drive", "-o", "beginning", "-e", "-q").split()
+        self.assertEqual(set(int(v) for v in values), set(range(n)), "events lost")
+        print("broker kill -9: %d events, %d records (%d duplicates from the rolled-back "
+              "transaction in flight)" % (n, len(values), len(values) - n))
+
+    def test_a_record_kafka_refuses_goes_to_the_dead_letter_file(self):
+        port = free_port()
+        dead = self.path("dead")
+        agent = self.start_agent(self.sink_conf(
+            "a1.sources.r1.type = netcat\na1.sources.r1.bind = 127.0.0.1\n"
+            "a1.sources.r1.port = %d\na1.sources.r1.max-line-length = 100000" % port,
+            extra="a1.sinks.k1.kafka.producer.message.max.bytes = 4000\n"
+                  "a1.sinks.k1.deadLetterDirectory = %s\n" % dead))
+        client = NetcatClient(port)
+        client.send_lines(["small-1", "x" * 20000, "small-2"])
+        client.close()
+        wait_until(lambda: self.end_offset("drive") >= 2, 30, "the small events")
+        wait_until(lambda: agent.counter("SINK.k1", "EventDeadLetterCount") == 1, 30,
+                   "the big one counted")
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(self.kcat("-C", "-t", "drive", "-o", "beginning", "-e", "-q").split(),
+                         [b"small-1", b"small-2"])
+        with open(os.path.join(dead, "k1.deadletter.jsonl")) as f:
+            rec = json.loads(f.readline())
+        self.assertEqual(rec["body"], "x" * 20000)
+        self.assertEqual(rec["topic"], "drive")
+        self.assertEqual(rec["headers"]["car"], "A0001")
+
+
+if __name__ == "__main__":
+    unittest.main()
