@@ -118,7 +118,10 @@ a1.sinks.k1.channel = ${a1.sources.r1.channels}
     def test_every_shipped_conf_passes_check(self):
         confs = sorted(glob.glob(os.path.join(SOURCE_DIR, "conf", "*.conf")))
         self.assertTrue(confs, "conf/ holds no pipelines")
-        env = {"DEMO_PORT": "44444", "DEMO_DIR": self.workdir}
+        env = {"DEMO_PORT": "44444", "DEMO_DIR": self.workdir, "EDGE_NAME": "edge-1",
+               "EDGE_DIR": self.workdir, "AGG1_PORT": "4545", "AGG2_PORT": "4546",
+               "AGG_NAME": "agg1", "AGG_DIR": self.workdir, "AGG_PORT": "4545",
+               "BROKER": "127.0.0.1:9092"}
         for conf in confs:
             with open(conf) as f:
                 m = re.search(r"^# agent: (\S+)", f.read(), re.M)

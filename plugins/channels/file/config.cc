@@ -8,6 +8,10 @@ std::string FileChannelOptions::database_dir(const std::string& channel_name) co
   std::string first = data_dirs.substr(0, data_dirs.find(','));
   first = std::string(config::trim(first));
   if (!first.empty()) return first;
+  // A Flume conf that names only checkpointDir still gets a directory of its own, not the
+  // shared default (two agents on one host would collide there).
+  std::string checkpoint(config::trim(checkpoint_dir));
+  if (!checkpoint.empty()) return checkpoint;
   const char* home = std::getenv("HOME");
   return std::string(home ? home : ".") + "/.flumen/file-channel/" + channel_name;
 }
@@ -18,11 +22,11 @@ const config::PropertyTable<FileChannelOptions>& file_channel_table() {
       config::PropertyTable<T>()
           .string("dataDirs", &T::data_dirs, "",
                   "Directory of the channel's RocksDB database (its data and write-ahead log); "
-                  "with a comma-separated list the first is used. Default "
-                  "~/.flumen/file-channel/<channel>.")
+                  "with a comma-separated list the first is used. Default: checkpointDir if "
+                  "set, else ~/.flumen/file-channel/<channel>.")
           .string("checkpointDir", &T::checkpoint_dir, "",
-                  "Accepted for Flume compatibility; unused: the database is the checkpoint, so "
-                  "there is no separate checkpoint and no replay.")
+                  "Flume's checkpoint directory: the database when dataDirs is not set (the "
+                  "database is its own checkpoint: no separate checkpoint, no replay).")
           .integer("capacity", &T::capacity, "1000000", 1, 10'000'000'000LL,
                    "Maximum events held (queued plus taken by open transactions).")
           .integer("transactionCapacity", &T::transaction_capacity, "10000", 1, 10'000'000,
