@@ -13,6 +13,7 @@
 #include "plugins/sources/exec/exec_source.h"
 #include "plugins/sources/forward/forward_source.h"
 #include "plugins/sources/http/http_source.h"
+#include "plugins/sources/kafka/kafka_source.h"
 #include "plugins/sources/netcat/netcat_source.h"
 #include "plugins/sources/seq/seq_source.h"
 #include "plugins/sources/spooldir/spooldir_source.h"
@@ -66,6 +67,10 @@ pipeline::Registry make_registry() {
       "forward", {"avro", "org.apache.flume.source.AvroSource"},
       "Receives batches from other agents' forward sinks (flumen forward protocol).",
       forward_source_table()));
+  r.add(source_plugin<KafkaSource>(
+      "kafka", {"org.apache.flume.source.kafka.KafkaSource"},
+      "Reads topics as a consumer group member; commits offsets after the channel committed.",
+      kafka_source_table(), "batchSize"));
   // Channels
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",

@@ -95,6 +95,61 @@ a1.sinks.k1.kafka.producer.message.timeout.ms = 5000
         print("broker kill -9: %d events, %d records (%d duplicates from the rolled-back "
               "transaction in flight)" % (n, len(values), len(values) - n))
 
+    def source_conf(self, out, group="readers"):
+        return """
+b1.sources = r1
+b1.channels = c1
+b1.sinks = k1
+b1.sources.r1.type = org.apache.flume.source.kafka.KafkaSource
+b1.sources.r1.kafka.bootstrap.servers = 127.0.0.1:{port}
+b1.sources.r1.kafka.topics = drive
+b1.sources.r1.kafka.consumer.group.id = {group}
+b1.sources.r1.batchSize = 2000
+b1.sources.r1.batchDurationMillis = 200
+b1.sources.r1.kafka.consumer.session.timeout.ms = 6000
+b1.sources.r1.channels = c1
+b1.channels.c1.type = file
+b1.channels.c1.dataDirs = {channel}
+b1.channels.c1.minimumRequiredSpace = 1048576
+b1.channels.c1.transactionCapacity = 2000
+b1.sinks.k1.type = file_roll
+b1.sinks.k1.channel = c1
+b1.sinks.k1.sink.directory = {out}
+b1.sinks.k1.sink.rollInterval = 0
+b1.sinks.k1.sink.batchSize = 2000
+b1.sinks.k1.sink.serializer = header_and_text
+""".format(port=self.port, out=out, group=group, channel=self.path("reader-channel"))
+
+    def test_sink_to_broker_to_source_end_to_end_with_a_kill_9_of_the_reader(self):
+        n = 200000
+        writer = self.start_agent(self.sink_conf(self.seq_source(n)))
+        out1, out2 = self.path("read-1"), self.path("read-2")
+        os.makedirs(out1)
+        os.makedirs(out2)
+        reader = self.start_agent(self.source_conf(out1), name="b1")
+
+        def lines(d):
+            got = []
+            for f in os.listdir(d):
+                with open(os.path.join(d, f), "rb") as fh:
+                    got += fh.read().decode().splitlines()
+            return got
+        wait_until(lambda: len(lines(out1)) > 20000, 60, "the reader to start")
+        reader.kill()  # kill -9: what its file channel holds survives; offsets not committed
+        # after the channel are read again
+        reader = self.start_agent(self.source_conf(out2), name="b1")
+        self.assertEqual(writer.counter("SOURCE.r1", "EventAcceptedCount") <= n, True)
+        wait_until(lambda: {int(l.rsplit(" ", 1)[1]) for l in lines(out1) + lines(out2)} >=
+                   set(range(n)), 120, "every event read back")
+        got = lines(out2)
+        self.assertIn("car=A0001", got[0], "Kafka record headers become Flume headers")
+        self.assertIn("topic=drive", got[0])
+        self.assertEqual(writer.stop(), 0)
+        self.assertEqual(reader.stop(), 0)
+        total = len(lines(out1)) + len(lines(out2))
+        print("kafka source kill -9: %d events, %d read (%d again after the kill)" %
+              (n, total, total - n))
+
     def test_a_record_kafka_refuses_goes_to_the_dead_letter_file(self):
         port = free_port()
         dead = self.path("dead")

@@ -1,0 +1,235 @@
+#include "plugins/sources/kafka/kafka_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/config/property_table.h"
+#include "agent/pipeline/channel_processor.h"
+
+namespace flumen::plugins {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Avro binary decoding of Flume's AvroFlumeEvent {map<string> headers; bytes body}.
+class AvroReader {
+ public:
+  explicit AvroReader(std::string_view s) : s_(s) {}
+  bool ok() const { return ok_; }
+  int64_t number() {
+    uint64_t z = 0;
+    for (int shift = 0; shift < 64 && !s_.empty(); shift += 7) {
+      auto b = static_cast<unsigned char>(s_.front());
+      s_.remove_prefix(1);
+      z |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+    }
+    ok_ = false;
+    return 0;
+  }
+  std::string_view bytes() {
+    int64_t n = number();
+    if (n < 0 || static_cast<uint64_t>(n) > s_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view v = s_.substr(0, static_cast<size_t>(n));
+    s_.remove_prefix(static_cast<size_t>(n));
+    return v;
+  }
+  bool done() const { return ok_ && s_.empty(); }
+
+ private:
+  std::string_view s_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+KafkaSource::KafkaSource(std::string name, KafkaSourceOptions options)
+    : Source(std::move(name)), options_(std::move(options)) {}
+
+KafkaSource::~KafkaSource() {
+  do_stop();
+}
+
+Status KafkaSource::do_start() {
+  commits_failed_ = &metrics().counter("KafkaCommitFailCount");
+  if (options_.topics.empty() && options_.topics_regex.empty())
+    return make_error(ErrorCode::kInvalidConfig,
+                      "kafka source " + name() + ": set kafka.topics or kafka.topics.regex");
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = {{"auto.offset.reset", "earliest"}};
+  for (const auto& [k, v] : options_.consumer)
+    props[k] = v;
+  // The source commits, after the channel did: never librdkafka on its own.
+  props["enable.auto.commit"] = "false";
+  props["enable.auto.offset.store"] = "false";
+  props["bootstrap.servers"] = options_.bootstrap_servers;
+  props["group.id"] = options_.group_id;
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return make_error(ErrorCode::kInvalidConfig,
+                        "kafka source " + name() + ": kafka.consumer." + k + ": " + err);
+    }
+  }
+  rd_kafka_conf_set_log_cb(conf,
+                           [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
+                             if (level <= 3)
+                               spdlog::error("librdkafka {}: {}", fac, buf);
+                             else if (level <= 5)
+                               spdlog::warn("librdkafka {}: {}", fac, buf);
+                             else
+                               spdlog::info("librdkafka {}: {}", fac, buf);
+                           });
+  consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!consumer_)
+    return make_error(ErrorCode::kInvalidConfig, "kafka source " + name() + ": " + err);
+  rd_kafka_poll_set_consumer(consumer_);
+  rd_kafka_topic_partition_list_t* subs = rd_kafka_topic_partition_list_new(4);
+  if (!options_.topics_regex.empty()) {
+    // librdkafka treats a subscription starting with ^ as a regex.
+    std::string re =
+        options_.topics_regex.front() == '^' ? options_.topics_regex : "^" + options_.topics_regex;
+    rd_kafka_topic_partition_list_add(subs, re.c_str(), RD_KAFKA_PARTITION_UA);
+  } else {
+    for (const std::string& t : config::split_words(options_.topics))
+      for (size_t p = 0, q; p < t.size(); p = q + 1) {
+        q = t.find(',', p);
+        if (q == std::string::npos) q = t.size();
+        if (q > p)
+          rd_kafka_topic_partition_list_add(subs, t.substr(p, q - p).c_str(),
+                                            RD_KAFKA_PARTITION_UA);
+      }
+  }
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(consumer_, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return make_error(ErrorCode::kInvalidConfig,
+                      "kafka source " + name() + ": subscribe: " + rd_kafka_err2str(e));
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void KafkaSource::add_record(const rd_kafka_message_t* m) {
+  std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+  size_t i;
+  if (options_.use_flume_event_format) {
+    AvroReader r(value);
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+    for (int64_t n = r.number(); n != 0 && r.ok(); n = r.number()) {
+      if (n < 0) {
+        n = -n;
+        r.number();  // block size in bytes
+      }
+      for (int64_t k = 0; k < n && r.ok(); ++k) {
+        std::string_view key = r.bytes();
+        headers.emplace_back(key, r.bytes());
+      }
+    }
+    std::string_view body = r.bytes();
+    if (!r.done()) {
+      counters().event_read_fail->inc();
+      spdlog::warn("kafka source {}: a record at offset {} is not a Flume Avro event", name(),
+                   m->offset);
+      return;
+    }
+    i = batch_.add(body, std::vector<EventBatch::Header>(headers.begin(), headers.end()));
+  } else {
+    i = batch_.add(value);
+  }
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* hname;
+    const void* hvalue;
+    size_t hsize;
+    for (size_t h = 0;
+         rd_kafka_header_get_all(hdrs, h, &hname, &hvalue, &hsize) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++h)
+      batch_.set_header(i, hname,
+                        std::string_view(static_cast<const char*>(hvalue), hvalue ? hsize : 0));
+  }
+  const char* topic = rd_kafka_topic_name(m->rkt);
+  if (options_.set_topic_header) batch_.set_header(i, options_.topic_header, topic);
+  batch_.set_header(i, "partition", std::to_string(m->partition));
+  batch_.set_header(i, "offset", std::to_string(m->offset));
+  if (m->key)
+    batch_.set_header(i, "key", std::string_view(static_cast<const char*>(m->key), m->key_len));
+  rd_kafka_timestamp_type_t tstype;
+  int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+  if (ts >= 0) batch_.set_header(i, "timestamp", std::to_string(ts));
+}
+
+bool KafkaSource::commit(rd_kafka_topic_partition_list_t* offsets) {
+  rd_kafka_resp_err_t e = rd_kafka_commit(consumer_, offsets, 0 /* sync */);
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  // The events are in the channel; a failed commit means they may be read again after a
+  // rebalance or restart (at-least-once), never lost.
+  commits_failed_->inc();
+  spdlog::warn("kafka source {}: offset commit failed: {}", name(), rd_kafka_err2str(e));
+  return false;
+}
+
+void KafkaSource::run() {
+  // Next offset to commit per (topic, partition), for the batch being built.
+  std::map<std::pair<std::string, int32_t>, int64_t> next;
+  int64_t backoff_ms = 0;
+  while (!stopping_) {
+    batch_.clear();
+    next.clear();
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.batch_duration_ms);
+    while (!stopping_ && batch_.size() < static_cast<size_t>(options_.batch_size)) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) break;
+      rd_kafka_message_t* m =
+          rd_kafka_consumer_poll(consumer_, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+      if (!m) continue;
+      if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+          spdlog::warn("kafka source {}: {}", name(), rd_kafka_message_errstr(m));
+      } else {
+        add_record(m);
+        next[{rd_kafka_topic_name(m->rkt), m->partition}] = m->offset + 1;
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (batch_.empty()) continue;
+    // The batch goes in whole before its offsets are committed; a refused batch waits.
+    while (!stopping_) {
+      if (processor().process_batch(batch_).is_ok()) {
+        backoff_ms = 0;
+        break;
+      }
+      backoff_ms =
+          std::min(backoff_ms + options_.backoff_sleep_increment_ms, options_.max_backoff_sleep_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    }
+    if (stopping_ && backoff_ms != 0) break;  // not put: not committed, read again next time
+    rd_kafka_topic_partition_list_t* offsets =
+        rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
+    for (const auto& [tp, offset] : next)
+      rd_kafka_topic_partition_list_add(offsets, tp.first.c_str(), tp.second)->offset = offset;
+    commit(offsets);
+    rd_kafka_topic_partition_list_destroy(offsets);
+  }
+}
+
+void KafkaSource::do_stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (consumer_) {
+    rd_kafka_consumer_close(consumer_);
+    rd_kafka_destroy(consumer_);
+    consumer_ = nullptr;
+  }
+}
+
+}  // namespace flumen::plugins

@@ -1,0 +1,40 @@
+#pragma once
+// kafka (org.apache.flume.source.kafka.KafkaSource): a librdkafka consumer in a consumer group
+// reads records into batches (batchSize or batchDurationMillis) with topic, partition, offset,
+// key and timestamp headers plus the record's own headers. A batch's offsets are committed only
+// after its channel transaction committed; a batch the channel refuses is kept and put again
+// after a backoff, so nothing is skipped (a crash in between means the batch is read again).
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <thread>
+
+#include "agent/event/event_batch.h"
+#include "agent/pipeline/source.h"
+#include "plugins/sources/kafka/config.h"
+
+namespace flumen::plugins {
+
+class KafkaSource : public pipeline::Source {
+ public:
+  KafkaSource(std::string name, KafkaSourceOptions options);
+  ~KafkaSource() override;
+
+ protected:
+  Status do_start() override;
+  void do_stop() override;
+
+ private:
+  void run();
+  void add_record(const rd_kafka_message_t* m);
+  bool commit(rd_kafka_topic_partition_list_t* offsets);
+
+  KafkaSourceOptions options_;
+  rd_kafka_t* consumer_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  EventBatch batch_;
+  metrics::Counter* commits_failed_ = nullptr;
+};
+
+}  // namespace flumen::plugins
