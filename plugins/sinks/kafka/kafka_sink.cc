@@ -123,9 +123,25 @@ Status KafkaSink::create_producer() {
   return Status::ok();
 }
 
+rd_kafka_topic_t* KafkaSink::topic_handle(const std::string& topic) {
+  // One handle per topic, kept: producing by name would look it up for every record.
+  auto it = topic_handles_.find(topic);
+  if (it != topic_handles_.end()) return it->second;
+  rd_kafka_topic_t* t = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+  topic_handles_.emplace(topic, t);
+  return t;
+}
+
+void KafkaSink::release_topics() {
+  for (auto& [name, t] : topic_handles_)
+    rd_kafka_topic_destroy(t);
+  topic_handles_.clear();
+}
+
 void KafkaSink::stop() {
   if (!producer_) return;
   rd_kafka_flush(producer_, 5000);
+  release_topics();
   rd_kafka_destroy(producer_);
   producer_ = nullptr;
 }
@@ -238,17 +254,18 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
         static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (i + 1)));
     for (;;) {
       rd_kafka_resp_err_t e =
-          headers
-              ? rd_kafka_producev(
-                    producer_, RD_KAFKA_V_TOPIC(topics[i].c_str()), RD_KAFKA_V_PARTITION(partition),
-                    RD_KAFKA_V_VALUE(value_data, value.size()), RD_KAFKA_V_KEY(key_data, key_size),
-                    RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END)
-              : rd_kafka_producev(
-                    producer_, RD_KAFKA_V_TOPIC(topics[i].c_str()), RD_KAFKA_V_PARTITION(partition),
-                    RD_KAFKA_V_VALUE(value_data, value.size()), RD_KAFKA_V_KEY(key_data, key_size),
-                    RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+          headers ? rd_kafka_producev(
+                        producer_, RD_KAFKA_V_RKT(topic_handle(topics[i])),
+                        RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(value_data, value.size()),
+                        RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_TIMESTAMP(timestamp),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque),
+                        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END)
+                  : rd_kafka_producev(
+                        producer_, RD_KAFKA_V_RKT(topic_handle(topics[i])),
+                        RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(value_data, value.size()),
+                        RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_TIMESTAMP(timestamp),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque),
+                        RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the headers belong to the message now
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer_, 10);
@@ -264,13 +281,16 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   // Every delivery report, good or bad, before the transaction is decided.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
+  // flush sends what lingers at once (the batch is complete: waiting for more gains nothing)
+  // and serves the delivery reports.
   while (pending_ > 0 && std::chrono::steady_clock::now() < deadline)
-    rd_kafka_poll(producer_, 50);
+    rd_kafka_flush(producer_, 100);
   char fatal[256];
   if (rd_kafka_fatal_error(producer_, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // An idempotent producer that lost its sequence state: start a new one.
     spdlog::error("kafka sink {}: fatal producer error: {}; recreating the producer", name(),
                   fatal);
+    release_topics();
     rd_kafka_destroy(producer_);
     producer_ = nullptr;
   }

@@ -8,6 +8,7 @@
 // duplicate records.
 #include <librdkafka/rdkafka.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class KafkaSink : public pipeline::Sink {
   enum class Outcome : uint8_t { kPending, kDelivered, kRetry, kRejected };
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
   Status create_producer();
+  rd_kafka_topic_t* topic_handle(const std::string& topic);
+  void release_topics();
   std::string topic_for(const EventBatch& batch, size_t i) const;
   void dead_letter(const EventBatch& batch, size_t i, const std::string& topic,
                    const std::string& why);
@@ -42,6 +45,7 @@ class KafkaSink : public pipeline::Sink {
   uint64_t generation_ = 0;  // of the batch in flight
   int64_t delivery_timeout_ms_ = 30000;
   std::string encoded_;
+  std::map<std::string, rd_kafka_topic_t*> topic_handles_;
   metrics::Counter* rollbacks_ = nullptr;
   metrics::Counter* dead_letters_ = nullptr;
 };

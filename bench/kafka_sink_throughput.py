@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Kafka sink benchmark: seq -> memory channel -> kafka sink -> `flumen broker`, 100-byte events,
+events/s (median of several runs), against the broker's own produce rate measured in the same
+run with the librdkafka load generator (bench/kafka_load.cc) at the same acks (all: the sink's
+default, idempotent). Also kafka source -> memory -> null reading the topic back.
+Target: the sink reaches >= 0.7 of the load generator's rate.
+
+Usage: bench/kafka_sink_throughput.py [--build build] [--events 2000000] [--runs 3]
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_throughput import Agent, free_port, metrics, proc_stats, wait_for  # noqa: E402
+
+
+def sink_conf(port, events):
+    return "\n".join([
+        "w.sources = s", "w.channels = c", "w.sinks = k",
+        "w.sources.s.type = seq", "w.sources.s.totalEvents = %d" % events,
+        "w.sources.s.batchSize = 5000", "w.sources.s.bodySize = 100", "w.sources.s.channels = c",
+        "w.channels.c.type = memory", "w.channels.c.capacity = 200000",
+        "w.channels.c.transactionCapacity = 10000",
+        "w.sinks.k.type = kafka", "w.sinks.k.channel = c",
+        "w.sinks.k.kafka.bootstrap.servers = 127.0.0.1:%d" % port,
+        "w.sinks.k.kafka.topic = sinkbench", "w.sinks.k.flumeBatchSize = 10000",
+        "w.sinks.k.flumeHeaders = false", ""])
+
+
+def source_conf(port):
+    return "\n".join([
+        "r.sources = s", "r.channels = c", "r.sinks = k",
+        "r.sources.s.type = kafka", "r.sources.s.kafka.bootstrap.servers = 127.0.0.1:%d" % port,
+        "r.sources.s.kafka.topics = sinkbench", "r.sources.s.batchSize = 10000",
+        "r.sources.s.batchDurationMillis = 100", "r.sources.s.channels = c",
+        "r.channels.c.type = memory", "r.channels.c.capacity = 200000",
+        "r.channels.c.transactionCapacity = 10000",
+        "r.sinks.k.type = null", "r.sinks.k.channel = c", "r.sinks.k.batchSize = 10000", ""])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--events", type=int, default=2_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    flumen = os.path.abspath(os.path.join(args.build, "flumen"))
+    tool = os.path.abspath(os.path.join(args.build, "bench", "kafka_load"))
+    load, sink, source, sink_cpu, sink_rss = [], [], [], [], []
+    for run in range(args.runs):
+        work = tempfile.mkdtemp(prefix="flumen-kafkabench-")
+        port = free_port()
+        broker = subprocess.Popen([flumen, "broker", "--data-dir", os.path.join(work, "b"),
+                                   "--listen", "127.0.0.1:%d" % port, "--log-level", "warn"])
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            r = subprocess.run([tool, "--brokers", "127.0.0.1:%d" % port, "--topic", "loadgen",
+                                "--acks", "all", "--count", str(args.events), "--produce-only"],
+                               capture_output=True, text=True, timeout=600)
+            load.append(float(r.stdout.split()[1]))
+            t0 = time.time()
+            w = Agent(flumen, sink_conf(port, args.events), "w", work)
+            wait_for(lambda: int(metrics(w.port)["SINK.k"]["EventDrainSuccessCount"]) >=
+                     args.events, 600, "the sink to deliver")
+            sink.append(args.events / (time.time() - t0))
+            cpu, rss, _ = proc_stats(w.proc.pid)
+            sink_cpu.append(cpu)
+            sink_rss.append(rss)
+            w.stop()
+            t0 = time.time()
+            rd = Agent(flumen, source_conf(port), "r", work)
+            wait_for(lambda: int(metrics(rd.port)["SINK.k"]["EventDrainSuccessCount"]) >=
+                     args.events, 600, "the source to read")
+            source.append(args.events / (time.time() - t0))
+            rd.stop()
+        finally:
+            broker.terminate()
+            broker.wait(timeout=30)
+            shutil.rmtree(work, ignore_errors=True)
+        print("  run %d done" % (run + 1), file=sys.stderr)
+    base = statistics.median(load)
+    print()
+    print("kafka sink and source against flumen broker, %d x 100-byte events, acks=all "
+          "(median of %d runs, agent start-up included)" % (args.events, args.runs))
+    print("%-36s %12s %8s" % ("", "events/s", "ratio"))
+    print("%-36s %12.0f %8s" % ("load generator produce (baseline)", base, "1.00"))
+    s = statistics.median(sink)
+    print("%-36s %12.0f %8.2f   (agent CPU %.2f s, RSS %.0f MB)" % (
+        "seq -> memory -> kafka sink", s, s / base, statistics.median(sink_cpu),
+        statistics.median(sink_rss) / 2**20))
+    print("%-36s %12.0f" % ("kafka source -> memory -> null", statistics.median(source)))
+
+
+if __name__ == "__main__":
+    main()
