@@ -142,17 +142,28 @@ def main():
         print("demo: broker %s, aggregators on :%d and :%d, %d edges, cars driving for %ds"
               % (broker, agg_ports[0], agg_ports[1], EDGES, args.seconds))
 
+        last = {"t": time.time(), "read": 0, "broker": 0, "files": 0}
+
         def progress(final=False):
             em = [metrics(p) for p in edge_metrics]
             am = [metrics(p) for p in agg_metrics]
             read = sum(counter(m, "SOURCE.drive", "EventAcceptedCount") +
                        counter(m, "SOURCE.status", "EventAcceptedCount") for m in em)
             queued = sum(counter(m, "CHANNEL.buffer", "ChannelSize") for m in em)
+            fill = max([float(m.get("CHANNEL.buffer", {}).get("ChannelFillPercentage", 0))
+                        for m in em] + [0.0])
             to_broker = sum(counter(m, "SINK.broker", "EventDrainSuccessCount") for m in am)
             to_files = sum(counter(m, "SINK.days", "EventDrainSuccessCount") for m in am)
-            line = ("edges read %10d  buffered %8d | aggregators: %10d to the broker, %9d to "
-                    "daily files" % (read, queued, to_broker, to_files))
-            print(("\r" + line) if not final else ("\r" + line + "\n"), end="", flush=True)
+            now = time.time()
+            dt = max(now - last["t"], 1e-3)
+            rates = ((read - last["read"]) / dt, (to_broker - last["broker"]) / dt,
+                     (to_files - last["files"]) / dt)
+            last.update(t=now, read=read, broker=to_broker, files=to_files)
+            line = ("edges: %9d read (%7.0f/s), buffered %7d (fill %4.1f%%) | aggregators: "
+                    "%9d to the broker (%7.0f/s), %8d to daily files (%7.0f/s)" %
+                    (read, rates[0], queued, fill, to_broker, rates[1], to_files, rates[2]))
+            end = "\n" if final or not sys.stdout.isatty() else ""
+            print(("\r" if sys.stdout.isatty() else "") + line, end=end, flush=True)
             return read, queued, to_broker, to_files
         while any(p.poll() is None for p in sims):
             progress()

@@ -121,7 +121,7 @@ a1.sinks.k1.channel = ${a1.sources.r1.channels}
         env = {"DEMO_PORT": "44444", "DEMO_DIR": self.workdir, "EDGE_NAME": "edge-1",
                "EDGE_DIR": self.workdir, "AGG1_PORT": "4545", "AGG2_PORT": "4546",
                "AGG_NAME": "agg1", "AGG_DIR": self.workdir, "AGG_PORT": "4545",
-               "BROKER": "127.0.0.1:9092"}
+               "BROKER": "127.0.0.1:9092", "CAR_DIR": self.workdir}
         for conf in confs:
             with open(conf) as f:
                 m = re.search(r"^# agent: (\S+)", f.read(), re.M)
