@@ -92,7 +92,8 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle rep
     if (req.protocol_type != g.protocol_type)
       return fail(kInconsistentGroupProtocol, req.member_id);
     bool shared = false;
-    for (const auto& [name, meta] : req.protocols) {
+    for (const auto& protocol : req.protocols) {
+      const std::string& name = protocol.first;
       bool everyone = true;
       for (const auto& [id, m] : g.members) {
         if (id == req.member_id) continue;
@@ -186,7 +187,8 @@ void GroupCoordinator::complete_join(Group& g) {
   std::map<std::string, int> votes;
   std::vector<std::string> order;
   const Member& first = g.members.begin()->second;
-  for (const auto& [name, meta] : first.protocols) {
+  for (const auto& protocol : first.protocols) {
+    const std::string& name = protocol.first;
     bool everyone = std::all_of(g.members.begin(), g.members.end(), [&](const auto& kv) {
       return std::any_of(kv.second.protocols.begin(), kv.second.protocols.end(),
                          [&](const auto& p) { return p.first == name; });
