@@ -116,19 +116,25 @@ a1.sinks.k1.channel = ${a1.sources.r1.channels}
             self.assertIn(name, r.stdout)
 
     def test_every_shipped_conf_passes_check(self):
-        confs = sorted(glob.glob(os.path.join(SOURCE_DIR, "conf", "*.conf")))
+        confs = sorted(glob.glob(os.path.join(SOURCE_DIR, "conf", "*.conf")) +
+                       glob.glob(os.path.join(SOURCE_DIR, "conf", "layouts", "*.conf")))
         self.assertTrue(confs, "conf/ holds no pipelines")
         env = {"DEMO_PORT": "44444", "DEMO_DIR": self.workdir, "EDGE_NAME": "edge-1",
                "EDGE_DIR": self.workdir, "AGG1_PORT": "4545", "AGG2_PORT": "4546",
                "AGG_NAME": "agg1", "AGG_DIR": self.workdir, "AGG_PORT": "4545",
-               "BROKER": "127.0.0.1:9092", "CAR_DIR": self.workdir}
+               "BROKER": "127.0.0.1:9092", "CAR_DIR": self.workdir,
+               "LAYOUT_DIR": self.workdir, "PORT": "4545", "PORT2": "4545", "PORT3": "4546"}
         for conf in confs:
             with open(conf) as f:
-                m = re.search(r"^# agent: (\S+)", f.read(), re.M)
+                text = f.read()
+            m = re.search(r"^# agent: (\S+)", text, re.M)
             self.assertIsNotNone(m, "%s names no agent in a '# agent: NAME' line" % conf)
-            r = self.run_flumen("check", "-f", conf, "-n", m.group(1), env=env)
-            self.assertEqual(r.returncode, 0, "%s: %s" % (conf, r.stderr))
-            self.assertNotIn("warning", r.stderr, conf)
+            # Every agent the file describes, not only the one named first.
+            names = {m.group(1)} | set(re.findall(r"^(\w+)\.sources\s*=", text, re.M))
+            for name in sorted(names):
+                r = self.run_flumen("check", "-f", conf, "-n", name, env=env)
+                self.assertEqual(r.returncode, 0, "%s -n %s: %s" % (conf, name, r.stderr))
+                self.assertNotIn("warning", r.stderr, conf)
 
 
 if __name__ == "__main__":
