@@ -96,7 +96,14 @@ def broker_records(broker, topic):
     return total
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    # Ctrl-C or a TERM stops every process of the demo (the finally below), whoever sent it.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--flumen", default=os.path.join(ROOT, "build", "flumen"))
     ap.add_argument("--seconds", type=float, default=30)
@@ -194,6 +201,9 @@ def main():
         ok = records >= drive_lines and in_files >= status_lines
         print("demo: %s" % ("every line arrived" if ok else "LINES MISSING: see the logs"))
         return 0 if ok else 1
+    except KeyboardInterrupt:
+        print("\ndemo: interrupted; stopping everything", flush=True)
+        return 130
     finally:
         fleet.stop()
         if args.clean:
