@@ -92,6 +92,7 @@ Reply handle_offset_fetch(ApiContext&, const Request&, WireReader&, WireWriter&)
 Reply handle_describe_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
 Reply handle_list_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
 Reply handle_init_producer_id(ApiContext&, const Request&, WireReader&, WireWriter&);
+Reply handle_describe_configs(ApiContext&, const Request&, WireReader&, WireWriter&);
 
 // Kafka error codes used across handlers.
 namespace kafka_error {

@@ -24,6 +24,7 @@ const std::vector<ApiInfo>& api_table() {
       {18, "ApiVersions", 0, 3, 3, handle_api_versions},
       {19, "CreateTopics", 0, 4, 5, handle_create_topics},
       {22, "InitProducerId", 0, 1, 2, handle_init_producer_id},
+      {32, "DescribeConfigs", 0, 2, 4, handle_describe_configs},
       {20, "DeleteTopics", 0, 1, 4, handle_delete_topics},
   };
   return table;

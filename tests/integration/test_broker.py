@@ -204,6 +204,30 @@ class BrokerTest(AgentTestCase):
         self.assertEqual(len(got), 100000)
         self.assertEqual(len(set(got)), 100000)
 
+    def test_describe_configs_of_a_topic_and_the_broker(self):
+        self.kcat("-P", "-t", "cfg", data=b"x\n")
+
+        def describe(rtype, name):
+            body = struct.pack(">i", 1) + struct.pack(">b", rtype) + \
+                struct.pack(">h", len(name)) + name + struct.pack(">i", -1) + b"\x00"
+            req = struct.pack(">hhih", 32, 1, 5, 4) + b"test" + body
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            s.sendall(struct.pack(">i", len(req)) + req)
+            size = struct.unpack(">i", s.recv(4))[0]
+            data = b""
+            while len(data) < size:
+                data += s.recv(size - len(data))
+            s.close()
+            return data
+        topic = describe(2, b"cfg")
+        self.assertEqual(struct.unpack(">ih", topic[8:14])[1], 0)  # after corr id, throttle, count
+        self.assertIn(b"retention.ms", topic)
+        self.assertIn(b"segment.bytes", topic)
+        broker = describe(4, b"0")
+        self.assertIn(b"num.partitions", broker)
+        missing = describe(2, b"no-such-topic")
+        self.assertEqual(struct.unpack(">h", missing[12:14])[0], 3)
+
     def test_garbage_and_oversized_requests_close_only_that_connection(self):
         def send(data):
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
