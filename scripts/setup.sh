@@ -24,6 +24,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# kafkajs for the broker's client tests, from the npm registry (Node.js from Debian if absent).
+if ! command -v npm >/dev/null 2>&1; then
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    nodejs npm >/dev/null
+fi
+if [ ! -d tests/integration/kafkajs/node_modules/kafkajs ]; then
+  (cd tests/integration/kafkajs && npm install --no-audit --no-fund --silent >/dev/null)
+fi
+
 build_dir=${1:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j2
