@@ -1,5 +1,7 @@
 #include "plugins/sinks/kafka/kafka_sink.h"
 
+#include "plugins/kafka_common/librdkafka_support.h"
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -13,37 +15,6 @@ namespace flumen::plugins {
 using pipeline::DeliveryResult;
 
 namespace {
-
-// Avro binary encoding of Flume's AvroFlumeEvent {map<string> headers; bytes body}: zig-zag
-// varint lengths, the map as one block then 0.
-void put_avro_long(std::string& out, int64_t v) {
-  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  while (z >= 0x80) {
-    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
-    z >>= 7;
-  }
-  out.push_back(static_cast<char>(z));
-}
-
-void put_avro_bytes(std::string& out, std::string_view b) {
-  put_avro_long(out, static_cast<int64_t>(b.size()));
-  out.append(b);
-}
-
-void avro_flume_event(const EventBatch& batch, size_t i, std::string& out) {
-  out.clear();
-  const size_t n = batch.header_count(i);
-  if (n > 0) {
-    put_avro_long(out, static_cast<int64_t>(n));
-    for (size_t h = 0; h < n; ++h) {
-      auto [k, v] = batch.header_at(i, h);
-      put_avro_bytes(out, k);
-      put_avro_bytes(out, v);
-    }
-  }
-  put_avro_long(out, 0);
-  put_avro_bytes(out, batch.body(i));
-}
 
 // Refusals no retry can fix: the record goes to the dead-letter path.
 bool permanent(rd_kafka_resp_err_t e) {
@@ -98,25 +69,13 @@ Status KafkaSink::create_producer() {
   const bool acks_all = props["acks"] == "all" || props["acks"] == "-1";
   if (!props.count("enable.idempotence")) props["enable.idempotence"] = acks_all ? "true" : "false";
   props["bootstrap.servers"] = options_.bootstrap_servers;
-  for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return make_error(ErrorCode::kInvalidConfig,
-                        "kafka sink " + name() + ": kafka.producer." + k + ": " + err);
-    }
+  if (Status st = kafka::apply(conf, props, "kafka sink " + name(), "kafka.producer."); !st) {
+    rd_kafka_conf_destroy(conf);
+    return st;
   }
   delivery_timeout_ms_ = to_int(props["message.timeout.ms"]).value_or(30000);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
-  // librdkafka's own log lines go to the agent's log, at a matching level.
-  rd_kafka_conf_set_log_cb(conf,
-                           [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
-                             if (level <= 3)
-                               spdlog::error("librdkafka {}: {}", fac, buf);
-                             else if (level <= 5)
-                               spdlog::warn("librdkafka {}: {}", fac, buf);
-                             else
-                               spdlog::info("librdkafka {}: {}", fac, buf);
-                           });
+  kafka::route_logs(conf);
   rd_kafka_conf_set_opaque(conf, this);
   producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!producer_) return make_error(ErrorCode::kInvalidConfig, "kafka sink " + name() + ": " + err);
@@ -234,7 +193,7 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     }
     std::string_view value = batch.body(i);
     if (options_.use_flume_event_format) {
-      avro_flume_event(batch, i, encoded_);
+      kafka::encode_flume_event(batch, i, encoded_);
       value = encoded_;
     }
     int32_t partition = options_.default_partition_id >= 0

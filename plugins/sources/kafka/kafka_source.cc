@@ -1,5 +1,7 @@
 #include "plugins/sources/kafka/kafka_source.h"
 
+#include "plugins/kafka_common/librdkafka_support.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -15,39 +17,6 @@ namespace flumen::plugins {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Avro binary decoding of Flume's AvroFlumeEvent {map<string> headers; bytes body}.
-class AvroReader {
- public:
-  explicit AvroReader(std::string_view s) : s_(s) {}
-  bool ok() const { return ok_; }
-  int64_t number() {
-    uint64_t z = 0;
-    for (int shift = 0; shift < 64 && !s_.empty(); shift += 7) {
-      auto b = static_cast<unsigned char>(s_.front());
-      s_.remove_prefix(1);
-      z |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
-    }
-    ok_ = false;
-    return 0;
-  }
-  std::string_view bytes() {
-    int64_t n = number();
-    if (n < 0 || static_cast<uint64_t>(n) > s_.size()) {
-      ok_ = false;
-      return {};
-    }
-    std::string_view v = s_.substr(0, static_cast<size_t>(n));
-    s_.remove_prefix(static_cast<size_t>(n));
-    return v;
-  }
-  bool done() const { return ok_ && s_.empty(); }
-
- private:
-  std::string_view s_;
-  bool ok_ = true;
-};
 
 }  // namespace
 
@@ -73,22 +42,11 @@ Status KafkaSource::do_start() {
   props["enable.auto.offset.store"] = "false";
   props["bootstrap.servers"] = options_.bootstrap_servers;
   props["group.id"] = options_.group_id;
-  for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return make_error(ErrorCode::kInvalidConfig,
-                        "kafka source " + name() + ": kafka.consumer." + k + ": " + err);
-    }
+  if (Status st = kafka::apply(conf, props, "kafka source " + name(), "kafka.consumer."); !st) {
+    rd_kafka_conf_destroy(conf);
+    return st;
   }
-  rd_kafka_conf_set_log_cb(conf,
-                           [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
-                             if (level <= 3)
-                               spdlog::error("librdkafka {}: {}", fac, buf);
-                             else if (level <= 5)
-                               spdlog::warn("librdkafka {}: {}", fac, buf);
-                             else
-                               spdlog::info("librdkafka {}: {}", fac, buf);
-                           });
+  kafka::route_logs(conf);
   consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!consumer_)
     return make_error(ErrorCode::kInvalidConfig, "kafka source " + name() + ": " + err);
@@ -123,26 +81,12 @@ void KafkaSource::add_record(const rd_kafka_message_t* m) {
   std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
   size_t i;
   if (options_.use_flume_event_format) {
-    AvroReader r(value);
-    std::vector<std::pair<std::string_view, std::string_view>> headers;
-    for (int64_t n = r.number(); n != 0 && r.ok(); n = r.number()) {
-      if (n < 0) {
-        n = -n;
-        r.number();  // block size in bytes
-      }
-      for (int64_t k = 0; k < n && r.ok(); ++k) {
-        std::string_view key = r.bytes();
-        headers.emplace_back(key, r.bytes());
-      }
-    }
-    std::string_view body = r.bytes();
-    if (!r.done()) {
+    if (!kafka::decode_flume_event(value, batch_, i)) {
       counters().event_read_fail->inc();
       spdlog::warn("kafka source {}: a record at offset {} is not a Flume Avro event", name(),
                    m->offset);
       return;
     }
-    i = batch_.add(body, std::vector<EventBatch::Header>(headers.begin(), headers.end()));
   } else {
     i = batch_.add(value);
   }
