@@ -34,6 +34,10 @@ class KafkaSink : public pipeline::Sink {
   rd_kafka_topic_t* topic_handle(const std::string& topic);
   void release_topics();
   std::string topic_for(const EventBatch& batch, size_t i) const;
+  int32_t partition_for(const EventBatch& batch, size_t i) const;
+  // Produces events [begin, end) of one topic in one librdkafka call; marks those handed over.
+  void produce_run(const EventBatch& batch, size_t begin, size_t end, const std::string& topic,
+                   std::vector<bool>& done);
   void dead_letter(const EventBatch& batch, size_t i, const std::string& topic,
                    const std::string& why);
 
