@@ -23,7 +23,8 @@ struct BrokerConfig {
   int64_t idle_timeout_ms = 600000;       // connections.max.idle.ms
   int64_t flush_interval_ms = -1;         // log.flush.interval.ms: fsync at least this often
   int64_t retention_check_ms = 300000;    // log.retention.check.interval.ms
-  LogConfig log;                          // log.segment.bytes, log.retention.*, ...
+  int metrics_port = -1;  // serve /metrics (JSON, Prometheus) on listen_host; -1 = off
+  LogConfig log;          // log.segment.bytes, log.retention.*, ...
 };
 
 // Reads Kafka-style keys (num.partitions, log.segment.bytes, log.retention.hours|ms|bytes,

@@ -39,6 +39,9 @@ void add_broker_command(CLI::App& app, BrokerArgs& args) {
   args.cmd->add_option("--conf", args.conf,
                        "Properties file with Kafka's broker keys (num.partitions, "
                        "log.segment.bytes, log.retention.hours, ...)");
+  args.cmd->add_option("--metrics-port", args.metrics_port,
+                       "Serve /metrics (JSON) and /metrics?format=prometheus on this port of the "
+                       "listen address (0 = any free port)");
   args.cmd->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 }
@@ -54,6 +57,7 @@ int run_broker(const BrokerArgs& args) {
 
   broker::BrokerConfig cfg;
   cfg.data_dir = args.data_dir;
+  cfg.metrics_port = args.metrics_port;
   if (!split_host_port(args.listen, cfg.listen_host, cfg.listen_port)) {
     std::cerr << "broker: --listen must be host:port, not '" << args.listen << "'\n";
     return kExitUsage;

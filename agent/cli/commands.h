@@ -61,6 +61,7 @@ struct BrokerArgs {
   std::string advertised;
   std::string conf;
   std::string log_level = "info";
+  int metrics_port = -1;
   CLI::App* cmd = nullptr;
 };
 void add_broker_command(CLI::App& app, BrokerArgs& args);

@@ -57,7 +57,16 @@ struct BrokerServer::Connection {
   int64_t last_activity_ms = 0;
 };
 
-BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), loop_("broker") {}
+BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), loop_("broker") {
+  metrics_ = registry_.create("BROKER", "broker");
+  protocol_errors_ = &metrics_->counter("ProtocolErrorCount");
+  open_connections_ = &metrics_->counter("OpenConnectionCount", metrics::MetricKind::kGauge);
+  requests_ = &metrics_->counter("RequestCount");
+  records_appended_ = &metrics_->counter("BatchAppendCount");
+  fsyncs_ = &metrics_->counter("FsyncCount");
+  parked_fetches_ = &metrics_->counter("ParkedFetchCount", metrics::MetricKind::kGauge);
+  topics_ = &metrics_->counter("TopicCount", metrics::MetricKind::kGauge);
+}
 
 BrokerServer::~BrokerServer() {
   stop();
@@ -98,6 +107,16 @@ Status BrokerServer::listen_on_loop() {
   uv_timer_init(loop_.loop(), flusher_);
   flusher_->data = this;
   last_retention_ms_ = last_flush_ms_ = now_ms();
+  if (config_.metrics_port >= 0) {
+    metrics_endpoint_ = std::make_unique<metrics::HttpEndpoint>(
+        loop_.loop(), "broker", [this] { return registry_.snapshot(); });
+    if (Status s = metrics_endpoint_->listen(config_.listen_host, config_.metrics_port); !s) {
+      metrics_endpoint_.reset();
+      return s;
+    }
+    spdlog::info("broker metrics on http://{}:{}/metrics", config_.listen_host,
+                 metrics_endpoint_->bound_port());
+  }
   spdlog::info("broker listening on {}:{} (advertised as {}:{}), data in {}", config_.listen_host,
                bound_port_, advertised_host_, advertised_port_, config_.data_dir);
   return Status::ok();
@@ -110,6 +129,7 @@ void BrokerServer::on_connection() {
   c->tcp.data = c;
   c->last_activity_ms = now_ms();
   connections_.push_back(c);
+  open_connections_->inc();
   if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) !=
       0) {
     close_connection(c, "accept failed", false);
@@ -179,6 +199,7 @@ bool BrokerServer::handle_request(Connection* c, std::string_view frame) {
     close_connection(c, "malformed request header", true);
     return false;
   }
+  requests_->inc();
   const ApiInfo* api = find_api(req.api_key);
   const bool supported =
       api && req.api_version >= api->min_version && req.api_version <= api->max_version;
@@ -236,7 +257,10 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
     close_connection(p->conn, std::string("malformed ") + api->name + " request", true);
     return false;
   }
-  if (ctx.appended) wake_parked();
+  if (ctx.appended) {
+    records_appended_->inc();
+    wake_parked();
+  }
   switch (reply) {
     case Reply::kNow:
       complete(p, std::move(body));
@@ -338,6 +362,7 @@ void BrokerServer::schedule_flush() {
 void BrokerServer::flush_now() {
   flush_scheduled_ = false;
   Status s = store_->flush_all();
+  fsyncs_->inc();
   last_flush_ms_ = now_ms();
   std::vector<Pending*> done;
   done.swap(awaiting_flush_);
@@ -372,6 +397,8 @@ void BrokerServer::tick() {
     }
   }
   groups_.tick(now);
+  parked_fetches_->set(static_cast<int64_t>(parked_.size()));
+  topics_->set(static_cast<int64_t>(store_->topics().size()));
   for (Connection* c : std::vector<Connection*>(connections_))
     if (now - c->last_activity_ms > config_.idle_timeout_ms && c->queue.empty())
       close_connection(c, "idle", false);
@@ -389,8 +416,9 @@ void BrokerServer::tick() {
 void BrokerServer::close_connection(Connection* c, const std::string& why, bool count) {
   if (c->closing) return;
   c->closing = true;
+  open_connections_->dec();
   if (count) {
-    ++protocol_errors_;
+    protocol_errors_->inc();
     spdlog::warn("broker: closing connection from {}: {}", c->peer, why);
   }
   for (Pending* p : c->queue) {
@@ -412,6 +440,7 @@ void BrokerServer::stop() {
     for (Connection* c : std::vector<Connection*>(connections_))
       close_connection(c, "broker stopping", false);
     net::close_server(&server_);
+    metrics_endpoint_.reset();
     for (uv_timer_t** t : {&ticker_, &flusher_}) {
       if (*t)
         uv_close(reinterpret_cast<uv_handle_t*>(*t),

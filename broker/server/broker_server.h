@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/metrics/component_metrics.h"
+#include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/loop_thread.h"
 #include "broker/broker_config.h"
 #include "broker/groups/group_coordinator.h"
@@ -32,7 +34,7 @@ class BrokerServer {
   Status start();
   void stop();
   int port() const { return bound_port_; }
-  uint64_t protocol_errors() const { return protocol_errors_; }
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->bound_port() : 0; }
 
  private:
   struct Connection;
@@ -71,7 +73,17 @@ class BrokerServer {
   std::vector<Pending*> awaiting_flush_;
   int64_t last_retention_ms_ = 0;
   int64_t last_flush_ms_ = 0;
-  uint64_t protocol_errors_ = 0;
+  // Counters under "BROKER.broker" on the metrics endpoint.
+  metrics::MetricsRegistry registry_;
+  std::shared_ptr<metrics::ComponentMetrics> metrics_;
+  metrics::Counter* protocol_errors_ = nullptr;
+  metrics::Counter* open_connections_ = nullptr;
+  metrics::Counter* requests_ = nullptr;
+  metrics::Counter* records_appended_ = nullptr;
+  metrics::Counter* fsyncs_ = nullptr;
+  metrics::Counter* parked_fetches_ = nullptr;
+  metrics::Counter* topics_ = nullptr;
+  std::unique_ptr<metrics::HttpEndpoint> metrics_endpoint_;
 };
 
 }  // namespace flumen::broker

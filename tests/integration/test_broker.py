@@ -9,6 +9,8 @@ import struct
 import subprocess
 import time
 import unittest
+import json
+import urllib.request
 
 from flumen_harness import FLUMEN, AgentTestCase, free_port, wait_until
 
@@ -17,13 +19,16 @@ PRODUCER = os.environ.get("KAFKA_TEST_PRODUCER", os.path.join(os.path.dirname(FL
 
 
 class Broker:
-    def __init__(self, workdir, data_dir, port, conf=None):
+    def __init__(self, workdir, data_dir, port, conf=None, metrics_port=None):
         self.port = port
+        self.metrics_port = metrics_port
         self.log_path = os.path.join(workdir, "broker-%d.log" % time.time_ns())
         self.log = open(self.log_path, "w")
         args = [FLUMEN, "broker", "--data-dir", data_dir, "--listen", "127.0.0.1:%d" % port]
         if conf:
             args += ["--conf", conf]
+        if metrics_port:
+            args += ["--metrics-port", str(metrics_port)]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self._up, 20, "the broker to listen")
 
@@ -46,6 +51,11 @@ class Broker:
     def log_text(self):
         self.log.flush()
         return open(self.log_path).read()
+
+    def metrics(self):
+        url = "http://127.0.0.1:%d/metrics" % self.metrics_port
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.load(r)["BROKER.broker"]
 
 
 class BrokerTest(AgentTestCase):
@@ -229,6 +239,9 @@ class BrokerTest(AgentTestCase):
         self.assertEqual(struct.unpack(">h", missing[12:14])[0], 3)
 
     def test_garbage_and_oversized_requests_close_only_that_connection(self):
+        self.broker.stop()
+        self.broker = Broker(self.workdir, self.data, self.port, metrics_port=free_port())
+        self.brokers.append(self.broker)
         def send(data):
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
             try:
@@ -247,9 +260,13 @@ class BrokerTest(AgentTestCase):
         # ApiVersions v9 is answered (v0 layout, UNSUPPORTED_VERSION) so clients step down.
         answer = send(struct.pack(">ihhi", 10, 18, 9, 7) + b"\xff\xff")
         self.assertEqual(struct.unpack(">ih", answer[4:10]), (7, 35))
-        # The broker is fine and serves a real client.
+        # The broker is fine and serves a real client; the refusals were counted.
         self.kcat("-P", "-t", "after", data=b"ok\n")
         self.assertEqual(self.consume("after"), b"ok\n")
+        m = self.broker.metrics()
+        self.assertGreaterEqual(int(m["ProtocolErrorCount"]), 5)
+        self.assertGreaterEqual(int(m["BatchAppendCount"]), 1)
+        self.assertEqual(int(m["TopicCount"]), 1)
 
 
 if __name__ == "__main__":
