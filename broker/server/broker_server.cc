@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "agent/net/stream_io.h"
 #include "agent/net/tcp_listen.h"
 #include "broker/api/api.h"
 
@@ -27,11 +28,6 @@ int64_t wall_ms() {
       .count();
 }
 
-struct WriteReq {
-  uv_write_t req;
-  std::string data;
-};
-
 }  // namespace
 
 // One request whose response is not written yet, in its connection's order.
@@ -50,8 +46,7 @@ struct BrokerServer::Connection {
   BrokerServer* server = nullptr;
   uv_tcp_t tcp{};
   std::string peer;
-  std::string inbuf;
-  size_t have = 0;
+  net::InputBuffer in;  // received bytes not yet handled
   std::deque<Pending*> queue;
   bool closing = false;
   int64_t last_activity_ms = 0;
@@ -140,11 +135,7 @@ void BrokerServer::on_connection() {
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* conn = static_cast<Connection*>(h->data);
-        if (conn->inbuf.size() - conn->have < kReadChunk)
-          conn->inbuf.resize(conn->have + kReadChunk);
-        buf->base = conn->inbuf.data() + conn->have;
-        buf->len = conn->inbuf.size() - conn->have;
+        *buf = static_cast<Connection*>(h->data)->in.space(kReadChunk);
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
         auto* conn = static_cast<Connection*>(s->data);
@@ -152,7 +143,7 @@ void BrokerServer::on_connection() {
           conn->server->close_connection(conn, "closed by the client", false);
           return;
         }
-        conn->have += static_cast<size_t>(nread);
+        conn->in.commit(static_cast<size_t>(nread));
         if (nread > 0) conn->server->on_readable(conn);
       });
 }
@@ -160,31 +151,30 @@ void BrokerServer::on_connection() {
 void BrokerServer::on_readable(Connection* c) {
   c->last_activity_ms = now_ms();
   size_t start = 0;
-  while (!c->closing && c->have - start >= 4) {
-    const auto* p = reinterpret_cast<const unsigned char*>(c->inbuf.data() + start);
+  for (;;) {
+    std::string_view avail = c->in.data().substr(start);
+    if (c->closing || avail.size() < 4) break;
+    const auto* p = reinterpret_cast<const unsigned char*>(avail.data());
     const int32_t size = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
                                               (uint32_t{p[2]} << 8) | p[3]);
     if (size < 8 || size > config_.max_request_bytes) {
       close_connection(c, "request size " + std::to_string(size) + " is out of bounds", true);
       return;
     }
-    if (c->have - start - 4 < static_cast<size_t>(size)) {
-      // Grow the buffer for a large request instead of reading it in many small steps.
-      if (c->inbuf.size() < start + 4 + static_cast<size_t>(size))
-        c->inbuf.resize(start + 4 + static_cast<size_t>(size));
+    const size_t whole = 4 + static_cast<size_t>(size);
+    if (avail.size() < whole) {
+      // Room for the whole request now, instead of growing it read by read.
+      c->in.consume(start);
+      start = 0;
+      c->in.reserve(whole);
       break;
     }
-    if (!handle_request(c,
-                        std::string_view(c->inbuf.data() + start + 4, static_cast<size_t>(size))))
-      return;
-    start += 4 + static_cast<size_t>(size);
+    if (!handle_request(c, avail.substr(4, static_cast<size_t>(size)))) return;
+    start += whole;
   }
   if (c->closing) return;
-  if (start > 0) {
-    std::memmove(c->inbuf.data(), c->inbuf.data() + start, c->have - start);
-    c->have -= start;
-  }
-  if (c->have == 0 && c->inbuf.size() > 4 * kReadChunk) std::string().swap(c->inbuf);
+  c->in.consume(start);
+  c->in.trim(4 * kReadChunk);
   write_ready(c);
 }
 
@@ -315,24 +305,15 @@ void BrokerServer::complete(Pending* p, std::string body) {
 
 void BrokerServer::write_ready(Connection* c) {
   if (c->closing) return;
-  std::string data;
+  // The responses ready at the front of the queue leave in one write, each its own buffer.
+  std::vector<std::string> frames;
   while (!c->queue.empty() && c->queue.front()->ready) {
     Pending* p = c->queue.front();
     c->queue.pop_front();
-    if (data.empty()) {
-      data.swap(p->response);
-    } else {
-      data += p->response;
-    }
+    frames.push_back(std::move(p->response));
     delete p;
   }
-  if (data.empty()) return;
-  auto* w = new WriteReq;
-  w->data.swap(data);
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1,
-               [](uv_write_t* r, int) { delete reinterpret_cast<WriteReq*>(r); }) != 0)
-    delete w;
+  if (!frames.empty()) net::write_owned(reinterpret_cast<uv_stream_t*>(&c->tcp), std::move(frames));
 }
 
 void BrokerServer::wake_parked() {

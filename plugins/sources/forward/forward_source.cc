@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include "agent/net/forward_codec.h"
+#include "agent/net/stream_io.h"
 #include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
@@ -21,20 +23,14 @@ namespace {
 
 constexpr size_t kReadChunk = 256 * 1024;
 
-struct WriteReq {
-  uv_write_t req;
-  std::string data;
-};
-
 }  // namespace
 
 struct ForwardSource::Connection {
   ForwardSource* src = nullptr;
   uv_tcp_t tcp{};
   std::string peer;
-  std::string inbuf;  // inbuf[0, have) holds received bytes not yet consumed
-  size_t have = 0;
-  std::string out;  // answers gathered while handling one read, written together
+  net::InputBuffer in;  // received bytes not yet handled
+  std::string out;      // answers gathered while handling one read, written together
   bool greeted = false;
   bool closing = false;
   uint64_t stream = 0;
@@ -46,12 +42,7 @@ struct ForwardSource::Connection {
 
   void flush() {
     if (out.empty() || closing) return;
-    auto* w = new WriteReq;
-    w->data.swap(out);
-    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp), &buf, 1,
-                 [](uv_write_t* r, int) { delete reinterpret_cast<WriteReq*>(r); }) != 0)
-      delete w;
+    net::write_owned(reinterpret_cast<uv_stream_t*>(&tcp), std::exchange(out, {}));
   }
 
   // Closes after the answers written so far (an ERROR frame in particular) left; `now` skips
@@ -130,16 +121,12 @@ void ForwardSource::on_connection() {
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         // Read straight into the connection's buffer, after what it already holds.
-        auto* conn = static_cast<Connection*>(h->data);
-        if (conn->inbuf.size() - conn->have < kReadChunk)
-          conn->inbuf.resize(conn->have + kReadChunk);
-        buf->base = conn->inbuf.data() + conn->have;
-        buf->len = conn->inbuf.size() - conn->have;
+        *buf = static_cast<Connection*>(h->data)->in.space(kReadChunk);
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
         auto* conn = static_cast<Connection*>(s->data);
         if (nread < 0) {
-          if (conn->have > 0 && nread == UV_EOF) {
+          if (!conn->in.empty() && nread == UV_EOF) {
             conn->src->protocol_errors_->inc();
             spdlog::warn("forward source {}: {} closed the connection in the middle of a frame",
                          conn->src->name(), conn->peer);
@@ -148,7 +135,7 @@ void ForwardSource::on_connection() {
           return;
         }
         if (nread == 0) return;
-        conn->have += static_cast<size_t>(nread);
+        conn->in.commit(static_cast<size_t>(nread));
         conn->src->on_readable(conn);
       });
 }
@@ -159,7 +146,7 @@ void ForwardSource::on_readable(Connection* c) {
   const uint32_t max_frame = static_cast<uint32_t>(options_.max_frame_size);
   size_t start = 0;
   while (!c->closing) {
-    std::string_view avail(c->inbuf.data() + start, c->have - start);
+    std::string_view avail = c->in.data().substr(start);
     fwd::Frame frame;
     size_t used = 0;
     fwd::Split r = fwd::split_frame(avail, max_frame, frame, used);
@@ -175,40 +162,37 @@ void ForwardSource::on_readable(Connection* c) {
         return;
       }
       if (r == fwd::Split::kNeedMore) break;
-      refuse(c, static_cast<uint16_t>(fwd::WireError::kHandshakeExpected),
+      refuse(c, fwd::WireError::kHandshakeExpected,
              "the connection must open with HELLO (is this a flumen forward sink?)");
       return;
     }
     if (r == fwd::Split::kNeedMore) break;
     if (r == fwd::Split::kTooLarge) {
-      refuse(c, static_cast<uint16_t>(fwd::WireError::kTooLarge),
+      refuse(c, fwd::WireError::kTooLarge,
              "frame larger than max-frame-size " + std::to_string(max_frame));
       return;
     }
     if (r == fwd::Split::kMalformed) {
-      refuse(c, static_cast<uint16_t>(fwd::WireError::kMalformed), "malformed frame header");
+      refuse(c, fwd::WireError::kMalformed, "malformed frame header");
       return;
     }
-    if (!on_frame(c, static_cast<uint8_t>(frame.type), frame.payload)) return;
+    if (!on_frame(c, frame)) return;
     start += used;
   }
   if (c->closing) return;
-  // Keep the unconsumed tail at the front of the buffer; drop a big buffer once it is empty.
-  if (start > 0) {
-    std::memmove(c->inbuf.data(), c->inbuf.data() + start, c->have - start);
-    c->have -= start;
-  }
-  if (c->have == 0) {
+  c->in.consume(start);
+  if (c->in.empty()) {
     c->partial_since = {};
-    if (c->inbuf.size() > 4 * kReadChunk) std::string().swap(c->inbuf);
+    c->in.trim(4 * kReadChunk);
   } else if (c->partial_since == Clock::time_point{}) {
     c->partial_since = now;
   }
   c->flush();
 }
 
-bool ForwardSource::on_frame(Connection* c, uint8_t type, std::string_view payload) {
-  switch (static_cast<fwd::FrameType>(type)) {
+bool ForwardSource::on_frame(Connection* c, const fwd::Frame& frame) {
+  const std::string_view payload = frame.payload;
+  switch (frame.type) {
     case fwd::FrameType::kHello:
       return on_hello(c, payload);
     case fwd::FrameType::kBatch:
@@ -225,19 +209,19 @@ bool ForwardSource::on_frame(Connection* c, uint8_t type, std::string_view paylo
     default:
       break;
   }
-  refuse(c, static_cast<uint16_t>(fwd::WireError::kMalformed),
-         "unexpected or malformed frame of type " + std::to_string(type));
+  refuse(c, fwd::WireError::kMalformed,
+         "unexpected or malformed frame of type " + std::to_string(static_cast<int>(frame.type)));
   return false;
 }
 
 bool ForwardSource::on_hello(Connection* c, std::string_view payload) {
   fwd::Hello h;
   if (c->greeted || !fwd::decode_hello(payload, h)) {
-    refuse(c, static_cast<uint16_t>(fwd::WireError::kMalformed), "malformed or repeated HELLO");
+    refuse(c, fwd::WireError::kMalformed, "malformed or repeated HELLO");
     return false;
   }
   if (h.version != fwd::kVersion) {
-    refuse(c, static_cast<uint16_t>(fwd::WireError::kVersion),
+    refuse(c, fwd::WireError::kVersion,
            "protocol version " + std::to_string(h.version) +
                " is not supported; this agent "
                "speaks version " +
@@ -246,7 +230,7 @@ bool ForwardSource::on_hello(Connection* c, std::string_view payload) {
   }
   if (h.token != options_.token) {
     auth_failures_->inc();
-    refuse(c, static_cast<uint16_t>(fwd::WireError::kBadToken), "wrong token");
+    refuse(c, fwd::WireError::kBadToken, "wrong token");
     return false;
   }
   c->greeted = true;
@@ -321,10 +305,10 @@ void ForwardSource::on_batch(Connection* c, std::string_view payload) {
   fwd::append_ack(c->out, {h.seq, fwd::AckStatus::kCommitted});
 }
 
-void ForwardSource::refuse(Connection* c, uint16_t code, const std::string& why) {
+void ForwardSource::refuse(Connection* c, fwd::WireError code, const std::string& why) {
   protocol_errors_->inc();
   spdlog::warn("forward source {}: closing the connection from {}: {}", name(), c->peer, why);
-  fwd::append_error(c->out, {static_cast<fwd::WireError>(code), why});
+  fwd::append_error(c->out, {code, why});
   c->close();
 }
 

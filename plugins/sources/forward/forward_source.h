@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/event/event_batch.h"
+#include "agent/net/forward_codec.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
 #include "plugins/sources/forward/config.h"
@@ -37,10 +38,10 @@ class ForwardSource : public pipeline::Source {
   void on_connection();
   void on_readable(Connection* c);
   // Handles one frame; false when the connection was closed.
-  bool on_frame(Connection* c, uint8_t type, std::string_view payload);
+  bool on_frame(Connection* c, const net::forward::Frame& frame);
   bool on_hello(Connection* c, std::string_view payload);
   void on_batch(Connection* c, std::string_view payload);
-  void refuse(Connection* c, uint16_t code, const std::string& why);
+  void refuse(Connection* c, net::forward::WireError code, const std::string& why);
   void sweep();
   uint32_t max_batch_events();
   void load_ledger();

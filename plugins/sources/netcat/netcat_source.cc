@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "agent/net/stream_io.h"
 #include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
@@ -17,11 +18,6 @@ void alloc_buffer(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
   buf->base = new char[suggested];
   buf->len = suggested;
 }
-
-struct WriteReq {
-  uv_write_t req;
-  std::string data;
-};
 
 }  // namespace
 
@@ -38,13 +34,7 @@ struct NetcatSource::Connection {
   int backoff_ms = 10;
 
   void write(std::string data) {
-    if (closing) return;
-    auto* w = new WriteReq;
-    w->data = std::move(data);
-    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp), &buf, 1,
-                 [](uv_write_t* r, int) { delete reinterpret_cast<WriteReq*>(r); }) != 0)
-      delete w;
+    if (!closing) net::write_owned(reinterpret_cast<uv_stream_t*>(&tcp), std::move(data));
   }
 
   void start_reading();
