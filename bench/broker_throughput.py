@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_throughput import free_port, proc_stats  # noqa: E402
+from agent_throughput import free_port, metrics, proc_stats  # noqa: E402
 
 
 def load(tool, args):
@@ -44,14 +44,16 @@ def main():
     tool = os.path.abspath(os.path.join(args.build, "bench", "kafka_load"))
     rows = {"mock produce": [], "acks=1 produce": [], "acks=1 consume": [],
             "acks=all produce": [], "acks=all consume": []}
-    rss = []
+    rss, cpu, fsync_ratio = [], [], []
     for run in range(args.runs):
         rows["mock produce"].append(load(tool, ["--mock", "--produce-only", "--count",
                                                 str(args.count)])["produce"])
         data = tempfile.mkdtemp(prefix="flumen-brokerbench-")
         port = free_port()
+        mport = free_port()
         broker = subprocess.Popen([flumen, "broker", "--data-dir", data, "--listen",
-                                   "127.0.0.1:%d" % port, "--log-level", "warn"])
+                                   "127.0.0.1:%d" % port, "--log-level", "warn",
+                                   "--metrics-port", str(mport)])
         try:
             for _ in range(100):
                 try:
@@ -60,11 +62,20 @@ def main():
                 except OSError:
                     time.sleep(0.05)
             for acks in ("1", "all"):
+                before = metrics(mport)["BROKER.broker"]
                 r = load(tool, ["--brokers", "127.0.0.1:%d" % port, "--topic", "t-" + acks,
                                 "--acks", acks, "--count", str(args.count)])
                 rows["acks=%s produce" % acks].append(r["produce"])
                 rows["acks=%s consume" % acks].append(r["consume"])
-            rss.append(proc_stats(broker.pid)[1])
+                if acks == "all":
+                    # Group commit: produce requests answered per fsync.
+                    after = metrics(mport)["BROKER.broker"]
+                    batches = int(after["BatchAppendCount"]) - int(before["BatchAppendCount"])
+                    syncs = int(after["FsyncCount"]) - int(before["FsyncCount"])
+                    fsync_ratio.append(batches / max(syncs, 1))
+            c, peak, _ = proc_stats(broker.pid)
+            rss.append(peak)
+            cpu.append(c)
         finally:
             broker.terminate()
             broker.wait(timeout=30)
@@ -80,7 +91,9 @@ def main():
         mb = statistics.median(v[1] for v in vals)
         ratio = "%.2f" % (m / base) if "produce" in name else "-"
         print("%-20s %12.0f %9.1f %12s" % (name, m, mb, ratio))
-    print("broker peak RSS: %.1f MB" % (statistics.median(rss) / 2**20))
+    print("broker peak RSS: %.1f MB, CPU %.2f s for both rounds, acks=all: %.1f appended "
+          "batches per fsync" % (statistics.median(rss) / 2**20, statistics.median(cpu),
+                                 statistics.median(fsync_ratio)))
 
 
 if __name__ == "__main__":

@@ -46,31 +46,39 @@ Reply handle_fetch(ApiContext& ctx, const Request& req, WireReader& in, WireWrit
               : nullptr;
       int16_t error = kafka_error::kNone;
       int64_t hwm = -1, start = -1;
-      std::string& records = ctx.scratch;
-      records.clear();
+      bool readable = false;
       if (!log) {
         error = kafka_error::kUnknownTopicOrPartition;
       } else {
         hwm = log->log_end_offset();
         start = log->log_start_offset();
-        if (fetch_offset < start || fetch_offset > hwm) {
+        if (fetch_offset < start || fetch_offset > hwm)
           error = kafka_error::kOffsetOutOfRange;
-        } else if (fetch_offset < hwm) {
-          size_t limit =
-              std::min<size_t>(partition_max > 0 ? static_cast<size_t>(partition_max) : 0,
-                               budget > total ? budget - total : 0);
-          if (Status s = log->read(fetch_offset, limit, total == 0, records); !s)
-            error = kafka_error::kKafkaStorageError;
-        }
+        else
+          readable = fetch_offset < hwm;
       }
+      // The error code goes before the records: read them in place after their length field,
+      // then go back and set both.
+      const size_t error_at = out.size();
       out.i16(error);
       out.i64(hwm);
       out.i64(hwm);  // last_stable_offset
       if (req.api_version >= 5) out.i64(start);
       out.i32(0);                              // aborted_transactions: empty
       if (req.api_version >= 11) out.i32(-1);  // preferred_read_replica
-      out.bytes(records);                      // length 0, never -1
-      total += records.size();
+      const size_t length_at = out.reserve_i32();
+      const size_t records_at = out.size();
+      if (readable) {
+        size_t limit = std::min<size_t>(partition_max > 0 ? static_cast<size_t>(partition_max) : 0,
+                                        budget > total ? budget - total : 0);
+        if (Status s = log->read(fetch_offset, limit, total == 0, out.buffer()); !s) {
+          out.buffer().resize(records_at);
+          out.patch_i16(error_at, kafka_error::kKafkaStorageError);
+        }
+      }
+      const size_t n = out.size() - records_at;  // 0, never -1
+      out.patch_i32(length_at, static_cast<int32_t>(n));
+      total += n;
     }
   }
   if (req.api_version >= 7) {

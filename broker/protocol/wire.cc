@@ -143,4 +143,10 @@ void WireWriter::patch_i32(size_t at, int32_t v) {
   std::memcpy(out_.data() + at, b, 4);
 }
 
+void WireWriter::patch_i16(size_t at, int16_t v) {
+  auto u = static_cast<uint16_t>(v);
+  out_[at] = static_cast<char>(u >> 8);
+  out_[at + 1] = static_cast<char>(u);
+}
+
 }  // namespace flumen::broker

@@ -66,6 +66,7 @@ class WireWriter {
     return at;
   }
   void patch_i32(size_t at, int32_t v);
+  void patch_i16(size_t at, int16_t v);
 
  private:
   void be(uint64_t v, size_t n);

@@ -211,7 +211,7 @@ bool BrokerServer::handle_request(Connection* c, std::string_view frame) {
         out.i16(a.max_version);
       }
       p->req.flexible = false;
-      complete(p, std::move(body));
+      complete(p, body);
       return true;
     }
     close_connection(c,
@@ -240,8 +240,9 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   ctx.producer_ids = &*producer_ids_;
   ctx.final_attempt = final_attempt;
   WireReader in(p->request);
-  std::string body;
-  WireWriter out(body);
+  // Handlers write the body after the response header: the frame is built in place.
+  std::string frame = start_frame(p->req);
+  WireWriter out(frame);
   Reply reply = api->handle(ctx, p->req, in, out);
   if (in.failed()) {
     close_connection(p->conn, std::string("malformed ") + api->name + " request", true);
@@ -253,7 +254,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   }
   switch (reply) {
     case Reply::kNow:
-      complete(p, std::move(body));
+      finish(p, std::move(frame));
       return true;
     case Reply::kNone: {
       auto& q = p->conn->queue;
@@ -262,19 +263,19 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
       return true;
     }
     case Reply::kAfterFlush:
-      p->response = std::move(body);  // completed by flush_now
+      p->response = std::move(frame);  // finished by flush_now
       awaiting_flush_.push_back(p);
       schedule_flush();
       return false;
     case Reply::kDeferred: {
       p->slot = ctx.deferred;
       if (p->slot->early) {
-        complete(p, std::move(*p->slot->early));
+        complete(p, *p->slot->early);
         p->slot->early.reset();
         return true;
       }
       p->slot->deliver = [this, p](std::string body) {
-        complete(p, std::move(body));
+        complete(p, body);
         write_ready(p->conn);
       };
       return false;
@@ -290,17 +291,26 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   return false;
 }
 
-void BrokerServer::complete(Pending* p, std::string body) {
-  std::string& f = p->response;
-  f.clear();
+std::string BrokerServer::start_frame(const Request& req) {
+  std::string f;
   WireWriter out(f);
-  out.i32(0);
-  out.i32(p->req.correlation_id);
+  out.i32(0);  // size, set by finish()
+  out.i32(req.correlation_id);
   // Flexible responses carry a header tag section, except ApiVersions (its header is always v0).
-  if (p->req.flexible && p->req.api_key != 18) out.uvarint(0);
-  f += body;
-  out.patch_i32(0, static_cast<int32_t>(f.size() - 4));
+  if (req.flexible && req.api_key != 18) out.uvarint(0);
+  return f;
+}
+
+void BrokerServer::finish(Pending* p, std::string frame) {
+  WireWriter(frame).patch_i32(0, static_cast<int32_t>(frame.size() - 4));
+  p->response = std::move(frame);
   p->ready = true;
+}
+
+void BrokerServer::complete(Pending* p, std::string_view body) {
+  std::string f = start_frame(p->req);
+  f += body;
+  finish(p, std::move(f));
 }
 
 void BrokerServer::write_ready(Connection* c) {
@@ -354,9 +364,7 @@ void BrokerServer::flush_now() {
       close_connection(p->conn, "fsync failed: " + s.message(), true);
       continue;
     }
-    std::string body;
-    body.swap(p->response);
-    complete(p, std::move(body));
+    finish(p, std::move(p->response));
     touched.push_back(p->conn);
   }
   for (Connection* c : touched)

@@ -20,6 +20,7 @@
 #include "agent/metrics/component_metrics.h"
 #include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/loop_thread.h"
+#include "broker/api/api.h"
 #include "broker/broker_config.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/groups/offset_store.h"
@@ -47,7 +48,11 @@ class BrokerServer {
   bool handle_request(Connection* c, std::string_view frame);
   // Runs a (parked) request again; true when it produced its response.
   bool run(Pending* p, bool final_attempt);
-  void complete(Pending* p, std::string body);
+  // A response frame: the header (size patched by finish), then the body handlers append.
+  static std::string start_frame(const Request& req);
+  void finish(Pending* p, std::string frame);
+  // The same for a body built elsewhere (the group coordinator's answers).
+  void complete(Pending* p, std::string_view body);
   void write_ready(Connection* c);
   void wake_parked();
   void schedule_flush();

@@ -49,9 +49,10 @@ class PartitionLog {
   // Bytes truncated from a torn tail when the log was opened.
   uint64_t recovered_truncation() const { return truncated_bytes_; }
 
-  // Appends one validated batch: rewrites its base offset in place to the log end offset and
-  // writes it (to the page cache). Returns the base offset it got.
-  Result<int64_t> append(std::string_view batch_in, std::string& scratch);
+  // Appends one validated batch with its base offset set to the log end offset (the stored
+  // bytes differ from `batch_in` only there and in the leader epoch), to the page cache.
+  // Returns the base offset it got.
+  Result<int64_t> append(std::string_view batch_in);
   // fsyncs what was appended since the last flush (acks=all).
   Status flush();
   bool dirty() const { return dirty_; }

@@ -46,9 +46,8 @@ TEST_CASE("appends get consecutive offsets; reads start at the batch holding the
   LogConfig cfg;
   cfg.index_interval_bytes = 100;
   auto log = PartitionLog::open(dir.path.string(), cfg).value();
-  std::string scratch;
   for (int i = 0; i < 50; ++i)
-    CHECK(log->append(testing::make_batch({"a", "b", "c"}, 1000 + i), scratch).value() == i * 3);
+    CHECK(log->append(testing::make_batch({"a", "b", "c"}, 1000 + i)).value() == i * 3);
   CHECK(log->log_end_offset() == 150);
   std::string out;
   REQUIRE(log->read(31, 1 << 20, true, out).is_ok());
@@ -71,11 +70,10 @@ TEST_CASE("segments roll by size, survive a reopen, and retention drops the olde
   LogConfig cfg;
   cfg.segment_bytes = 1000;
   cfg.retention_bytes = 3000;
-  std::string scratch;
   {
     auto log = PartitionLog::open(dir.path.string(), cfg).value();
     for (int i = 0; i < 100; ++i)
-      REQUIRE(log->append(testing::make_batch({std::string(50, 'x')}), scratch).is_ok());
+      REQUIRE(log->append(testing::make_batch({std::string(50, 'x')})).is_ok());
     CHECK(log->segment_count() > 5);
   }
   auto log = PartitionLog::open(dir.path.string(), cfg).value();
@@ -93,11 +91,10 @@ TEST_CASE("segments roll by size, survive a reopen, and retention drops the olde
 
 TEST_CASE("a torn tail (crash mid-append) is cut at the last whole batch") {
   TempDir dir;
-  std::string scratch;
   {
     auto log = PartitionLog::open(dir.path.string(), LogConfig()).value();
     for (int i = 0; i < 10; ++i)
-      REQUIRE(log->append(testing::make_batch({"payload"}), scratch).is_ok());
+      REQUIRE(log->append(testing::make_batch({"payload"})).is_ok());
   }
   fs::path seg = dir.path / "00000000000000000000.log";
   auto full = fs::file_size(seg);
@@ -105,5 +102,5 @@ TEST_CASE("a torn tail (crash mid-append) is cut at the last whole batch") {
   auto log = PartitionLog::open(dir.path.string(), LogConfig()).value();
   CHECK(log->log_end_offset() == 9);
   CHECK(log->recovered_truncation() > 0);
-  CHECK(log->append(testing::make_batch({"next"}), scratch).value() == 9);
+  CHECK(log->append(testing::make_batch({"next"})).value() == 9);
 }
