@@ -79,6 +79,10 @@ Status apply(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& pr
 
 void encode_flume_event(const EventBatch& batch, size_t i, std::string& out) {
   out.clear();
+  append_flume_event(batch, i, out);
+}
+
+void append_flume_event(const EventBatch& batch, size_t i, std::string& out) {
   const size_t n = batch.header_count(i);
   if (n > 0) {
     put_long(out, static_cast<int64_t>(n));

@@ -20,8 +20,9 @@ void route_logs(rd_kafka_conf_t* conf);
 Status apply(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props,
              const std::string& what, const std::string& key_prefix);
 
-// Event i of `batch` as an AvroFlumeEvent, into `out` (replaced).
+// Event i of `batch` as an AvroFlumeEvent, into `out` (replaced) or appended to it.
 void encode_flume_event(const EventBatch& batch, size_t i, std::string& out);
+void append_flume_event(const EventBatch& batch, size_t i, std::string& out);
 // Appends the event `bytes` encode to `out`; false when they are not exactly one AvroFlumeEvent.
 bool decode_flume_event(std::string_view bytes, EventBatch& out, size_t& index);
 

@@ -78,6 +78,15 @@ a1.sinks.k1.kafka.producer.message.timeout.ms = 5000
         self.assertEqual(sorted(int(l.split("|")[1]) for l in lines), list(range(n)))
         self.assertTrue(all(l.startswith("car=A0001|") for l in lines), lines[:3])
 
+    def test_topic_from_a_header(self):
+        n = 1000
+        agent = self.start_agent(self.sink_conf(self.seq_source(n)).replace(
+            "a1.sinks.k1.kafka.topic = drive", "a1.sinks.k1.kafka.topic = drive-%{car}"))
+        wait_until(lambda: self.end_offset("drive-A0001") >= n, 60, "the events in drive-A0001")
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(len(self.kcat("-C", "-t", "drive-A0001", "-o", "beginning", "-e",
+                                       "-q").split()), n)
+
     def test_broker_killed_mid_stream_loses_nothing(self):
         n = 300000
         agent = self.start_agent(self.sink_conf(self.seq_source(n)))

@@ -11,7 +11,8 @@ const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
           .required()
           .alias("brokerList")
           .string("kafka.topic", &T::topic, "default-flume-topic",
-                  "Topic; %{header} is replaced by the event's header.")
+                  "Topic, with the hdfs sink's escapes (%{header} above all); an event without "
+                  "a header its topic needs goes to the dead-letter path.")
           .alias("topic")
           .integer("flumeBatchSize", &T::batch_size, "100", 1, 1'000'000,
                    "Events taken per channel transaction; committed when every delivery "

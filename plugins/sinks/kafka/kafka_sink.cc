@@ -4,11 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include "agent/config/property_table.h"
 
 namespace flumen::plugins {
 
@@ -31,13 +31,6 @@ bool permanent(rd_kafka_resp_err_t e) {
   }
 }
 
-std::optional<int64_t> to_int(std::string_view s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 }  // namespace
 
 KafkaSink::KafkaSink(std::string name, KafkaSinkOptions options)
@@ -48,6 +41,15 @@ KafkaSink::~KafkaSink() {
 }
 
 Status KafkaSink::start() {
+  if (options_.topic.find('%') != std::string::npos) {
+    std::string error;
+    topic_path_ = BucketPath::compile(options_.topic, error);
+    if (!topic_path_)
+      return make_error(ErrorCode::kInvalidConfig,
+                        "kafka sink " + name() + ": kafka.topic: " + error);
+  }
+  for (const auto& [flume, kafka_name] : options_.header_names)
+    header_renames_.emplace(flume, kafka_name);
   rollbacks_ = &metrics().counter("RollbackCount");
   dead_letters_ = &metrics().counter("EventDeadLetterCount");
   return create_producer();
@@ -73,7 +75,7 @@ Status KafkaSink::create_producer() {
     rd_kafka_conf_destroy(conf);
     return st;
   }
-  delivery_timeout_ms_ = to_int(props["message.timeout.ms"]).value_or(30000);
+  delivery_timeout_ms_ = config::parse_int(props["message.timeout.ms"]).value_or(30000);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
   kafka::route_logs(conf);
   rd_kafka_conf_set_opaque(conf, this);
@@ -82,12 +84,12 @@ Status KafkaSink::create_producer() {
   return Status::ok();
 }
 
-rd_kafka_topic_t* KafkaSink::topic_handle(const std::string& topic) {
+rd_kafka_topic_t* KafkaSink::topic_handle(std::string_view topic) {
   // One handle per topic, kept: producing by name would look it up for every record.
   auto it = topic_handles_.find(topic);
   if (it != topic_handles_.end()) return it->second;
-  rd_kafka_topic_t* t = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
-  topic_handles_.emplace(topic, t);
+  rd_kafka_topic_t* t = rd_kafka_topic_new(producer_, std::string(topic).c_str(), nullptr);
+  topic_handles_.emplace(std::string(topic), t);
   return t;
 }
 
@@ -125,35 +127,35 @@ void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaq
   --self->pending_;
 }
 
-std::string KafkaSink::topic_for(const EventBatch& batch, size_t i) const {
+bool KafkaSink::topic_for(const EventBatch& batch, size_t i, std::string_view& topic,
+                          std::string& why) {
   if (options_.allow_topic_override)
-    if (auto t = batch.header(i, options_.topic_header); t && !t->empty()) return std::string(*t);
-  // %{header} escapes, as Flume's topic.
-  const std::string& pattern = options_.topic;
-  if (pattern.find("%{") == std::string::npos) return pattern;
-  std::string out;
-  for (size_t p = 0; p < pattern.size();) {
-    size_t at = pattern.find("%{", p);
-    size_t end = at == std::string::npos ? std::string::npos : pattern.find('}', at);
-    if (end == std::string::npos) {
-      out.append(pattern, p, std::string::npos);
-      break;
+    if (auto t = batch.header(i, options_.topic_header); t && !t->empty()) {
+      topic = *t;
+      return true;
     }
-    out.append(pattern, p, at - p);
-    out.append(
-        batch.header(i, std::string_view(pattern).substr(at + 2, end - at - 2)).value_or(""));
-    p = end + 1;
+  if (!topic_path_) {
+    topic = options_.topic;
+    return true;
   }
-  return out;
+  // The escapes of Flume's hdfs paths (%{header} above all), expanded per event.
+  std::string& out = expanded_.emplace_back();
+  std::string missing;
+  if (!topic_path_->expand(batch, i, metrics::now_millis(), TimeZoneSpec{}, out, missing)) {
+    why = "kafka.topic needs header '" + missing + "', which the event does not have";
+    return false;
+  }
+  topic = out;
+  return true;
 }
 
-void KafkaSink::dead_letter(const EventBatch& batch, size_t i, const std::string& topic,
+void KafkaSink::dead_letter(const EventBatch& batch, size_t i, std::string_view topic,
                             const std::string& why) {
   dead_letters_->inc();
   spdlog::warn("kafka sink {}: event refused by Kafka for good ({}), topic {}", name(), why, topic);
   if (options_.dead_letter_directory.empty()) return;
   nlohmann::json j;
-  j["topic"] = topic;
+  j["topic"] = std::string(topic);
   j["error"] = why;
   j["headers"] = nlohmann::json::object();
   for (size_t h = 0; h < batch.header_count(i); ++h) {
@@ -174,20 +176,28 @@ int32_t KafkaSink::partition_for(const EventBatch& batch, size_t i) const {
                           : RD_KAFKA_PARTITION_UA;
   if (!options_.partition_id_header.empty())
     if (auto p = batch.header(i, options_.partition_id_header))
-      if (auto v = to_int(*p)) partition = static_cast<int32_t>(*v);
+      if (auto v = config::parse_int(*p)) partition = static_cast<int32_t>(*v);
   return partition;
 }
 
 void KafkaSink::produce_run(const EventBatch& batch, size_t begin, size_t end,
-                            const std::string& topic, std::vector<bool>& done) {
+                            std::string_view topic, std::vector<bool>& done) {
   std::vector<rd_kafka_message_t> msgs(end - begin);
-  std::vector<std::string> encoded(options_.use_flume_event_format ? end - begin : 0);
+  // Flume-format values are encoded into one buffer first (pointers are set once it is final).
+  std::vector<size_t> ends;
+  if (options_.use_flume_event_format) {
+    encoded_.clear();
+    for (size_t i = begin; i < end; ++i) {
+      kafka::append_flume_event(batch, i, encoded_);
+      ends.push_back(encoded_.size());
+    }
+  }
   for (size_t i = begin; i < end; ++i) {
     rd_kafka_message_t& m = msgs[i - begin];
     std::string_view value = batch.body(i);
     if (options_.use_flume_event_format) {
-      kafka::encode_flume_event(batch, i, encoded[i - begin]);
-      value = encoded[i - begin];
+      const size_t from = i == begin ? 0 : ends[i - begin - 1];
+      value = std::string_view(encoded_).substr(from, ends[i - begin] - from);
     }
     m.payload = const_cast<char*>(value.data());
     m.len = value.size();
@@ -224,21 +234,31 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   outcomes_.assign(n, Outcome::kPending);
   errors_.assign(n, {});
   pending_ = n;
-  std::vector<std::string> topics(n);
-  for (size_t i = 0; i < n; ++i)
-    topics[i] = topic_for(batch, i);
+  // handled[i]: produced through produce_batch, or refused before it reached librdkafka.
+  std::vector<bool> handled(n, false);
+  topics_.assign(n, {});
+  expanded_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    std::string why;
+    if (!topic_for(batch, i, topics_[i], why)) {
+      outcomes_[i] = Outcome::kRejected;
+      errors_[i] = std::move(why);
+      handled[i] = true;
+      --pending_;
+    }
+  }
+  const std::vector<std::string_view>& topics = topics_;
   // Records with nothing produce_batch cannot carry (headers, an explicit timestamp) go to
   // librdkafka in runs of one topic: one call and one lock per run instead of per record.
-  std::vector<bool> batched(n, false);
   if (options_.timestamp_header.empty()) {
     size_t begin = 0;
     while (begin < n) {
       size_t end = begin;
-      while (end < n && topics[end] == topics[begin] &&
+      while (end < n && !handled[end] && topics[end] == topics[begin] &&
              (!options_.flume_headers || batch.header_count(end) == 0))
         ++end;
       if (end > begin) {
-        produce_run(batch, begin, end, topics[begin], batched);
+        produce_run(batch, begin, end, topics[begin], handled);
         begin = end;
       } else {
         ++begin;
@@ -246,14 +266,14 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     }
   }
   for (size_t i = 0; i < n; ++i) {
-    if (batched[i]) continue;
+    if (handled[i]) continue;
     rd_kafka_headers_t* headers = nullptr;
     if (options_.flume_headers && batch.header_count(i) > 0) {
       headers = rd_kafka_headers_new(batch.header_count(i));
       for (size_t h = 0; h < batch.header_count(i); ++h) {
         auto [k, v] = batch.header_at(i, h);
-        auto renamed = options_.header_names.find(std::string(k));
-        std::string_view key = renamed == options_.header_names.end() ? k : renamed->second;
+        auto renamed = header_renames_.find(k);
+        std::string_view key = renamed == header_renames_.end() ? k : renamed->second;
         rd_kafka_header_add(headers, key.data(), static_cast<ssize_t>(key.size()), v.data(),
                             static_cast<ssize_t>(v.size()));
       }
@@ -266,7 +286,8 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     const int32_t partition = partition_for(batch, i);
     int64_t timestamp = 0;
     if (!options_.timestamp_header.empty())
-      if (auto t = batch.header(i, options_.timestamp_header)) timestamp = to_int(*t).value_or(0);
+      if (auto t = batch.header(i, options_.timestamp_header))
+        timestamp = config::parse_int(*t).value_or(0);
     auto key = batch.header(i, "key");
     void* key_data = key ? const_cast<char*>(key->data()) : nullptr;
     const size_t key_size = key ? key->size() : 0;

@@ -8,11 +8,14 @@
 // duplicate records.
 #include <librdkafka/rdkafka.h>
 
+#include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/pipeline/sink.h"
+#include "plugins/sinks/hdfs/bucket_path.h"
 #include "plugins/sinks/kafka/config.h"
 
 namespace flumen::plugins {
@@ -31,14 +34,16 @@ class KafkaSink : public pipeline::Sink {
   enum class Outcome : uint8_t { kPending, kDelivered, kRetry, kRejected };
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
   Status create_producer();
-  rd_kafka_topic_t* topic_handle(const std::string& topic);
+  rd_kafka_topic_t* topic_handle(std::string_view topic);
   void release_topics();
-  std::string topic_for(const EventBatch& batch, size_t i) const;
+  // The event's topic (a view into the batch, the options or expanded_); false with `why` when
+  // the topic pattern needs a header the event lacks.
+  bool topic_for(const EventBatch& batch, size_t i, std::string_view& topic, std::string& why);
   int32_t partition_for(const EventBatch& batch, size_t i) const;
   // Produces events [begin, end) of one topic in one librdkafka call; marks those handed over.
-  void produce_run(const EventBatch& batch, size_t begin, size_t end, const std::string& topic,
+  void produce_run(const EventBatch& batch, size_t begin, size_t end, std::string_view topic,
                    std::vector<bool>& done);
-  void dead_letter(const EventBatch& batch, size_t i, const std::string& topic,
+  void dead_letter(const EventBatch& batch, size_t i, std::string_view topic,
                    const std::string& why);
 
   KafkaSinkOptions options_;
@@ -49,7 +54,11 @@ class KafkaSink : public pipeline::Sink {
   uint64_t generation_ = 0;  // of the batch in flight
   int64_t delivery_timeout_ms_ = 30000;
   std::string encoded_;
-  std::map<std::string, rd_kafka_topic_t*> topic_handles_;
+  std::map<std::string, rd_kafka_topic_t*, std::less<>> topic_handles_;
+  std::optional<BucketPath> topic_path_;  // kafka.topic with escapes
+  std::map<std::string, std::string, std::less<>> header_renames_;
+  std::vector<std::string_view> topics_;  // per event of the batch in flight
+  std::deque<std::string> expanded_;      // topics expanded from topic_path_, for topics_
   metrics::Counter* rollbacks_ = nullptr;
   metrics::Counter* dead_letters_ = nullptr;
 };
