@@ -53,8 +53,6 @@ struct JoinRequest {
 
 class GroupCoordinator {
  public:
-  using Clock = int64_t;  // milliseconds, steady
-
   // Answers (now or later, through `reply`) with the JoinGroup body for req.version.
   void join(const JoinRequest& req, int64_t now, ReplyHandle reply);
   void sync(int16_t version, const std::string& group_id, int32_t generation,
@@ -111,7 +109,6 @@ class GroupCoordinator {
     std::map<std::string, int64_t> pending;  // member ids handed out, not joined yet: expiry
     int64_t join_deadline = 0;  // when the join phase completes even without stragglers
     bool new_group = true;
-    uint64_t next_member = 0;
   };
 
   void prepare_rebalance(Group& g, int64_t now);

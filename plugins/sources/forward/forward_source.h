@@ -25,7 +25,6 @@ class ForwardSource : public pipeline::Source {
  public:
   ForwardSource(std::string name, ForwardSourceOptions options);
   ~ForwardSource() override;
-  int bound_port() const { return bound_port_; }
 
  protected:
   Status do_start() override;

@@ -1,12 +1,11 @@
 #pragma once
 // StreamLedger: what a forward source has committed, per sender stream: the highest sequence
 // number whose batch is in the channel. A batch at or below it is a retransmission (its ack was
-// lost) and is acknowledged again without a second put. Thread-safe; streams not heard from for
-// a day are forgotten so that restarting senders (each start draws a new stream id) do not make
-// it grow without bound.
+// lost) and is acknowledged again without a second put. Used by the source's loop thread only;
+// streams not heard from for a day are forgotten so that restarting senders (each start draws a new
+// stream id) do not make it grow without bound.
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <unordered_map>
 
 namespace flumen::plugins {
@@ -16,24 +15,17 @@ class StreamLedger {
   using Clock = std::chrono::steady_clock;
 
   uint64_t committed(uint64_t stream) const {
-    std::lock_guard lock(mu_);
     auto it = streams_.find(stream);
     return it == streams_.end() ? 0 : it->second.seq;
   }
   void record(uint64_t stream, uint64_t seq, Clock::time_point now) {
-    std::lock_guard lock(mu_);
     Entry& e = streams_[stream];
     if (seq > e.seq) e.seq = seq;
     e.last_used = now;
   }
   void forget_older_than(Clock::time_point cutoff) {
-    std::lock_guard lock(mu_);
     for (auto it = streams_.begin(); it != streams_.end();)
       it = it->second.last_used < cutoff ? streams_.erase(it) : std::next(it);
-  }
-  size_t size() const {
-    std::lock_guard lock(mu_);
-    return streams_.size();
   }
 
  private:
@@ -41,7 +33,6 @@ class StreamLedger {
     uint64_t seq = 0;
     Clock::time_point last_used;
   };
-  mutable std::mutex mu_;
   std::unordered_map<uint64_t, Entry> streams_;
 };
 
