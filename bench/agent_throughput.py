@@ -65,6 +65,20 @@ def wait_for(pred, timeout, what):
     raise SystemExit("timed out waiting for " + what)
 
 
+def start_broker(flumen, data_dir, port, *extra):
+    """`flumen broker` on 127.0.0.1:port, returned once it accepts connections."""
+    broker = subprocess.Popen([flumen, "broker", "--data-dir", data_dir, "--listen",
+                               "127.0.0.1:%d" % port, "--log-level", "warn"] + list(extra))
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return broker
+        except OSError:
+            time.sleep(0.05)
+    broker.kill()
+    raise RuntimeError("the broker did not start")
+
+
 class Agent:
     def __init__(self, flumen, conf_text, name, workdir):
         self.conf = os.path.join(workdir, name + ".conf")

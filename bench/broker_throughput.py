@@ -11,15 +11,13 @@ Usage: bench/broker_throughput.py [--build build] [--count 1000000] [--runs 3]
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_throughput import free_port, metrics, proc_stats  # noqa: E402
+from agent_throughput import free_port, metrics, proc_stats, start_broker  # noqa: E402
 
 
 def load(tool, args):
@@ -51,16 +49,8 @@ def main():
         data = tempfile.mkdtemp(prefix="flumen-brokerbench-")
         port = free_port()
         mport = free_port()
-        broker = subprocess.Popen([flumen, "broker", "--data-dir", data, "--listen",
-                                   "127.0.0.1:%d" % port, "--log-level", "warn",
-                                   "--metrics-port", str(mport)])
+        broker = start_broker(flumen, data, port, "--metrics-port", str(mport))
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             for acks in ("1", "all"):
                 before = metrics(mport)["BROKER.broker"]
                 r = load(tool, ["--brokers", "127.0.0.1:%d" % port, "--topic", "t-" + acks,

@@ -10,7 +10,6 @@ Usage: bench/kafka_sink_throughput.py [--build build] [--events 2000000] [--runs
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,7 +17,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_throughput import Agent, free_port, metrics, proc_stats, wait_for  # noqa: E402
+from agent_throughput import (Agent, free_port, metrics, proc_stats, start_broker,  # noqa: E402
+                              wait_for)
 
 
 def sink_conf(port, events):
@@ -58,15 +58,8 @@ def main():
     for run in range(args.runs):
         work = tempfile.mkdtemp(prefix="flumen-kafkabench-")
         port = free_port()
-        broker = subprocess.Popen([flumen, "broker", "--data-dir", os.path.join(work, "b"),
-                                   "--listen", "127.0.0.1:%d" % port, "--log-level", "warn"])
+        broker = start_broker(flumen, os.path.join(work, "b"), port)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             r = subprocess.run([tool, "--brokers", "127.0.0.1:%d" % port, "--topic", "loadgen",
                                 "--acks", "all", "--count", str(args.events), "--produce-only"],
                                capture_output=True, text=True, timeout=600)
