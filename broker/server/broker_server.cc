@@ -1,6 +1,7 @@
 #include "broker/server/broker_server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -352,23 +353,66 @@ void BrokerServer::schedule_flush() {
 
 void BrokerServer::flush_now() {
   flush_scheduled_ = false;
-  Status s = store_->flush_all();
+  if (!syncing_ && !awaiting_flush_.empty()) start_sync();
+}
+
+namespace {
+
+struct SyncJob {
+  uv_work_t req;
+  BrokerServer* server;
+  std::vector<int> fds;
+  int error = 0;
+};
+
+}  // namespace
+
+void BrokerServer::start_sync() {
+  // The fsyncs run on libuv's thread pool: the loop goes on serving fetches and acks=1 produces
+  // meanwhile, and the acks=all requests arriving meanwhile make up the next round.
+  auto* job = new SyncJob;
+  job->req.data = job;
+  job->server = this;
+  job->fds = store_->take_dirty_fds();
+  in_sync_.swap(awaiting_flush_);
+  syncing_ = true;
   fsyncs_->inc();
+  uv_queue_work(
+      loop_.loop(), &job->req,
+      [](uv_work_t* r) {
+        auto* j = static_cast<SyncJob*>(r->data);
+        for (int fd : j->fds) {
+          if (::fdatasync(fd) != 0 && j->error == 0) j->error = errno;
+          ::close(fd);
+        }
+      },
+      [](uv_work_t* r, int) {
+        auto* j = static_cast<SyncJob*>(r->data);
+        j->server->after_sync(j->error);
+        delete j;
+      });
+}
+
+void BrokerServer::after_sync(int error) {
+  syncing_ = false;
   last_flush_ms_ = now_ms();
-  std::vector<Pending*> done;
-  done.swap(awaiting_flush_);
   std::vector<Connection*> touched;
-  for (Pending* p : done) {
-    if (!s) {
-      // Not durable: the client must not take it as acknowledged. Closing makes it retry.
-      close_connection(p->conn, "fsync failed: " + s.message(), true);
+  while (!in_sync_.empty()) {
+    Pending* p = in_sync_.back();
+    in_sync_.pop_back();
+    if (error != 0) {
+      // Not durable: the client must not take it as acknowledged. Closing makes it retry (and
+      // drops that connection's other waiting requests from in_sync_).
+      close_connection(p->conn, std::string("fsync failed: ") + std::strerror(error), true);
       continue;
     }
     finish(p, std::move(p->response));
-    touched.push_back(p->conn);
+    if (std::find(touched.begin(), touched.end(), p->conn) == touched.end())
+      touched.push_back(p->conn);
   }
   for (Connection* c : touched)
     write_ready(c);
+  if (!awaiting_flush_.empty() && !stopping_) schedule_flush();
 }
 
 void BrokerServer::tick() {
@@ -391,10 +435,9 @@ void BrokerServer::tick() {
   for (Connection* c : std::vector<Connection*>(connections_))
     if (now - c->last_activity_ms > config_.idle_timeout_ms && c->queue.empty())
       close_connection(c, "idle", false);
-  if (config_.flush_interval_ms >= 0 && now - last_flush_ms_ >= config_.flush_interval_ms) {
-    (void)store_->flush_all();
-    last_flush_ms_ = now;
-  }
+  if (config_.flush_interval_ms >= 0 && now - last_flush_ms_ >= config_.flush_interval_ms &&
+      !syncing_)
+    start_sync();
   if (now - last_retention_ms_ >= config_.retention_check_ms) {
     last_retention_ms_ = now;
     if (int n = store_->enforce_retention(wall_ms()); n > 0)
@@ -415,6 +458,7 @@ void BrokerServer::close_connection(Connection* c, const std::string& why, bool 
     parked_.erase(std::remove(parked_.begin(), parked_.end(), p), parked_.end());
     awaiting_flush_.erase(std::remove(awaiting_flush_.begin(), awaiting_flush_.end(), p),
                           awaiting_flush_.end());
+    in_sync_.erase(std::remove(in_sync_.begin(), in_sync_.end(), p), in_sync_.end());
     delete p;
   }
   c->queue.clear();
@@ -426,6 +470,7 @@ void BrokerServer::close_connection(Connection* c, const std::string& why, bool 
 
 void BrokerServer::stop() {
   loop_.stop([this] {
+    stopping_ = true;
     for (Connection* c : std::vector<Connection*>(connections_))
       close_connection(c, "broker stopping", false);
     net::close_server(&server_);

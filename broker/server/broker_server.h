@@ -4,9 +4,10 @@
 // strictly in their order (clients pipeline and rely on it): a response that is not ready yet
 // (acks=all waiting for its fsync, a Fetch waiting for data) holds back the ones behind it.
 //
-// acks=all: appends of one loop turn are fsynced together once the turn's requests are handled
-// (group commit), then their responses go out. Long-polling Fetch: parked with its deadline; any
-// append re-runs the parked fetches, the deadline answers with what there is.
+// acks=all: the appends waiting for durability are fsynced together on libuv's thread pool
+// (group commit; one round at a time, the requests arriving meanwhile form the next), then their
+// responses go out. The loop never blocks on the disk for them. Long-polling Fetch: parked with its
+// deadline; any append re-runs the parked fetches, the deadline answers with what there is.
 //
 // A request larger than socket.request.max.bytes, one that does not decode, or an API/version
 // we do not advertise closes that connection (as Kafka does) with a counted error; idle
@@ -57,6 +58,8 @@ class BrokerServer {
   void wake_parked();
   void schedule_flush();
   void flush_now();
+  void start_sync();
+  void after_sync(int error);
   void tick();
   void close_connection(Connection* c, const std::string& why, bool count);
 
@@ -75,7 +78,10 @@ class BrokerServer {
   int advertised_port_ = 0;
   std::vector<Connection*> connections_;
   std::vector<Pending*> parked_;
-  std::vector<Pending*> awaiting_flush_;
+  std::vector<Pending*> awaiting_flush_;  // acks=all answers for the next fsync round
+  std::vector<Pending*> in_sync_;         // ... for the round on the thread pool
+  bool syncing_ = false;
+  bool stopping_ = false;
   int64_t last_retention_ms_ = 0;
   int64_t last_flush_ms_ = 0;
   // Counters under "BROKER.broker" on the metrics endpoint.

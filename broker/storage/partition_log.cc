@@ -300,6 +300,13 @@ Status PartitionLog::flush() {
   return Status::ok();
 }
 
+int PartitionLog::take_dirty_fd() {
+  if (!dirty_) return -1;
+  int fd = ::dup(segments_.back()->fd);
+  if (fd >= 0) dirty_ = false;
+  return fd;
+}
+
 int64_t PartitionLog::log_start_offset() const {
   return segments_.front()->base;
 }

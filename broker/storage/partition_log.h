@@ -55,6 +55,9 @@ class PartitionLog {
   Result<int64_t> append(std::string_view batch_in);
   // fsyncs what was appended since the last flush (acks=all).
   Status flush();
+  // For an fsync off the loop: a duplicate of the active segment's descriptor when something
+  // was appended since the last one (the caller syncs and closes it), else -1. Marks it clean.
+  int take_dirty_fd();
   bool dirty() const { return dirty_; }
 
   // Whole batches from the one containing `offset` on, appended to `out` while the total stays

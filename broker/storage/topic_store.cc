@@ -133,6 +133,14 @@ Status TopicStore::flush_all() {
   return first;
 }
 
+std::vector<int> TopicStore::take_dirty_fds() {
+  std::vector<int> fds;
+  for (auto& [name, t] : topics_)
+    for (auto& p : t->partitions)
+      if (int fd = p->take_dirty_fd(); fd >= 0) fds.push_back(fd);
+  return fds;
+}
+
 int TopicStore::enforce_retention(int64_t now_ms) {
   int n = 0;
   for (auto& [name, t] : topics_)

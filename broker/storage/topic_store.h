@@ -34,6 +34,8 @@ class TopicStore {
   static bool valid_name(std::string_view name);
   // Flushes every log with unsynced appends; returns the first error.
   Status flush_all();
+  // Descriptors to fsync for everything appended since the last time (see take_dirty_fd).
+  std::vector<int> take_dirty_fds();
   int enforce_retention(int64_t now_ms);
 
  private:
