@@ -1,19 +1,18 @@
 #include "plugins/registry.h"
 
-#include "plugins/channels/file/file_channel.h"
+#include "agent/runtime/module_loader.h"
+
 #include "plugins/channels/memory/memory_channel.h"
 #include "plugins/interceptors/header_interceptors.h"
 #include "plugins/interceptors/regex_interceptors.h"
 #include "plugins/sinks/file_roll/file_roll_sink.h"
 #include "plugins/sinks/forward/forward_sink.h"
 #include "plugins/sinks/hdfs/hdfs_sink.h"
-#include "plugins/sinks/kafka/kafka_sink.h"
 #include "plugins/sinks/logger/logger_sink.h"
 #include "plugins/sinks/null/null_sink.h"
 #include "plugins/sources/exec/exec_source.h"
 #include "plugins/sources/forward/forward_source.h"
 #include "plugins/sources/http/http_source.h"
-#include "plugins/sources/kafka/kafka_source.h"
 #include "plugins/sources/netcat/netcat_source.h"
 #include "plugins/sources/seq/seq_source.h"
 #include "plugins/sources/spooldir/spooldir_source.h"
@@ -26,9 +25,7 @@ using pipeline::channel_plugin;
 using pipeline::sink_plugin;
 using pipeline::source_plugin;
 
-namespace {
-pipeline::Registry make_registry() {
-  pipeline::Registry r;
+void add_core_plugins(pipeline::Registry& r) {
   // Sources
   r.add(source_plugin<SeqSource>("seq", {"org.apache.flume.source.SequenceGeneratorSource"},
                                  "Generates events with bodies 0, 1, 2, ... (tests, benchmarks).",
@@ -67,17 +64,10 @@ pipeline::Registry make_registry() {
       "forward", {"avro", "org.apache.flume.source.AvroSource"},
       "Receives batches from other agents' forward sinks (flumen forward protocol).",
       forward_source_table()));
-  r.add(source_plugin<KafkaSource>(
-      "kafka", {"org.apache.flume.source.kafka.KafkaSource"},
-      "Reads topics as a consumer group member; commits offsets after the channel committed.",
-      kafka_source_table(), "batchSize"));
   // Channels
   r.add(channel_plugin<MemoryChannel>("memory", {"org.apache.flume.channel.MemoryChannel"},
                                       "In-memory queue: fast, lost on crash.",
                                       memory_channel_table()));
-  r.add(channel_plugin<FileChannel>("file", {"org.apache.flume.channel.file.FileChannel"},
-                                    "Durable channel in a RocksDB database: survives crashes.",
-                                    file_channel_table()));
   // Sinks
   r.add(sink_plugin<NullSink>("null", {"org.apache.flume.sink.NullSink"}, "Discards events.",
                               null_sink_table(), "batchSize"));
@@ -94,10 +84,6 @@ pipeline::Registry make_registry() {
                                  "Sends to the next agent's forward source; acknowledged batches "
                                  "only, no duplicates across the hop.",
                                  forward_sink_table(), "batch-size"));
-  r.add(sink_plugin<KafkaSink>("kafka", {"org.apache.flume.sink.kafka.KafkaSink"},
-                               "Produces to the bundled broker or a Kafka cluster (librdkafka); "
-                               "commits when every record is acknowledged.",
-                               kafka_sink_table(), "flumeBatchSize"));
   // Interceptors
   using pipeline::interceptor_plugin;
   r.add(interceptor_plugin<TimestampInterceptor>(
@@ -125,12 +111,40 @@ pipeline::Registry make_registry() {
   r.add(interceptor_plugin<SearchReplaceInterceptor>(
       "search_replace", {"org.apache.flume.interceptor.SearchAndReplaceInterceptor$Builder"},
       "Rewrites bodies with a regex and a replacement.", search_replace_interceptor_table()));
-  return r;
 }
+
+namespace {
+
+// Adds a module's plugins through its flumen_module_register entry point.
+std::string load_plugin_module(const std::string& module, pipeline::Registry& into) {
+  auto entry = runtime::module_symbol(module, "flumen_module_register");
+  if (!entry) return entry.error().message;
+  reinterpret_cast<void (*)(pipeline::Registry*)>(entry.value())(&into);
+  return "";
+}
+
 }  // namespace
 
+void add_module_plugin_names(pipeline::Registry& r) {
+  using pipeline::PluginKind;
+  r.add_deferred(
+      {PluginKind::kSource, "kafka", {"org.apache.flume.source.kafka.KafkaSource"}, kKafkaModule});
+  r.add_deferred({PluginKind::kChannel,
+                  "file",
+                  {"org.apache.flume.channel.file.FileChannel"},
+                  kFileChannelModule});
+  r.add_deferred(
+      {PluginKind::kSink, "kafka", {"org.apache.flume.sink.kafka.KafkaSink"}, kKafkaModule});
+}
+
 const pipeline::Registry& builtin_registry() {
-  static const pipeline::Registry registry = make_registry();
+  static const pipeline::Registry& registry = []() -> const pipeline::Registry& {
+    static pipeline::Registry r;
+    add_core_plugins(r);
+    add_module_plugin_names(r);
+    r.set_module_loader(load_plugin_module);
+    return r;
+  }();
   return registry;
 }
 

@@ -1,24 +1,20 @@
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-
 #include <iostream>
 
 #include "agent/cli/commands.h"
+#include "agent/runtime/module_loader.h"
+#include "plugins/registry.h"
 
 namespace flumen::cli {
 
-// Salvages a damaged file-channel database with RocksDB's repairer: it rebuilds the manifest
-// from the table and log files it can read and drops what it cannot. Run it with the agent
-// stopped; events in unreadable files are lost, everything readable is kept in order.
+// The repair itself lives with the file channel, in its module (RocksDB).
 int run_repair_channel(const std::string& dir) {
-  rocksdb::Options options;
-  rocksdb::Status s = rocksdb::RepairDB(dir, options);
-  if (!s.ok()) {
-    std::cerr << "repair of " << dir << " failed: " << s.ToString() << "\n";
+  auto entry = runtime::module_symbol(plugins::kFileChannelModule, "flumen_repair_channel");
+  if (!entry) {
+    std::cerr << entry.error().message << "\n";
     return kExitStartFailed;
   }
-  std::cout << "repaired " << dir << "; start the agent to use it again\n";
-  return kExitOk;
+  auto repair = reinterpret_cast<bool (*)(const char*)>(entry.value());
+  return repair(dir.c_str()) ? kExitOk : kExitStartFailed;
 }
 
 }  // namespace flumen::cli

@@ -16,20 +16,88 @@ const char* plugin_kind_name(PluginKind kind) {
   return "?";
 }
 
-const PluginDef* Registry::find(PluginKind kind, std::string_view type) const {
+namespace {
+
+bool matches(const std::string& name, const std::vector<std::string>& aliases,
+             std::string_view type, const std::string& lower) {
+  if (name == lower) return true;
+  for (const auto& a : aliases)
+    if (a == type || config::to_lower(a) == lower) return true;
+  return false;
+}
+
+}  // namespace
+
+const PluginDef* Registry::find_loaded(PluginKind kind, std::string_view type) const {
   std::string lower = config::to_lower(type);
-  for (const auto& d : defs_) {
-    if (d.kind != kind) continue;
-    if (d.name == lower) return &d;
-    for (const auto& a : d.aliases)
-      if (a == type || config::to_lower(a) == lower) return &d;
-  }
+  for (const auto& d : defs_)
+    if (d.kind == kind && matches(d.name, d.aliases, type, lower)) return &d;
   return nullptr;
+}
+
+const DeferredPlugin* Registry::find_deferred(PluginKind kind, std::string_view type) const {
+  std::string lower = config::to_lower(type);
+  for (const auto& d : deferred_)
+    if (d.kind == kind && matches(d.name, d.aliases, type, lower)) return &d;
+  return nullptr;
+}
+
+void Registry::load_module_locked(const std::string& module) const {
+  for (const auto& [name, error] : module_results_)
+    if (name == module) return;  // tried before, loaded or not
+  std::string error =
+      loader_ ? loader_(module, const_cast<Registry&>(*this)) : "this registry loads no modules";
+  module_results_.emplace_back(module, error);
+}
+
+const PluginDef* Registry::find(PluginKind kind, std::string_view type) const {
+  std::lock_guard lock(mutex_);
+  if (const PluginDef* d = find_loaded(kind, type)) return d;
+  const DeferredPlugin* deferred = find_deferred(kind, type);
+  if (!deferred) return nullptr;
+  load_module_locked(deferred->module);
+  return find_loaded(kind, deferred->name);
+}
+
+std::string Registry::module_error(PluginKind kind, std::string_view type) const {
+  std::lock_guard lock(mutex_);
+  const DeferredPlugin* deferred = find_deferred(kind, type);
+  if (!deferred) return "";
+  for (const auto& [name, error] : module_results_) {
+    if (name != deferred->module) continue;
+    if (!error.empty()) return error;
+    if (!find_loaded(kind, deferred->name))
+      return "module " + name + " does not provide the " + plugin_kind_name(kind) + " '" +
+             deferred->name + "'";
+  }
+  return "";
+}
+
+std::vector<std::string> Registry::names(PluginKind kind) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& d : defs_)
+    if (d.kind == kind) out.push_back(d.name);
+  for (const auto& d : deferred_) {
+    if (d.kind != kind) continue;
+    bool listed = false;
+    for (const auto& n : out)
+      listed = listed || n == d.name;
+    if (!listed) out.push_back(d.name);
+  }
+  return out;
+}
+
+const std::deque<PluginDef>& Registry::defs() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& d : deferred_)
+    load_module_locked(d.module);
+  return defs_;
 }
 
 std::vector<const PluginDef*> Registry::all(PluginKind kind) const {
   std::vector<const PluginDef*> out;
-  for (const auto& d : defs_)
+  for (const auto& d : defs())
     if (d.kind == kind) out.push_back(&d);
   return out;
 }

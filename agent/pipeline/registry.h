@@ -2,9 +2,15 @@
 // The plugin registry: an ordinary object listing every plugin type (its names, its property
 // table, and how to configure and build it). plugins/registry.cc fills the built-in one from an
 // explicit list; tests may build their own. Nothing self-registers.
+//
+// Plugins that live in a loadable module (see agent/runtime/module_loader.h) are listed by name
+// only, as deferred entries; the first lookup of one loads its module, which adds the real
+// definitions.
 
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -43,16 +49,51 @@ struct PluginDef {
   std::function<std::unique_ptr<Interceptor>(const void* opts)> make_interceptor;
 };
 
+// A plugin known by name before its module is loaded.
+struct DeferredPlugin {
+  PluginKind kind = PluginKind::kSource;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string module;  // e.g. "flumen-kafka.so"
+};
+
 class Registry {
  public:
+  // Adds a module's definitions to the registry; returns "" or why the module cannot be used.
+  using ModuleLoader = std::function<std::string(const std::string& module, Registry& into)>;
+
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
   void add(PluginDef def) { defs_.push_back(std::move(def)); }
+  void add_deferred(DeferredPlugin plugin) { deferred_.push_back(std::move(plugin)); }
+  void set_module_loader(ModuleLoader loader) { loader_ = std::move(loader); }
+
   // By short name (case-insensitive, as Flume matches aliases) or by alias (exact class name).
+  // A deferred plugin's module is loaded here; null if there is no such plugin or its module
+  // could not be loaded (module_error() says why).
   const PluginDef* find(PluginKind kind, std::string_view type) const;
+  // Why `type` could not be found although a module provides it; "" otherwise.
+  std::string module_error(PluginKind kind, std::string_view type) const;
+  // The type names users may write, deferred ones included; loads nothing.
+  std::vector<std::string> names(PluginKind kind) const;
+  // Every definition of a kind (loading every module first), in registration order.
   std::vector<const PluginDef*> all(PluginKind kind) const;
-  const std::vector<PluginDef>& defs() const { return defs_; }
+  const std::deque<PluginDef>& defs() const;
+  const std::vector<DeferredPlugin>& deferred() const { return deferred_; }
 
  private:
-  std::vector<PluginDef> defs_;
+  const PluginDef* find_loaded(PluginKind kind, std::string_view type) const;
+  const DeferredPlugin* find_deferred(PluginKind kind, std::string_view type) const;
+  void load_module_locked(const std::string& module) const;
+
+  // A deque: loading a module appends, and pointers handed out earlier must stay valid.
+  mutable std::deque<PluginDef> defs_;
+  std::vector<DeferredPlugin> deferred_;
+  ModuleLoader loader_;
+  mutable std::recursive_mutex mutex_;
+  mutable std::vector<std::pair<std::string, std::string>> module_results_;  // module, error
 };
 
 // Helpers that wire an options struct, its table and its implementation into a PluginDef.

@@ -173,9 +173,12 @@ bool configure_component(ComponentConfig& out, PluginKind kind, const std::strin
   out.where = type->where;
   out.plugin = reg.find(kind, type->value);
   if (!out.plugin) {
-    std::vector<std::string> names;
-    for (const PluginDef* d : reg.all(kind))
-      names.push_back(d->name);
+    if (std::string why = reg.module_error(kind, type->value); !why.empty()) {
+      diags.error(type->where,
+                  std::string(kind_name) + " type '" + type->value + "' is unavailable: " + why);
+      return false;
+    }
+    std::vector<std::string> names = reg.names(kind);
     std::string msg;
     if (type->value.find('.') != std::string::npos) {
       msg = "unknown " + std::string(kind_name) + " class '" + type->value +

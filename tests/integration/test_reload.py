@@ -52,7 +52,9 @@ class ReloadTest(AgentTestCase):
         self.write_conf(agent, V2.format(port=port, d1=d1, d2=d2))
         wait_until(lambda: "SINK.k2" in agent.metrics(), 20, "the reload")
         # c2, k2 and the changed r1 start; the old r1 stops; c1 and k1 keep running.
-        self.assertIn("(3 started, 1 stopped, 2 kept running)", agent.log_text())
+        # The summary is logged once the reload is done, a moment after k2's metrics appear.
+        wait_until(lambda: "(3 started, 1 stopped, 2 kept running)" in agent.log_text(), 20,
+                   "the reload summary")
         self.assertEqual(agent.metrics()["SINK.k1"]["StartTime"], k1_started, "k1 was restarted")
         wait_until(lambda: agent.metrics()["SOURCE.r1"]["StartTime"] != "0", 20)
         NetcatClient(port).send_lines(["after%d" % i for i in range(100)])

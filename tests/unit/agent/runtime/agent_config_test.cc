@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "plugins/registry.h"
+#include "tests/unit/support/linked_registry.h"
 
 namespace flumen::runtime {
 namespace {
@@ -18,7 +18,7 @@ Checked check(const std::string& conf, const std::string& agent = "a1") {
   Checked c;
   auto props = config::PropertiesFile::parse(conf, "t.conf", c.diags);
   props.substitute([](const std::string&) { return std::nullopt; }, {}, c.diags);
-  c.config = build_agent_config(props, agent, plugins::builtin_registry(), c.diags);
+  c.config = build_agent_config(props, agent, plugins::linked_registry(), c.diags);
   return c;
 }
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "plugins/registry.h"
+#include "tests/unit/support/linked_registry.h"
 
 namespace flumen::runtime {
 namespace {
@@ -15,14 +15,14 @@ TEST_CASE("docs/reference/plugins.md matches the property tables") {
   REQUIRE_MESSAGE(in.good(), "docs/reference/plugins.md is missing");
   std::stringstream committed;
   committed << in.rdbuf();
-  const std::string generated = plugins_markdown(plugins::builtin_registry());
+  const std::string generated = plugins_markdown(plugins::linked_registry());
   CHECK_MESSAGE(committed.str() == generated,
                 "docs/reference/plugins.md is stale: run "
                 "`build/flumen plugins --markdown > docs/reference/plugins.md`");
 }
 
 TEST_CASE("every plugin documents every property") {
-  for (const auto& def : plugins::builtin_registry().defs()) {
+  for (const auto& def : plugins::linked_registry().defs()) {
     REQUIRE(def.table != nullptr);
     CHECK_MESSAGE(!def.summary.empty(), def.name);
     for (const auto& row : def.table->rows()) {

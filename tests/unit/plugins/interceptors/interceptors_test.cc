@@ -3,7 +3,7 @@
 #include "agent/runtime/agent_config.h"
 #include "plugins/interceptors/header_interceptors.h"
 #include "plugins/interceptors/regex_interceptors.h"
-#include "plugins/registry.h"
+#include "tests/unit/support/linked_registry.h"
 
 namespace flumen::plugins {
 namespace {
@@ -121,7 +121,7 @@ a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
 )",
                                              "t.conf", d);
-  auto cfg = runtime::build_agent_config(props, "a1", builtin_registry(), d);
+  auto cfg = runtime::build_agent_config(props, "a1", linked_registry(), d);
   CHECK_FALSE(cfg.has_value());
   std::string out = d.format();
   CHECK(out.find("t.conf:9: error: a1.sources.r1.interceptors.f.regex: invalid regex:") !=
