@@ -57,6 +57,7 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
             error = sv.error;
           } else if (sv.duplicate_of >= 0) {
             base = sv.duplicate_of;
+            ++ctx.duplicate_batches;
           } else if (auto r = log.append(*records); !r) {
             error = kafka_error::kKafkaStorageError;
           } else {

@@ -60,6 +60,7 @@ BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), lo
   requests_ = &metrics_->counter("RequestCount");
   records_appended_ = &metrics_->counter("BatchAppendCount");
   fsyncs_ = &metrics_->counter("FsyncCount");
+  duplicate_batches_ = &metrics_->counter("DuplicateBatchCount");
   parked_fetches_ = &metrics_->counter("ParkedFetchCount", metrics::MetricKind::kGauge);
   topics_ = &metrics_->counter("TopicCount", metrics::MetricKind::kGauge);
 }
@@ -253,6 +254,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
     records_appended_->inc();
     wake_parked();
   }
+  if (ctx.duplicate_batches > 0) duplicate_batches_->inc(ctx.duplicate_batches);
   switch (reply) {
     case Reply::kNow:
       finish(p, std::move(frame));

@@ -92,6 +92,7 @@ class BrokerServer {
   metrics::Counter* requests_ = nullptr;
   metrics::Counter* records_appended_ = nullptr;
   metrics::Counter* fsyncs_ = nullptr;
+  metrics::Counter* duplicate_batches_ = nullptr;  // resent batches answered, not appended
   metrics::Counter* parked_fetches_ = nullptr;
   metrics::Counter* topics_ = nullptr;
   std::unique_ptr<metrics::HttpEndpoint> metrics_endpoint_;

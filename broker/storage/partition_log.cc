@@ -292,6 +292,25 @@ Result<int64_t> PartitionLog::append(std::string_view batch_in) {
   return base;
 }
 
+void PartitionLog::visit_recent_batches(
+    size_t segments, const std::function<void(const BatchHeader&)>& visit) const {
+  const size_t first = segments_.size() > segments ? segments_.size() - segments : 0;
+  char head[kBatchHeaderSize];
+  for (size_t i = first; i < segments_.size(); ++i) {
+    const Segment& s = *segments_[i];
+    // The segment was checked when the log was opened: every header up to its size is whole.
+    for (uint64_t pos = 0; pos + kBatchHeaderSize <= s.size;) {
+      BatchHeader h;
+      if (::pread(s.fd, head, sizeof head, static_cast<off_t>(pos)) !=
+              static_cast<ssize_t>(sizeof head) ||
+          !read_batch_header(std::string_view(head, sizeof head), h))
+        break;
+      visit(h);
+      pos += h.total_size();
+    }
+  }
+}
+
 Status PartitionLog::flush() {
   if (!dirty_) return Status::ok();
   Segment& s = *segments_.back();

@@ -18,11 +18,13 @@
 //
 // Threads: not thread-safe; the broker's loop owns every log.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/util/result.h"
+#include "broker/protocol/record_batch.h"
 
 namespace flumen::broker {
 
@@ -66,6 +68,11 @@ class PartitionLog {
 
   // The first offset of a batch whose max timestamp is >= ts (-1 when none), and that timestamp.
   int64_t offset_for_timestamp(int64_t ts, int64_t& found_timestamp) const;
+
+  // Calls `visit` with the header of every batch of the last `segments` segments, oldest first
+  // (the broker rebuilds its idempotent producers' sequences from them at start-up).
+  void visit_recent_batches(size_t segments,
+                            const std::function<void(const BatchHeader&)>& visit) const;
 
   // Deletes whole segments past retention (never the active one); returns how many.
   int enforce_retention(int64_t now_ms);

@@ -6,8 +6,10 @@
 //
 // Producer ids come from <data-dir>/producer-ids, which holds the first id not yet handed out,
 // reserved in blocks of 1000 (rewritten atomically) so ids never repeat across restarts. The
-// sequence state itself is in memory: after a restart the first batch of a known producer is
-// accepted as Kafka does for unknown (producer, epoch) pairs.
+// sequence state is in memory and rebuilt at start-up from the batch headers of each partition's
+// last kProducerStateSegments segments (the producer id, epoch and sequences are in every
+// batch). A producer silent for longer than that is unknown after a restart, and its next
+// batch is accepted at whatever sequence it carries, as Kafka does for unknown producers.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -17,6 +19,8 @@
 #include "agent/util/result.h"
 
 namespace flumen::broker {
+
+inline constexpr size_t kProducerStateSegments = 2;
 
 class ProducerIds {
  public:

@@ -48,6 +48,16 @@ Status TopicStore::open_topic(const std::string& name, int32_t partitions) {
     t->partitions.push_back(std::move(log).value());
   }
   t->sequences.resize(t->partitions.size());
+  // The idempotent producers' last sequences come back from the batches themselves, so that a
+  // batch appended just before a crash and sent again after it is recognised, not doubled.
+  for (size_t p = 0; p < t->partitions.size(); ++p) {
+    ProducerSequences& seqs = t->sequences[p];
+    t->partitions[p]->visit_recent_batches(kProducerStateSegments, [&seqs](const BatchHeader& h) {
+      if (h.producer_id >= 0 && h.base_sequence >= 0)
+        seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
+                    h.base_offset);
+    });
+  }
   topics_[name] = std::move(t);
   return Status::ok();
 }

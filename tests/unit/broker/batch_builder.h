@@ -18,7 +18,15 @@ inline void put_varint(std::string& out, int64_t v) {
   out.push_back(static_cast<char>(z));
 }
 
-inline std::string make_batch(const std::vector<std::string>& values, int64_t timestamp = 1000) {
+// An idempotent producer's identity and first sequence for a batch (-1: none).
+struct ProducerFields {
+  int64_t id = -1;
+  int16_t epoch = -1;
+  int32_t base_sequence = -1;
+};
+
+inline std::string make_batch(const std::vector<std::string>& values, int64_t timestamp = 1000,
+                              ProducerFields producer = {}) {
   std::string records;
   for (size_t i = 0; i < values.size(); ++i) {
     std::string r;
@@ -43,9 +51,9 @@ inline std::string make_batch(const std::vector<std::string>& values, int64_t ti
   w.i32(static_cast<int32_t>(values.size()) - 1);                       // last offset delta
   w.i64(timestamp);
   w.i64(timestamp);
-  w.i64(-1);
-  w.i16(-1);
-  w.i32(-1);
+  w.i64(producer.id);
+  w.i16(producer.epoch);
+  w.i32(producer.base_sequence);
   w.i32(static_cast<int32_t>(values.size()));
   b += records;
   uint32_t crc = crc32c(std::string_view(b).substr(21));
