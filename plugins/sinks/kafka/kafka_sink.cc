@@ -209,9 +209,10 @@ void KafkaSink::produce_run(const EventBatch& batch, size_t begin, size_t end,
     m._private = reinterpret_cast<void*>(
         static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (i + 1)));
   }
-  rd_kafka_produce_batch(topic_handle(topic), RD_KAFKA_PARTITION_UA,
-                         RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_PARTITION, msgs.data(),
-                         static_cast<int>(msgs.size()));
+  // No RD_KAFKA_MSG_F_COPY: librdkafka reads the values in place. They stay valid because
+  // deliver() returns only once every report came back, or after dropping the producer.
+  rd_kafka_produce_batch(topic_handle(topic), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_PARTITION,
+                         msgs.data(), static_cast<int>(msgs.size()));
   for (size_t i = begin; i < end; ++i) {
     const rd_kafka_resp_err_t e = msgs[i - begin].err;
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) continue;  // the per-record path waits for room
@@ -332,6 +333,16 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     // An idempotent producer that lost its sequence state: start a new one.
     spdlog::error("kafka sink {}: fatal producer error: {}; recreating the producer", name(),
                   fatal);
+    release_topics();
+    rd_kafka_destroy(producer_);
+    producer_ = nullptr;
+  }
+  if (pending_ > 0 && producer_) {
+    // Records still queued or in flight may point into this batch (produced without a copy):
+    // the producer goes, and with it every reference, before the batch can be rolled back.
+    spdlog::warn("kafka sink {}: {} delivery reports missing after {} ms; recreating the producer",
+                 name(), pending_, delivery_timeout_ms_ + 5000);
+    rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     release_topics();
     rd_kafka_destroy(producer_);
     producer_ = nullptr;
