@@ -2,7 +2,8 @@
 """Kafka sink benchmark: seq -> memory channel -> kafka sink -> `flumen broker`, 100-byte events,
 events/s (median of several runs), against the broker's own produce rate measured in the same
 run with the librdkafka load generator (bench/kafka_load.cc) at the same acks (all: the sink's
-default, idempotent). Also kafka source -> memory -> null reading the topic back.
+default, idempotent), with one sink worker and with two. Also kafka source -> memory -> null
+reading the topic back.
 Target: the sink reaches >= 0.7 of the load generator's rate.
 
 Usage: bench/kafka_sink_throughput.py [--build build] [--events 2000000] [--runs 3]
@@ -21,7 +22,7 @@ from agent_throughput import (Agent, free_port, metrics, proc_stats, start_broke
                               wait_for)
 
 
-def sink_conf(port, events):
+def sink_conf(port, events, workers, topic):
     return "\n".join([
         "w.sources = s", "w.channels = c", "w.sinks = k",
         "w.sources.s.type = seq", "w.sources.s.totalEvents = %d" % events,
@@ -30,8 +31,8 @@ def sink_conf(port, events):
         "w.channels.c.transactionCapacity = 10000",
         "w.sinks.k.type = kafka", "w.sinks.k.channel = c",
         "w.sinks.k.kafka.bootstrap.servers = 127.0.0.1:%d" % port,
-        "w.sinks.k.kafka.topic = sinkbench", "w.sinks.k.flumeBatchSize = 10000",
-        "w.sinks.k.flumeHeaders = false", ""])
+        "w.sinks.k.kafka.topic = %s" % topic, "w.sinks.k.flumeBatchSize = 10000",
+        "w.sinks.k.flumeHeaders = false", "w.sinks.k.workers = %d" % workers, ""])
 
 
 def source_conf(port):
@@ -54,7 +55,7 @@ def main():
     args = ap.parse_args()
     flumen = os.path.abspath(os.path.join(args.build, "flumen"))
     tool = os.path.abspath(os.path.join(args.build, "bench", "kafka_load"))
-    load, sink, source, sink_cpu, sink_rss = [], [], [], [], []
+    load, sink1, sink, source, sink_cpu, sink_rss = [], [], [], [], [], []
     for run in range(args.runs):
         work = tempfile.mkdtemp(prefix="flumen-kafkabench-")
         port = free_port()
@@ -64,15 +65,19 @@ def main():
                                 "--acks", "all", "--count", str(args.events), "--produce-only"],
                                capture_output=True, text=True, timeout=600)
             load.append(float(r.stdout.split()[1]))
-            t0 = time.time()
-            w = Agent(flumen, sink_conf(port, args.events), "w", work)
-            wait_for(lambda: int(metrics(w.port)["SINK.k"]["EventDrainSuccessCount"]) >=
-                     args.events, 600, "the sink to deliver")
-            sink.append(args.events / (time.time() - t0))
-            cpu, rss, _ = proc_stats(w.proc.pid)
-            sink_cpu.append(cpu)
-            sink_rss.append(rss)
-            w.stop()
+            # One worker, then two (the sink's `workers`: two producers with their own
+            # transactions, one sending while the other waits for its acknowledgements).
+            for workers, topic, rates in ((1, "sinkbench1", sink1), (2, "sinkbench", sink)):
+                t0 = time.time()
+                w = Agent(flumen, sink_conf(port, args.events, workers, topic), "w", work)
+                wait_for(lambda: int(metrics(w.port)["SINK.k"]["EventDrainSuccessCount"]) >=
+                         args.events, 600, "the sink to deliver")
+                rates.append(args.events / (time.time() - t0))
+                if workers == 2:
+                    cpu, rss, _ = proc_stats(w.proc.pid)
+                    sink_cpu.append(cpu)
+                    sink_rss.append(rss)
+                w.stop()
             t0 = time.time()
             rd = Agent(flumen, source_conf(port), "r", work)
             wait_for(lambda: int(metrics(rd.port)["SINK.k"]["EventDrainSuccessCount"]) >=
@@ -90,9 +95,11 @@ def main():
           "(median of %d runs, agent start-up included)" % (args.events, args.runs))
     print("%-36s %12s %8s" % ("", "events/s", "ratio"))
     print("%-36s %12.0f %8s" % ("load generator produce (baseline)", base, "1.00"))
+    s1 = statistics.median(sink1)
+    print("%-36s %12.0f %8.2f" % ("seq -> memory -> kafka sink", s1, s1 / base))
     s = statistics.median(sink)
     print("%-36s %12.0f %8.2f   (agent CPU %.2f s, RSS %.0f MB)" % (
-        "seq -> memory -> kafka sink", s, s / base, statistics.median(sink_cpu),
+        "  the same with workers = 2", s, s / base, statistics.median(sink_cpu),
         statistics.median(sink_rss) / 2**20))
     print("%-36s %12.0f" % ("kafka source -> memory -> null", statistics.median(source)))
 

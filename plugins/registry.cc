@@ -69,11 +69,15 @@ void add_core_plugins(pipeline::Registry& r) {
                                       "In-memory queue: fast, lost on crash.",
                                       memory_channel_table()));
   // Sinks
-  r.add(sink_plugin<NullSink>("null", {"org.apache.flume.sink.NullSink"}, "Discards events.",
-                              null_sink_table(), "batchSize"));
-  r.add(sink_plugin<LoggerSink>("logger", {"org.apache.flume.sink.LoggerSink"},
-                                "Logs each event's headers and body preview at INFO.",
-                                logger_sink_table(), "batchSize"));
+  auto null_sink = sink_plugin<NullSink>("null", {"org.apache.flume.sink.NullSink"},
+                                         "Discards events.", null_sink_table(), "batchSize");
+  null_sink.allows_workers = true;
+  r.add(std::move(null_sink));
+  auto logger_sink = sink_plugin<LoggerSink>("logger", {"org.apache.flume.sink.LoggerSink"},
+                                             "Logs each event's headers and body preview at INFO.",
+                                             logger_sink_table(), "batchSize");
+  logger_sink.allows_workers = true;
+  r.add(std::move(logger_sink));
   r.add(sink_plugin<FileRollSink>("file_roll", {"org.apache.flume.sink.RollingFileSink"},
                                   "Writes events to local files, a new file every rollInterval.",
                                   file_roll_sink_table(), "sink.batchSize"));

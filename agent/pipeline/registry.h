@@ -35,6 +35,9 @@ struct PluginDef {
   std::string summary;
   const config::PropertyTableBase* table = nullptr;
   std::string batch_key;  // the key holding this component's batch size ("" if none)
+  // Sinks: several instances may drain one channel side by side (`<sink>.workers`), because
+  // they share nothing outside the process (no files of the same name, for instance).
+  bool allows_workers = false;
 
   // Parse + validate, no I/O. Null when errors were reported.
   std::function<OpaqueOptions(const config::ComponentEntries&, config::Diagnostics&)> configure;

@@ -34,7 +34,25 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
                                          const std::vector<const SinkConfig*>& sinks,
                                          const SinkGroupConfig* g) {
   RunningRunner r;
-  std::map<std::string, SinkSlot*> unused;
+  if (!g && sinks.at(0)->workers > 1) {
+    // Workers: instances of one sink, each with its own runner and transactions on the shared
+    // channel, counted together under the sink's name.
+    const SinkConfig* sc = sinks.at(0);
+    auto m = metrics_->create("SINK", sc->name);
+    r.metrics.push_back(m);
+    for (int w = 0; w < sc->workers; ++w) {
+      auto sink = sc->plugin->make_sink(sc->name, sc->options.get());
+      sink->attach_metrics(m);
+      auto slot = std::make_unique<SinkSlot>();
+      slot->sink = sink.get();
+      slot->channel = channel(sc->channel);
+      r.sinks.push_back(std::move(sink));
+      r.runners.push_back(
+          std::make_unique<SinkRunner>(name + "#" + std::to_string(w + 1),
+                                       std::make_unique<DefaultSinkProcessor>(std::move(slot))));
+    }
+    return r;
+  }
   std::map<std::string, std::pair<Sink*, Channel*>> by_name;
   for (const SinkConfig* sc : sinks) {
     auto sink = sc->plugin->make_sink(sc->name, sc->options.get());
@@ -78,7 +96,7 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
     gm->attribute("State", [raw] { return raw->state(); });
     r.metrics.push_back(gm);
   }
-  r.runner = std::make_unique<SinkRunner>(name, std::move(proc));
+  r.runners.push_back(std::make_unique<SinkRunner>(name, std::move(proc)));
   return r;
 }
 
@@ -186,7 +204,8 @@ Status Agent::apply(AgentConfig cfg) {
       ++it;
       continue;
     }
-    it->second.runner->stop(std::chrono::milliseconds(0));
+    for (auto& runner : it->second.runners)
+      runner->stop(std::chrono::milliseconds(0));
     for (const auto& m : it->second.metrics)
       drop_metrics(m);
     stats_.stopped++;
@@ -245,7 +264,12 @@ Status Agent::apply(AgentConfig cfg) {
     RunningRunner rr =
         build_runner(plan.group ? plan.group->name : plan.sinks[0]->name, plan.sinks, plan.group);
     rr.fingerprint = plan.fingerprint;
-    Status s = rr.runner->start();
+    Status s;
+    for (auto& runner : rr.runners)
+      if (s) s = runner->start();
+    if (!s)  // workers that did start stop again
+      for (auto& runner : rr.runners)
+        runner->stop(std::chrono::milliseconds(0));
     note(s, "sink runner " + name);
     if (!s) {
       for (const auto& m : rr.metrics)
@@ -294,7 +318,8 @@ bool Agent::stop(std::chrono::milliseconds drain_timeout) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() < 0) left = std::chrono::milliseconds(0);
-    drained = r.runner->stop(left) && drained;
+    for (auto& runner : r.runners)
+      drained = runner->stop(left) && drained;
   }
   for (auto& [n, c] : channels_) {
     size_t left = c.channel->size();

@@ -52,7 +52,7 @@ class Agent {
   struct RunningRunner {
     std::string fingerprint;  // group (or sink) keys + member sinks' keys + their channels'
     std::vector<std::unique_ptr<pipeline::Sink>> sinks;
-    std::unique_ptr<pipeline::SinkRunner> runner;
+    std::vector<std::unique_ptr<pipeline::SinkRunner>> runners;  // one per worker
     std::vector<std::shared_ptr<metrics::ComponentMetrics>> metrics;
   };
   struct RunningSource {

@@ -426,6 +426,16 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     SinkConfig sink;
     sink.fingerprint = fingerprint_of(entries);
     auto channel = take(entries, "channel");
+    if (auto workers = take(entries, "workers")) {
+      sink.workers_where = workers->where;
+      auto n = config::parse_int(workers->value);
+      if (!n || *n < 1 || *n > kMaxSinkWorkers)
+        diags.error(workers->where, prefix + "workers must be a whole number from 1 to " +
+                                        std::to_string(kMaxSinkWorkers) + ", not '" +
+                                        workers->value + "'");
+      else
+        sink.workers = static_cast<int>(*n);
+    }
     if (auto plural = take(entries, "channels")) {
       diags.error(plural->where, "sink '" + name + "' takes exactly one channel: use " + prefix +
                                      "channel (singular)");
@@ -434,6 +444,10 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     configure_component(sink, PluginKind::kSink, name, prefix, std::move(entries), it->second.first,
                         reg, diags);
     const std::string who = "sink '" + name + "'";
+    if (sink.workers > 1 && sink.plugin && !sink.plugin->allows_workers)
+      diags.error(sink.workers_where, who + ": a " + sink.plugin->name +
+                                          " sink runs one worker (several would share its "
+                                          "files); workers is for network sinks");
     if (!channel || channel->value.empty()) {
       diags.error(sink.where.line ? sink.where : it->second.first,
                   who + " has no channel (set " + prefix + "channel)");
@@ -545,6 +559,12 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     }
     agent.sink_groups.push_back(std::move(g));
   }
+  for (const auto& s : agent.sinks)
+    if (s.workers > 1 && group_of_sink.count(s.name))
+      diags.error(s.workers_where, "sink '" + s.name + "' is in sink group '" +
+                                       group_of_sink.at(s.name) +
+                                       "': workers is for sinks outside groups (a group's "
+                                       "processor sends each batch through one sink)");
 
   for (const auto& c : agent.channels)
     if (!used_channels.count(c.name))

@@ -54,7 +54,12 @@ struct SourceConfig : ComponentConfig {
 
 struct SinkConfig : ComponentConfig {
   std::string channel;
+  // Instances of the sink draining the channel side by side, each with its own transactions
+  // (Fluent Bit's `workers`): one waits for its acknowledgements while another sends.
+  int workers = 1;
+  config::Location workers_where;
 };
+inline constexpr int kMaxSinkWorkers = 16;
 
 struct FailoverOptions {
   std::map<std::string, std::string> priority;  // sink -> priority

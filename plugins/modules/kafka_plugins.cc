@@ -12,10 +12,12 @@ void add_kafka_plugins(pipeline::Registry& r) {
       "kafka", {"org.apache.flume.source.kafka.KafkaSource"},
       "Reads topics as a consumer group member; commits offsets after the channel committed.",
       kafka_source_table(), "batchSize"));
-  r.add(sink_plugin<KafkaSink>("kafka", {"org.apache.flume.sink.kafka.KafkaSink"},
-                               "Produces to the bundled broker or a Kafka cluster (librdkafka); "
-                               "commits when every record is acknowledged.",
-                               kafka_sink_table(), "flumeBatchSize"));
+  auto sink = sink_plugin<KafkaSink>("kafka", {"org.apache.flume.sink.kafka.KafkaSink"},
+                                     "Produces to the bundled broker or a Kafka cluster "
+                                     "(librdkafka); commits when every record is acknowledged.",
+                                     kafka_sink_table(), "flumeBatchSize");
+  sink.allows_workers = true;  // each worker is a producer of its own
+  r.add(std::move(sink));
 }
 
 }  // namespace flumen::plugins

@@ -78,6 +78,17 @@ a1.sinks.k1.kafka.producer.message.timeout.ms = 5000
         self.assertEqual(sorted(int(l.split("|")[1]) for l in lines), list(range(n)))
         self.assertTrue(all(l.startswith("car=A0001|") for l in lines), lines[:3])
 
+    def test_two_workers_deliver_every_event_once(self):
+        # Two producers drain the file channel side by side, each committing its own
+        # transactions; the counters of both add up under the sink's name.
+        n = 100000
+        agent = self.start_agent(self.sink_conf(self.seq_source(n), "a1.sinks.k1.workers = 2"))
+        wait_until(lambda: self.end_offset("drive") >= n, 60, "every event in the broker")
+        self.assertEqual(agent.counter("SINK.k1", "EventDrainSuccessCount"), n)
+        self.assertEqual(agent.stop(), 0)
+        values = self.kcat("-C", "-t", "drive", "-o", "beginning", "-e", "-q").split()
+        self.assertEqual(sorted(int(v) for v in values), list(range(n)))
+
     def test_topic_from_a_header(self):
         n = 1000
         agent = self.start_agent(self.sink_conf(self.seq_source(n)).replace(

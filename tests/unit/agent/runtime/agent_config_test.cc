@@ -158,3 +158,56 @@ a1.sinks.k1.channel = c1
 
 }  // namespace
 }  // namespace flumen::runtime
+
+namespace flumen::runtime {
+namespace {
+
+const char* kWorkers = R"(a1.sources = r1
+a1.channels = c1
+a1.sinks = k1 k2 k3
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+a1.sinks.k1.workers = 3
+a1.sinks.k2.type = null
+a1.sinks.k2.channel = c1
+a1.sinks.k3.type = null
+a1.sinks.k3.channel = c1
+)";
+
+TEST_CASE("sink workers: a count for a network sink outside groups") {
+  auto ok = check(kWorkers);
+  REQUIRE(ok.config.has_value());
+  CHECK(ok.config->sinks[0].workers == 3);
+  CHECK(ok.config->sinks[1].workers == 1);
+
+  auto bad =
+      check(std::string(kWorkers) + "a1.sinks.k2.workers = 0\n" + "a1.sinks.k3.workers = lots\n");
+  CHECK(!bad.config);
+  CHECK(
+      bad.has("t.conf:14: error: a1.sinks.k2.workers must be a whole number from 1 to 16, "
+              "not '0'"));
+  CHECK(bad.has("t.conf:15: error: a1.sinks.k3.workers must be a whole number"));
+
+  auto grouped = check(std::string(kWorkers) +
+                       "a1.sinkgroups = g\na1.sinkgroups.g.sinks = k1 k2\n"
+                       "a1.sinkgroups.g.processor.type = failover\n"
+                       "a1.sinkgroups.g.processor.priority.k1 = 2\n"
+                       "a1.sinkgroups.g.processor.priority.k2 = 1\n");
+  CHECK(!grouped.config);
+  CHECK(
+      grouped.has("t.conf:9: error: sink 'k1' is in sink group 'g': workers is for sinks "
+                  "outside groups"));
+
+  std::string files = kWorkers;
+  files.replace(files.find("a1.sinks.k1.type = null"), 23,
+                "a1.sinks.k1.type = file_roll\na1.sinks.k1.sink.directory = /tmp");
+  auto one_writer = check(files);
+  CHECK(!one_writer.config);
+  CHECK(one_writer.has("a file_roll sink runs one worker"));
+}
+
+}  // namespace
+}  // namespace flumen::runtime
