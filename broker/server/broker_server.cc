@@ -102,6 +102,9 @@ Status BrokerServer::listen_on_loop() {
       ticker_, [](uv_timer_t* t) { static_cast<BrokerServer*>(t->data)->tick(); }, 50, 50);
   flusher_ = new uv_timer_t;
   uv_timer_init(loop_.loop(), flusher_);
+  park_timer_ = new uv_timer_t;
+  uv_timer_init(loop_.loop(), park_timer_);
+  park_timer_->data = this;
   flusher_->data = this;
   last_retention_ms_ = last_flush_ms_ = now_ms();
   if (config_.metrics_port >= 0) {
@@ -288,6 +291,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
         p->parked = true;
         p->deadline_ms = now_ms() + ctx.wait_ms;
         parked_.push_back(p);
+        arm_park_timer();
       }
       return false;
   }
@@ -417,7 +421,27 @@ void BrokerServer::after_sync(int error) {
   if (!awaiting_flush_.empty() && !stopping_) schedule_flush();
 }
 
-void BrokerServer::tick() {
+void BrokerServer::arm_park_timer() {
+  // A timer for the earliest max_wait among the parked fetches: consumers ask for waits of a few
+  // milliseconds, which the 50 ms tick would stretch (and a consumer's next fetch queues behind).
+  if (parked_.empty() || !park_timer_) return;
+  int64_t earliest = parked_.front()->deadline_ms;
+  for (Pending* p : parked_)
+    earliest = std::min(earliest, p->deadline_ms);
+  if (park_timer_armed_ && park_timer_deadline_ms_ <= earliest) return;
+  park_timer_deadline_ms_ = earliest;
+  park_timer_armed_ = true;
+  uv_timer_start(
+      park_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<BrokerServer*>(t->data);
+        self->park_timer_armed_ = false;
+        self->expire_parked();
+      },
+      static_cast<uint64_t>(std::max<int64_t>(0, earliest - now_ms())), 0);
+}
+
+void BrokerServer::expire_parked() {
   const int64_t now = now_ms();
   // Parked fetches past their max_wait answer with what there is.
   std::vector<Pending*> due;
@@ -431,6 +455,12 @@ void BrokerServer::tick() {
       if (run(p, true)) write_ready(p->conn);
     }
   }
+  arm_park_timer();
+}
+
+void BrokerServer::tick() {
+  const int64_t now = now_ms();
+  expire_parked();  // normally done by the park timer already
   groups_.tick(now);
   parked_fetches_->set(static_cast<int64_t>(parked_.size()));
   topics_->set(static_cast<int64_t>(store_->topics().size()));
@@ -477,7 +507,7 @@ void BrokerServer::stop() {
       close_connection(c, "broker stopping", false);
     net::close_server(&server_);
     metrics_endpoint_.reset();
-    for (uv_timer_t** t : {&ticker_, &flusher_}) {
+    for (uv_timer_t** t : {&ticker_, &flusher_, &park_timer_}) {
       if (*t)
         uv_close(reinterpret_cast<uv_handle_t*>(*t),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });

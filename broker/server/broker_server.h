@@ -61,6 +61,8 @@ class BrokerServer {
   void start_sync();
   void after_sync(int error);
   void tick();
+  void arm_park_timer();  // (re)arms park_timer_ for the earliest parked deadline
+  void expire_parked();   // answers the parked fetches whose max_wait has passed
   void close_connection(Connection* c, const std::string& why, bool count);
 
   BrokerConfig config_;
@@ -72,6 +74,9 @@ class BrokerServer {
   uv_tcp_t* server_ = nullptr;
   uv_timer_t* ticker_ = nullptr;
   uv_timer_t* flusher_ = nullptr;
+  uv_timer_t* park_timer_ = nullptr;  // the earliest parked fetch's max_wait
+  bool park_timer_armed_ = false;
+  int64_t park_timer_deadline_ms_ = 0;
   bool flush_scheduled_ = false;
   int bound_port_ = 0;
   std::string advertised_host_;
