@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include "agent/config/property_table.h"
 
@@ -163,6 +164,9 @@ void KafkaSink::dead_letter(const EventBatch& batch, size_t i, std::string_view 
     j["headers"][std::string(k)] = std::string(v);
   }
   j["body"] = std::string(batch.body(i));
+  // Workers of one sink share the file: one line at a time.
+  static std::mutex file_mutex;
+  std::lock_guard lock(file_mutex);
   std::error_code ec;
   std::filesystem::create_directories(options_.dead_letter_directory, ec);
   std::ofstream out(options_.dead_letter_directory + "/" + name() + ".deadletter.jsonl",
@@ -209,10 +213,14 @@ void KafkaSink::produce_run(const EventBatch& batch, size_t begin, size_t end,
     m._private = reinterpret_cast<void*>(
         static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (i + 1)));
   }
-  // No RD_KAFKA_MSG_F_COPY: librdkafka reads the values in place. They stay valid because
-  // deliver() returns only once every report came back, or after dropping the producer.
-  rd_kafka_produce_batch(topic_handle(topic), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_PARTITION,
-                         msgs.data(), static_cast<int>(msgs.size()));
+  // Values in the batch go without RD_KAFKA_MSG_F_COPY: librdkafka reads them in place, and
+  // they stay valid because deliver() returns only once every report came back, or after
+  // dropping the producer. Flume-format values live in encoded_, which the next run rewrites:
+  // those are copied.
+  const int copy = options_.use_flume_event_format ? RD_KAFKA_MSG_F_COPY : 0;
+  rd_kafka_produce_batch(topic_handle(topic), RD_KAFKA_PARTITION_UA,
+                         copy | RD_KAFKA_MSG_F_PARTITION, msgs.data(),
+                         static_cast<int>(msgs.size()));
   for (size_t i = begin; i < end; ++i) {
     const rd_kafka_resp_err_t e = msgs[i - begin].err;
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) continue;  // the per-record path waits for room
