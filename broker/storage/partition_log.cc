@@ -123,6 +123,9 @@ Status PartitionLog::load() {
     segments_[i]->next_offset = segments_[i + 1]->base;
   Segment& last = *segments_.back();
   if (Status s = recover_tail(last); !s) return s;
+  // What a killed broker wrote but never synced is in the page cache only. Sync it now: a
+  // producer that sends such a batch again is answered "already written" without a new fsync.
+  if (::fdatasync(last.fd) != 0) return io_error("cannot sync", last.path + ".log");
   next_offset_ = last.next_offset;
   return Status::ok();
 }
@@ -298,12 +301,14 @@ void PartitionLog::visit_recent_batches(
   char head[kBatchHeaderSize];
   for (size_t i = first; i < segments_.size(); ++i) {
     const Segment& s = *segments_[i];
-    // The segment was checked when the log was opened: every header up to its size is whole.
+    // Only the last segment's tail is CRC-checked when the log opens: a header that does not
+    // make sense ends the walk of its segment rather than planting a bogus sequence.
     for (uint64_t pos = 0; pos + kBatchHeaderSize <= s.size;) {
       BatchHeader h;
       if (::pread(s.fd, head, sizeof head, static_cast<off_t>(pos)) !=
               static_cast<ssize_t>(sizeof head) ||
-          !read_batch_header(std::string_view(head, sizeof head), h))
+          !read_batch_header(std::string_view(head, sizeof head), h) || h.magic != 2 ||
+          pos + h.total_size() > s.size || h.base_offset < s.base)
         break;
       visit(h);
       pos += h.total_size();
