@@ -5,7 +5,12 @@
 #include <csignal>
 #include <iostream>
 
+#include "agent/runtime/module_loader.h"
 #include "broker/server/broker_server.h"
+
+extern "C" long flumen_module_abi() {
+  return flumen::runtime::kModuleAbi;
+}
 
 namespace flumen::broker {
 namespace {

@@ -43,11 +43,23 @@ const DeferredPlugin* Registry::find_deferred(PluginKind kind, std::string_view 
 }
 
 void Registry::load_module_locked(const std::string& module) const {
-  for (const auto& [name, error] : module_results_)
-    if (name == module) return;  // tried before, loaded or not
+  ModuleState* state = nullptr;
+  for (auto& m : modules_)
+    if (m.module == module) state = &m;
+  // Loaded, or being loaded further up this thread's stack (a module looking itself up): done.
+  // Failed before: tried again, so a module installed since is found at the next reload.
+  if (state && state->state != ModuleState::kFailed) return;
+  if (!state) {
+    state = &modules_.emplace_back();
+    state->module = module;
+  }
+  state->state = ModuleState::kLoading;
+  const size_t index = static_cast<size_t>(state - modules_.data());
   std::string error =
       loader_ ? loader_(module, const_cast<Registry&>(*this)) : "this registry loads no modules";
-  module_results_.emplace_back(module, error);
+  ModuleState& done = modules_[index];  // the loader may have added entries
+  done.state = error.empty() ? ModuleState::kLoaded : ModuleState::kFailed;
+  done.error = std::move(error);
 }
 
 const PluginDef* Registry::find(PluginKind kind, std::string_view type) const {
@@ -63,11 +75,11 @@ std::string Registry::module_error(PluginKind kind, std::string_view type) const
   std::lock_guard lock(mutex_);
   const DeferredPlugin* deferred = find_deferred(kind, type);
   if (!deferred) return "";
-  for (const auto& [name, error] : module_results_) {
-    if (name != deferred->module) continue;
-    if (!error.empty()) return error;
+  for (const auto& m : modules_) {
+    if (m.module != deferred->module || m.state == ModuleState::kLoading) continue;
+    if (m.state == ModuleState::kFailed) return m.error;
     if (!find_loaded(kind, deferred->name))
-      return "module " + name + " does not provide the " + plugin_kind_name(kind) + " '" +
+      return "module " + m.module + " does not provide the " + plugin_kind_name(kind) + " '" +
              deferred->name + "'";
   }
   return "";

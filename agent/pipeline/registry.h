@@ -96,7 +96,12 @@ class Registry {
   std::vector<DeferredPlugin> deferred_;
   ModuleLoader loader_;
   mutable std::recursive_mutex mutex_;
-  mutable std::vector<std::pair<std::string, std::string>> module_results_;  // module, error
+  struct ModuleState {
+    std::string module;
+    enum { kLoading, kLoaded, kFailed } state = kLoading;
+    std::string error;
+  };
+  mutable std::vector<ModuleState> modules_;
 };
 
 // Helpers that wire an options struct, its table and its implementation into a PluginDef.

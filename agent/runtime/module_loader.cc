@@ -61,6 +61,15 @@ Result<void*> load_module(const std::string& file) {
       return make_error(ErrorCode::kInvalidConfig,
                         "cannot load module " + path.string() + ": " + (why ? why : "?"));
     }
+    auto abi = reinterpret_cast<long (*)()>(dlsym(handle, "flumen_module_abi"));
+    if (!abi || abi() != kModuleAbi) {
+      const long theirs = abi ? abi() : -1;
+      dlclose(handle);
+      return make_error(ErrorCode::kInvalidConfig,
+                        "module " + path.string() + " was built from other sources (module ABI " +
+                            std::to_string(theirs) + ", this flumen " + std::to_string(kModuleAbi) +
+                            "): install the modules that came with this binary");
+    }
     loaded.emplace(file, handle);
     return handle;
   }

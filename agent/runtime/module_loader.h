@@ -15,9 +15,18 @@
 #include <string>
 #include <vector>
 
+#include "agent/pipeline/registry.h"
 #include "agent/util/result.h"
 
 namespace flumen::runtime {
+
+// Every module exports `extern "C" long flumen_module_abi()` returning this; a module whose value
+// differs was built from other sources (a stale lib/flumen, say) and is refused before use,
+// instead of being read with the wrong layout. Raise the revision when a shared interface
+// changes in a way sizeof does not show.
+inline constexpr long kModuleAbiRevision = 1;
+inline constexpr long kModuleAbi =
+    kModuleAbiRevision * 1'000'000 + static_cast<long>(sizeof(pipeline::PluginDef));
 
 // Loads `file` (e.g. "flumen-kafka.so") once; later calls return the same handle. Thread-safe.
 Result<void*> load_module(const std::string& file);

@@ -5,7 +5,12 @@
 
 #include <iostream>
 
+#include "agent/runtime/module_loader.h"
 #include "plugins/registry.h"
+
+extern "C" long flumen_module_abi() {
+  return flumen::runtime::kModuleAbi;
+}
 
 extern "C" void flumen_module_register(flumen::pipeline::Registry* registry) {
   flumen::plugins::add_file_channel_plugins(*registry);

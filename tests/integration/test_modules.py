@@ -95,6 +95,17 @@ class ModulesTest(AgentTestCase):
         self.assertEqual(r.returncode, 3)
         self.assertIn("module flumen-broker.so not found", r.stderr)
 
+        # A shared object that is not a flumen module (or is one from another build) under a
+        # module's name is refused by its ABI mark, before any of it is used.
+        impostor = self.path("impostor")
+        os.makedirs(impostor)
+        shutil.copy("/lib/x86_64-linux-gnu/libz.so.1", os.path.join(impostor, "flumen-kafka.so"))
+        env["FLUMEN_MODULE_DIR"] = impostor
+        r = subprocess.run([lonely_flumen, "check", "-f", conf, "-n", "a1"], capture_output=True,
+                           text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("flumen-kafka.so was built from other sources (module ABI -1", r.stderr)
+
         # FLUMEN_MODULE_DIR points the copy at the modules.
         env["FLUMEN_MODULE_DIR"] = os.path.dirname(os.path.abspath(FLUMEN))
         r = subprocess.run([lonely_flumen, "check", "-f", conf, "-n", "a1"], capture_output=True,

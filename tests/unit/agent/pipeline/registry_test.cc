@@ -40,7 +40,7 @@ TEST_CASE("a deferred plugin's module is loaded on first lookup, once") {
   CHECK(r.find(PluginKind::kSource, "heavy") == nullptr);  // kinds are separate
 }
 
-TEST_CASE("a module that cannot be loaded is reported, not retried") {
+TEST_CASE("a module that cannot be loaded is reported, and tried again at the next lookup") {
   Registry r;
   r.add_deferred({PluginKind::kChannel, "disk", {}, "disk.so"});
   r.add_deferred({PluginKind::kChannel, "other", {}, "disk.so"});
@@ -50,8 +50,9 @@ TEST_CASE("a module that cannot be loaded is reported, not retried") {
     return "module disk.so not found";
   });
   CHECK(r.find(PluginKind::kChannel, "disk") == nullptr);
-  CHECK(r.find(PluginKind::kChannel, "other") == nullptr);
   CHECK(loads == 1);
+  CHECK(r.find(PluginKind::kChannel, "other") == nullptr);
+  CHECK(loads == 2);  // installed since? a reload finds it
   CHECK(r.module_error(PluginKind::kChannel, "disk") == "module disk.so not found");
   CHECK(r.module_error(PluginKind::kChannel, "nonsense").empty());
   CHECK(r.all(PluginKind::kChannel).empty());
