@@ -315,11 +315,12 @@ bool Agent::stop(std::chrono::milliseconds drain_timeout) {
   const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   bool drained = true;
   for (auto& [n, r] : runners_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) left = std::chrono::milliseconds(0);
-    for (auto& runner : r.runners)
+    for (auto& runner : r.runners) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() < 0) left = std::chrono::milliseconds(0);
       drained = runner->stop(left) && drained;
+    }
   }
   for (auto& [n, c] : channels_) {
     size_t left = c.channel->size();
