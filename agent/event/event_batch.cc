@@ -55,6 +55,10 @@ size_t EventBatch::add(std::string_view body, std::initializer_list<Header> head
 }
 
 size_t EventBatch::add(std::string_view body, const std::vector<Header>& headers) {
+  return add(body, std::span<const Header>(headers));
+}
+
+size_t EventBatch::add(std::string_view body, std::span<const Header> headers) {
   size_t i = add(body);
   for (const auto& [k, v] : headers)
     headers_.push_back({store(k), store(v)});

@@ -173,6 +173,38 @@ b1.sinks.k1.sink.batchSize = 2000
 b1.sinks.k1.sink.serializer = header_and_text
 """.format(port=self.port, out=out, group=group, channel=self.path("reader-channel"))
 
+    def test_source_stopped_gracefully_resumes_where_it_committed(self):
+        # Offsets are committed asynchronously while reading, and once more, synchronously, on
+        # the way out: a reader stopped with SIGTERM and started again reads only new records.
+        def produce(lines):
+            r = subprocess.run(["kcat", "-b", "127.0.0.1:%d" % self.port, "-P", "-t", "drive"],
+                               input="".join(l + "\n" for l in lines).encode(),
+                               capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+        def lines(d):
+            got = []
+            for f in os.listdir(d):
+                with open(os.path.join(d, f)) as fh:
+                    got += [l.rsplit(" ", 1)[-1] for l in fh.read().splitlines()]
+            return got
+        out1, out2 = self.path("graceful-1"), self.path("graceful-2")
+        os.makedirs(out1)
+        os.makedirs(out2)
+        first = ["first-%d" % i for i in range(30000)]
+        produce(first)
+        reader = self.start_agent(self.source_conf(out1, "graceful"), name="b1")
+        wait_until(lambda: len(lines(out1)) >= len(first), 60, "the first records")
+        self.assertEqual(reader.stop(), 0)
+        second = ["second-%d" % i for i in range(1000)]
+        produce(second)
+        reader = self.start_agent(self.source_conf(out2, "graceful"), name="b1")
+        wait_until(lambda: len(lines(out2)) >= len(second), 60, "the new records")
+        time.sleep(1)  # anything read again would show up by now
+        self.assertEqual(reader.stop(), 0)
+        self.assertEqual(sorted(lines(out1)), sorted(first))
+        self.assertEqual(sorted(lines(out2)), sorted(second))
+
     def test_sink_to_broker_to_source_end_to_end_with_a_kill_9_of_the_reader(self):
         n = 200000
         writer = self.start_agent(self.sink_conf(self.seq_source(n)))
