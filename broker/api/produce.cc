@@ -84,7 +84,9 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
   if (req.api_version >= 1) out.i32(0);  // throttle_time_ms, last
   ctx.appended = appended;
   if (acks == 0) return Reply::kNone;
-  if (acks == -1 && appended) return Reply::kAfterFlush;
+  // A batch sent again is answered after the next sync round too: its first copy may still be
+  // waiting for (or in) a round that has not finished.
+  if (acks == -1 && (appended || ctx.duplicate_batches > 0)) return Reply::kAfterFlush;
   return Reply::kNow;
 }
 

@@ -402,6 +402,9 @@ void BrokerServer::start_sync() {
 void BrokerServer::after_sync(int error) {
   syncing_ = false;
   last_flush_ms_ = now_ms();
+  // The logs of a failed round were marked clean when their descriptors were taken; without
+  // this, a retried batch would be answered "already written" by a round that syncs nothing.
+  if (error != 0 && store_) store_->mark_all_dirty();
   std::vector<Connection*> touched;
   while (!in_sync_.empty()) {
     Pending* p = in_sync_.back();

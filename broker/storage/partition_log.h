@@ -60,6 +60,8 @@ class PartitionLog {
   // For an fsync off the loop: a duplicate of the active segment's descriptor when something
   // was appended since the last one (the caller syncs and closes it), else -1. Marks it clean.
   int take_dirty_fd();
+  // After a failed fsync: what was taken must be synced again by the next round.
+  void mark_dirty() { dirty_ = true; }
   bool dirty() const { return dirty_; }
 
   // Whole batches from the one containing `offset` on, appended to `out` while the total stays

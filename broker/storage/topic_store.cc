@@ -151,6 +151,12 @@ std::vector<int> TopicStore::take_dirty_fds() {
   return fds;
 }
 
+void TopicStore::mark_all_dirty() {
+  for (auto& [name, t] : topics_)
+    for (auto& p : t->partitions)
+      p->mark_dirty();
+}
+
 int TopicStore::enforce_retention(int64_t now_ms) {
   int n = 0;
   for (auto& [name, t] : topics_)

@@ -36,6 +36,8 @@ class TopicStore {
   Status flush_all();
   // Descriptors to fsync for everything appended since the last time (see take_dirty_fd).
   std::vector<int> take_dirty_fds();
+  // A sync round failed: every log is synced again by the next one.
+  void mark_all_dirty();
   int enforce_retention(int64_t now_ms);
 
  private:

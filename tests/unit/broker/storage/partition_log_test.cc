@@ -104,3 +104,18 @@ TEST_CASE("a torn tail (crash mid-append) is cut at the last whole batch") {
   CHECK(log->recovered_truncation() > 0);
   CHECK(log->append(testing::make_batch({"next"})).value() == 9);
 }
+
+TEST_CASE("a sync round takes each dirty log once; a failed round leaves it to the next") {
+  TempDir dir;
+  auto log = PartitionLog::open(dir.path.string(), LogConfig{}).value();
+  CHECK(log->take_dirty_fd() == -1);  // nothing appended yet
+  REQUIRE(log->append(testing::make_batch({"x"})).is_ok());
+  int fd = log->take_dirty_fd();
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  CHECK(log->take_dirty_fd() == -1);  // taken by the round in flight
+  log->mark_dirty();                  // ... which failed
+  fd = log->take_dirty_fd();
+  CHECK(fd >= 0);
+  if (fd >= 0) ::close(fd);
+}
