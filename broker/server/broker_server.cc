@@ -431,17 +431,14 @@ void BrokerServer::arm_park_timer() {
   int64_t earliest = parked_.front()->deadline_ms;
   for (Pending* p : parked_)
     earliest = std::min(earliest, p->deadline_ms);
-  if (park_timer_armed_ && park_timer_deadline_ms_ <= earliest) return;
-  park_timer_deadline_ms_ = earliest;
-  park_timer_armed_ = true;
+  const auto due_in = static_cast<uint64_t>(std::max<int64_t>(0, earliest - now_ms()));
+  // Already armed for that deadline or an earlier one: it re-arms for the rest when it fires.
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(park_timer_)) &&
+      uv_timer_get_due_in(park_timer_) <= due_in)
+    return;
   uv_timer_start(
-      park_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<BrokerServer*>(t->data);
-        self->park_timer_armed_ = false;
-        self->expire_parked();
-      },
-      static_cast<uint64_t>(std::max<int64_t>(0, earliest - now_ms())), 0);
+      park_timer_, [](uv_timer_t* t) { static_cast<BrokerServer*>(t->data)->expire_parked(); },
+      due_in, 0);
 }
 
 void BrokerServer::expire_parked() {

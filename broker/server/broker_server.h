@@ -6,7 +6,9 @@
 //
 // acks=all: the appends waiting for durability are fsynced together on libuv's thread pool
 // (group commit; one round at a time, the requests arriving meanwhile form the next), then their
-// responses go out. The loop never blocks on the disk for them. Long-polling Fetch: parked with its
+// responses go out; the loop does not wait for those fsyncs. (It still does some disk work itself:
+// the fsync of a segment being rolled, RocksDB writes of committed offsets, topic metadata
+// rewrites, and the reads that serve fetches.) Long-polling Fetch: parked with its
 // deadline; any append re-runs the parked fetches, the deadline answers with what there is.
 //
 // A request larger than socket.request.max.bytes, one that does not decode, or an API/version
@@ -75,8 +77,6 @@ class BrokerServer {
   uv_timer_t* ticker_ = nullptr;
   uv_timer_t* flusher_ = nullptr;
   uv_timer_t* park_timer_ = nullptr;  // the earliest parked fetch's max_wait
-  bool park_timer_armed_ = false;
-  int64_t park_timer_deadline_ms_ = 0;
   bool flush_scheduled_ = false;
   int bound_port_ = 0;
   std::string advertised_host_;
