@@ -53,7 +53,7 @@ struct ApiContext {
   ProducerIds* producer_ids = nullptr;
   bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
   int64_t wait_ms = 0;         // Fetch, out: how long it may wait
-  bool appended = false;       // Produce, out: data was appended (wake parked fetches)
+  int appended_batches = 0;    // Produce, out: batches appended (wake parked fetches)
   int duplicate_batches = 0;   // Produce, out: batches an idempotent producer sent again
 };
 

@@ -14,7 +14,6 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
   int32_t topics = in.array_count(6);
   const size_t topics_at = out.reserve_i32();
   int32_t written_topics = 0;
-  bool appended = false;
   for (int32_t t = 0; t < topics && !in.failed(); ++t) {
     std::string_view name = in.string();
     int32_t parts = in.array_count(8);
@@ -62,7 +61,7 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
             error = kafka_error::kKafkaStorageError;
           } else {
             base = r.value();
-            appended = true;
+            ++ctx.appended_batches;
             if (h.producer_id >= 0)
               seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
                           base);
@@ -82,11 +81,11 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
   }
   out.patch_i32(topics_at, written_topics);
   if (req.api_version >= 1) out.i32(0);  // throttle_time_ms, last
-  ctx.appended = appended;
   if (acks == 0) return Reply::kNone;
   // A batch sent again is answered after the next sync round too: its first copy may still be
   // waiting for (or in) a round that has not finished.
-  if (acks == -1 && (appended || ctx.duplicate_batches > 0)) return Reply::kAfterFlush;
+  if (acks == -1 && (ctx.appended_batches > 0 || ctx.duplicate_batches > 0))
+    return Reply::kAfterFlush;
   return Reply::kNow;
 }
 

@@ -253,8 +253,8 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
     close_connection(p->conn, std::string("malformed ") + api->name + " request", true);
     return false;
   }
-  if (ctx.appended) {
-    records_appended_->inc();
+  if (ctx.appended_batches > 0) {
+    records_appended_->inc(ctx.appended_batches);
     wake_parked();
   }
   if (ctx.duplicate_batches > 0) duplicate_batches_->inc(ctx.duplicate_batches);
@@ -352,7 +352,8 @@ void BrokerServer::wake_parked() {
 void BrokerServer::schedule_flush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
-  // After the requests of this loop turn: one fsync answers them all.
+  // After the requests of this loop turn: one sync round (an fdatasync per partition written
+  // since the last round) answers them all.
   uv_timer_start(
       flusher_, [](uv_timer_t* t) { static_cast<BrokerServer*>(t->data)->flush_now(); }, 0, 0);
 }
@@ -382,7 +383,7 @@ void BrokerServer::start_sync() {
   job->fds = store_->take_dirty_fds();
   in_sync_.swap(awaiting_flush_);
   syncing_ = true;
-  fsyncs_->inc();
+  if (!job->fds.empty()) fsyncs_->inc();  // rounds that synced something
   uv_queue_work(
       loop_.loop(), &job->req,
       [](uv_work_t* r) {
