@@ -103,6 +103,11 @@ void KafkaSink::release_topics() {
 void KafkaSink::stop() {
   if (!producer_) return;
   rd_kafka_flush(producer_, 5000);
+  destroy_producer();
+}
+
+void KafkaSink::destroy_producer() {
+  // After rd_kafka_destroy librdkafka holds no reference into any batch produced without a copy.
   release_topics();
   rd_kafka_destroy(producer_);
   producer_ = nullptr;
@@ -303,20 +308,31 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     void* value_data = const_cast<char*>(value.data());
     void* opaque = reinterpret_cast<void*>(
         static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (i + 1)));
+    // A value inside the batch is read in place (see produce_run); a Flume-format one lives in
+    // encoded_, which the next record rewrites, and is copied.
+    const int flags = options_.use_flume_event_format ? RD_KAFKA_MSG_F_COPY : 0;
+    rd_kafka_vu_t fields[8];
+    size_t nf = 0;
+    auto field = [&](rd_kafka_vtype_t type) -> rd_kafka_vu_t& {
+      fields[nf].vtype = type;
+      return fields[nf++];
+    };
+    field(RD_KAFKA_VTYPE_RKT).u.rkt = topic_handle(topics[i]);
+    field(RD_KAFKA_VTYPE_PARTITION).u.i32 = partition;
+    auto& v = field(RD_KAFKA_VTYPE_VALUE);
+    v.u.mem.ptr = value_data;
+    v.u.mem.size = value.size();
+    auto& k = field(RD_KAFKA_VTYPE_KEY);
+    k.u.mem.ptr = key_data;
+    k.u.mem.size = key_size;
+    field(RD_KAFKA_VTYPE_TIMESTAMP).u.i64 = timestamp;
+    field(RD_KAFKA_VTYPE_MSGFLAGS).u.i = flags;
+    field(RD_KAFKA_VTYPE_OPAQUE).u.ptr = opaque;
+    if (headers) field(RD_KAFKA_VTYPE_HEADERS).u.headers = headers;
     for (;;) {
-      rd_kafka_resp_err_t e =
-          headers ? rd_kafka_producev(
-                        producer_, RD_KAFKA_V_RKT(topic_handle(topics[i])),
-                        RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(value_data, value.size()),
-                        RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_TIMESTAMP(timestamp),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque),
-                        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END)
-                  : rd_kafka_producev(
-                        producer_, RD_KAFKA_V_RKT(topic_handle(topics[i])),
-                        RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(value_data, value.size()),
-                        RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_TIMESTAMP(timestamp),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque),
-                        RD_KAFKA_V_END);
+      rd_kafka_error_t* error = rd_kafka_produceva(producer_, fields, nf);
+      const rd_kafka_resp_err_t e = error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+      if (error) rd_kafka_error_destroy(error);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the headers belong to the message now
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer_, 10);
@@ -341,9 +357,7 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     // An idempotent producer that lost its sequence state: start a new one.
     spdlog::error("kafka sink {}: fatal producer error: {}; recreating the producer", name(),
                   fatal);
-    release_topics();
-    rd_kafka_destroy(producer_);
-    producer_ = nullptr;
+    destroy_producer();
   }
   if (pending_ > 0 && producer_) {
     // Records still queued or in flight may point into this batch (produced without a copy):
@@ -351,9 +365,7 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     spdlog::warn("kafka sink {}: {} delivery reports missing after {} ms; recreating the producer",
                  name(), pending_, delivery_timeout_ms_ + 5000);
     rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    release_topics();
-    rd_kafka_destroy(producer_);
-    producer_ = nullptr;
+    destroy_producer();
   }
   if (pending_ > 0) {
     rollbacks_->inc();

@@ -34,6 +34,7 @@ class KafkaSink : public pipeline::Sink {
   enum class Outcome : uint8_t { kPending, kDelivered, kRetry, kRejected };
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
   Status create_producer();
+  void destroy_producer();
   rd_kafka_topic_t* topic_handle(std::string_view topic);
   void release_topics();
   // The event's topic (a view into the batch, the options or expanded_); false with `why` when
