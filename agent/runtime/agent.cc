@@ -34,33 +34,31 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
                                          const std::vector<const SinkConfig*>& sinks,
                                          const SinkGroupConfig* g) {
   RunningRunner r;
-  if (!g && sinks.at(0)->workers > 1) {
-    // Workers: instances of one sink, each with its own runner and transactions on the shared
-    // channel, counted together under the sink's name.
-    const SinkConfig* sc = sinks.at(0);
-    auto m = metrics_->create("SINK", sc->name);
-    r.metrics.push_back(m);
-    for (int w = 0; w < sc->workers; ++w) {
-      auto sink = sc->plugin->make_sink(sc->name, sc->options.get());
-      sink->attach_metrics(m);
-      auto slot = std::make_unique<SinkSlot>();
-      slot->sink = sink.get();
-      slot->channel = channel(sc->channel);
-      r.sinks.push_back(std::move(sink));
-      r.runners.push_back(
-          std::make_unique<SinkRunner>(name + "#" + std::to_string(w + 1),
-                                       std::make_unique<DefaultSinkProcessor>(std::move(slot))));
-    }
-    return r;
-  }
   std::map<std::string, std::pair<Sink*, Channel*>> by_name;
   for (const SinkConfig* sc : sinks) {
-    auto sink = sc->plugin->make_sink(sc->name, sc->options.get());
     auto m = metrics_->create("SINK", sc->name);
-    sink->attach_metrics(m);
     r.metrics.push_back(m);
-    by_name[sc->name] = {sink.get(), channel(sc->channel)};
-    r.sinks.push_back(std::move(sink));
+    // Workers (sinks outside groups): instances counted together under the sink's name, each
+    // with its own runner and transactions on the shared channel.
+    const int instances = g ? 1 : sc->workers;
+    for (int w = 0; w < instances; ++w) {
+      auto sink = sc->plugin->make_sink(sc->name, sc->options.get());
+      sink->attach_metrics(m);
+      by_name[sc->name] = {sink.get(), channel(sc->channel)};
+      r.sinks.push_back(std::move(sink));
+    }
+  }
+  if (!g) {
+    const SinkConfig* sc = sinks.at(0);
+    for (size_t w = 0; w < r.sinks.size(); ++w) {
+      auto slot = std::make_unique<SinkSlot>();
+      slot->sink = r.sinks[w].get();
+      slot->channel = channel(sc->channel);
+      r.runners.push_back(std::make_unique<SinkRunner>(
+          r.sinks.size() > 1 ? name + "#" + std::to_string(w + 1) : name,
+          std::make_unique<DefaultSinkProcessor>(std::move(slot))));
+    }
+    return r;
   }
   auto slot_for = [&](const std::string& s) {
     auto slot = std::make_unique<SinkSlot>();
@@ -69,13 +67,13 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
     return slot;
   };
   std::unique_ptr<SinkProcessor> proc;
-  if (g && g->processor == "failover") {
+  if (g->processor == "failover") {
     std::vector<FailoverSinkProcessor::Member> members;
     for (const auto& s : g->sinks)
       members.push_back({slot_for(s), g->priorities.at(s)});
     proc = std::make_unique<FailoverSinkProcessor>(
         std::move(members), std::chrono::milliseconds(g->failover.max_penalty_ms));
-  } else if (g && g->processor == "load_balance") {
+  } else if (g->processor == "load_balance") {
     std::vector<std::unique_ptr<SinkSlot>> slots;
     for (const auto& s : g->sinks)
       slots.push_back(slot_for(s));
@@ -87,15 +85,13 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
   } else {
     proc = std::make_unique<DefaultSinkProcessor>(slot_for(sinks.at(0)->name));
   }
-  if (g) {
-    // The state lambdas point into the processor; the entry is removed from the registry
-    // before the runner (and its processor) is destroyed.
-    auto gm = metrics_->create("SINKGROUP", g->name);
-    SinkProcessor* raw = proc.get();
-    gm->attribute("ProcessorType", [raw] { return std::string(raw->type()); });
-    gm->attribute("State", [raw] { return raw->state(); });
-    r.metrics.push_back(gm);
-  }
+  // The state lambdas point into the processor; the entry is removed from the registry before
+  // the runner (and its processor) is destroyed.
+  auto gm = metrics_->create("SINKGROUP", g->name);
+  SinkProcessor* raw = proc.get();
+  gm->attribute("ProcessorType", [raw] { return std::string(raw->type()); });
+  gm->attribute("State", [raw] { return raw->state(); });
+  r.metrics.push_back(gm);
   r.runners.push_back(std::make_unique<SinkRunner>(name, std::move(proc)));
   return r;
 }
