@@ -47,15 +47,7 @@ size_t EventBatch::add(std::string_view body) {
 }
 
 size_t EventBatch::add(std::string_view body, std::initializer_list<Header> headers) {
-  size_t i = add(body);
-  for (const auto& [k, v] : headers)
-    headers_.push_back({store(k), store(v)});
-  events_[i].header_count = static_cast<uint32_t>(headers.size());
-  return i;
-}
-
-size_t EventBatch::add(std::string_view body, const std::vector<Header>& headers) {
-  return add(body, std::span<const Header>(headers));
+  return add(body, std::span<const Header>(headers.begin(), headers.size()));
 }
 
 size_t EventBatch::add(std::string_view body, std::span<const Header> headers) {

@@ -54,8 +54,7 @@ class EventBatch {
   // Appends an event; returns its index.
   size_t add(std::string_view body);
   size_t add(std::string_view body, std::initializer_list<Header> headers);
-  size_t add(std::string_view body, const std::vector<Header>& headers);
-  size_t add(std::string_view body, std::span<const Header> headers);
+  size_t add(std::string_view body, std::span<const Header> headers);  // a vector converts
   // Appends the event's body in pieces without a temporary string (e.g. a counter and padding).
   // Start with begin_event(), append bytes, then end_event(); headers may be set afterwards.
   void begin_event();
