@@ -40,6 +40,12 @@ class Transaction {
   // keeps each sender's last sequence number this way). Channels that lose their events on a
   // restart ignore it: nothing to remember then.
   virtual void set_marker(std::string_view /*key*/, std::string_view /*value*/) {}
+  // Off: a put into a full channel fails the commit at once (kChannelFull) instead of waiting
+  // up to the channel's keep-alive for room; for sources on an event loop, which must not block.
+  void set_wait_for_space(bool wait) { wait_for_space_ = wait; }
+
+ protected:
+  bool wait_for_space_ = true;
 };
 
 // Rolls back on destruction unless committed: the RAII guard every caller uses.

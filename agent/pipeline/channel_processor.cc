@@ -19,6 +19,7 @@ Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& b
   }
   if (events->empty()) return Status::ok();
   TransactionGuard txn(target.channel->begin());
+  txn->set_wait_for_space(wait_for_space_);
   if (Status s = txn->put(*events); !s) return s;
   if (marker) txn->set_marker(marker->key, marker->value);
   return txn.commit();

@@ -26,6 +26,9 @@ class ChannelProcessor {
 
   void set_counters(metrics::SourceCounters* counters) { counters_ = counters; }
   void set_optional_failure_counter(metrics::Counter* c) { optional_failures_ = c; }
+  // Off: a full channel fails the put at once instead of waiting its keep-alive for room (see
+  // Transaction::set_wait_for_space); for sources serving connections on an event loop.
+  void set_wait_for_space(bool wait) { wait_for_space_ = wait; }
 
   // Ok: every required channel committed its share; the caller may reuse the batch.
   // Error (kChannelFull, kUnavailable, ...): keep the batch and retry it later.
@@ -46,6 +49,7 @@ class ChannelProcessor {
   std::vector<std::unique_ptr<Interceptor>> interceptors_;
   metrics::SourceCounters* counters_ = nullptr;
   metrics::Counter* optional_failures_ = nullptr;
+  bool wait_for_space_ = true;
   EventBatch work_;                   // intercepted copy, reused between calls
   EventBatch subset_;                 // events of one multiplexed target, reused
   std::vector<RouteTarget> targets_;  // reused

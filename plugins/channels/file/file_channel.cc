@@ -100,7 +100,7 @@ class FileChannel::Txn : public pipeline::Transaction {
 
   Status commit() override {
     if (!staged_.empty()) {
-      if (Status s = ch_->commit_put(staged_, markers_); !s) return s;
+      if (Status s = ch_->commit_put(staged_, markers_, wait_for_space_); !s) return s;
       staged_.clear();
       markers_.clear();
     }
@@ -312,7 +312,8 @@ std::map<std::string, std::string> FileChannel::markers(std::string_view prefix)
 }
 
 Status FileChannel::commit_put(const EventBatch& staged,
-                               const std::vector<std::pair<std::string, std::string>>& markers) {
+                               const std::vector<std::pair<std::string, std::string>>& markers,
+                               bool wait_for_space) {
   const size_t n = staged.size();
   const size_t cap = static_cast<size_t>(options_.capacity);
   PutRequest req{&staged, &markers, false, Status::ok()};
@@ -323,8 +324,9 @@ Status FileChannel::commit_put(const EventBatch& staged,
     return s;
   }
   if (used_slots_ + n > cap) {
-    space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
-                       [&] { return used_slots_ + n <= cap || stopping_; });
+    if (wait_for_space)
+      space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
+                         [&] { return used_slots_ + n <= cap || stopping_; });
     if (used_slots_ + n > cap)
       return make_error(ErrorCode::kChannelFull,
                         "channel " + name() + " is full (" + std::to_string(used_slots_) + "/" +

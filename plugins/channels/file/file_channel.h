@@ -75,7 +75,8 @@ class FileChannel : public pipeline::Channel {
   Status open_database();
   Status check_free_space(size_t incoming_bytes);
   Status commit_put(const EventBatch& staged,
-                    const std::vector<std::pair<std::string, std::string>>& markers);
+                    const std::vector<std::pair<std::string, std::string>>& markers,
+                    bool wait_for_space);
   void lead_group_commit(std::unique_lock<std::mutex>& lock);
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
   Status load_chunk(uint64_t next);

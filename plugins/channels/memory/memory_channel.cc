@@ -46,7 +46,7 @@ class MemoryChannel::Txn : public pipeline::Transaction {
 
   Status commit() override {
     if (!staged_.empty()) {
-      Status s = ch_->commit_put(staged_);
+      Status s = ch_->commit_put(staged_, wait_for_space_);
       if (!s) return s;  // staged events stay; the caller rolls back (guard) or retries
       staged_.clear();
     }
@@ -98,7 +98,7 @@ void MemoryChannel::stop() {
   space_cv_.notify_all();
 }
 
-Status MemoryChannel::commit_put(EventBatch& staged) {
+Status MemoryChannel::commit_put(EventBatch& staged, bool wait_for_space) {
   const size_t n = staged.size();
   const size_t bytes = staged.body_bytes();
   const size_t cap = static_cast<size_t>(options_.capacity);
@@ -111,8 +111,9 @@ Status MemoryChannel::commit_put(EventBatch& staged) {
   {
     std::unique_lock lock(mu_);
     if (!fits()) {
-      space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
-                         [&] { return fits() || stopping_; });
+      if (wait_for_space)
+        space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
+                           [&] { return fits() || stopping_; });
       if (!fits())
         return make_error(ErrorCode::kChannelFull,
                           "channel " + name() + " is full (" + std::to_string(used_slots_) + "/" +

@@ -43,7 +43,7 @@ class MemoryChannel : public pipeline::Channel {
     size_t next = 0;  // first event not yet taken
   };
 
-  Status commit_put(EventBatch& staged);
+  Status commit_put(EventBatch& staged, bool wait_for_space);
   size_t take_locked(size_t max, EventBatch& out);
   void return_taken(EventBatch& taken);
   void release_slots(size_t events, size_t bytes);

@@ -83,6 +83,9 @@ Status ForwardSource::do_start() {
   rejected_batches_ = &metrics().counter("BatchRejectedCount");
   auth_failures_ = &metrics().counter("AuthFailureCount");
   load_ledger();
+  // Every connection is served on one loop: a full channel is answered with NACK "full" at
+  // once (the sender backs off and resends) instead of stalling all of them for its keep-alive.
+  processor().set_wait_for_space(false);
   return loop_.start([this] { return listen_on_loop(); });
 }
 

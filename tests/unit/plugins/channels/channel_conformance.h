@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -48,6 +49,21 @@ inline std::vector<std::string> range_strings(int from, int count) {
   for (int i = from; i < from + count; ++i)
     v.push_back(std::to_string(i));
   return v;
+}
+
+// `ch` is full and has a keep-alive of 2 s or more: a transaction told not to wait for space
+// fails its commit at once, as backpressure, and leaves the channel as it was.
+inline void check_put_without_waiting(pipeline::Channel& ch) {
+  const size_t before = ch.size();
+  pipeline::TransactionGuard t(ch.begin());
+  t->set_wait_for_space(false);
+  REQUIRE(t->put(numbered(1000, 1)).is_ok());
+  const auto start = std::chrono::steady_clock::now();
+  Status s = t.commit();
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(s.code() == ErrorCode::kChannelFull);
+  CHECK(took < std::chrono::milliseconds(1000));
+  CHECK(ch.size() == before);
 }
 
 template <typename Fixture>

@@ -164,6 +164,16 @@ TEST_CASE("file channel: two channels on one directory fail with a clear error")
   CHECK(s.message().find("another channel or agent is using this directory") != std::string::npos);
 }
 
+TEST_CASE("file channel: a put told not to wait fails at once when full") {
+  TempDir dir;
+  auto o = options_for(dir.path, 5, 5);
+  o.keep_alive_seconds = 2;
+  FileChannel ch("c1", o, std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"));
+  REQUIRE(ch.start().is_ok());
+  REQUIRE(testing::put(ch, testing::numbered(0, 5)).is_ok());
+  testing::check_put_without_waiting(ch);
+}
+
 TEST_CASE("file channel: below minimumRequiredSpace puts fail as backpressure") {
   TempDir dir;
   auto o = options_for(dir.path, 100, 10);

@@ -68,6 +68,17 @@ TEST_CASE("memory channel: a put waits up to keep-alive for space") {
   CHECK(waited < std::chrono::milliseconds(1900));
 }
 
+TEST_CASE("memory channel: a put told not to wait fails at once when full") {
+  MemoryChannelOptions o;
+  o.capacity = 5;
+  o.transaction_capacity = 5;
+  o.keep_alive_seconds = 2;
+  auto reg = std::make_shared<metrics::MetricsRegistry>();
+  MemoryChannel ch("c1", o, reg->create("CHANNEL", "c1"));
+  REQUIRE(testing::put(ch, testing::numbered(0, 5)).is_ok());
+  testing::check_put_without_waiting(ch);
+}
+
 TEST_CASE("memory channel: counters follow Flume's names") {
   auto reg = std::make_shared<metrics::MetricsRegistry>();
   MemoryChannelOptions o;
