@@ -169,7 +169,7 @@ void append_error(std::string& out, const WireErrorFrame& e) {
 }
 
 Status append_batch(std::string& out, uint64_t seq, Codec codec, const EventBatch& batch,
-                    size_t begin, size_t end, std::string& scratch) {
+                    size_t begin, size_t end, std::string& scratch, int zstd_level) {
   // The raw events go straight into the frame when uncompressed, else into scratch first.
   std::string& raw = codec == Codec::kNone ? out : scratch;
   size_t at = begin_frame(out, FrameType::kBatch);
@@ -204,7 +204,8 @@ Status append_batch(std::string& out, uint64_t seq, Codec codec, const EventBatc
     size_t bound = ZSTD_compressBound(raw_len);
     size_t base = out.size();
     out.resize(base + bound);
-    size_t n = ZSTD_compress(out.data() + base, bound, scratch.data(), raw_len, 1);
+    size_t n = ZSTD_compress(out.data() + base, bound, scratch.data(), raw_len,
+                             zstd_level > 0 ? zstd_level : 1);
     if (ZSTD_isError(n)) {
       out.resize(at);
       return make_error(ErrorCode::kInternal,

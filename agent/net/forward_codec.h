@@ -95,8 +95,9 @@ void append_nack(std::string& out, const Nack& n);
 void append_ping(std::string& out, FrameType type, uint64_t nonce);  // kPing or kPong
 void append_error(std::string& out, const WireErrorFrame& e);
 // Events [begin, end) of `batch` as one BATCH frame; `scratch` is reused between calls.
+// `zstd_level`: 1..19 (0 = 1, zstd's fast level); lz4 has none.
 Status append_batch(std::string& out, uint64_t seq, Codec codec, const EventBatch& batch,
-                    size_t begin, size_t end, std::string& scratch);
+                    size_t begin, size_t end, std::string& scratch, int zstd_level = 0);
 
 // Payload decoders: false when the payload is not exactly one well-formed value.
 bool decode_hello(std::string_view payload, Hello& out);

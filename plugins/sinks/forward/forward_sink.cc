@@ -33,10 +33,10 @@ int remaining_ms(ForwardSink::Clock::time_point deadline) {
 
 ForwardSink::ForwardSink(std::string name, ForwardSinkOptions options)
     : Sink(std::move(name)), options_(std::move(options)) {
+  // The property table admits only names codec_from_name knows, and Flume's deflate, which
+  // zstd serves.
   const std::string& c = options_.compression_type;
-  codec_ = c == "zstd" || c == "deflate" ? fwd::Codec::kZstd
-           : c == "lz4"                  ? fwd::Codec::kLz4
-                                         : fwd::Codec::kNone;
+  codec_ = fwd::codec_from_name(c == "deflate" ? "zstd" : c).value();
 }
 
 ForwardSink::~ForwardSink() {
@@ -346,7 +346,9 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
       ++expect;
       p.at_peer = true;
       const size_t before = out_.size();
-      if (Status s = fwd::append_batch(out_, p.seq, codec_, batch, p.begin, p.end, scratch_); !s)
+      if (Status s = fwd::append_batch(out_, p.seq, codec_, batch, p.begin, p.end, scratch_,
+                                       static_cast<int>(options_.compression_level));
+          !s)
         return DeliveryResult::rejected(s.message());
       // Raw event bytes, to compare with BytesSentCount (what compression saved).
       const size_t frame_header = 22;

@@ -69,6 +69,22 @@ TEST_CASE("compression shrinks repetitive log lines") {
   CHECK(lz4.size() * 2 < none.size());
 }
 
+TEST_CASE("a higher zstd level is used and still decodes") {
+  EventBatch in;
+  for (int i = 0; i < 1000; ++i)
+    in.add("20160101000000,A" + std::to_string(1000 + i % 50) + ",3,0,F,N,120,B07," +
+           std::to_string(i * 7919 % 10007));
+  std::string fast, small, scratch;
+  REQUIRE(append_batch(fast, 1, Codec::kZstd, in, 0, in.size(), scratch).is_ok());
+  REQUIRE(append_batch(small, 1, Codec::kZstd, in, 0, in.size(), scratch, 19).is_ok());
+  CHECK(small.size() < fast.size());
+  EventBatch out;
+  BatchHeader h;
+  REQUIRE(roundtrip(small, out, h).is_ok());
+  REQUIRE(out.size() == in.size());
+  CHECK(out.body(999) == in.body(999));
+}
+
 TEST_CASE("a range of a batch is encoded on its own") {
   EventBatch in = sample_batch(10);
   std::string wire, scratch;
