@@ -113,6 +113,10 @@ class BrokerTest(AgentTestCase):
             f.write("num.partitions = 4\nlog.segment.bytes = 16384\n")
         self.broker = self.start_broker(conf)
         for half in (0, 2500):
+            if half:  # a time between the halves, for the lookup by time below
+                time.sleep(0.05)
+                between_ms = int(time.time() * 1000)
+                time.sleep(0.05)
             for p in range(4):
                 self.kcat("-P", "-t", "fleet", "-p", str(p), data=b"".join(
                     b"p%d-%d\n" % (p, i) for i in range(half, half + 2500)))
@@ -123,6 +127,9 @@ class BrokerTest(AgentTestCase):
         # Offsets by time: everything was produced after t0.
         q = self.kcat("-Q", "-t", "fleet:0:0").decode()
         self.assertIn("offset 0", q)
+        # ... and the first record produced after a time between the halves is the second half's.
+        q = self.kcat("-Q", "-t", "fleet:0:%d" % between_ms).decode()
+        self.assertIn("offset 2500", q)
         segments = [f for f in os.listdir(os.path.join(self.data, "fleet-0")) if f.endswith(".log")]
         self.assertGreater(len(segments), 1, "log.segment.bytes rolled segments")
 
@@ -141,6 +148,7 @@ class BrokerTest(AgentTestCase):
                  "--count", "200000", "--acks", "all", "--prefix", "r%d-" % round_,
                  "--out", report, "--timeout-ms", "4000"],
                 stderr=subprocess.DEVNULL)
+            self.addCleanup(producer.kill)
             wait_until(lambda: os.path.exists(report) and os.path.getsize(report) > 10000, 30,
                        "acknowledged messages")
             self.broker.proc.kill()
@@ -172,6 +180,8 @@ class BrokerTest(AgentTestCase):
              "-q", "-u", "-f", "%p %s\n", "-X", "auto.commit.interval.ms=200",
              "-X", "session.timeout.ms=6000"], stdout=open(out, "w"), stderr=subprocess.DEVNULL)
             for out in outs]
+        for m in members:  # also when an assertion below fails
+            self.addCleanup(m.kill)
         wait_until(lambda: "2 member(s)" in self.broker.log_text(), 30, "both members to join")
         time.sleep(1)  # both start fetching at the end
         # Keyed, so the messages spread over every partition (unkeyed ones stick to a few).
@@ -223,6 +233,7 @@ class BrokerTest(AgentTestCase):
             [PRODUCER, "--brokers", "127.0.0.1:%d" % self.port, "--topic", "idem-kill",
              "--count", "600000", "--acks", "all", "--idempotent", "--out", report,
              "--timeout-ms", "60000"], stderr=subprocess.PIPE, text=True)
+        self.addCleanup(producer.kill)
         recognised = 0
         for round_ in range(3):
             wait_until(lambda: os.path.exists(report) and
@@ -277,7 +288,7 @@ class BrokerTest(AgentTestCase):
                 s.sendall(data)
                 s.settimeout(5)
                 return s.recv(100)
-            except (ConnectionResetError, socket.timeout):
+            except ConnectionResetError:  # closed: what these requests must cause
                 return b""
             finally:
                 s.close()

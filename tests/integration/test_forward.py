@@ -225,7 +225,8 @@ a1.sinks.k2.batch-size = 1000
         # Kill -9 the aggregator mid-stream and bring it back on its durable channel.
         wait_until(lambda: len(read_lines(o5)) > 20000, 30, "a5 to receive")
         a5.kill()
-        time.sleep(2)
+        # While a5 is down the edges fail over to its twin.
+        wait_until(lambda: len(read_lines(o6)) > 0, 30, "failover to a6")
         a5 = self.start_agent(aggregator_conf("a5", p5, o5, channel="file", data=d5), name="a5")
         self.wait_for_all([o5, o6], expected, timeout=120)
         # Events a5 may have committed when an edge's transaction rolled back: if failover
@@ -386,8 +387,17 @@ class ForwardBadInputTest(AgentTestCase):
         s.sendall(frame(6, struct.pack(">Q", 99)))
         data = b""
         while data.count(b"\x00\x00\x00\x09\x07") == 0 and len(data) < 4096:
-            data += s.recv(4096)
-        self.assertIn(b"\x05", data)  # the NACK
+            chunk = s.recv(4096)
+            if not chunk:
+                break  # closed: the frames so far say why
+            data += chunk
+        types = []
+        while len(data) >= 5:  # frames: u32 length, then the type byte and the payload
+            length = struct.unpack(">I", data[:4])[0]
+            types.append(data[4])
+            data = data[4 + length:]
+        self.assertIn(5, types, "a NACK frame")  # the NACK
+        self.assertEqual(types[-1], 7, "the session went on to answer the PING")
         s.close()
         # And a real edge still gets through.
         edge = self.start_agent(edge_conf(

@@ -223,6 +223,8 @@ b1.sinks.k1.sink.serializer = header_and_text
         reader.kill()  # kill -9: what its file channel holds survives; offsets not committed
         # after the channel are read again
         reader = self.start_agent(self.source_conf(out2), name="b1")
+        wait_until(lambda: writer.counter("SOURCE.r1", "EventAcceptedCount") == n, 60,
+                   "the writer to accept every event")
         self.assertEqual(writer.counter("SOURCE.r1", "EventAcceptedCount") <= n, True)
         def numbers():
             # The killed reader's last line may be cut short: its event comes again, whole.
