@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Broker benchmark: a librdkafka load generator (bench/kafka_load.cc) produces 1,000,000
 100-byte messages to one partition and consumes back a window of the last 40,000 ten times,
-against `flumen broker` with acks=1 and acks=all (fsync before the answer), and the same against
-librdkafka's in-process mock cluster in the same run: the baseline. (The mock keeps only the last
+against `flumen broker` with acks=1 and acks=all (fsync before the answer), and the same at
+acks=1 against librdkafka's in-process mock cluster in the same run: the baseline of every
+ratio, acks=all included (the mock has no disk to sync). (The mock keeps only the last
 5 MB of a partition, hence the window.) Consume is timed while messages flow (each pass from its
 first message to its last) and, as "consume-with-starts", whole. Prints the median of several
 runs: msgs/s, MB/s, the ratio to the mock, and the broker's peak RSS.
