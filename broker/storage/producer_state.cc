@@ -1,5 +1,7 @@
 #include "broker/storage/producer_state.h"
 
+#include "agent/util/atomic_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -18,15 +20,8 @@ Result<ProducerIds> ProducerIds::open(const std::string& data_dir) {
 }
 
 Status ProducerIds::reserve(int64_t upto) {
-  const std::string tmp = path_ + ".tmp";
-  const std::string text = std::to_string(upto) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(ErrorCode::kIo, "cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path_.c_str()) != 0)
-    return make_error(ErrorCode::kIo, "cannot write " + path_);
+  // Synced, directory included: ids handed out before a power loss are never handed out again.
+  if (Status s = write_file_atomically(path_, std::to_string(upto) + "\n", true); !s) return s;
   reserved_ = upto;
   return Status::ok();
 }

@@ -1,5 +1,7 @@
 #include "broker/storage/topic_store.h"
 
+#include "agent/util/atomic_file.h"
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -116,22 +118,7 @@ Status TopicStore::save() const {
   j["topics"] = nlohmann::json::object();
   for (const auto& [name, t] : topics_)
     j["topics"][name] = {{"partitions", t->partitions.size()}};
-  const std::string path = dir_ + "/topics.json";
-  const std::string tmp = path + ".tmp";
-  const std::string text = j.dump(2) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(ErrorCode::kIo, "cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
-    return make_error(ErrorCode::kIo, "cannot write " + path);
-  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::ok();
+  return write_file_atomically(dir_ + "/topics.json", j.dump(2) + "\n", true);
 }
 
 Status TopicStore::flush_all() {

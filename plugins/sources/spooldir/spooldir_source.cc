@@ -1,5 +1,7 @@
 #include "plugins/sources/spooldir/spooldir_source.h"
 
+#include "agent/util/atomic_file.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -173,13 +175,12 @@ bool SpoolDirSource::open_file(const std::string& path) {
 }
 
 void SpoolDirSource::save_progress() {
-  // Atomic replace; not synced: a process crash keeps it, a power loss re-reads a few batches.
-  std::string tmp = cur_.progress_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << cur_.at_pickup.st_ino << " " << cur_.pos << "\n";
-  }
-  ::rename(tmp.c_str(), cur_.progress_path.c_str());
+  // Not synced: a process crash keeps it, a power loss re-reads a few batches.
+  const std::string text =
+      std::to_string(cur_.at_pickup.st_ino) + " " + std::to_string(cur_.pos) + "\n";
+  if (Status s = write_file_atomically(cur_.progress_path, text, false); !s)
+    spdlog::warn("spooldir source {}: {} (a restart may read some lines again)", name(),
+                 s.message());
 }
 
 bool SpoolDirSource::ingest_batch(bool& progressed) {

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent/util/atomic_file.h"
+
 namespace flumen::plugins {
 
 uint64_t fingerprint_of(const char* data, size_t n) {
@@ -73,40 +75,7 @@ Status save_positions(const std::string& path, const std::vector<PositionEntry>&
     }
     j.push_back(std::move(o));
   }
-  std::string text = j.dump();
-  std::filesystem::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return make_error(ErrorCode::kIo, "cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      return make_error(ErrorCode::kIo, "cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (sync && ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return make_error(ErrorCode::kIo, "cannot sync " + tmp + ": " + std::strerror(err));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return make_error(ErrorCode::kIo, "cannot rename " + tmp + ": " + std::strerror(errno));
-  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    if (sync) ::fsync(dfd);  // the rename itself must survive a crash
-    ::close(dfd);
-  }
-  return Status::ok();
+  return write_file_atomically(path, j.dump(), sync);
 }
 
 }  // namespace flumen::plugins
