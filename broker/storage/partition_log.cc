@@ -359,6 +359,9 @@ Status PartitionLog::read(int64_t offset, size_t max_bytes, bool at_least_one,
     auto it = std::upper_bound(s->index.begin(), s->index.end(), rel,
                                [](uint32_t r, const auto& e) { return r < e.first; });
     uint64_t pos = it == s->index.begin() ? 0 : (it - 1)->second;
+    // Walk the headers to find the run of whole batches to return, then read it in one go.
+    uint64_t from = 0, to = 0;  // [from, to): the run in this segment
+    bool full = false;
     char head[kBatchHeaderSize];
     while (pos + kBatchHeaderSize <= s->size) {
       if (::pread(s->fd, head, sizeof head, static_cast<off_t>(pos)) !=
@@ -367,21 +370,29 @@ Status PartitionLog::read(int64_t offset, size_t max_bytes, bool at_least_one,
       BatchHeader h;
       if (!read_batch_header(std::string_view(head, sizeof head), h))
         return make_error(ErrorCode::kCorruption, "bad batch header in " + s->path);
+      const size_t n = h.total_size();
       if (h.last_offset() < offset) {
-        pos += h.total_size();
+        pos += n;
         continue;
       }
-      const size_t n = h.total_size();
-      if (taken + n > max_bytes && !(at_least_one && taken == 0)) return Status::ok();
-      const size_t at = out.size();
-      out.resize(at + n);
-      if (::pread(s->fd, out.data() + at, n, static_cast<off_t>(pos)) != static_cast<ssize_t>(n)) {
-        out.resize(at);
-        return io_error("cannot read", s->path + ".log");
+      if (taken + n > max_bytes && !(at_least_one && taken == 0)) {
+        full = true;
+        break;
       }
+      if (to == from) from = pos;
+      to = pos + n;
       taken += n;
       pos += n;
     }
+    if (to > from) {
+      const size_t at = out.size(), n = to - from;
+      out.resize(at + n);
+      if (::pread(s->fd, out.data() + at, n, static_cast<off_t>(from)) != static_cast<ssize_t>(n)) {
+        out.resize(at);
+        return io_error("cannot read", s->path + ".log");
+      }
+    }
+    if (full) return Status::ok();
     // On to the next segment, if any.
     auto next = std::upper_bound(segments_.begin(), segments_.end(), s->base,
                                  [](int64_t b, const auto& seg) { return b < seg->base; });
