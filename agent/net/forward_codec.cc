@@ -103,6 +103,10 @@ Result<Codec> codec_from_name(std::string_view name) {
                     "unknown compression '" + std::string(name) + "' (none, zstd or lz4)");
 }
 
+size_t announced_frame_size(std::string_view buf) {
+  return buf.size() < 4 ? 0 : 4 + static_cast<size_t>(load_u32(buf.data()));
+}
+
 Split split_frame(std::string_view buf, uint32_t max_frame, Frame& frame, size_t& consumed) {
   if (buf.size() < 4) return Split::kNeedMore;
   uint32_t len = load_u32(buf.data());

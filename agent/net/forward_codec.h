@@ -52,6 +52,9 @@ enum class Split { kNeedMore, kFrame, kTooLarge, kMalformed };
 // Looks at the front of `buf`: a complete frame (sets `frame` and `consumed`), not enough bytes
 // yet, or a frame the receiver must refuse.
 Split split_frame(std::string_view buf, uint32_t max_frame, Frame& frame, size_t& consumed);
+// The size of the whole frame at the front of `buf` (length prefix included), once its length
+// is there (0 before): what a reader can reserve room for while the rest arrives.
+size_t announced_frame_size(std::string_view buf);
 
 struct Hello {
   uint16_t version = kVersion;

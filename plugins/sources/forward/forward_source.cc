@@ -169,7 +169,16 @@ void ForwardSource::on_readable(Connection* c) {
              "the connection must open with HELLO (is this a flumen forward sink?)");
       return;
     }
-    if (r == fwd::Split::kNeedMore) break;
+    if (r == fwd::Split::kNeedMore) {
+      // Room for the whole frame at once (its size is within max-frame-size, else kTooLarge),
+      // instead of growing the buffer read by read.
+      if (size_t whole = fwd::announced_frame_size(avail); whole > avail.size()) {
+        c->in.consume(start);
+        start = 0;
+        c->in.reserve(whole);
+      }
+      break;
+    }
     if (r == fwd::Split::kTooLarge) {
       refuse(c, fwd::WireError::kTooLarge,
              "frame larger than max-frame-size " + std::to_string(max_frame));
