@@ -191,9 +191,12 @@ int32_t KafkaSink::partition_for(const EventBatch& batch, size_t i) const {
 
 void KafkaSink::produce_run(const EventBatch& batch, size_t begin, size_t end,
                             std::string_view topic, std::vector<bool>& done) {
-  std::vector<rd_kafka_message_t> msgs(end - begin);
+  // Reused between runs: a transaction's worth of records is a large block to allocate afresh.
+  std::vector<rd_kafka_message_t>& msgs = run_msgs_;
+  msgs.assign(end - begin, rd_kafka_message_t{});
   // Flume-format values are encoded into one buffer first (pointers are set once it is final).
-  std::vector<size_t> ends;
+  std::vector<size_t>& ends = run_ends_;
+  ends.clear();
   if (options_.use_flume_event_format) {
     encoded_.clear();
     for (size_t i = begin; i < end; ++i) {
@@ -249,7 +252,8 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   errors_.assign(n, {});
   pending_ = n;
   // handled[i]: produced through produce_batch, or refused before it reached librdkafka.
-  std::vector<bool> handled(n, false);
+  std::vector<bool>& handled = handled_;
+  handled.assign(n, false);
   topics_.assign(n, {});
   expanded_.clear();
   for (size_t i = 0; i < n; ++i) {

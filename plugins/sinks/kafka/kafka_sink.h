@@ -58,8 +58,11 @@ class KafkaSink : public pipeline::Sink {
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topic_handles_;
   std::optional<BucketPath> topic_path_;  // kafka.topic with escapes
   std::map<std::string, std::string, std::less<>> header_renames_;
-  std::vector<std::string_view> topics_;  // per event of the batch in flight
-  std::deque<std::string> expanded_;      // topics expanded from topic_path_, for topics_
+  std::vector<std::string_view> topics_;      // per event of the batch in flight
+  std::vector<bool> handled_;                 // per event: given to librdkafka or refused
+  std::vector<rd_kafka_message_t> run_msgs_;  // produce_run's records
+  std::vector<size_t> run_ends_;              // produce_run's Flume-format value ends
+  std::deque<std::string> expanded_;          // topics expanded from topic_path_, for topics_
   metrics::Counter* rollbacks_ = nullptr;
   metrics::Counter* dead_letters_ = nullptr;
 };
