@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/event/event_batch.h"
 #include "agent/metrics/component_metrics.h"
@@ -23,9 +24,19 @@ enum class Delivery {
 struct DeliveryResult {
   Delivery outcome = Delivery::kDelivered;
   std::string message;  // why, for logs (retry/rejected)
+  // With kDelivered: the indexes (into the batch) of events the sink could never deliver (a
+  // poison event among good ones: a path that cannot be opened, a record too large). The rest
+  // were delivered; these are counted as rejected and go to the dead-letter channel if the sink
+  // has one, with `message` as the reason.
+  std::vector<uint32_t> rejected_events;
   static DeliveryResult delivered() { return {}; }
-  static DeliveryResult retry(std::string why) { return {Delivery::kRetry, std::move(why)}; }
-  static DeliveryResult rejected(std::string why) { return {Delivery::kRejected, std::move(why)}; }
+  static DeliveryResult retry(std::string why) { return {Delivery::kRetry, std::move(why), {}}; }
+  static DeliveryResult rejected(std::string why) {
+    return {Delivery::kRejected, std::move(why), {}};
+  }
+  static DeliveryResult partly_rejected(std::vector<uint32_t> events, std::string why) {
+    return {Delivery::kDelivered, std::move(why), std::move(events)};
+  }
 };
 
 class Sink {
@@ -44,6 +55,11 @@ class Sink {
   virtual Status start() { return Status::ok(); }
   virtual void stop() {}
   virtual DeliveryResult deliver(const EventBatch& batch) = 0;
+  // The batch deliver() just reported delivered could not be committed (the channel's take
+  // commit failed: a full disk under a file channel) and will be delivered again. A sink that
+  // can take back what it wrote (a local file cut back to its length before the batch) does so
+  // here, so that the retry does not leave the batch in its output twice.
+  virtual void delivery_not_committed() {}
   // Called by the runner about once a second when idle and after deliveries: time-based work
   // such as rolling files.
   virtual void tick(std::chrono::steady_clock::time_point /*now*/) {}

@@ -31,8 +31,17 @@ ProcessOutcome drain_once(SinkSlot& slot) {
   switch (r.outcome) {
     case Delivery::kDelivered:
       if (Status s = txn.commit(); !s) {
+        sink.delivery_not_committed();
         spdlog::error("sink {}: commit failed: {}", sink.name(), s.message());
         return ProcessOutcome::kFailed;
+      }
+      if (!r.rejected_events.empty()) {
+        const auto bad = static_cast<int64_t>(r.rejected_events.size());
+        c.event_rejected->inc(bad);
+        spdlog::error("sink {}: rejected {} of {} events permanently (dropped): {}", sink.name(),
+                      bad, n, r.message);
+        c.event_drain_success->inc(n - bad);
+        return ProcessOutcome::kReady;
       }
       c.event_drain_success->inc(n);
       return ProcessOutcome::kReady;
