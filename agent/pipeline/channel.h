@@ -91,6 +91,11 @@ class Channel {
   virtual size_t transaction_capacity() const = 0;
   // Whether committed events survive a process restart (file channel yes, memory no).
   virtual bool durable() const = 0;
+  // A reload changed the channel's keys but not its type: applies `options` (the plugin's parsed
+  // options struct, the same type make_channel() got) in place, keeping every event, and
+  // returns true; false if this channel cannot change in place (the agent then builds a new
+  // one and moves the events over). Called while no source or sink uses the channel.
+  virtual bool reconfigure(const void* /*options*/) { return false; }
   // The markers committed transactions stored whose key starts with `prefix` (durable channels).
   virtual std::map<std::string, std::string> markers(std::string_view /*prefix*/) const {
     return {};

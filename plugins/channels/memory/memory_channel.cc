@@ -4,70 +4,28 @@
 
 namespace flumen::plugins {
 
-class MemoryChannel::Txn : public pipeline::Transaction {
+class MemoryChannel::Txn : public pipeline::BasicTransaction {
  public:
-  explicit Txn(MemoryChannel* ch) : ch_(ch) {}
+  explicit Txn(MemoryChannel* ch) : BasicTransaction(*ch, ch->counters_), ch_(ch) {}
   ~Txn() override { rollback(); }
 
-  Status put(const EventBatch& events) override {
-    if (staged_.size() + events.size() > ch_->transaction_capacity())
-      return make_error(ErrorCode::kRejected, "put of " +
-                                                  std::to_string(staged_.size() + events.size()) +
-                                                  " events exceeds transactionCapacity " +
-                                                  std::to_string(ch_->transaction_capacity()) +
-                                                  " of channel " + ch_->name());
-    ch_->counters_.event_put_attempt->inc(static_cast<int64_t>(events.size()));
-    staged_.append_all(events);
+ protected:
+  Status do_take(size_t max, EventBatch& taken) override {
+    std::lock_guard lock(ch_->mu_);
+    ch_->take_locked(max, taken);
     return Status::ok();
   }
-
-  Status take(size_t max, EventBatch& out) override {
-    size_t room = ch_->transaction_capacity() - taken_.size();
-    if (max > room) max = room;
-    if (max == 0) {
-      if (room == 0)
-        return make_error(ErrorCode::kRejected, "take exceeds transactionCapacity " +
-                                                    std::to_string(ch_->transaction_capacity()) +
-                                                    " of channel " + ch_->name());
-      return Status::ok();
-    }
-    size_t before = taken_.size();
-    size_t n;
-    {
-      std::lock_guard lock(ch_->mu_);
-      n = ch_->take_locked(max, taken_);
-    }
-    // Flume counts one attempt per take() call, and its sinks call take() until it returns
-    // nothing or the batch is full: n successes plus one empty call on underflow.
-    ch_->counters_.event_take_attempt->inc(static_cast<int64_t>(n + (n < max ? 1 : 0)));
-    out.append_range(taken_, before, before + n);
+  Status do_commit_put(EventBatch& staged, const Markers&, bool wait_for_space) override {
+    return ch_->commit_put(staged, wait_for_space);
+  }
+  Status do_commit_take(EventBatch& taken) override {
+    ch_->release_slots(taken.size(), taken.body_bytes());
     return Status::ok();
   }
-
-  Status commit() override {
-    if (!staged_.empty()) {
-      Status s = ch_->commit_put(staged_, wait_for_space_);
-      if (!s) return s;  // staged events stay; the caller rolls back (guard) or retries
-      staged_.clear();
-    }
-    if (!taken_.empty()) {
-      ch_->counters_.event_take_success->inc(static_cast<int64_t>(taken_.size()));
-      ch_->release_slots(taken_.size(), taken_.body_bytes());
-      taken_.clear();
-    }
-    return Status::ok();
-  }
-
-  void rollback() override {
-    staged_.clear();
-    if (!taken_.empty()) ch_->return_taken(taken_);
-    taken_.clear();
-  }
+  void do_rollback_take(EventBatch& taken) override { ch_->return_taken(taken); }
 
  private:
   MemoryChannel* ch_;
-  EventBatch staged_;
-  EventBatch taken_;
 };
 
 MemoryChannel::MemoryChannel(std::string name, MemoryChannelOptions options,
@@ -98,9 +56,20 @@ void MemoryChannel::stop() {
   space_cv_.notify_all();
 }
 
+bool MemoryChannel::reconfigure(const void* options) {
+  {
+    std::lock_guard lock(mu_);
+    options_ = *static_cast<const MemoryChannelOptions*>(options);
+    counters_.channel_capacity->set(options_.capacity);
+  }
+  space_cv_.notify_all();  // a larger capacity may let a waiting put in
+  return true;
+}
+
 Status MemoryChannel::commit_put(EventBatch& staged, bool wait_for_space) {
   const size_t n = staged.size();
   const size_t bytes = staged.body_bytes();
+  std::unique_lock lock(mu_);
   const size_t cap = static_cast<size_t>(options_.capacity);
   const size_t byte_limit = static_cast<size_t>(options_.effective_byte_limit());
   auto fits = [&] {
@@ -109,7 +78,6 @@ Status MemoryChannel::commit_put(EventBatch& staged, bool wait_for_space) {
                                                           // still passes an empty channel
   };
   {
-    std::unique_lock lock(mu_);
     if (!fits()) {
       if (wait_for_space)
         space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
@@ -127,6 +95,7 @@ Status MemoryChannel::commit_put(EventBatch& staged, bool wait_for_space) {
     queue_.back().batch.swap(staged);
     counters_.channel_size->set(static_cast<int64_t>(queued_events_));
   }
+  lock.unlock();
   counters_.event_put_success->inc(static_cast<int64_t>(n));
   notify_waiters();
   return Status::ok();

@@ -14,6 +14,7 @@
 #include <deque>
 #include <mutex>
 
+#include "agent/pipeline/basic_transaction.h"
 #include "agent/pipeline/channel.h"
 #include "plugins/channels/memory/config.h"
 
@@ -33,6 +34,9 @@ class MemoryChannel : public pipeline::Channel {
   }
   bool durable() const override { return false; }
   void stop() override;  // wakes puts waiting for space so they fail fast
+  // Every key can change in place: a smaller capacity than the events held keeps them all and
+  // refuses puts until the sinks have taken the channel below it.
+  bool reconfigure(const void* options) override;
 
  private:
   class Txn;
