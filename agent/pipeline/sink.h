@@ -60,6 +60,11 @@ class Sink {
   // can take back what it wrote (a local file cut back to its length before the batch) does so
   // here, so that the retry does not leave the batch in its output twice.
   virtual void delivery_not_committed() {}
+  // Called from another thread (the one stopping the agent) when the drain deadline passed while
+  // deliver() may still be running: deliver() should give up soon and answer kRetry (a kafka
+  // sink purges what librdkafka holds, a forward sink stops waiting for acknowledgements), so a
+  // stop is bounded by its deadline. Also asks stop() not to linger. Must be thread-safe.
+  virtual void interrupt() {}
   // Called by the runner about once a second when idle and after deliveries: time-based work
   // such as rolling files.
   virtual void tick(std::chrono::steady_clock::time_point /*now*/) {}

@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <vector>
+
+#include "agent/util/log_throttle.h"
 
 namespace flumen::plugins::kafka {
 
@@ -56,13 +61,31 @@ class AvroReader {
 
 }  // namespace
 
+namespace {
+
+// librdkafka logs every failed reconnect to a dead broker; one throttle per client and facility
+// ("FAIL", "ERROR", ...) turns that into a line now and then with the count.
+void log_throttled(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<util::LogThrottle>> throttles;
+  util::LogThrottle* t;
+  {
+    std::lock_guard lock(mu);
+    auto& slot = throttles[std::string(rk ? rd_kafka_name(rk) : "") + "/" + fac];
+    if (!slot) slot = std::make_unique<util::LogThrottle>();
+    t = slot.get();
+  }
+  const auto lvl = level <= 3 ? spdlog::level::err : spdlog::level::warn;
+  t->log(lvl, "librdkafka {}: {}", fac, buf);
+}
+
+}  // namespace
+
 void route_logs(rd_kafka_conf_t* conf) {
   rd_kafka_conf_set_log_cb(conf,
-                           [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
-                             if (level <= 3)
-                               spdlog::error("librdkafka {}: {}", fac, buf);
-                             else if (level <= 5)
-                               spdlog::warn("librdkafka {}: {}", fac, buf);
+                           [](const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+                             if (level <= 5)
+                               log_throttled(rk, level, fac, buf);
                              else
                                spdlog::info("librdkafka {}: {}", fac, buf);
                            });

@@ -158,6 +158,10 @@ Status ForwardSink::connect(Clock::time_point deadline) {
   return Status::ok();
 }
 
+namespace {
+constexpr int kInterruptCheckMs = 100;
+}  // namespace
+
 template <typename Done>
 ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
   char buf[64 * 1024];
@@ -184,10 +188,18 @@ ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
       out_sent_ = 0;
       return Io::kOk;
     }
+    if (interrupted_.load()) {
+      last_error_ = "interrupted: the agent is stopping";
+      return Io::kBroken;
+    }
     pollfd p{fd_, static_cast<short>(POLLIN | (out_sent_ < out_.size() ? POLLOUT : 0)), 0};
-    int rc = ::poll(&p, 1, remaining_ms(deadline));
+    // Short polls so that an interrupt() is seen soon.
+    int rc = ::poll(&p, 1, std::min(remaining_ms(deadline), kInterruptCheckMs));
     if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0) return Io::kTimeout;
+    if (rc == 0) {
+      if (Clock::now() >= deadline) return Io::kTimeout;
+      continue;
+    }
     if (rc < 0) {
       last_error_ = std::strerror(errno);
       return Io::kBroken;
@@ -324,6 +336,7 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     return DeliveryResult::retry(std::move(why));
   };
   for (;;) {
+    if (interrupted_.load()) return keep_for_retry("interrupted: the agent is stopping");
     if (fd_ < 0) {
       if (Status s = connect(deadline); !s) {
         if (plan_.empty()) return DeliveryResult::retry(s.message());

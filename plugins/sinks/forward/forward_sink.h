@@ -12,6 +12,7 @@
 // their numbers, so the receiver puts nothing twice.
 //
 // Runs entirely on its sink runner's thread, with a non-blocking socket and poll(2).
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -33,8 +34,11 @@ class ForwardSink : public pipeline::Sink {
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void tick(Clock::time_point now) override;
+  void interrupt() override { interrupted_ = true; }
 
  private:
+  // Set by interrupt() (the agent's stop, past its deadline): waits end within ~100 ms.
+  std::atomic<bool> interrupted_{false};
   struct Planned {
     uint64_t seq;
     size_t begin, end;     // events of the transaction's batch

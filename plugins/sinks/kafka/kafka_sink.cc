@@ -102,7 +102,7 @@ void KafkaSink::release_topics() {
 
 void KafkaSink::stop() {
   if (!producer_) return;
-  rd_kafka_flush(producer_, 5000);
+  if (!interrupted_.load()) rd_kafka_flush(producer_, 5000);
   destroy_producer();
 }
 
@@ -158,7 +158,8 @@ bool KafkaSink::topic_for(const EventBatch& batch, size_t i, std::string_view& t
 void KafkaSink::dead_letter(const EventBatch& batch, size_t i, std::string_view topic,
                             const std::string& why) {
   dead_letters_->inc();
-  spdlog::warn("kafka sink {}: event refused by Kafka for good ({}), topic {}", name(), why, topic);
+  dead_letter_log_.warn("kafka sink {}: event refused by Kafka for good ({}), topic {}", name(),
+                        why, topic);
   if (options_.dead_letter_directory.empty()) return;
   nlohmann::json j;
   j["topic"] = std::string(topic);
@@ -338,7 +339,7 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
       const rd_kafka_resp_err_t e = error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
       if (error) rd_kafka_error_destroy(error);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the headers belong to the message now
-      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && !interrupted_.load()) {
         rd_kafka_poll(producer_, 10);
         continue;
       }
@@ -354,7 +355,7 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
       std::chrono::steady_clock::now() + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
   // flush sends what lingers at once (the batch is complete: waiting for more gains nothing)
   // and serves the delivery reports.
-  while (pending_ > 0 && std::chrono::steady_clock::now() < deadline)
+  while (pending_ > 0 && std::chrono::steady_clock::now() < deadline && !interrupted_.load())
     rd_kafka_flush(producer_, 100);
   char fatal[256];
   if (rd_kafka_fatal_error(producer_, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -366,8 +367,16 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   if (pending_ > 0 && producer_) {
     // Records still queued or in flight may point into this batch (produced without a copy):
     // the producer goes, and with it every reference, before the batch can be rolled back.
-    spdlog::warn("kafka sink {}: {} delivery reports missing after {} ms; recreating the producer",
-                 name(), pending_, delivery_timeout_ms_ + 5000);
+    if (interrupted_.load())
+      spdlog::warn(
+          "kafka sink {}: stopping with {} records unacknowledged; they go back to the "
+          "channel",
+          name(), pending_);
+    else
+      spdlog::warn(
+          "kafka sink {}: {} delivery reports missing after {} ms; recreating the "
+          "producer",
+          name(), pending_, delivery_timeout_ms_ + 5000);
     rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     destroy_producer();
   }

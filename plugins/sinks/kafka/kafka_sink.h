@@ -8,6 +8,7 @@
 // duplicate records.
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "agent/pipeline/sink.h"
+#include "agent/util/log_throttle.h"
 #include "plugins/sinks/hdfs/bucket_path.h"
 #include "plugins/sinks/kafka/config.h"
 
@@ -29,6 +31,7 @@ class KafkaSink : public pipeline::Sink {
   Status start() override;
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
+  void interrupt() override { interrupted_ = true; }
 
  private:
   enum class Outcome : uint8_t { kPending, kDelivered, kRetry, kRejected };
@@ -48,6 +51,9 @@ class KafkaSink : public pipeline::Sink {
                    const std::string& why);
 
   KafkaSinkOptions options_;
+  // Set by interrupt() (the agent's stop, past its deadline): deliver() stops waiting for
+  // reports and purges, stop() does not flush.
+  std::atomic<bool> interrupted_{false};
   rd_kafka_t* producer_ = nullptr;
   std::vector<Outcome> outcomes_;
   std::vector<std::string> errors_;
@@ -65,6 +71,7 @@ class KafkaSink : public pipeline::Sink {
   std::deque<std::string> expanded_;          // topics expanded from topic_path_, for topics_
   metrics::Counter* rollbacks_ = nullptr;
   metrics::Counter* dead_letters_ = nullptr;
+  util::LogThrottle dead_letter_log_;
 };
 
 }  // namespace flumen::plugins

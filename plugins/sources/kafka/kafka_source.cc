@@ -115,8 +115,8 @@ void KafkaSource::add_record(const rd_kafka_message_t* m) {
   if (options_.use_flume_event_format) {
     if (!kafka::decode_flume_event(value, batch_, i)) {
       counters().event_read_fail->inc();
-      spdlog::warn("kafka source {}: a record at offset {} is not a Flume Avro event", name(),
-                   m->offset);
+      record_log_.warn("kafka source {}: a record at offset {} is not a Flume Avro event", name(),
+                       m->offset);
       return;
     }
   } else {
@@ -152,7 +152,7 @@ void KafkaSource::commit_failed(rd_kafka_resp_err_t e) {
   // The events are in the channel; a failed commit means they may be read again after a
   // rebalance or restart (at-least-once), never lost.
   commits_failed_->inc();
-  spdlog::warn("kafka source {}: offset commit failed: {}", name(), rd_kafka_err2str(e));
+  commit_log_.warn("kafka source {}: offset commit failed: {}", name(), rd_kafka_err2str(e));
 }
 
 void KafkaSource::on_commit(rd_kafka_t*, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t*,
@@ -192,7 +192,7 @@ void KafkaSource::run() {
         rd_kafka_message_t* m = msgs[static_cast<size_t>(k)];
         if (m->err) {
           if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            spdlog::warn("kafka source {}: {}", name(), rd_kafka_message_errstr(m));
+            consume_log_.warn("kafka source {}: {}", name(), rd_kafka_message_errstr(m));
         } else {
           add_record(m);
           auto it = std::find_if(next.rbegin(), next.rend(), [m](const Next& n) {

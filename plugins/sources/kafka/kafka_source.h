@@ -12,6 +12,7 @@
 
 #include "agent/event/event_batch.h"
 #include "agent/pipeline/source.h"
+#include "agent/util/log_throttle.h"
 #include "plugins/sources/kafka/config.h"
 
 namespace flumen::plugins {
@@ -39,6 +40,7 @@ class KafkaSource : public pipeline::Source {
   std::atomic<bool> stopping_{false};
   EventBatch batch_;
   metrics::Counter* commits_failed_ = nullptr;
+  util::LogThrottle record_log_, commit_log_, consume_log_;
 };
 
 }  // namespace flumen::plugins
