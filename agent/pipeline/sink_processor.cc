@@ -7,6 +7,51 @@
 
 namespace flumen::pipeline {
 
+namespace {
+
+// Puts the batch's rejected events (all of them, or the listed ones) into the slot's
+// dead-letter channel, each with the reason and the sink's name as headers. False if they could
+// not all be put (that channel full or failing): the caller then rolls the take back, so a
+// rejected event is never lost, only tried again.
+bool dead_letter(SinkSlot& slot, const std::vector<uint32_t>& which, const std::string& reason) {
+  EventBatch& out = slot.rejects;
+  out.clear();
+  auto add = [&](size_t i) {
+    const size_t k = out.size();
+    out.append_event(slot.batch, i);
+    out.set_header(k, kDeadLetterReasonHeader, reason);
+    out.set_header(k, kDeadLetterSinkHeader, slot.sink->name());
+  };
+  if (which.empty()) {
+    for (size_t i = 0; i < slot.batch.size(); ++i)
+      add(i);
+  } else {
+    for (uint32_t i : which)
+      if (i < slot.batch.size()) add(i);
+  }
+  // One transaction per transactionCapacity of the dead-letter channel.
+  const size_t step = std::max<size_t>(1, slot.dead_letter->transaction_capacity());
+  EventBatch part;
+  for (size_t begin = 0; begin < out.size(); begin += step) {
+    part.clear();
+    part.append_range(out, begin, std::min(out.size(), begin + step));
+    TransactionGuard txn(slot.dead_letter->begin());
+    if (Status s = txn->put(part); !s) {
+      slot.reject_log.error("sink {}: dead-letter channel {} refused {} events: {}",
+                            slot.sink->name(), slot.dead_letter->name(), part.size(), s.message());
+      return false;
+    }
+    if (Status s = txn.commit(); !s) {
+      slot.reject_log.error("sink {}: dead-letter channel {} refused {} events: {}",
+                            slot.sink->name(), slot.dead_letter->name(), part.size(), s.message());
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 ProcessOutcome drain_once(SinkSlot& slot) {
   Sink& sink = *slot.sink;
   metrics::SinkCounters& c = sink.counters();
@@ -15,8 +60,8 @@ ProcessOutcome drain_once(SinkSlot& slot) {
   slot.batch.clear();
   if (Status s = txn->take(want, slot.batch); !s) {
     c.channel_read_fail->inc();
-    spdlog::error("sink {}: take from channel {} failed: {}", sink.name(), slot.channel->name(),
-                  s.message());
+    slot.failure_log.error("sink {}: take from channel {} failed: {}", sink.name(),
+                           slot.channel->name(), s.message());
     return ProcessOutcome::kFailed;
   }
   if (slot.batch.empty()) {
@@ -28,37 +73,47 @@ ProcessOutcome drain_once(SinkSlot& slot) {
   (slot.batch.size() < want ? c.batch_underflow : c.batch_complete)->inc();
   c.event_drain_attempt->inc(n);
   DeliveryResult r = sink.deliver(slot.batch);
-  switch (r.outcome) {
-    case Delivery::kDelivered:
-      if (Status s = txn.commit(); !s) {
-        sink.delivery_not_committed();
-        spdlog::error("sink {}: commit failed: {}", sink.name(), s.message());
-        return ProcessOutcome::kFailed;
-      }
-      if (!r.rejected_events.empty()) {
-        const auto bad = static_cast<int64_t>(r.rejected_events.size());
-        c.event_rejected->inc(bad);
-        spdlog::error("sink {}: rejected {} of {} events permanently (dropped): {}", sink.name(),
-                      bad, n, r.message);
-        c.event_drain_success->inc(n - bad);
-        return ProcessOutcome::kReady;
-      }
-      c.event_drain_success->inc(n);
-      return ProcessOutcome::kReady;
-    case Delivery::kRetry:
-      txn.rollback();
-      c.event_write_fail->inc(n);
-      spdlog::warn("sink {}: delivery failed, will retry: {}", sink.name(), r.message);
-      return ProcessOutcome::kFailed;
-    case Delivery::kRejected:
-      // A poison batch must not block the channel: count it, say so, and move on.
-      (void)txn.commit();
-      c.event_rejected->inc(n);
-      spdlog::error("sink {}: rejected {} events permanently (dropped): {}", sink.name(), n,
-                    r.message);
-      return ProcessOutcome::kReady;
+  if (r.outcome == Delivery::kRetry) {
+    txn.rollback();
+    c.event_write_fail->inc(n);
+    slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(), r.message);
+    return ProcessOutcome::kFailed;
   }
-  return ProcessOutcome::kFailed;
+  // Delivered (perhaps with some events rejected) or rejected whole.
+  const bool whole = r.outcome == Delivery::kRejected;
+  const auto bad = whole ? n : static_cast<int64_t>(r.rejected_events.size());
+  if (bad > 0 && slot.dead_letter) {
+    if (!dead_letter(slot, whole ? std::vector<uint32_t>{} : r.rejected_events, r.message)) {
+      if (!whole) sink.delivery_not_committed();
+      txn.rollback();
+      return ProcessOutcome::kFailed;
+    }
+  }
+  if (Status s = txn.commit(); !s) {
+    if (!whole) sink.delivery_not_committed();
+    slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),
+                           slot.channel->name(), s.message());
+    return ProcessOutcome::kFailed;
+  }
+  if (bad > 0) {
+    c.event_rejected->inc(bad);
+    if (slot.dead_letter) {
+      sink.metrics().counter("EventDeadLetteredCount").inc(bad);
+      slot.reject_log.error(
+          "sink {}: {} of {} events can never be delivered; sent to "
+          "dead-letter channel {}: {}",
+          sink.name(), bad, n, slot.dead_letter->name(), r.message);
+    } else {
+      slot.reject_log.error(
+          "sink {}: {} of {} events can never be delivered and are dropped "
+          "(set deadLetterChannel to keep them): {}",
+          sink.name(), bad, n, r.message);
+    }
+  }
+  c.event_drain_success->inc(n - bad);
+  if (const auto failed = slot.failure_log.clear(); failed > 0)
+    spdlog::info("sink {}: delivering again after {} failed attempts", sink.name(), failed);
+  return ProcessOutcome::kReady;
 }
 
 namespace {
@@ -70,8 +125,9 @@ std::chrono::milliseconds exp_penalty(int failures, std::chrono::milliseconds ca
 }  // namespace
 
 FailoverSinkProcessor::FailoverSinkProcessor(std::vector<Member> members,
-                                             std::chrono::milliseconds max_penalty)
-    : max_penalty_(max_penalty) {
+                                             std::chrono::milliseconds max_penalty,
+                                             const util::Clock& clock)
+    : max_penalty_(max_penalty), clock_(&clock) {
   for (auto& m : members)
     entries_.push_back({std::move(m.slot), m.priority});
   std::stable_sort(entries_.begin(), entries_.end(),
@@ -79,32 +135,36 @@ FailoverSinkProcessor::FailoverSinkProcessor(std::vector<Member> members,
 }
 
 ProcessOutcome FailoverSinkProcessor::process() {
-  const auto now = Clock::now();
-  bool any_tried = false;
+  const auto now = clock_->now();
   for (Entry& e : entries_) {
     if (e.penalty_until > now) continue;
-    any_tried = true;
     ProcessOutcome out = drain_once(*e.slot);
     if (out == ProcessOutcome::kFailed) {
+      std::lock_guard lock(state_mu_);
       e.failures++;
-      e.penalty_until = Clock::now() + exp_penalty(e.failures - 1, max_penalty_);
-      spdlog::warn("failover: sink {} failed ({} in a row), penalised until retry in {} ms",
-                   e.slot->sink->name(), e.failures,
-                   exp_penalty(e.failures - 1, max_penalty_).count());
+      const auto penalty = exp_penalty(e.failures - 1, max_penalty_);
+      e.penalty_until = clock_->now() + penalty;
+      e.slot->failure_log.warn("failover: sink {} failed ({} in a row), penalised for {} ms",
+                               e.slot->sink->name(), e.failures, penalty.count());
       continue;  // the next sink gets the batch in this same call
     }
+    std::lock_guard lock(state_mu_);
     if (out == ProcessOutcome::kReady) {
       if (e.failures > 0) spdlog::info("failover: sink {} is back", e.slot->sink->name());
       e.failures = 0;
     }
-    {
-      std::lock_guard lock(state_mu_);
-      active_ = e.slot->sink->name();
-    }
+    active_ = e.slot->sink->name();
     return out;
   }
-  (void)any_tried;
   return ProcessOutcome::kFailed;
+}
+
+std::optional<Clock::time_point> FailoverSinkProcessor::retry_at() const {
+  std::lock_guard lock(state_mu_);
+  std::optional<Clock::time_point> first;
+  for (const Entry& e : entries_)
+    if (!first || e.penalty_until < *first) first = e.penalty_until;
+  return first;
 }
 
 std::vector<SinkSlot*> FailoverSinkProcessor::slots() {
@@ -120,8 +180,9 @@ std::string FailoverSinkProcessor::active_sink() const {
 }
 
 std::string FailoverSinkProcessor::state() const {
-  std::string out = "active=" + active_sink();
-  const auto now = Clock::now();
+  std::lock_guard lock(state_mu_);
+  std::string out = "active=" + active_;
+  const auto now = clock_->now();
   for (const auto& e : entries_) {
     if (e.penalty_until > now)
       out += " penalised:" + e.slot->sink->name() + "=" +
@@ -135,8 +196,9 @@ std::string FailoverSinkProcessor::state() const {
 
 LoadBalancingSinkProcessor::LoadBalancingSinkProcessor(std::vector<std::unique_ptr<SinkSlot>> slots,
                                                        Policy policy, bool backoff,
-                                                       std::chrono::milliseconds max_timeout)
-    : policy_(policy), backoff_(backoff), max_timeout_(max_timeout) {
+                                                       std::chrono::milliseconds max_timeout,
+                                                       const util::Clock& clock)
+    : policy_(policy), backoff_(backoff), max_timeout_(max_timeout), clock_(&clock) {
   for (auto& s : slots)
     entries_.push_back({std::move(s)});
 }
@@ -152,28 +214,45 @@ ProcessOutcome LoadBalancingSinkProcessor::process() {
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng_);
   }
-  const auto now = Clock::now();
+  const auto now = clock_->now();
+  // Empty only if every sink looked at its channel and found nothing: a sink skipped while it
+  // backs off may have events waiting (a stop must not take that for drained).
   bool all_empty = true;
   for (size_t idx : order) {
     Entry& e = entries_[idx];
-    if (backoff_ && e.blocked_until > now) continue;
+    if (backoff_ && e.blocked_until > now) {
+      if (e.slot->channel->size() > 0) all_empty = false;
+      continue;
+    }
     ProcessOutcome out = drain_once(*e.slot);
     if (out == ProcessOutcome::kFailed) {
+      std::lock_guard lock(state_mu_);
       // Flume forgets old failures after an hour of good behaviour.
       if (now - e.last_failure > std::chrono::hours(1)) e.failures = 0;
       e.failures++;
       e.last_failure = now;
-      if (backoff_) e.blocked_until = Clock::now() + exp_penalty(e.failures - 1, max_timeout_);
+      if (backoff_) e.blocked_until = clock_->now() + exp_penalty(e.failures - 1, max_timeout_);
       all_empty = false;
       continue;
     }
     if (out == ProcessOutcome::kReady) {
+      std::lock_guard lock(state_mu_);
+      if (e.failures > 0) spdlog::info("load_balance: sink {} is back", e.slot->sink->name());
       e.failures = 0;
       return ProcessOutcome::kReady;
     }
     // kBackoff: this sink's channel is empty; another sink may read another channel.
   }
   return all_empty ? ProcessOutcome::kBackoff : ProcessOutcome::kFailed;
+}
+
+std::optional<Clock::time_point> LoadBalancingSinkProcessor::retry_at() const {
+  if (!backoff_) return std::nullopt;  // no penalties: the runner's back-off paces the retries
+  std::lock_guard lock(state_mu_);
+  std::optional<Clock::time_point> first;
+  for (const Entry& e : entries_)
+    if (!first || e.blocked_until < *first) first = e.blocked_until;
+  return first;
 }
 
 std::vector<SinkSlot*> LoadBalancingSinkProcessor::slots() {
@@ -184,10 +263,16 @@ std::vector<SinkSlot*> LoadBalancingSinkProcessor::slots() {
 }
 
 std::string LoadBalancingSinkProcessor::state() const {
+  std::lock_guard lock(state_mu_);
   std::string out = policy_ == Policy::kRoundRobin ? "round_robin" : "random";
-  const auto now = Clock::now();
+  const auto now = clock_->now();
   for (const auto& e : entries_)
-    if (e.blocked_until > now) out += " backoff:" + e.slot->sink->name();
+    if (e.blocked_until > now)
+      out += " backoff:" + e.slot->sink->name() + "=" +
+             std::to_string(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(e.blocked_until - now)
+                     .count()) +
+             "ms";
   return out;
 }
 

@@ -8,20 +8,27 @@
 //    one succeeds. With backoff, a failed sink is skipped for min(maxTimeOut, 1000 ms * 2^n).
 //
 // A SinkSlot is one sink with its channel. drain_once() is the one place where a take
-// transaction is opened, handed to the sink, and committed or rolled back.
+// transaction is opened, handed to the sink, and committed or rolled back; events the sink
+// rejects go to the slot's dead-letter channel when it has one.
+//
+// Time comes from an injected util::Clock (penalties, back-off), so tests move it by hand.
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
+#include "agent/util/clock.h"
+#include "agent/util/log_throttle.h"
 
 namespace flumen::pipeline {
 
-using Clock = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;  // util::Clock's time_point is this clock's
 
 enum class ProcessOutcome {
   kReady,    // a batch moved (delivered or rejected): call again at once
@@ -32,8 +39,18 @@ enum class ProcessOutcome {
 struct SinkSlot {
   Sink* sink = nullptr;
   Channel* channel = nullptr;
-  EventBatch batch;  // reused between takes
+  // Where rejected events go (`<sink>.deadLetterChannel`), null: counted and dropped.
+  Channel* dead_letter = nullptr;
+  EventBatch batch;    // reused between takes
+  EventBatch rejects;  // reused: what goes to the dead-letter channel
+  // A failing sink says so once, then once per interval with how many attempts failed.
+  util::LogThrottle failure_log;
+  util::LogThrottle reject_log;
 };
+
+// The headers a dead-lettered event carries besides its own.
+inline constexpr std::string_view kDeadLetterReasonHeader = "flumen.deadletter.reason";
+inline constexpr std::string_view kDeadLetterSinkHeader = "flumen.deadletter.sink";
 
 // Takes up to batch_size events from the slot's channel, delivers, commits or rolls back.
 ProcessOutcome drain_once(SinkSlot& slot);
@@ -45,6 +62,9 @@ class SinkProcessor {
   virtual std::vector<SinkSlot*> slots() = 0;
   virtual std::string state() const { return ""; }  // for metrics: active sink, penalties
   virtual const char* type() const = 0;
+  // After kFailed: when a sink of the processor is due again (the end of the earliest penalty),
+  // or nullopt when the processor keeps no penalties and the runner's own back-off decides.
+  virtual std::optional<Clock::time_point> retry_at() const { return std::nullopt; }
 };
 
 class DefaultSinkProcessor : public SinkProcessor {
@@ -64,11 +84,13 @@ class FailoverSinkProcessor : public SinkProcessor {
     std::unique_ptr<SinkSlot> slot;
     int64_t priority;
   };
-  FailoverSinkProcessor(std::vector<Member> members, std::chrono::milliseconds max_penalty);
+  FailoverSinkProcessor(std::vector<Member> members, std::chrono::milliseconds max_penalty,
+                        const util::Clock& clock = util::Clock::steady());
   ProcessOutcome process() override;
   std::vector<SinkSlot*> slots() override;
   std::string state() const override;
   const char* type() const override { return "failover"; }
+  std::optional<Clock::time_point> retry_at() const override;
   // The sink that handled the last batch ("" before the first).
   std::string active_sink() const;
 
@@ -81,7 +103,8 @@ class FailoverSinkProcessor : public SinkProcessor {
   };
   std::vector<Entry> entries_;  // highest priority first
   std::chrono::milliseconds max_penalty_;
-  mutable std::mutex state_mu_;  // guards active_ for scrapes
+  const util::Clock* clock_;
+  mutable std::mutex state_mu_;  // guards active_ and the penalties for scrapes
   std::string active_;
 };
 
@@ -89,11 +112,13 @@ class LoadBalancingSinkProcessor : public SinkProcessor {
  public:
   enum class Policy { kRoundRobin, kRandom };
   LoadBalancingSinkProcessor(std::vector<std::unique_ptr<SinkSlot>> slots, Policy policy,
-                             bool backoff, std::chrono::milliseconds max_timeout);
+                             bool backoff, std::chrono::milliseconds max_timeout,
+                             const util::Clock& clock = util::Clock::steady());
   ProcessOutcome process() override;
   std::vector<SinkSlot*> slots() override;
   std::string state() const override;
   const char* type() const override { return "load_balance"; }
+  std::optional<Clock::time_point> retry_at() const override;
 
  private:
   struct Entry {
@@ -106,6 +131,7 @@ class LoadBalancingSinkProcessor : public SinkProcessor {
   Policy policy_;
   bool backoff_;
   std::chrono::milliseconds max_timeout_;
+  const util::Clock* clock_;
   size_t next_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
   mutable std::mutex state_mu_;

@@ -48,22 +48,34 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
       r.sinks.push_back(std::move(sink));
     }
   }
+  std::map<std::string, Channel*> dead_letter_of;
+  for (const SinkConfig* sc : sinks)
+    dead_letter_of[sc->name] =
+        sc->dead_letter_channel.empty() ? nullptr : channel(sc->dead_letter_channel);
   if (!g) {
     const SinkConfig* sc = sinks.at(0);
     for (size_t w = 0; w < r.sinks.size(); ++w) {
       auto slot = std::make_unique<SinkSlot>();
       slot->sink = r.sinks[w].get();
       slot->channel = channel(sc->channel);
+      slot->dead_letter = dead_letter_of[sc->name];
       r.runners.push_back(std::make_unique<SinkRunner>(
           r.sinks.size() > 1 ? name + "#" + std::to_string(w + 1) : name,
           std::make_unique<DefaultSinkProcessor>(std::move(slot))));
     }
+    // An ungrouped sink's back-off is its runner's (with workers: the first one's is shown).
+    SinkRunner* first = r.runners.front().get();
+    const auto& m = r.metrics.front();
+    m->attribute("State", [first] { return first->state(); });
+    m->gauge("ConsecutiveFailures", [first] { return first->consecutive_failures(); });
+    m->gauge("NextRetryInMs", [first] { return first->next_try_in_ms(); });
     return r;
   }
   auto slot_for = [&](const std::string& s) {
     auto slot = std::make_unique<SinkSlot>();
     slot->sink = by_name.at(s).first;
     slot->channel = by_name.at(s).second;
+    slot->dead_letter = dead_letter_of[s];
     return slot;
   };
   std::unique_ptr<SinkProcessor> proc;
@@ -93,6 +105,9 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
   gm->attribute("State", [raw] { return raw->state(); });
   r.metrics.push_back(gm);
   r.runners.push_back(std::make_unique<SinkRunner>(name, std::move(proc)));
+  SinkRunner* runner = r.runners.back().get();
+  gm->attribute("RunnerState", [runner] { return runner->state(); });
+  gm->gauge("NextRetryInMs", [runner] { return runner->next_try_in_ms(); });
   return r;
 }
 
@@ -136,6 +151,34 @@ Agent::RunningSource Agent::build_source(const SourceConfig& src) {
   return rs;
 }
 
+namespace {
+
+// Moves every event of `from` into `to` in transactions both can hold, oldest first. False if
+// `to` refused some (full): those stay in `from`, nothing is lost either way.
+bool move_events(Channel& from, Channel& to) {
+  const size_t step =
+      std::max<size_t>(1, std::min(from.transaction_capacity(), to.transaction_capacity()));
+  EventBatch batch;
+  while (from.size() > 0) {
+    TransactionGuard take(from.begin());
+    batch.clear();
+    if (!take->take(step, batch) || batch.empty()) return false;
+    TransactionGuard put(to.begin());
+    put->set_wait_for_space(false);
+    if (!put->put(batch) || !put.commit()) return false;  // the guards roll both back
+    if (!take.commit()) {
+      // The events are in `to` now and a failed take commit leaves them in `from` too: better
+      // twice than lost, but say so.
+      spdlog::warn("channel {}: {} events may now be in both the old and the new channel",
+                   from.name(), batch.size());
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Status Agent::apply(AgentConfig cfg) {
   stats_ = {};
   name_ = cfg.name;
@@ -146,6 +189,12 @@ Status Agent::apply(AgentConfig cfg) {
   std::map<std::string, const SinkConfig*> sink_by_name;
   for (const auto& s : cfg.sinks)
     sink_by_name[s.name] = &s;
+  // A runner holds its sinks' dead-letter channels too: it is rebuilt when one is replaced.
+  auto dead_letter_fp = [&](const SinkConfig& s) {
+    return s.dead_letter_channel.empty()
+               ? std::string()
+               : "dead-letter " + s.dead_letter_channel + "\n" + channel_fp[s.dead_letter_channel];
+  };
 
   struct RunnerPlan {
     std::vector<const SinkConfig*> sinks;
@@ -161,7 +210,8 @@ Status Agent::apply(AgentConfig cfg) {
     for (const auto& s : g.sinks) {
       p.sinks.push_back(sink_by_name.at(s));
       p.fingerprint += "sink " + s + "\n" + sink_by_name.at(s)->fingerprint + "channel\n" +
-                       channel_fp[sink_by_name.at(s)->channel];
+                       channel_fp[sink_by_name.at(s)->channel] +
+                       dead_letter_fp(*sink_by_name.at(s));
       grouped.insert(s);
     }
     runner_plans["group:" + g.name] = std::move(p);
@@ -170,7 +220,8 @@ Status Agent::apply(AgentConfig cfg) {
     if (grouped.count(s.name)) continue;
     RunnerPlan p;
     p.sinks.push_back(&s);
-    p.fingerprint = "sink\n" + s.fingerprint + "channel\n" + channel_fp[s.channel];
+    p.fingerprint =
+        "sink\n" + s.fingerprint + "channel\n" + channel_fp[s.channel] + dead_letter_fp(s);
     runner_plans["sink:" + s.name] = std::move(p);
   }
   std::map<std::string, std::string> source_fp;
@@ -207,19 +258,42 @@ Status Agent::apply(AgentConfig cfg) {
     stats_.stopped++;
     it = runners_.erase(it);
   }
-  // 3. Channels: keep unchanged ones (with their events), replace the rest.
+  // 3. Channels: keep unchanged ones (with their events); a changed one of the same type is
+  //    reconfigured in place if it can be; otherwise it is replaced, and the events of a
+  //    memory channel move into its replacement. Nothing a source had committed is dropped.
+  std::map<std::string, const ComponentConfig*> channel_cfg;
+  for (const auto& c : cfg.channels)
+    channel_cfg[c.name] = &c;
+  std::map<std::string, RunningChannel> retiring;  // replaced, with events to move
   for (auto it = channels_.begin(); it != channels_.end();) {
-    auto want = channel_fp.find(it->first);
-    if (want != channel_fp.end() && want->second == it->second.fingerprint) {
+    auto want = channel_cfg.find(it->first);
+    if (want != channel_cfg.end() && want->second->fingerprint == it->second.fingerprint) {
       ++it;
       continue;
     }
-    size_t left = it->second.channel->size();
-    if (left > 0 && !it->second.channel->durable())
-      spdlog::warn("channel {} is replaced with {} events in it (memory channel: they are lost)",
-                   it->first, left);
-    it->second.channel->stop();
-    drop_metrics(it->second.metrics);
+    RunningChannel& rc = it->second;
+    if (want != channel_cfg.end() && want->second->plugin->name == rc.type &&
+        rc.channel->reconfigure(want->second->options.get())) {
+      spdlog::info("channel {}: new settings applied in place ({} events kept)", it->first,
+                   rc.channel->size());
+      rc.fingerprint = want->second->fingerprint;
+      stats_.reconfigured++;
+      ++it;
+      continue;
+    }
+    const size_t left = rc.channel->size();
+    if (want != channel_cfg.end() && left > 0 && !rc.channel->durable()) {
+      retiring[it->first] = std::move(rc);
+      it = channels_.erase(it);
+      continue;
+    }
+    if (left > 0 && !rc.channel->durable())
+      spdlog::error(
+          "channel {} is removed from the conf with {} events in it (memory channel: "
+          "they are lost)",
+          it->first, left);
+    rc.channel->stop();
+    drop_metrics(rc.metrics);
     stats_.stopped++;
     it = channels_.erase(it);
   }
@@ -236,8 +310,30 @@ Status Agent::apply(AgentConfig cfg) {
     }
     RunningChannel rc;
     rc.fingerprint = cc.fingerprint;
+    rc.type = cc.plugin->name;
+    auto old = retiring.find(cc.name);
     rc.channel = build_channel(cc, rc.metrics);
     Status s = rc.channel->start();
+    if (s && old != retiring.end() && !move_events(*old->second.channel, *rc.channel)) {
+      // What did not fit stays where it is: the old channel keeps running under its old
+      // settings (and the next reload tries again) rather than lose a committed event.
+      rc.channel->stop();
+      drop_metrics(rc.metrics);
+      spdlog::error(
+          "channel {}: its {} events do not fit the new settings; it keeps its old "
+          "settings until a reload after the sinks have drained it",
+          cc.name, old->second.channel->size());
+      channels_[cc.name] = std::move(old->second);
+      retiring.erase(old);
+      stats_.kept++;
+      continue;
+    }
+    if (old != retiring.end()) {
+      spdlog::info("channel {}: replaced; its events moved to the new one", cc.name);
+      old->second.channel->stop();
+      drop_metrics(old->second.metrics);
+      retiring.erase(old);
+    }
     note(s, "channel " + cc.name);
     if (!s) {
       drop_metrics(rc.metrics);
@@ -255,7 +351,8 @@ Status Agent::apply(AgentConfig cfg) {
     }
     bool ready = true;
     for (const SinkConfig* sc : plan.sinks)
-      ready = ready && channel(sc->channel);
+      ready = ready && channel(sc->channel) &&
+              (sc->dead_letter_channel.empty() || channel(sc->dead_letter_channel));
     if (!ready) continue;  // its channel failed to start: reported above
     RunningRunner rr =
         build_runner(plan.group ? plan.group->name : plan.sinks[0]->name, plan.sinks, plan.group);
@@ -297,9 +394,11 @@ Status Agent::apply(AgentConfig cfg) {
   }
   spdlog::info(
       "agent {}: {} sources, {} channels, {} sink runners ({} started, {} stopped, {} "
-      "kept running)",
+      "kept running{})",
       name_, sources_.size(), channels_.size(), runners_.size(), stats_.started, stats_.stopped,
-      stats_.kept);
+      stats_.kept,
+      stats_.reconfigured ? ", " + std::to_string(stats_.reconfigured) + " reconfigured in place"
+                          : std::string());
   return result;
 }
 
@@ -307,25 +406,35 @@ bool Agent::stop(std::chrono::milliseconds drain_timeout) {
   if (sources_.empty() && runners_.empty() && channels_.empty()) return true;
   for (auto& [n, s] : sources_)
     s.source->stop();
-  // Sinks drain in parallel: each runner gets the same deadline.
+  // Sinks drain in parallel until one deadline: every runner is still delivering while the
+  // ones before it in this loop are stopped (and retries with back-off if its sink fails).
   const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  bool drained = true;
   for (auto& [n, r] : runners_) {
     for (auto& runner : r.runners) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() < 0) left = std::chrono::milliseconds(0);
-      drained = runner->stop(left) && drained;
+      (void)runner->stop(left);
     }
   }
+  // What decides is what is left, not what the runners said: every transaction is closed now,
+  // so a channel's size is exactly what was not delivered.
+  size_t lost = 0, kept = 0;
   for (auto& [n, c] : channels_) {
-    size_t left = c.channel->size();
-    if (left > 0 && !c.channel->durable())
-      spdlog::warn("channel {} stops with {} undelivered events (memory channel: they are lost)", n,
-                   left);
+    const size_t left = c.channel->size();
+    if (left > 0 && !c.channel->durable()) {
+      spdlog::error("channel {} stops with {} undelivered events (memory channel: they are lost)",
+                    n, left);
+      lost += left;
+    } else if (left > 0) {
+      spdlog::info("channel {} stops with {} undelivered events, kept on disk for the next start",
+                   n, left);
+      kept += left;
+    }
     c.channel->stop();
     c.metrics->mark_stopped();
   }
+  const bool drained = lost == 0;
   // Scrapes must not reach components (or sink-group state lambdas) that are about to go.
   for (auto& [n, s] : sources_)
     drop_metrics(s.metrics);
@@ -337,7 +446,12 @@ bool Agent::stop(std::chrono::milliseconds drain_timeout) {
   sources_.clear();
   runners_.clear();
   channels_.clear();
-  spdlog::info("agent {} stopped{}", name_, drained ? "" : " (drain timed out)");
+  if (drained)
+    spdlog::info("agent {} stopped{}", name_,
+                 kept ? " (" + std::to_string(kept) + " events kept in durable channels)" : "");
+  else
+    spdlog::error("agent {} stopped before its sinks drained the channels: {} events lost", name_,
+                  lost);
   return drained;
 }
 

@@ -3,11 +3,12 @@
 //
 // apply(config) is the one way the pipeline changes, at startup (from an empty pipeline) and on
 // every reload: components whose keys are unchanged keep running (a channel keeps its events),
-// the others are stopped and rebuilt, removed ones stopped. Order: affected sources stop, then
-// affected sink runners, then channels are swapped; new channels start, then sink runners, then
-// sources, so nothing is produced before it can be consumed.
-// stop(): sources first, then sink runners drain their channels up to drain_timeout, then
-// channels stop. Called from one thread (the CLI's main thread).
+// the others are stopped and rebuilt, removed ones stopped. A changed channel keeps its events:
+// reconfigured in place when its type can (memory), else its events move to its replacement. Order:
+// affected sources stop, then affected sink runners, then channels are swapped; new channels start,
+// then sink runners, then sources, so nothing is produced before it can be consumed. stop():
+// sources first, then sink runners drain their channels up to drain_timeout, then channels stop.
+// Called from one thread (the CLI's main thread).
 
 #include <chrono>
 #include <map>
@@ -39,13 +40,14 @@ class Agent {
   pipeline::Channel* channel(const std::string& name) const;
 
   struct ApplyStats {
-    int started = 0, stopped = 0, kept = 0;
+    int started = 0, stopped = 0, kept = 0, reconfigured = 0;
   };
   const ApplyStats& last_apply() const { return stats_; }
 
  private:
   struct RunningChannel {
     std::string fingerprint;
+    std::string type;
     std::unique_ptr<pipeline::Channel> channel;
     std::shared_ptr<metrics::ComponentMetrics> metrics;
   };

@@ -441,6 +441,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
                                      "channel (singular)");
       if (!channel) channel = plural;
     }
+    auto dead_letter = take(entries, "deadLetterChannel");
     configure_component(sink, PluginKind::kSink, name, prefix, std::move(entries), it->second.first,
                         reg, diags);
     const std::string who = "sink '" + name + "'";
@@ -457,6 +458,19 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
       sink.channel = channel->value;
       if (check_channel_ref(sink.channel, channel->where, who))
         check_batch(sink, sink.channel, who);
+    }
+    if (dead_letter) {
+      const auto words = config::split_words(dead_letter->value);
+      if (words.size() != 1) {
+        diags.error(dead_letter->where, who + ": deadLetterChannel takes one channel, got '" +
+                                            dead_letter->value + "'");
+      } else if (words[0] == sink.channel) {
+        diags.error(dead_letter->where,
+                    who + ": deadLetterChannel must not be the sink's own channel '" + words[0] +
+                        "' (a rejected event would come back to the sink that rejected it)");
+      } else if (check_channel_ref(words[0], dead_letter->where, who)) {
+        sink.dead_letter_channel = words[0];
+      }
     }
     agent.sinks.push_back(std::move(sink));
   }

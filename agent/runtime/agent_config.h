@@ -58,6 +58,8 @@ struct SinkConfig : ComponentConfig {
   // (Fluent Bit's `workers`): one waits for its acknowledgements while another sends.
   int workers = 1;
   config::Location workers_where;
+  // `deadLetterChannel`: where events the sink can never deliver go ("" = counted, dropped).
+  std::string dead_letter_channel;
 };
 inline constexpr int kMaxSinkWorkers = 16;
 

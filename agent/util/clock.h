@@ -21,7 +21,8 @@ class Clock {
 
 class ManualClock : public Clock {
  public:
-  explicit ManualClock(time_point start = time_point{} + std::chrono::hours(1)) : now_(start.time_since_epoch().count()) {}
+  explicit ManualClock(time_point start = time_point{} + std::chrono::hours(1))
+      : now_(start.time_since_epoch().count()) {}
   time_point now() const override { return time_point(duration(now_.load())); }
   void advance(duration d) { now_.fetch_add(d.count()); }
 

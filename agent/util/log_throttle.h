@@ -32,7 +32,8 @@ class LogThrottle {
     std::chrono::milliseconds span;
     if (!admit(held, span)) return false;
     std::string line = fmt::format(format, std::forward<Args>(args)...);
-    if (held > 0) line += fmt::format(" (and {} more like it in the last {})", held, describe(span));
+    if (held > 0)
+      line += fmt::format(" (and {} more like it in the last {})", held, describe(span));
     spdlog::log(level, line);
     return true;
   }

@@ -90,6 +90,37 @@ class ReloadTest(AgentTestCase):
         self.assertEqual(agent.stop(), 0)
         self.assertEqual(read_lines(d1), ["queued%d" % i for i in range(500)])
 
+    def test_a_changed_channel_keeps_its_events_across_a_reload(self):
+        # Flume keeps the channel object across a reload and reconfigures it; replacing it
+        # threw away what it held (TAILDIR or the sender had already moved past those events).
+        port = free_port()
+        d1 = self.path("d1")
+        v1 = V1.replace("capacity = 100000", "capacity = 20000")
+        no_sink = "\n".join(l for l in v1.format(port=port, d1=d1, d2="").splitlines()
+                            if not l.startswith("a1.sinks")) + "\n"
+        agent = self.start_agent(no_sink)
+        sent = ["queued%d" % i for i in range(4050)]
+        NetcatClient(port).send_lines(sent)
+        self.assertEqual(agent.counter("CHANNEL.c1", "ChannelSize"), 4050)
+        changed = no_sink.replace("capacity = 20000", "capacity = 30000")
+        self.write_conf(agent, changed)
+        agent.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: agent.counter("CHANNEL.c1", "ChannelCapacity") == 30000, 20)
+        self.assertEqual(agent.counter("CHANNEL.c1", "ChannelSize"), 4050)
+        # Now a different channel type: the events move into the replacement.
+        as_file = changed.replace("a1.channels.c1.type = memory",
+                                  "a1.channels.c1.type = file\n"
+                                  "a1.channels.c1.dataDirs = %s" % self.path("fc"))
+        with_sink = "".join(l + "\n" for l in v1.format(port=port, d1=d1, d2="").splitlines()
+                            if l.startswith("a1.sinks"))
+        self.write_conf(agent, as_file + with_sink)
+        agent.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "SINK.k1" in agent.metrics() and
+                   agent.counter("SINK.k1", "EventDrainSuccessCount") == 4050, 30)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(read_lines(d1), sent)
+        self.assertNotIn("they are lost", agent.log_text())
+
 
 if __name__ == "__main__":
     unittest.main()

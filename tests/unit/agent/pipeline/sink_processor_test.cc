@@ -2,55 +2,15 @@
 
 #include <doctest/doctest.h>
 
-#include <deque>
-
 #include "agent/pipeline/channel_processor.h"
-#include "plugins/channels/memory/memory_channel.h"
-#include "tests/unit/plugins/channels/channel_conformance.h"
+#include "tests/unit/agent/pipeline/pipeline_fixtures.h"
 
 namespace flumen::pipeline {
 namespace {
 
-// A sink whose answers the test scripts; it records what it was given.
-class ScriptedSink : public Sink {
- public:
-  explicit ScriptedSink(std::string name, size_t batch = 10)
-      : Sink(std::move(name)), batch_(batch) {
-    attach_metrics(std::make_shared<metrics::ComponentMetrics>("SINK", this->name()));
-  }
-  size_t batch_size() const override { return batch_; }
-  DeliveryResult deliver(const EventBatch& b) override {
-    Delivery next = script.empty() ? Delivery::kDelivered : script.front();
-    if (!script.empty()) script.pop_front();
-    if (next == Delivery::kDelivered)
-      for (size_t i = 0; i < b.size(); ++i)
-        got.emplace_back(b.body(i));
-    calls++;
-    return {next, "scripted"};
-  }
-  std::deque<Delivery> script;
-  std::vector<std::string> got;
-  int calls = 0;
-
- private:
-  size_t batch_;
-};
-
-std::unique_ptr<plugins::MemoryChannel> memory(const std::string& name) {
-  plugins::MemoryChannelOptions o;
-  o.capacity = 10000;
-  o.transaction_capacity = 100;
-  o.keep_alive_seconds = 0;
-  return std::make_unique<plugins::MemoryChannel>(
-      name, o, std::make_shared<metrics::ComponentMetrics>("CHANNEL", name));
-}
-
-std::unique_ptr<SinkSlot> slot(Sink* s, Channel* c) {
-  auto sl = std::make_unique<SinkSlot>();
-  sl->sink = s;
-  sl->channel = c;
-  return sl;
-}
+using testing_fixtures::memory;
+using testing_fixtures::ScriptedSink;
+using testing_fixtures::slot;
 
 TEST_CASE("drain_once commits on delivered, rolls back on retry, drops on rejected") {
   auto ch = memory("c1");

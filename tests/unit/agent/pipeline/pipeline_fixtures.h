@@ -1,0 +1,73 @@
+#pragma once
+// Test doubles for the sink side of the pipeline: a sink whose answers a test scripts, a small
+// memory channel and a slot joining them.
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/pipeline/sink_processor.h"
+#include "plugins/channels/memory/memory_channel.h"
+#include "tests/unit/plugins/channels/channel_conformance.h"
+
+namespace flumen::pipeline::testing_fixtures {
+
+// A sink whose answers the test scripts; it records what it was given.
+class ScriptedSink : public Sink {
+ public:
+  explicit ScriptedSink(std::string name, size_t batch = 10)
+      : Sink(std::move(name)), batch_(batch) {
+    attach_metrics(std::make_shared<metrics::ComponentMetrics>("SINK", this->name()));
+  }
+  size_t batch_size() const override { return batch_; }
+  DeliveryResult deliver(const EventBatch& b) override {
+    calls++;
+    if (fail_all.load()) return DeliveryResult::retry("scripted: always failing");
+    Delivery next = script.empty() ? Delivery::kDelivered : script.front();
+    if (!script.empty()) script.pop_front();
+    if (next == Delivery::kDelivered) {
+      for (size_t i = 0; i < b.size(); ++i)
+        got.emplace_back(b.body(i));
+      if (!reject_bodies.empty()) {
+        std::vector<uint32_t> bad;
+        for (size_t i = 0; i < b.size(); ++i)
+          for (const auto& r : reject_bodies)
+            if (b.body(i) == r) bad.push_back(static_cast<uint32_t>(i));
+        if (!bad.empty()) return DeliveryResult::partly_rejected(bad, "scripted: poison");
+      }
+    }
+    return {next, "scripted", {}};
+  }
+  void delivery_not_committed() override { not_committed++; }
+  void interrupt() override { interrupted = true; }
+  std::deque<Delivery> script;
+  std::vector<std::string> got;
+  std::vector<std::string> reject_bodies;  // delivered batches report these bodies rejected
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail_all{false};
+  std::atomic<bool> interrupted{false};
+  int not_committed = 0;
+
+ private:
+  size_t batch_;
+};
+
+inline std::unique_ptr<plugins::MemoryChannel> memory(const std::string& name) {
+  plugins::MemoryChannelOptions o;
+  o.capacity = 10000;
+  o.transaction_capacity = 100;
+  o.keep_alive_seconds = 0;
+  return std::make_unique<plugins::MemoryChannel>(
+      name, o, std::make_shared<metrics::ComponentMetrics>("CHANNEL", name));
+}
+
+inline std::unique_ptr<SinkSlot> slot(Sink* s, Channel* c) {
+  auto sl = std::make_unique<SinkSlot>();
+  sl->sink = s;
+  sl->channel = c;
+  return sl;
+}
+
+}  // namespace flumen::pipeline::testing_fixtures
