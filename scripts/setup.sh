@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config ccache python3
   libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev librocksdb-dev
   libspdlog-dev libfmt-dev libhttp-parser-dev libpcre2-dev zlib1g-dev libzstd-dev liblz4-dev bsdutils
-  libhowardhinnant-date-dev tzdata rsyslog curl librdkafka-dev kcat
+  libhowardhinnant-date-dev tzdata rsyslog curl librdkafka-dev kcat netcat-openbsd
 )
 missing=()
 for p in "${packages[@]}"; do

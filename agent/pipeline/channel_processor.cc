@@ -48,6 +48,14 @@ Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* ma
       continue;
     }
     if (counters_) counters_->channel_write_fail->inc();
+    if (s.code() == ErrorCode::kChannelFull)
+      full_log_.warn(
+          "channel {} is full ({} events): the source waits (backpressure){}", t.channel->name(),
+          t.channel->capacity(),
+          t.channel->capacity() <= kSmallCapacity
+              ? "; its capacity is small (Flume's default is 100): raise the channel's capacity "
+                "and transactionCapacity if its sinks keep up in bursts"
+              : "; its sinks are not keeping up or are failing");
     return s;
   }
   if (counters_) {

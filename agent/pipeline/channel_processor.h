@@ -16,6 +16,7 @@
 #include "agent/metrics/component_metrics.h"
 #include "agent/pipeline/channel_selector.h"
 #include "agent/pipeline/interceptor.h"
+#include "agent/util/log_throttle.h"
 
 namespace flumen::pipeline {
 
@@ -50,6 +51,10 @@ class ChannelProcessor {
   metrics::SourceCounters* counters_ = nullptr;
   metrics::Counter* optional_failures_ = nullptr;
   bool wait_for_space_ = true;
+  // A full channel is backpressure, normal in bursts: said now and then, with the key to change
+  // when the capacity is one of the small defaults.
+  static constexpr size_t kSmallCapacity = 1000;
+  util::LogThrottle full_log_{std::chrono::minutes(5)};
   EventBatch work_;                   // intercepted copy, reused between calls
   EventBatch subset_;                 // events of one multiplexed target, reused
   std::vector<RouteTarget> targets_;  // reused

@@ -295,6 +295,13 @@ void ForwardSink::plan(const EventBatch& batch) {
   plan_.clear();
   const size_t max_events =
       std::max<size_t>(1, std::min<size_t>(fwd::kMaxBatchEvents, welcome_.max_events));
+  if (batch.size() > max_events && max_events < static_cast<size_t>(options_.batch_size))
+    split_log_.warn(
+        "forward sink {}: the receiver {} takes at most {} events per batch (the "
+        "transactionCapacity of its channel), so batches of {} go as {} smaller ones; raise "
+        "transactionCapacity (and capacity) on the receiver for fewer round trips",
+        name(), welcome_.receiver, max_events, options_.batch_size,
+        (batch.size() + max_events - 1) / max_events);
   // Leave room for the frame header and per-event lengths under the receiver's frame limit.
   const size_t max_bytes = std::min<size_t>(
       fwd::kMaxBatchBytes, welcome_.max_frame > 4096 ? welcome_.max_frame / 2 : 2048);

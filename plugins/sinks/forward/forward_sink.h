@@ -19,6 +19,7 @@
 
 #include "agent/net/forward_codec.h"
 #include "agent/pipeline/sink.h"
+#include "agent/util/log_throttle.h"
 #include "plugins/sinks/forward/config.h"
 
 namespace flumen::plugins {
@@ -39,6 +40,7 @@ class ForwardSink : public pipeline::Sink {
  private:
   // Set by interrupt() (the agent's stop, past its deadline): waits end within ~100 ms.
   std::atomic<bool> interrupted_{false};
+  util::LogThrottle split_log_{std::chrono::minutes(10)};
   struct Planned {
     uint64_t seq;
     size_t begin, end;     // events of the transaction's batch
