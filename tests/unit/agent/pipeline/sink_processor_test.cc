@@ -26,7 +26,7 @@ class ScriptedSink : public Sink {
       for (size_t i = 0; i < b.size(); ++i)
         got.emplace_back(b.body(i));
     calls++;
-    return {next, "scripted"};
+    return {next, "scripted", {}};
   }
   std::deque<Delivery> script;
   std::vector<std::string> got;
