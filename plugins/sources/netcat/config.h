@@ -3,10 +3,11 @@
 #include <string>
 
 #include "agent/config/property_table.h"
+#include "agent/net/listener_options.h"
 
 namespace flumen::plugins {
 
-struct NetcatSourceOptions {
+struct NetcatSourceOptions : net::ListenerOptions {
   std::string bind;
   int64_t port = 0;
   int64_t max_line_length = 512;
