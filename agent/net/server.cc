@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "agent/net/resolve.h"
+#include "agent/net/tcp_listen.h"
 
 namespace flumen::net {
 
@@ -367,12 +368,7 @@ Result<int> Server::listen(const std::string& host, int port, int backlog) {
     return make_error(ErrorCode::kIo, "cannot listen on " + host + ":" + std::to_string(port) +
                                           ": " + uv_strerror(rc));
   }
-  sockaddr_storage bound{};
-  int len = sizeof bound;
-  if (uv_tcp_getsockname(&l->tcp, reinterpret_cast<sockaddr*>(&bound), &len) == 0)
-    l->port = bound.ss_family == AF_INET6
-                  ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                  : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  l->port = local_port(reinterpret_cast<uv_handle_t*>(&l->tcp));
   listeners_.push_back(l);
   if (sweeper_ == nullptr) {
     sweeper_ = new uv_timer_t;
