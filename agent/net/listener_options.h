@@ -8,6 +8,7 @@
 
 #include "agent/config/property_table.h"
 #include "agent/net/limits.h"
+#include "agent/net/resolve.h"
 
 namespace flumen::net {
 
@@ -61,6 +62,18 @@ inline ListenerLimits to_limits(const ListenerOptions& o, size_t max_buffer) {
   l.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
   l.frame_timeout = std::chrono::seconds(o.frame_timeout_s);
   return l;
+}
+
+// Config validation of an address key (bind, host, hostname): it must resolve now, so that
+// `flumen check` fails exactly when the start would. The error points at the key's line.
+inline void check_address_key(const std::string& key, const std::string& host,
+                              const config::ComponentEntries& where, config::Diagnostics& diags) {
+  Status s = check_address(host, where.key_prefix + key);
+  if (s) return;
+  config::Location at = where.where;
+  for (const auto& e : where.entries)
+    if (e.key == key) at = e.where;
+  diags.error(at, where.description + ": " + s.message());
 }
 
 }  // namespace flumen::net

@@ -33,4 +33,9 @@ const config::PropertyTable<ForwardSourceOptions>& forward_source_table() {
   return table;
 }
 
+void validate(const ForwardSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  net::check_address_key("bind", o.bind, where, diags);
+}
+
 }  // namespace flumen::plugins

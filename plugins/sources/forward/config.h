@@ -17,5 +17,7 @@ struct ForwardSourceOptions : net::ListenerOptions {
   int64_t handshake_timeout_s = 10;
 };
 const config::PropertyTable<ForwardSourceOptions>& forward_source_table();
+void validate(const ForwardSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 }  // namespace flumen::plugins

@@ -33,6 +33,7 @@ const config::PropertyTable<HttpSourceOptions>& http_source_table() {
 
 void validate(const HttpSourceOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags) {
+  net::check_address_key("bind", o.bind, where, diags);
   std::string h = config::to_lower(o.handler);
   if (h != "json" && h != "blob" && h != "org.apache.flume.source.http.jsonhandler" &&
       h != "org.apache.flume.sink.solr.morphline.blobhandler")

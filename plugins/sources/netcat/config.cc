@@ -27,7 +27,7 @@ const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table() {
   using T = NetcatUdpSourceOptions;
   static const auto table =
       config::PropertyTable<T>()
-          .string("bind", &T::bind, "", "Address to listen on.")
+          .string("bind", &T::bind, "", "Address to listen on: a host name, IPv4 or IPv6 address.")
           .required()
           .integer("port", &T::port, "", 0, 65535, "UDP port (0 = any free port).")
           .required()
@@ -36,6 +36,16 @@ const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table() {
           .integer("batchSize", &T::batch_size, "100", 1, 1'000'000,
                    "flumen: most datagrams put in one channel transaction.");
   return table;
+}
+
+void validate(const NetcatSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  net::check_address_key("bind", o.bind, where, diags);
+}
+
+void validate(const NetcatUdpSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  net::check_address_key("bind", o.bind, where, diags);
 }
 
 }  // namespace flumen::plugins

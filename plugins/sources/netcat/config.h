@@ -15,6 +15,8 @@ struct NetcatSourceOptions : net::ListenerOptions {
   int64_t batch_size = 100;
 };
 const config::PropertyTable<NetcatSourceOptions>& netcat_source_table();
+void validate(const NetcatSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 struct NetcatUdpSourceOptions {
   std::string bind;
@@ -23,5 +25,7 @@ struct NetcatUdpSourceOptions {
   int64_t batch_size = 100;
 };
 const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table();
+void validate(const NetcatUdpSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 }  // namespace flumen::plugins
