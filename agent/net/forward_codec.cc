@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "agent/util/byte_order.h"
+
 namespace flumen::net::forward {
 
 namespace {
@@ -13,28 +15,10 @@ namespace {
 void put_u8(std::string& out, uint8_t v) {
   out.push_back(static_cast<char>(v));
 }
-void put_u16(std::string& out, uint16_t v) {
-  char b[2] = {static_cast<char>(v >> 8), static_cast<char>(v)};
-  out.append(b, 2);
-}
-void put_u32(std::string& out, uint32_t v) {
-  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-               static_cast<char>(v)};
-  out.append(b, 4);
-}
-void put_u64(std::string& out, uint64_t v) {
-  put_u32(out, static_cast<uint32_t>(v >> 32));
-  put_u32(out, static_cast<uint32_t>(v));
-}
 void put_str(std::string& out, std::string_view s) {
   size_t n = std::min<size_t>(s.size(), 0xffff);
-  put_u16(out, static_cast<uint16_t>(n));
+  util::append_be<uint16_t>(out, static_cast<uint16_t>(n));
   out.append(s.data(), n);
-}
-
-uint32_t load_u32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
 }
 
 // Reads fixed-width values from a payload; any read past the end sets failed().
@@ -57,24 +41,18 @@ class Reader {
     auto b = bytes(1);
     return b.empty() ? 0 : static_cast<uint8_t>(b[0]);
   }
-  uint16_t u16() {
-    auto b = bytes(2);
-    if (b.empty()) return 0;
-    const auto* u = reinterpret_cast<const unsigned char*>(b.data());
-    return static_cast<uint16_t>((u[0] << 8) | u[1]);
-  }
-  uint32_t u32() {
-    auto b = bytes(4);
-    return b.empty() ? 0 : load_u32(b.data());
-  }
-  uint64_t u64() {
-    uint64_t hi = u32();
-    return (hi << 32) | u32();
-  }
+  uint16_t u16() { return be<uint16_t>(); }
+  uint32_t u32() { return be<uint32_t>(); }
+  uint64_t u64() { return be<uint64_t>(); }
   std::string_view str() { return bytes(u16()); }
   std::string_view str32() { return bytes(u32()); }
 
  private:
+  template <typename T>
+  T be() {
+    auto b = bytes(sizeof(T));
+    return b.empty() ? 0 : util::load_be<T>(b.data());
+  }
   std::string_view s_;
   bool failed_ = false;
 };
@@ -82,15 +60,12 @@ class Reader {
 // Starts a frame; the caller appends the payload and then calls end_frame.
 size_t begin_frame(std::string& out, FrameType t) {
   size_t at = out.size();
-  put_u32(out, 0);
+  util::append_be<uint32_t>(out, 0);
   put_u8(out, static_cast<uint8_t>(t));
   return at;
 }
 void end_frame(std::string& out, size_t at) {
-  uint32_t len = static_cast<uint32_t>(out.size() - at - 4);
-  char b[4] = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
-               static_cast<char>(len >> 8), static_cast<char>(len)};
-  std::memcpy(out.data() + at, b, 4);
+  util::store_be<uint32_t>(out.data() + at, static_cast<uint32_t>(out.size() - at - 4));
 }
 
 }  // namespace
@@ -103,13 +78,9 @@ Result<Codec> codec_from_name(std::string_view name) {
                     "unknown compression '" + std::string(name) + "' (none, zstd or lz4)");
 }
 
-size_t announced_frame_size(std::string_view buf) {
-  return buf.size() < 4 ? 0 : 4 + static_cast<size_t>(load_u32(buf.data()));
-}
-
 Split split_frame(std::string_view buf, uint32_t max_frame, Frame& frame, size_t& consumed) {
   if (buf.size() < 4) return Split::kNeedMore;
-  uint32_t len = load_u32(buf.data());
+  const auto len = util::load_be<uint32_t>(buf.data());
   if (len == 0) return Split::kMalformed;
   if (len > max_frame) return Split::kTooLarge;
   if (buf.size() - 4 < len) return Split::kNeedMore;
@@ -126,8 +97,8 @@ Split split_frame(std::string_view buf, uint32_t max_frame, Frame& frame, size_t
 void append_hello(std::string& out, const Hello& h) {
   size_t at = begin_frame(out, FrameType::kHello);
   out.append(kMagic);
-  put_u16(out, h.version);
-  put_u64(out, h.stream);
+  util::append_be<uint16_t>(out, h.version);
+  util::append_be<uint64_t>(out, h.stream);
   put_str(out, h.sender);
   put_str(out, h.token);
   end_frame(out, at);
@@ -136,24 +107,24 @@ void append_hello(std::string& out, const Hello& h) {
 void append_welcome(std::string& out, const Welcome& w) {
   size_t at = begin_frame(out, FrameType::kWelcome);
   out.append(kMagic);
-  put_u16(out, w.version);
-  put_u32(out, w.max_frame);
-  put_u32(out, w.max_events);
-  put_u64(out, w.committed);
+  util::append_be<uint16_t>(out, w.version);
+  util::append_be<uint32_t>(out, w.max_frame);
+  util::append_be<uint32_t>(out, w.max_events);
+  util::append_be<uint64_t>(out, w.committed);
   put_str(out, w.receiver);
   end_frame(out, at);
 }
 
 void append_ack(std::string& out, const Ack& a) {
   size_t at = begin_frame(out, FrameType::kAck);
-  put_u64(out, a.seq);
+  util::append_be<uint64_t>(out, a.seq);
   put_u8(out, static_cast<uint8_t>(a.status));
   end_frame(out, at);
 }
 
 void append_nack(std::string& out, const Nack& n) {
   size_t at = begin_frame(out, FrameType::kNack);
-  put_u64(out, n.seq);
+  util::append_be<uint64_t>(out, n.seq);
   put_u8(out, static_cast<uint8_t>(n.reason));
   put_str(out, n.message);
   end_frame(out, at);
@@ -161,13 +132,13 @@ void append_nack(std::string& out, const Nack& n) {
 
 void append_ping(std::string& out, FrameType type, uint64_t nonce) {
   size_t at = begin_frame(out, type);
-  put_u64(out, nonce);
+  util::append_be<uint64_t>(out, nonce);
   end_frame(out, at);
 }
 
 void append_error(std::string& out, const WireErrorFrame& e) {
   size_t at = begin_frame(out, FrameType::kError);
-  put_u16(out, static_cast<uint16_t>(e.code));
+  util::append_be<uint16_t>(out, static_cast<uint16_t>(e.code));
   put_str(out, e.message);
   end_frame(out, at);
 }
@@ -177,33 +148,30 @@ Status append_batch(std::string& out, uint64_t seq, Codec codec, const EventBatc
   // The raw events go straight into the frame when uncompressed, else into scratch first.
   std::string& raw = codec == Codec::kNone ? out : scratch;
   size_t at = begin_frame(out, FrameType::kBatch);
-  put_u64(out, seq);
+  util::append_be<uint64_t>(out, seq);
   put_u8(out, static_cast<uint8_t>(codec));
-  put_u32(out, static_cast<uint32_t>(end - begin));
+  util::append_be<uint32_t>(out, static_cast<uint32_t>(end - begin));
   const size_t raw_len_at = out.size();
-  put_u32(out, 0);
+  util::append_be<uint32_t>(out, 0);
   if (codec != Codec::kNone) raw.clear();
   const size_t raw_start = raw.size();
   for (size_t i = begin; i < end; ++i) {
     size_t hc = batch.header_count(i);
-    put_u16(raw, static_cast<uint16_t>(std::min<size_t>(hc, 0xffff)));
+    util::append_be<uint16_t>(raw, static_cast<uint16_t>(std::min<size_t>(hc, 0xffff)));
     for (size_t h = 0; h < hc && h < 0xffff; ++h) {
       auto [k, v] = batch.header_at(i, h);
       put_str(raw, k);
-      put_u32(raw, static_cast<uint32_t>(v.size()));
+      util::append_be<uint32_t>(raw, static_cast<uint32_t>(v.size()));
       raw.append(v);
     }
     std::string_view body = batch.body(i);
-    put_u32(raw, static_cast<uint32_t>(body.size()));
+    util::append_be<uint32_t>(raw, static_cast<uint32_t>(body.size()));
     raw.append(body);
   }
   const size_t raw_len = raw.size() - raw_start;
   if (raw_len > std::numeric_limits<uint32_t>::max())
     return make_error(ErrorCode::kRejected, "batch larger than 4 GiB");
-  uint32_t rl = static_cast<uint32_t>(raw_len);
-  char b[4] = {static_cast<char>(rl >> 24), static_cast<char>(rl >> 16), static_cast<char>(rl >> 8),
-               static_cast<char>(rl)};
-  std::memcpy(out.data() + raw_len_at, b, 4);
+  util::store_be<uint32_t>(out.data() + raw_len_at, static_cast<uint32_t>(raw_len));
   if (codec == Codec::kZstd) {
     size_t bound = ZSTD_compressBound(raw_len);
     size_t base = out.size();
@@ -356,8 +324,8 @@ Status decode_batch_events(const BatchHeader& h, uint32_t max_raw, EventBatch& o
 
 bool looks_like_avro_netty(std::string_view b) {
   if (b.size() < 12) return false;
-  uint32_t count = load_u32(b.data() + 4);
-  uint32_t first_len = load_u32(b.data() + 8);
+  uint32_t count = util::load_be<uint32_t>(b.data() + 4);
+  uint32_t first_len = util::load_be<uint32_t>(b.data() + 8);
   return count >= 1 && count <= 1024 && first_len > 0 && first_len <= (64u << 20);
 }
 

@@ -50,11 +50,9 @@ struct Frame {
 
 enum class Split { kNeedMore, kFrame, kTooLarge, kMalformed };
 // Looks at the front of `buf`: a complete frame (sets `frame` and `consumed`), not enough bytes
-// yet, or a frame the receiver must refuse.
+// yet, or a frame the receiver must refuse (a length above max_frame is refused from its 4
+// bytes: a reader never holds memory for what a peer announced).
 Split split_frame(std::string_view buf, uint32_t max_frame, Frame& frame, size_t& consumed);
-// The size of the whole frame at the front of `buf` (length prefix included), once its length
-// is there (0 before): what a reader can reserve room for while the rest arrives.
-size_t announced_frame_size(std::string_view buf);
 
 struct Hello {
   uint16_t version = kVersion;

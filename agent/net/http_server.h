@@ -1,8 +1,10 @@
 #pragma once
 // A small HTTP/1.1 server on a libuv loop (loop thread only), parsing with http_parser
 // (libhttp-parser), never by hand: keep-alive and pipelining, header and body size limits
-// (431/413), idle connections closed, malformed requests answered 400 and closed, a cap on
-// connections. A handler turns each complete request into a response. Used by the metrics
+// (431/413), malformed requests answered 400 and closed. Connections run on net::Server: a cap
+// on connections that sheds idle ones first (a crowd of idle clients never locks the others
+// out), idle and slow-request timeouts, and a client that pipelines without reading stops
+// being read. A handler turns each complete request into a response. Used by the metrics
 // endpoint and the http source.
 
 #include <http_parser.h>
@@ -12,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include "agent/net/server.h"
+#include "agent/util/log_throttle.h"
 #include "agent/util/result.h"
 
 namespace flumen::net {
@@ -37,17 +41,28 @@ class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
-  HttpServer(uv_loop_t* loop, std::string log_name, size_t max_body, Handler handler);
+  // 256 connections, 30 s idle, 30 s for a request to arrive whole, 4 MiB of queued answers.
+  static ListenerLimits default_limits();
+
+  HttpServer(uv_loop_t* loop, std::string log_name, size_t max_body, Handler handler,
+             ListenerLimits limits = default_limits(), ServerCounters counters = {});
   ~HttpServer();  // closes the listener and all connections (must run on the loop thread)
 
-  // Binds and listens; port 0 picks a free port (bound_port() tells which).
+  // Binds and listens (a host name, IPv4 or IPv6 address); port 0 picks a free port
+  // (bound_port() tells which). Once only.
   Status listen(const std::string& host, int port);
   int bound_port() const { return bound_port_; }
   void close();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  class Session;
+  std::string log_name_;
+  size_t max_body_;
+  Handler handler_;
+  http_parser_settings settings_{};
+  util::LogThrottle error_log_;
+  std::unique_ptr<Server> server_;
+  bool listening_ = false;
   int bound_port_ = 0;
 };
 

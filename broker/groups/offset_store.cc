@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "agent/util/byte_order.h"
+
 namespace flumen::broker {
 
 namespace {
@@ -11,17 +13,8 @@ std::string key_of(const std::string& group, const std::string& topic, int32_t p
   k.push_back('\0');
   k += topic;
   k.push_back('\0');
-  auto p = static_cast<uint32_t>(partition);
-  for (int i = 3; i >= 0; --i)
-    k.push_back(static_cast<char>(p >> (8 * i)));
+  util::append_be<int32_t>(k, partition);
   return k;
-}
-
-int64_t read_i64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i)
-    v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return static_cast<int64_t>(v);
 }
 
 }  // namespace
@@ -45,9 +38,7 @@ Status OffsetStore::commit(const std::string& group, const std::vector<Entry>& e
   rocksdb::WriteBatch wb;
   for (const Entry& e : entries) {
     std::string v;
-    auto o = static_cast<uint64_t>(e.offset);
-    for (int i = 7; i >= 0; --i)
-      v.push_back(static_cast<char>(o >> (8 * i)));
+    util::append_be<int64_t>(v, e.offset);
     v += e.metadata;
     wb.Put(key_of(group, e.topic, e.partition), v);
   }
@@ -63,7 +54,7 @@ std::optional<CommittedOffset> OffsetStore::get(const std::string& group, const 
   std::string v;
   if (!db_->Get(rocksdb::ReadOptions(), key_of(group, topic, partition), &v).ok() || v.size() < 8)
     return std::nullopt;
-  return CommittedOffset{read_i64(v.data()), v.substr(8)};
+  return CommittedOffset{util::load_be<int64_t>(v.data()), v.substr(8)};
 }
 
 std::vector<OffsetStore::Entry> OffsetStore::all(const std::string& group) const {
@@ -75,10 +66,8 @@ std::vector<OffsetStore::Entry> OffsetStore::all(const std::string& group) const
     std::string k = it->key().ToString().substr(prefix.size());
     auto zero = k.find('\0');
     if (zero == std::string::npos || k.size() != zero + 5 || it->value().size() < 8) continue;
-    int32_t partition = 0;
-    for (size_t i = zero + 1; i < k.size(); ++i)
-      partition = (partition << 8) | static_cast<unsigned char>(k[i]);
-    out.push_back({k.substr(0, zero), partition, read_i64(it->value().data()),
+    const auto partition = util::load_be<int32_t>(k.data() + zero + 1);
+    out.push_back({k.substr(0, zero), partition, util::load_be<int64_t>(it->value().data()),
                    it->value().ToString().substr(8)});
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "agent/util/byte_order.h"
 #include "broker/protocol/wire.h"
 
 namespace flumen::broker {
@@ -33,10 +34,7 @@ uint32_t crc32c(std::string_view bytes) {
   gen->Update(bytes.data(), bytes.size());
   gen->Finalize();
   std::string c = gen->GetChecksum();  // 4 bytes, big-endian
-  uint32_t v = 0;
-  for (char ch : c)
-    v = (v << 8) | static_cast<unsigned char>(ch);
-  return v;
+  return c.size() == 4 ? util::load_be<uint32_t>(c.data()) : 0;
 }
 
 bool batch_crc_ok(std::string_view batch) {

@@ -1,5 +1,7 @@
 #include "broker/protocol/wire.h"
 
+#include "agent/util/byte_order.h"
+
 namespace flumen::broker {
 
 std::string_view WireReader::raw(size_t n) {
@@ -14,23 +16,26 @@ std::string_view WireReader::raw(size_t n) {
 
 uint64_t WireReader::u(size_t n) {
   std::string_view b = raw(n);
-  uint64_t v = 0;
-  for (char c : b)
-    v = (v << 8) | static_cast<unsigned char>(c);
-  return v;
+  if (b.size() != n) return 0;
+  switch (n) {
+    case 1:
+      return util::load_be<uint8_t>(b.data());
+    case 2:
+      return util::load_be<uint16_t>(b.data());
+    case 4:
+      return util::load_be<uint32_t>(b.data());
+    default:
+      return util::load_be<uint64_t>(b.data());
+  }
 }
 
 uint64_t WireReader::uvarint() {
   uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    std::string_view b = raw(1);
-    if (b.empty()) return 0;
-    auto byte = static_cast<unsigned char>(b[0]);
-    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return v;
+  if (failed_ || !util::read_uvarint(s_, v)) {
+    failed_ = true;
+    return 0;
   }
-  failed_ = true;
-  return 0;
+  return v;
 }
 
 std::optional<std::string_view> WireReader::nullable_string() {
@@ -99,18 +104,20 @@ void WireReader::skip_tagged_fields() {
 }
 
 void WireWriter::be(uint64_t v, size_t n) {
-  char b[8];
-  for (size_t i = 0; i < n; ++i)
-    b[i] = static_cast<char>(v >> (8 * (n - 1 - i)));
-  out_.append(b, n);
+  switch (n) {
+    case 2:
+      util::append_be<uint16_t>(out_, static_cast<uint16_t>(v));
+      break;
+    case 4:
+      util::append_be<uint32_t>(out_, static_cast<uint32_t>(v));
+      break;
+    default:
+      util::append_be<uint64_t>(out_, v);
+  }
 }
 
 void WireWriter::uvarint(uint64_t v) {
-  while (v >= 0x80) {
-    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out_.push_back(static_cast<char>(v));
+  util::append_uvarint(out_, v);
 }
 
 void WireWriter::string(std::string_view s) {
@@ -137,10 +144,7 @@ void WireWriter::compact_string(std::string_view s) {
 }
 
 void WireWriter::patch_i32(size_t at, int32_t v) {
-  auto u = static_cast<uint32_t>(v);
-  char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
-               static_cast<char>(u)};
-  std::memcpy(out_.data() + at, b, 4);
+  util::store_be<int32_t>(out_.data() + at, v);
 }
 
 void WireWriter::patch_i16(size_t at, int16_t v) {

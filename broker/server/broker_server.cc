@@ -7,15 +7,19 @@
 #include <chrono>
 #include <cstring>
 
-#include "agent/net/stream_io.h"
-#include "agent/net/tcp_listen.h"
+#include "agent/util/byte_order.h"
 #include "broker/api/api.h"
 
 namespace flumen::broker {
 
 namespace {
 
-constexpr size_t kReadChunk = 256 * 1024;
+// Kafka has no cap by default (max.connections); a thousand keeps a storm of idle connections
+// from exhausting descriptors, and idle ones are shed first.
+constexpr size_t kMaxConnections = 1024;
+// Requests of one connection waiting for their answer (Kafka clients keep at most 5 in flight);
+// beyond this the connection is not read until half are answered.
+constexpr size_t kMaxQueuedRequests = 64;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -43,14 +47,19 @@ struct BrokerServer::Pending {
   int64_t deadline_ms = 0;
 };
 
-struct BrokerServer::Connection {
+// A client connection's Kafka side: the requests in its order. The bytes, limits and closing
+// belong to the net::Connection it handles.
+struct BrokerServer::Connection : net::ConnectionHandler {
   BrokerServer* server = nullptr;
-  uv_tcp_t tcp{};
+  net::Connection* link = nullptr;
   std::string peer;
-  net::InputBuffer in;  // received bytes not yet handled
   std::deque<Pending*> queue;
   bool closing = false;
-  int64_t last_activity_ms = 0;
+
+  size_t on_data(net::Connection&, std::string_view data, bool) override {
+    return server->on_readable(this, data);
+  }
+  void on_close(net::Connection&, net::CloseReason) override { server->forget(this); }
 };
 
 BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), loop_("broker") {
@@ -83,13 +92,31 @@ Status BrokerServer::start() {
 }
 
 Status BrokerServer::listen_on_loop() {
-  auto port = net::listen_tcp(
-      loop_.loop(), &server_, config_.listen_host, config_.listen_port, this,
-      [](uv_stream_t* s, int st) {
-        if (st == 0) static_cast<BrokerServer*>(s->data)->on_connection();
-      },
-      1024);
-  if (!port) return port.status();
+  net::ListenerLimits limits;
+  limits.max_connections = kMaxConnections;
+  limits.max_buffer_bytes = static_cast<size_t>(config_.max_request_bytes) + 4;
+  limits.max_pending_write_bytes = 4 << 20;
+  limits.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
+  net::ServerCounters counters;
+  counters.open = open_connections_;
+  counters.protocol_errors = protocol_errors_;
+  counters.accepted = &metrics_->counter("ConnectionAcceptedCount");
+  counters.refused = &metrics_->counter("ConnectionRefusedCount");
+  counters.shed = &metrics_->counter("ConnectionShedCount");
+  counters.timed_out = &metrics_->counter("ConnectionTimeoutCount");
+  server_ = std::make_unique<net::Server>(loop_.loop(), "broker", limits, counters,
+                                          [this](net::Connection& link) {
+                                            auto c = std::make_unique<Connection>();
+                                            c->server = this;
+                                            c->link = &link;
+                                            c->peer = link.peer();
+                                            return c;
+                                          });
+  auto port = server_->listen(config_.listen_host, config_.listen_port, 1024);
+  if (!port) {
+    server_.reset();
+    return port.status();
+  }
   bound_port_ = port.value();
   advertised_host_ =
       config_.advertised_host.empty() ? config_.listen_host : config_.advertised_host;
@@ -122,65 +149,28 @@ Status BrokerServer::listen_on_loop() {
   return Status::ok();
 }
 
-void BrokerServer::on_connection() {
-  auto* c = new Connection;
-  c->server = this;
-  uv_tcp_init(loop_.loop(), &c->tcp);
-  c->tcp.data = c;
-  c->last_activity_ms = now_ms();
-  connections_.push_back(c);
-  open_connections_->inc();
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) !=
-      0) {
-    close_connection(c, "accept failed", false);
-    return;
-  }
-  uv_tcp_nodelay(&c->tcp, 1);
-  c->peer = net::peer_address(&c->tcp);
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&c->tcp),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        *buf = static_cast<Connection*>(h->data)->in.space(kReadChunk);
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-        auto* conn = static_cast<Connection*>(s->data);
-        if (nread < 0) {
-          conn->server->close_connection(conn, "closed by the client", false);
-          return;
-        }
-        conn->in.commit(static_cast<size_t>(nread));
-        if (nread > 0) conn->server->on_readable(conn);
-      });
-}
-
-void BrokerServer::on_readable(Connection* c) {
-  c->last_activity_ms = now_ms();
+size_t BrokerServer::on_readable(Connection* c, std::string_view data) {
   size_t start = 0;
-  for (;;) {
-    std::string_view avail = c->in.data().substr(start);
-    if (c->closing || avail.size() < 4) break;
-    const auto* p = reinterpret_cast<const unsigned char*>(avail.data());
-    const int32_t size = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-                                              (uint32_t{p[2]} << 8) | p[3]);
+  // Requests are taken while the answers keep up: too many waiting, or answers the client does
+  // not read, and the rest stays in the layer's buffer (which stops reading).
+  while (!c->closing && c->queue.size() < kMaxQueuedRequests && !c->link->write_backlogged()) {
+    std::string_view avail = data.substr(start);
+    if (avail.size() < 4) break;
+    const int32_t size = util::load_be<int32_t>(avail.data());
     if (size < 8 || size > config_.max_request_bytes) {
+      // Refused from the 4 bytes of its size: nothing is held for what it announced.
       close_connection(c, "request size " + std::to_string(size) + " is out of bounds", true);
-      return;
+      return start;
     }
     const size_t whole = 4 + static_cast<size_t>(size);
-    if (avail.size() < whole) {
-      // Room for the whole request now, instead of growing it read by read.
-      c->in.consume(start);
-      start = 0;
-      c->in.reserve(whole);
-      break;
-    }
-    if (!handle_request(c, avail.substr(4, static_cast<size_t>(size)))) return;
+    if (avail.size() < whole) break;  // buffered by the layer as its bytes arrive
+    if (!handle_request(c, avail.substr(4, static_cast<size_t>(size)))) return start;
     start += whole;
   }
-  if (c->closing) return;
-  c->in.consume(start);
-  c->in.trim(4 * kReadChunk);
+  if (c->closing) return start;
+  if (c->queue.size() >= kMaxQueuedRequests) c->link->pause();
   write_ready(c);
+  return start;
 }
 
 bool BrokerServer::handle_request(Connection* c, std::string_view frame) {
@@ -330,7 +320,9 @@ void BrokerServer::write_ready(Connection* c) {
     frames.push_back(std::move(p->response));
     delete p;
   }
-  if (!frames.empty()) net::write_owned(reinterpret_cast<uv_stream_t*>(&c->tcp), std::move(frames));
+  if (!frames.empty()) c->link->write(std::move(frames));
+  // After the write: resuming handles the requests held back, whose answers go after these.
+  if (c->link->paused() && c->queue.size() <= kMaxQueuedRequests / 2) c->link->resume();
 }
 
 void BrokerServer::wake_parked() {
@@ -465,9 +457,6 @@ void BrokerServer::tick() {
   groups_.tick(now);
   parked_fetches_->set(static_cast<int64_t>(parked_.size()));
   topics_->set(static_cast<int64_t>(store_->topics().size()));
-  for (Connection* c : std::vector<Connection*>(connections_))
-    if (now - c->last_activity_ms > config_.idle_timeout_ms && c->queue.empty())
-      close_connection(c, "idle", false);
   if (config_.flush_interval_ms >= 0 && now - last_flush_ms_ >= config_.flush_interval_ms &&
       !syncing_)
     start_sync();
@@ -480,12 +469,12 @@ void BrokerServer::tick() {
 
 void BrokerServer::close_connection(Connection* c, const std::string& why, bool count) {
   if (c->closing) return;
+  // The layer counts (ProtocolErrorCount), logs and closes; forget() drops the requests.
+  c->link->close(count ? net::CloseReason::kProtocolError : net::CloseReason::kDone, why);
+}
+
+void BrokerServer::forget(Connection* c) {
   c->closing = true;
-  open_connections_->dec();
-  if (count) {
-    protocol_errors_->inc();
-    spdlog::warn("broker: closing connection from {}: {}", c->peer, why);
-  }
   for (Pending* p : c->queue) {
     if (p->slot) p->slot->deliver = nullptr;  // the coordinator may still answer: nobody listens
     parked_.erase(std::remove(parked_.begin(), parked_.end(), p), parked_.end());
@@ -495,18 +484,12 @@ void BrokerServer::close_connection(Connection* c, const std::string& why, bool 
     delete p;
   }
   c->queue.clear();
-  connections_.erase(std::remove(connections_.begin(), connections_.end(), c), connections_.end());
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
-           [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
 }
 
 void BrokerServer::stop() {
   loop_.stop([this] {
     stopping_ = true;
-    for (Connection* c : std::vector<Connection*>(connections_))
-      close_connection(c, "broker stopping", false);
-    net::close_server(&server_);
+    server_.reset();  // closes every connection
     metrics_endpoint_.reset();
     for (uv_timer_t** t : {&ticker_, &flusher_, &park_timer_}) {
       if (*t)

@@ -13,7 +13,10 @@
 //
 // A request larger than socket.request.max.bytes, one that does not decode, or an API/version
 // we do not advertise closes that connection (as Kafka does) with a counted error; idle
-// connections are closed after connections.max.idle.ms.
+// connections are closed after connections.max.idle.ms. Connections run on net::Server: a
+// request is buffered as its bytes arrive (a size prefix never reserves memory), a client with
+// too many requests waiting or answers unread is not read until they drain, and at the
+// connection cap idle connections are shed first.
 #include <deque>
 #include <memory>
 #include <optional>
@@ -22,6 +25,7 @@
 
 #include "agent/metrics/component_metrics.h"
 #include "agent/metrics/http_endpoint.h"
+#include "agent/net/server.h"
 #include "agent/runtime/loop_thread.h"
 #include "broker/api/api.h"
 #include "broker/broker_config.h"
@@ -45,8 +49,8 @@ class BrokerServer {
   struct Pending;
   friend struct Connection;
   Status listen_on_loop();
-  void on_connection();
-  void on_readable(Connection* c);
+  // The whole requests at the front of `data`; returns the bytes used.
+  size_t on_readable(Connection* c, std::string_view data);
   // Handles one request frame; false when the connection was closed.
   bool handle_request(Connection* c, std::string_view frame);
   // Runs a (parked) request again; true when it produced its response.
@@ -66,6 +70,7 @@ class BrokerServer {
   void arm_park_timer();  // (re)arms park_timer_ for the earliest parked deadline
   void expire_parked();   // answers the parked fetches whose max_wait has passed
   void close_connection(Connection* c, const std::string& why, bool count);
+  void forget(Connection* c);  // the connection closed: drop its requests
 
   BrokerConfig config_;
   runtime::LoopThread loop_;
@@ -73,7 +78,7 @@ class BrokerServer {
   std::unique_ptr<OffsetStore> offsets_;
   std::optional<ProducerIds> producer_ids_;
   GroupCoordinator groups_;
-  uv_tcp_t* server_ = nullptr;
+  std::unique_ptr<net::Server> server_;
   uv_timer_t* ticker_ = nullptr;
   uv_timer_t* flusher_ = nullptr;
   uv_timer_t* park_timer_ = nullptr;  // the earliest parked fetch's max_wait
@@ -81,7 +86,6 @@ class BrokerServer {
   int bound_port_ = 0;
   std::string advertised_host_;
   int advertised_port_ = 0;
-  std::vector<Connection*> connections_;
   std::vector<Pending*> parked_;
   std::vector<Pending*> awaiting_flush_;  // acks=all answers for the next fsync round
   std::vector<Pending*> in_sync_;         // ... for the round on the thread pool

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/util/byte_order.h"
 #include "broker/protocol/record_batch.h"
 
 namespace flumen::broker {
@@ -30,18 +31,6 @@ std::string segment_name(int64_t base) {
   char b[32];
   std::snprintf(b, sizeof b, "%020lld", static_cast<long long>(base));
   return b;
-}
-
-void put_be(std::string& out, uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i)
-    out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t get_be(const char* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i)
-    v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
 }
 
 Status io_error(const std::string& what, const std::string& path) {
@@ -156,8 +145,8 @@ Status PartitionLog::open_segment(int64_t base, bool create) {
     if (::pread(s->index_fd, buf.data(), buf.size(), 0) != static_cast<ssize_t>(buf.size()))
       rebuild = true;
     for (size_t i = 0; !rebuild && i < buf.size(); i += 8) {
-      auto rel = static_cast<uint32_t>(get_be(buf.data() + i, 4));
-      auto pos = static_cast<uint32_t>(get_be(buf.data() + i + 4, 4));
+      auto rel = util::load_be<uint32_t>(buf.data() + i);
+      auto pos = util::load_be<uint32_t>(buf.data() + i + 4);
       if (pos >= s->size || (!s->index.empty() && pos <= s->index.back().second)) {
         rebuild = true;
         break;
@@ -170,8 +159,8 @@ Status PartitionLog::open_segment(int64_t base, bool create) {
     if (::pread(s->time_fd, buf.data(), buf.size(), 0) != static_cast<ssize_t>(buf.size()))
       rebuild = true;
     for (size_t i = 0; !rebuild && i < buf.size(); i += 12)
-      s->time_index.emplace_back(static_cast<int64_t>(get_be(buf.data() + i, 8)),
-                                 static_cast<uint32_t>(get_be(buf.data() + i + 8, 4)));
+      s->time_index.emplace_back(util::load_be<int64_t>(buf.data() + i),
+                                 util::load_be<uint32_t>(buf.data() + i + 8));
   }
   Segment& ref = *s;
   segments_.push_back(std::move(s));
@@ -241,14 +230,14 @@ void PartitionLog::index_batch(Segment& s, int64_t base_offset, int64_t max_time
   const auto rel = static_cast<uint32_t>(base_offset - s.base);
   s.index.emplace_back(rel, static_cast<uint32_t>(position));
   std::string e;
-  put_be(e, rel, 4);
-  put_be(e, position, 4);
+  util::append_be<uint32_t>(e, rel);
+  util::append_be<uint32_t>(e, position);
   (void)::pwrite(s.index_fd, e.data(), e.size(), static_cast<off_t>((s.index.size() - 1) * 8));
   if (s.time_index.empty() || max_timestamp > s.time_index.back().first) {
     s.time_index.emplace_back(max_timestamp, rel);
     std::string t;
-    put_be(t, static_cast<uint64_t>(max_timestamp), 8);
-    put_be(t, rel, 4);
+    util::append_be<int64_t>(t, max_timestamp);
+    util::append_be<uint32_t>(t, rel);
     (void)::pwrite(s.time_fd, t.data(), t.size(),
                    static_cast<off_t>((s.time_index.size() - 1) * 12));
   }

@@ -1,5 +1,7 @@
 #include "plugins/sinks/forward/config.h"
 
+#include "agent/net/resolve.h"
+
 namespace flumen::plugins {
 
 const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
@@ -31,6 +33,13 @@ const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
           .integer("keepalive", &T::keepalive_s, "10", 1, 3600,
                    "flumen: seconds of idleness after which a ping checks the connection.");
   return table;
+}
+
+void validate(const ForwardSinkOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  if (Status s = net::check_address(o.hostname, where.key_prefix + "hostname"); !s)
+    diags.warning(where.where, where.description + ": " + s.message() +
+                                   " (the sink will keep trying to connect)");
 }
 
 }  // namespace flumen::plugins

@@ -19,5 +19,9 @@ struct ForwardSinkOptions {
   int64_t keepalive_s = 10;
 };
 const config::PropertyTable<ForwardSinkOptions>& forward_sink_table();
+// A hostname that does not resolve now is a warning, not an error: the sink starts and keeps
+// retrying (the next agent's name may be registered later), as Flume's avro sink does.
+void validate(const ForwardSinkOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 }  // namespace flumen::plugins

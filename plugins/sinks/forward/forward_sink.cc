@@ -88,8 +88,10 @@ Status ForwardSink::connect(Clock::time_point deadline) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(options_.hostname.c_str(), std::to_string(options_.port).c_str(),
-                             &hints, &res);
+  std::string host = options_.hostname;  // "[::1]" as in a URL: getaddrinfo wants ::1
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(options_.port).c_str(), &hints, &res);
       rc != 0)
     return fail(gai_strerror(rc));
   std::string last = "no address";

@@ -10,8 +10,6 @@
 #include <utility>
 
 #include "agent/net/forward_codec.h"
-#include "agent/net/stream_io.h"
-#include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
@@ -21,52 +19,35 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr size_t kReadChunk = 256 * 1024;
+// split_frame's header in front of a payload of up to max-frame-size bytes.
+constexpr size_t kFrameHeaderRoom = 64;
 
 }  // namespace
 
-struct ForwardSource::Connection {
-  ForwardSource* src = nullptr;
-  uv_tcp_t tcp{};
-  std::string peer;
-  net::InputBuffer in;  // received bytes not yet handled
-  std::string out;      // answers gathered while handling one read, written together
+// One sender's connection: HELLO first (within handshake-timeout), then batches, pings. The
+// answers to the frames of one read go out in one write.
+class ForwardSource::Session : public net::ConnectionHandler {
+ public:
+  explicit Session(ForwardSource* src) : src(src) {}
+
+  size_t on_data(net::Connection& c, std::string_view data, bool eof) override {
+    size_t used = src->on_readable(*this, c, data);
+    if (!out.empty() && !c.closing()) c.write(std::exchange(out, {}));
+    if (eof && used < data.size() && !c.closing()) {
+      src->protocol_errors_->inc();
+      src->eof_log_.warn("forward source {}: {} closed the connection in the middle of a frame",
+                         src->name(), c.peer());
+    }
+    return used;
+  }
+
+  ForwardSource* src;
+  std::string out;  // answers gathered while handling one read, written together
   bool greeted = false;
-  bool closing = false;
   uint64_t stream = 0;
   // After a batch was refused, only that batch (or retransmissions below it) is accepted until
   // it comes again: a later batch must not overtake it, or dedup would skip the refused one.
   uint64_t blocked_from = 0;
-  Clock::time_point last_activity;
-  Clock::time_point partial_since{};
-
-  void flush() {
-    if (out.empty() || closing) return;
-    net::write_owned(reinterpret_cast<uv_stream_t*>(&tcp), std::exchange(out, {}));
-  }
-
-  // Closes after the answers written so far (an ERROR frame in particular) left; `now` skips
-  // that wait (agent stopping).
-  void close(bool now = false) {
-    if (closing) return;
-    flush();
-    closing = true;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
-    auto* req = now ? nullptr : new uv_shutdown_t;
-    if (req == nullptr ||
-        uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp), [](uv_shutdown_t* r, int) {
-          uv_close(reinterpret_cast<uv_handle_t*>(r->handle),
-                   [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
-          delete r;
-        }) != 0) {
-      delete req;
-      uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
-               [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
-    }
-    auto& list = src->connections_;
-    list.erase(std::remove(list.begin(), list.end(), this), list.end());
-    src->counters().open_connection->dec();
-  }
 };
 
 ForwardSource::ForwardSource(std::string name, ForwardSourceOptions options)
@@ -90,130 +71,76 @@ Status ForwardSource::do_start() {
 }
 
 Status ForwardSource::listen_on_loop() {
-  auto port = net::listen_tcp(loop_.loop(), &server_, options_.bind,
-                              static_cast<int>(options_.port), this, [](uv_stream_t* s, int st) {
-                                if (st == 0) static_cast<ForwardSource*>(s->data)->on_connection();
-                              });
-  if (!port) return port.status();
+  net::ListenerLimits limits =
+      net::to_limits(options_, static_cast<size_t>(options_.max_frame_size) + kFrameHeaderRoom);
+  limits.handshake_timeout = std::chrono::seconds(options_.handshake_timeout_s);
+  server_ = std::make_unique<net::Server>(
+      loop_.loop(), "forward source " + name(), limits,
+      net::make_server_counters(metrics(), counters().open_connection),
+      [this](net::Connection&) { return std::make_unique<Session>(this); });
+  auto port = server_->listen(options_.bind, static_cast<int>(options_.port));
+  if (!port) {
+    server_.reset();
+    return port.status();
+  }
   bound_port_ = port.value();
-  sweeper_ = new uv_timer_t;
-  uv_timer_init(loop_.loop(), sweeper_);
-  sweeper_->data = this;
-  uv_timer_start(
-      sweeper_, [](uv_timer_t* t) { static_cast<ForwardSource*>(t->data)->sweep(); }, 1000, 1000);
   spdlog::info("forward source {} listening on {}:{}", name(), options_.bind, bound_port_);
   return Status::ok();
 }
 
-void ForwardSource::on_connection() {
-  auto* c = new Connection;
-  c->src = this;
-  uv_tcp_init(loop_.loop(), &c->tcp);
-  c->tcp.data = c;
-  c->last_activity = Clock::now();
-  connections_.push_back(c);
-  counters().open_connection->inc();
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) !=
-      0) {
-    c->close();
-    return;
-  }
-  uv_tcp_nodelay(&c->tcp, 1);
-  c->peer = net::peer_address(&c->tcp);
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&c->tcp),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        // Read straight into the connection's buffer, after what it already holds.
-        *buf = static_cast<Connection*>(h->data)->in.space(kReadChunk);
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-        auto* conn = static_cast<Connection*>(s->data);
-        if (nread < 0) {
-          if (!conn->in.empty() && nread == UV_EOF) {
-            conn->src->protocol_errors_->inc();
-            spdlog::warn("forward source {}: {} closed the connection in the middle of a frame",
-                         conn->src->name(), conn->peer);
-          }
-          conn->close();
-          return;
-        }
-        if (nread == 0) return;
-        conn->in.commit(static_cast<size_t>(nread));
-        conn->src->on_readable(conn);
-      });
-}
-
-void ForwardSource::on_readable(Connection* c) {
-  const auto now = Clock::now();
-  c->last_activity = now;
+size_t ForwardSource::on_readable(Session& s, net::Connection& c, std::string_view data) {
   const uint32_t max_frame = static_cast<uint32_t>(options_.max_frame_size);
   size_t start = 0;
-  while (!c->closing) {
-    std::string_view avail = c->in.data().substr(start);
+  // A sender that pipelines batches without reading the acks is not read further until they
+  // drained (the layer resumes it).
+  while (!c.closing() && !c.write_backlogged()) {
+    std::string_view avail = data.substr(start);
     fwd::Frame frame;
     size_t used = 0;
     fwd::Split r = fwd::split_frame(avail, max_frame, frame, used);
-    if (!c->greeted && (r != fwd::Split::kFrame || frame.type != fwd::FrameType::kHello) &&
+    if (!s.greeted && (r != fwd::Split::kFrame || frame.type != fwd::FrameType::kHello) &&
         (r != fwd::Split::kNeedMore || avail.size() >= 12)) {
       if (fwd::looks_like_avro_netty(avail)) {
-        protocol_errors_->inc();
-        spdlog::warn(
-            "forward source {}: {} speaks Apache Flume's Avro RPC, not the flumen "
-            "forward protocol; send to this agent from a flumen forward/avro sink",
-            name(), c->peer);
-        c->close();
-        return;
+        c.close(net::CloseReason::kProtocolError,
+                "it speaks Apache Flume's Avro RPC, not the flumen forward protocol; send to "
+                "this agent from a flumen forward/avro sink");
+        return start;
       }
       if (r == fwd::Split::kNeedMore) break;
-      refuse(c, fwd::WireError::kHandshakeExpected,
+      refuse(s, c, fwd::WireError::kHandshakeExpected,
              "the connection must open with HELLO (is this a flumen forward sink?)");
-      return;
+      return start;
     }
-    if (r == fwd::Split::kNeedMore) {
-      // Room for the whole frame at once (its size is within max-frame-size, else kTooLarge),
-      // instead of growing the buffer read by read.
-      if (size_t whole = fwd::announced_frame_size(avail); whole > avail.size()) {
-        c->in.consume(start);
-        start = 0;
-        c->in.reserve(whole);
-      }
-      break;
-    }
+    // The bytes of a frame are buffered as they arrive, never reserved for the announced length
+    // (kTooLarge closes before anything is held for it).
+    if (r == fwd::Split::kNeedMore) break;
     if (r == fwd::Split::kTooLarge) {
-      refuse(c, fwd::WireError::kTooLarge,
+      refuse(s, c, fwd::WireError::kTooLarge,
              "frame larger than max-frame-size " + std::to_string(max_frame));
-      return;
+      return start;
     }
     if (r == fwd::Split::kMalformed) {
-      refuse(c, fwd::WireError::kMalformed, "malformed frame header");
-      return;
+      refuse(s, c, fwd::WireError::kMalformed, "malformed frame header");
+      return start;
     }
-    if (!on_frame(c, frame)) return;
+    if (!on_frame(s, c, frame)) return start;
     start += used;
   }
-  if (c->closing) return;
-  c->in.consume(start);
-  if (c->in.empty()) {
-    c->partial_since = {};
-    c->in.trim(4 * kReadChunk);
-  } else if (c->partial_since == Clock::time_point{}) {
-    c->partial_since = now;
-  }
-  c->flush();
+  return start;
 }
 
-bool ForwardSource::on_frame(Connection* c, const fwd::Frame& frame) {
+bool ForwardSource::on_frame(Session& s, net::Connection& c, const fwd::Frame& frame) {
   const std::string_view payload = frame.payload;
   switch (frame.type) {
     case fwd::FrameType::kHello:
-      return on_hello(c, payload);
+      return on_hello(s, c, payload);
     case fwd::FrameType::kBatch:
-      on_batch(c, payload);
+      on_batch(s, c, payload);
       return true;
     case fwd::FrameType::kPing: {
       uint64_t nonce = 0;
       if (!fwd::decode_ping(payload, nonce)) break;
-      fwd::append_ping(c->out, fwd::FrameType::kPong, nonce);
+      fwd::append_ping(s.out, fwd::FrameType::kPong, nonce);
       return true;
     }
     case fwd::FrameType::kPong:
@@ -221,19 +148,19 @@ bool ForwardSource::on_frame(Connection* c, const fwd::Frame& frame) {
     default:
       break;
   }
-  refuse(c, fwd::WireError::kMalformed,
+  refuse(s, c, fwd::WireError::kMalformed,
          "unexpected or malformed frame of type " + std::to_string(static_cast<int>(frame.type)));
   return false;
 }
 
-bool ForwardSource::on_hello(Connection* c, std::string_view payload) {
+bool ForwardSource::on_hello(Session& s, net::Connection& c, std::string_view payload) {
   fwd::Hello h;
-  if (c->greeted || !fwd::decode_hello(payload, h)) {
-    refuse(c, fwd::WireError::kMalformed, "malformed or repeated HELLO");
+  if (s.greeted || !fwd::decode_hello(payload, h)) {
+    refuse(s, c, fwd::WireError::kMalformed, "malformed or repeated HELLO");
     return false;
   }
   if (h.version != fwd::kVersion) {
-    refuse(c, fwd::WireError::kVersion,
+    refuse(s, c, fwd::WireError::kVersion,
            "protocol version " + std::to_string(h.version) +
                " is not supported; this agent "
                "speaks version " +
@@ -242,104 +169,95 @@ bool ForwardSource::on_hello(Connection* c, std::string_view payload) {
   }
   if (h.token != options_.token) {
     auth_failures_->inc();
-    refuse(c, fwd::WireError::kBadToken, "wrong token");
+    refuse(s, c, fwd::WireError::kBadToken, "wrong token");
     return false;
   }
-  c->greeted = true;
-  c->stream = h.stream;
+  s.greeted = true;
+  s.stream = h.stream;
+  c.established();
   fwd::Welcome w;
   w.max_frame = static_cast<uint32_t>(options_.max_frame_size);
   w.max_events = max_batch_events();
   w.committed = ledger_.committed(h.stream);
   w.receiver = name();
-  fwd::append_welcome(c->out, w);
-  spdlog::info("forward source {}: {} connected as {} (stream {:016x}, committed {})", name(),
-               c->peer, h.sender, h.stream, w.committed);
+  fwd::append_welcome(s.out, w);
+  hello_log_.log(spdlog::level::info,
+                 "forward source {}: {} connected as {} (stream {:016x}, committed {})", name(),
+                 c.peer(), h.sender, h.stream, w.committed);
+  // Streams not heard from for a day are forgotten (each sender start draws a new one).
+  const auto now = Clock::now();
+  if (now - last_ledger_sweep_ > std::chrono::minutes(1)) {
+    last_ledger_sweep_ = now;
+    ledger_.forget_older_than(now - std::chrono::hours(24));
+  }
   return true;
 }
 
-void ForwardSource::on_batch(Connection* c, std::string_view payload) {
+void ForwardSource::on_batch(Session& s, net::Connection& c, std::string_view payload) {
   fwd::BatchHeader h;
   if (!fwd::decode_batch_header(payload, h)) {
     rejected_batches_->inc();
-    fwd::append_nack(c->out, {h.seq, fwd::NackReason::kRejected, "malformed batch header"});
+    fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, "malformed batch header"});
     return;
   }
   const auto now = Clock::now();
-  if (h.seq <= ledger_.committed(c->stream)) {
+  if (h.seq <= ledger_.committed(s.stream)) {
     // The ack of this batch was lost: it is in the channel already.
     duplicates_->inc();
-    ledger_.record(c->stream, h.seq, now);
-    fwd::append_ack(c->out, {h.seq, fwd::AckStatus::kAlreadyCommitted});
+    ledger_.record(s.stream, h.seq, now);
+    fwd::append_ack(s.out, {h.seq, fwd::AckStatus::kAlreadyCommitted});
     return;
   }
-  if (c->blocked_from != 0 && h.seq != c->blocked_from) {
-    fwd::append_nack(c->out, {h.seq, fwd::NackReason::kOutOfOrder,
-                              "batch " + std::to_string(c->blocked_from) + " must come first"});
+  if (s.blocked_from != 0 && h.seq != s.blocked_from) {
+    fwd::append_nack(s.out, {h.seq, fwd::NackReason::kOutOfOrder,
+                             "batch " + std::to_string(s.blocked_from) + " must come first"});
     return;
   }
   batch_.clear();
-  if (Status s = fwd::decode_batch_events(h, static_cast<uint32_t>(options_.max_frame_size) * 4,
+  if (Status d = fwd::decode_batch_events(h, static_cast<uint32_t>(options_.max_frame_size) * 4,
                                           batch_, scratch_);
-      !s) {
+      !d) {
     rejected_batches_->inc();
     counters().event_read_fail->inc(h.count);
-    spdlog::warn("forward source {}: batch {} from {} rejected: {}", name(), h.seq, c->peer,
-                 s.message());
-    fwd::append_nack(c->out, {h.seq, fwd::NackReason::kRejected, s.message()});
+    reject_log_.warn("forward source {}: batch {} from {} rejected: {}", name(), h.seq, c.peer(),
+                     d.message());
+    fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, d.message()});
     return;
   }
   // With a durable channel the sequence number is committed together with the events, so the
   // dedup survives a restart of this agent.
   char key[96], value[24];
   int kn = std::snprintf(key, sizeof key, "fwd/%s/%016llx", name().c_str(),
-                         static_cast<unsigned long long>(c->stream));
+                         static_cast<unsigned long long>(s.stream));
   int vn = std::snprintf(value, sizeof value, "%llu", static_cast<unsigned long long>(h.seq));
   pipeline::ChannelProcessor::Marker marker{
       std::string_view(key, static_cast<size_t>(std::clamp(kn, 0, 95))),
       std::string_view(value, static_cast<size_t>(std::clamp(vn, 0, 23)))};
-  Status s = processor().process_batch(batch_, &marker);
-  if (!s) {
-    const bool permanent = s.code() == ErrorCode::kRejected;
+  Status put = processor().process_batch(batch_, &marker);
+  if (!put) {
+    const bool permanent = put.code() == ErrorCode::kRejected;
     if (permanent) {
       rejected_batches_->inc();
     } else {
       nacks_full_->inc();
-      if (c->blocked_from == 0) c->blocked_from = h.seq;
+      if (s.blocked_from == 0) s.blocked_from = h.seq;
     }
-    fwd::append_nack(c->out,
+    fwd::append_nack(s.out,
                      {h.seq, permanent ? fwd::NackReason::kRejected : fwd::NackReason::kChannelFull,
-                      s.message()});
+                      put.message()});
     return;
   }
-  c->blocked_from = 0;
-  ledger_.record(c->stream, h.seq, now);
-  fwd::append_ack(c->out, {h.seq, fwd::AckStatus::kCommitted});
+  s.blocked_from = 0;
+  ledger_.record(s.stream, h.seq, now);
+  fwd::append_ack(s.out, {h.seq, fwd::AckStatus::kCommitted});
 }
 
-void ForwardSource::refuse(Connection* c, fwd::WireError code, const std::string& why) {
-  protocol_errors_->inc();
-  spdlog::warn("forward source {}: closing the connection from {}: {}", name(), c->peer, why);
-  fwd::append_error(c->out, {code, why});
-  c->close();
-}
-
-void ForwardSource::sweep() {
-  const auto now = Clock::now();
-  for (Connection* c : std::vector<Connection*>(connections_)) {
-    if (c->partial_since != Clock::time_point{} &&
-        now - c->partial_since > std::chrono::seconds(options_.frame_timeout_s)) {
-      protocol_errors_->inc();
-      spdlog::warn("forward source {}: {} sent part of a frame and stalled for {} s; closing",
-                   name(), c->peer, options_.frame_timeout_s);
-      c->close();
-    } else if (now - c->last_activity > std::chrono::seconds(options_.idle_timeout_s)) {
-      spdlog::info("forward source {}: {} idle for {} s; closing", name(), c->peer,
-                   options_.idle_timeout_s);
-      c->close();
-    }
-  }
-  ledger_.forget_older_than(now - std::chrono::hours(24));
+void ForwardSource::refuse(Session& s, net::Connection& c, fwd::WireError code,
+                           const std::string& why) {
+  // The ERROR frame goes out before the FIN; the layer counts and logs the close.
+  fwd::append_error(s.out, {code, why});
+  c.write(std::exchange(s.out, {}));
+  c.close(net::CloseReason::kProtocolError, why);
 }
 
 void ForwardSource::load_ledger() {
@@ -373,15 +291,7 @@ uint32_t ForwardSource::max_batch_events() {
 }
 
 void ForwardSource::do_stop() {
-  loop_.stop([this] {
-    for (Connection* c : std::vector<Connection*>(connections_))
-      c->close(true);
-    net::close_server(&server_);
-    if (sweeper_)
-      uv_close(reinterpret_cast<uv_handle_t*>(sweeper_),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    sweeper_ = nullptr;
-  });
+  loop_.stop([this] { server_.reset(); });
 }
 
 }  // namespace flumen::plugins

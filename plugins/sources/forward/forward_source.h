@@ -6,16 +6,20 @@
 // when it is a retransmission of a batch already committed (lost ack).
 //
 // Bad input (random bytes, a wrong version or token, an oversized, truncated or slow frame, Avro
-// RPC from Apache Flume) closes that connection with a counted error and a log line that says
-// what it was; other connections go on. Runs on its own libuv loop thread.
+// RPC from Apache Flume, no HELLO within handshake-timeout) closes that connection with a
+// counted error and a log line that says what it was; other connections go on. Connections run
+// on net::Server: a frame is buffered as its bytes arrive (never reserved for its announced
+// length), a sender that does not read its acks stops being read. Own libuv loop thread.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/event/event_batch.h"
 #include "agent/net/forward_codec.h"
+#include "agent/net/server.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
+#include "agent/util/log_throttle.h"
 #include "plugins/sources/forward/config.h"
 #include "plugins/sources/forward/stream_ledger.h"
 
@@ -31,26 +35,26 @@ class ForwardSource : public pipeline::Source {
   void do_stop() override;
 
  private:
-  struct Connection;
-  friend struct Connection;
+  class Session;
   Status listen_on_loop();
-  void on_connection();
-  void on_readable(Connection* c);
+  // Handles the whole frames at the front of `data`; returns the bytes used.
+  size_t on_readable(Session& s, net::Connection& c, std::string_view data);
   // Handles one frame; false when the connection was closed.
-  bool on_frame(Connection* c, const net::forward::Frame& frame);
-  bool on_hello(Connection* c, std::string_view payload);
-  void on_batch(Connection* c, std::string_view payload);
-  void refuse(Connection* c, net::forward::WireError code, const std::string& why);
-  void sweep();
+  bool on_frame(Session& s, net::Connection& c, const net::forward::Frame& frame);
+  bool on_hello(Session& s, net::Connection& c, std::string_view payload);
+  void on_batch(Session& s, net::Connection& c, std::string_view payload);
+  void refuse(Session& s, net::Connection& c, net::forward::WireError code, const std::string& why);
   uint32_t max_batch_events();
   void load_ledger();
 
   ForwardSourceOptions options_;
   runtime::LoopThread loop_;
-  uv_tcp_t* server_ = nullptr;
-  uv_timer_t* sweeper_ = nullptr;
+  std::unique_ptr<net::Server> server_;
   int bound_port_ = 0;
-  std::vector<Connection*> connections_;
+  std::chrono::steady_clock::time_point last_ledger_sweep_{};
+  util::LogThrottle hello_log_{std::chrono::seconds(10)};
+  util::LogThrottle reject_log_;
+  util::LogThrottle eof_log_;
   StreamLedger ledger_;
   EventBatch batch_;
   std::string scratch_;

@@ -4,10 +4,11 @@
 #include <string>
 
 #include "agent/config/property_table.h"
+#include "agent/net/listener_options.h"
 
 namespace flumen::plugins {
 
-struct HttpSourceOptions {
+struct HttpSourceOptions : net::ListenerOptions {
   std::string bind = "0.0.0.0";
   int64_t port = 0;
   std::string handler = "json";

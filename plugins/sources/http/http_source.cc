@@ -50,9 +50,11 @@ HttpSource::~HttpSource() {
 
 Status HttpSource::do_start() {
   return loop_.start([this]() -> Status {
+    net::ListenerLimits limits = net::to_limits(options_, 0);  // HttpServer sets the buffer
     server_ = std::make_unique<net::HttpServer>(
         loop_.loop(), "http source " + name(), static_cast<size_t>(options_.max_request_bytes),
-        [this](const net::HttpRequest& req) { return handle(req); });
+        [this](const net::HttpRequest& req) { return handle(req); }, limits,
+        net::make_server_counters(metrics(), counters().open_connection));
     Status s = server_->listen(options_.bind, static_cast<int>(options_.port));
     if (!s) {
       server_.reset();

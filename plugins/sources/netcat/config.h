@@ -3,10 +3,11 @@
 #include <string>
 
 #include "agent/config/property_table.h"
+#include "agent/net/listener_options.h"
 
 namespace flumen::plugins {
 
-struct NetcatSourceOptions {
+struct NetcatSourceOptions : net::ListenerOptions {
   std::string bind;
   int64_t port = 0;
   int64_t max_line_length = 512;
@@ -14,6 +15,8 @@ struct NetcatSourceOptions {
   int64_t batch_size = 100;
 };
 const config::PropertyTable<NetcatSourceOptions>& netcat_source_table();
+void validate(const NetcatSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 struct NetcatUdpSourceOptions {
   std::string bind;
@@ -22,5 +25,7 @@ struct NetcatUdpSourceOptions {
   int64_t batch_size = 100;
 };
 const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table();
+void validate(const NetcatUdpSourceOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 }  // namespace flumen::plugins

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
-#include "agent/net/stream_io.h"
+#include "agent/net/backoff_resumer.h"
+#include "agent/net/resolve.h"
 #include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
@@ -14,67 +16,90 @@ namespace {
 
 constexpr int kMaxBackoffMs = 1000;
 
-void alloc_buffer(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
-  buf->base = new char[suggested];
-  buf->len = suggested;
-}
-
 }  // namespace
 
-struct NetcatSource::Connection {
-  NetcatSource* src = nullptr;
-  uv_tcp_t tcp{};
-  uv_timer_t retry{};
-  std::string inbuf;        // bytes received and not yet committed
-  bool discarding = false;  // skipping the rest of an overlong line
-  bool reading = false;
-  bool eof = false;
-  bool closing = false;
-  int open_handles = 0;
-  int backoff_ms = 10;
+// One TCP connection: cuts lines, puts them in the channel a batch at a time, answers each line
+// once its batch committed. A refused batch pauses the connection (the layer keeps its bytes)
+// until the source's retry timer resumes it.
+class NetcatSource::LineHandler : public net::ConnectionHandler {
+ public:
+  explicit LineHandler(NetcatSource* src) : src_(src) {}
 
-  void write(std::string data) {
-    if (!closing) net::write_owned(reinterpret_cast<uv_stream_t*>(&tcp), std::move(data));
+  size_t on_data(net::Connection& c, std::string_view data, bool eof) override {
+    const size_t max_line = static_cast<size_t>(src_->options_.max_line_length);
+    const size_t batch_max = static_cast<size_t>(src_->options_.batch_size);
+    const bool ack = src_->options_.ack_every_event;
+    size_t pos = 0;
+    for (;;) {
+      // Cut complete lines from the front into one batch; the replies follow line order.
+      const size_t batch_start = pos;
+      const bool discarding_at_start = discarding_;
+      batch_.clear();
+      replies_.clear();
+      size_t failed = 0;
+      while (batch_.size() < batch_max && pos < data.size()) {
+        size_t nl = data.find('\n', pos);
+        if (discarding_) {
+          if (nl == std::string_view::npos) {
+            pos = data.size();
+            break;
+          }
+          discarding_ = false;
+          pos = nl + 1;
+          continue;
+        }
+        size_t len = (nl == std::string_view::npos ? data.size() : nl) - pos;
+        if (len + 1 > max_line) {
+          // Flume's answer to an overlong line; the rest of it is skipped as it arrives.
+          ++failed;
+          if (ack)
+            replies_ += "FAILED: Event exceeds the maximum length (" + std::to_string(max_line) +
+                        " chars, including newline)\n";
+          if (nl == std::string_view::npos) {
+            discarding_ = true;
+            pos = data.size();
+          } else {
+            pos = nl + 1;
+          }
+          continue;
+        }
+        if (nl == std::string_view::npos) {
+          if (!eof) break;                    // wait for the rest of the line
+          batch_.add(data.substr(pos, len));  // last line of a closed stream
+          if (ack) replies_ += "OK\n";
+          pos = data.size();
+          break;
+        }
+        batch_.add(data.substr(pos, len));
+        if (ack) replies_ += "OK\n";
+        pos = nl + 1;
+      }
+      if (!batch_.empty()) {
+        Status s = src_->processor().process_batch(batch_);
+        if (!s) {
+          // Keep these lines (not consumed) and retry them after a backoff.
+          discarding_ = discarding_at_start;
+          spdlog::debug("netcat {}: put failed ({}), retrying", src_->name(), s.message());
+          src_->resumer_->pause_and_retry(c);
+          return batch_start;
+        }
+        src_->resumer_->succeeded();
+      }
+      if (failed > 0) src_->counters().event_read_fail->inc(static_cast<int64_t>(failed));
+      c.write(std::move(replies_));
+      if (batch_.size() < batch_max || pos >= data.size()) break;  // no more complete lines
+    }
+    return pos;
   }
 
-  void start_reading();
-  void stop_reading() {
-    if (reading) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
-    reading = false;
-  }
+  void on_close(net::Connection& c, net::CloseReason) override { src_->resumer_->forget(c); }
 
-  void close() {
-    if (closing) return;
-    closing = true;
-    stop_reading();
-    uv_timer_stop(&retry);
-    auto done = [](uv_handle_t* h) {
-      auto* c = static_cast<Connection*>(h->data);
-      if (--c->open_handles == 0) delete c;
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), done);
-    uv_close(reinterpret_cast<uv_handle_t*>(&retry), done);
-    auto& list = src->connections_;
-    list.erase(std::remove(list.begin(), list.end(), this), list.end());
-    src->counters().open_connection->dec();
-  }
+ private:
+  NetcatSource* src_;
+  bool discarding_ = false;  // skipping the rest of an overlong line
+  EventBatch batch_;
+  std::string replies_;
 };
-
-void NetcatSource::Connection::start_reading() {
-  if (reading || closing || eof) return;
-  reading = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp), alloc_buffer,
-                [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-                  auto* c = static_cast<Connection*>(s->data);
-                  if (nread > 0) c->inbuf.append(buf->base, static_cast<size_t>(nread));
-                  delete[] buf->base;
-                  if (nread < 0) {
-                    c->eof = true;
-                    c->stop_reading();
-                  }
-                  if (nread != 0) c->src->process(c);
-                });
-}
 
 NetcatSource::NetcatSource(std::string name, NetcatSourceOptions options)
     : Source(std::move(name)), options_(std::move(options)), loop_("netcat") {}
@@ -88,121 +113,28 @@ Status NetcatSource::do_start() {
 }
 
 Status NetcatSource::listen_on_loop() {
-  auto port = net::listen_tcp(loop_.loop(), &server_, options_.bind,
-                              static_cast<int>(options_.port), this, [](uv_stream_t* s, int st) {
-                                if (st == 0) static_cast<NetcatSource*>(s->data)->on_connection();
-                              });
-  if (!port) return port.status();
+  // A line is at most max-line-length; the handler skips longer ones as they arrive, so that
+  // is all a connection ever holds.
+  server_ = std::make_unique<net::Server>(
+      loop_.loop(), "netcat source " + name(),
+      net::to_limits(options_, static_cast<size_t>(options_.max_line_length)),
+      net::make_server_counters(metrics(), counters().open_connection),
+      [this](net::Connection&) { return std::make_unique<LineHandler>(this); });
+  auto port = server_->listen(options_.bind, static_cast<int>(options_.port));
+  if (!port) {
+    server_.reset();
+    return port.status();
+  }
   bound_port_ = port.value();
+  resumer_ = std::make_unique<net::BackoffResumer>(loop_.loop());
   spdlog::info("netcat source {} listening on {}:{}", name(), options_.bind, bound_port_);
   return Status::ok();
 }
 
-void NetcatSource::on_connection() {
-  auto* c = new Connection;
-  c->src = this;
-  uv_tcp_init(loop_.loop(), &c->tcp);
-  uv_timer_init(loop_.loop(), &c->retry);
-  c->tcp.data = c;
-  c->retry.data = c;
-  c->open_handles = 2;
-  connections_.push_back(c);
-  counters().open_connection->inc();
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) !=
-      0) {
-    c->close();
-    return;
-  }
-  c->start_reading();
-}
-
-void NetcatSource::process(Connection* c) {
-  const size_t max_line = static_cast<size_t>(options_.max_line_length);
-  const size_t batch_max = static_cast<size_t>(options_.batch_size);
-  EventBatch batch;
-  for (;;) {
-    // Cut complete lines from the front of inbuf into one batch.
-    batch.clear();
-    size_t pos = 0;
-    std::string failures;
-    while (batch.size() < batch_max && pos < c->inbuf.size()) {
-      size_t nl = c->inbuf.find('\n', pos);
-      if (c->discarding) {
-        if (nl == std::string::npos) {
-          pos = c->inbuf.size();
-          break;
-        }
-        c->discarding = false;
-        pos = nl + 1;
-        continue;
-      }
-      size_t len = (nl == std::string::npos ? c->inbuf.size() : nl) - pos;
-      if (len + 1 > max_line) {
-        // Flume's answer to an overlong line; the rest of it is skipped.
-        counters().event_read_fail->inc();
-        if (options_.ack_every_event)
-          failures += "FAILED: Event exceeds the maximum length (" + std::to_string(max_line) +
-                      " chars, including newline)\n";
-        if (nl == std::string::npos) {
-          c->discarding = true;
-          pos = c->inbuf.size();
-        } else {
-          pos = nl + 1;
-        }
-        continue;
-      }
-      if (nl == std::string::npos) {
-        if (!c->eof) break;                                      // wait for the rest of the line
-        batch.add(std::string_view(c->inbuf).substr(pos, len));  // last line of a closed stream
-        pos = c->inbuf.size();
-        break;
-      }
-      batch.add(std::string_view(c->inbuf).substr(pos, len));
-      pos = nl + 1;
-    }
-    if (!failures.empty()) c->write(std::move(failures));
-    if (!batch.empty()) {
-      Status s = processor().process_batch(batch);
-      if (!s) {
-        // Keep the lines (pos is not consumed), stop reading, retry after a backoff.
-        if (c->discarding && pos == c->inbuf.size()) c->discarding = false;
-        c->stop_reading();
-        spdlog::debug("netcat {}: put failed ({}), retrying in {} ms", name(), s.message(),
-                      c->backoff_ms);
-        uv_timer_start(
-            &c->retry,
-            [](uv_timer_t* t) {
-              auto* conn = static_cast<Connection*>(t->data);
-              conn->src->process(conn);
-            },
-            static_cast<uint64_t>(c->backoff_ms), 0);
-        c->backoff_ms = std::min(c->backoff_ms * 2, kMaxBackoffMs);
-        return;
-      }
-      c->backoff_ms = 10;
-      if (options_.ack_every_event) {
-        std::string oks;
-        oks.reserve(batch.size() * 3);
-        for (size_t i = 0; i < batch.size(); ++i)
-          oks += "OK\n";
-        c->write(std::move(oks));
-      }
-    }
-    c->inbuf.erase(0, pos);
-    if (batch.size() < batch_max) break;  // no more complete lines
-  }
-  if (c->eof && c->inbuf.empty()) {
-    c->close();
-    return;
-  }
-  c->start_reading();
-}
-
 void NetcatSource::do_stop() {
   loop_.stop([this] {
-    for (Connection* c : std::vector<Connection*>(connections_))
-      c->close();
-    net::close_server(&server_);
+    server_.reset();
+    resumer_.reset();
   });
 }
 
@@ -220,9 +152,9 @@ Status NetcatUdpSource::do_start() {
 }
 
 Status NetcatUdpSource::bind_on_loop() {
-  sockaddr_storage addr{};
-  if (Status s = net::ip_address(options_.bind, static_cast<int>(options_.port), addr); !s)
-    return s;
+  auto resolved = net::resolve_address(options_.bind, static_cast<int>(options_.port));
+  if (!resolved) return resolved.status();
+  const sockaddr_storage addr = resolved.value();
   socket_ = new uv_udp_t;
   retry_ = new uv_timer_t;
   uv_udp_init(loop_.loop(), socket_);

@@ -6,11 +6,15 @@
 //
 // Backpressure: a connection whose batch the channel refuses stops being read (the kernel buffer
 // fills and the sender blocks) and retries the same lines after a backoff. Nothing is dropped.
+// A client that does not read its "OK" answers stops being read too once maxPendingReplyBytes
+// are queued. Connections run on net::Server (limits: maxConnections, idleTimeout, ...).
 // Runs on its own libuv loop thread.
 
 #include <memory>
 
 #include "agent/event/event_batch.h"
+#include "agent/net/backoff_resumer.h"
+#include "agent/net/server.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
 #include "plugins/sources/netcat/config.h"
@@ -28,17 +32,14 @@ class NetcatSource : public pipeline::Source {
   void do_stop() override;
 
  private:
-  struct Connection;
-  friend struct Connection;
+  class LineHandler;
   Status listen_on_loop();
-  void on_connection();
-  void process(Connection* c);
 
   NetcatSourceOptions options_;
   runtime::LoopThread loop_;
-  uv_tcp_t* server_ = nullptr;
+  std::unique_ptr<net::Server> server_;
+  std::unique_ptr<net::BackoffResumer> resumer_;  // connections paused by a full channel
   int bound_port_ = 0;
-  std::vector<Connection*> connections_;
 };
 
 class NetcatUdpSource : public pipeline::Source {

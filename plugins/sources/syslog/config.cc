@@ -5,7 +5,9 @@ namespace flumen::plugins {
 namespace {
 using T = SyslogOptions;
 config::PropertyTable<T>& common(config::PropertyTable<T>& t) {
-  return t.string("host", &T::host, "0.0.0.0", "Address to listen on.")
+  return t
+      .string("host", &T::host, "0.0.0.0",
+              "Address to listen on: a host name, IPv4 or IPv6 address (0.0.0.0: every interface).")
       .string("keepFields", &T::keep_fields, "none",
               "none: the body is the message; all: the whole line; or a list of priority, "
               "version, timestamp, hostname to keep in the body.");
@@ -25,6 +27,7 @@ const config::PropertyTable<SyslogOptions>& syslog_tcp_table() {
                 "Header for the sender's address (no reverse lookup: the IP).")
         .integer("batchSize", &T::batch_size, "100", 1, 1'000'000,
                  "flumen: most messages per channel transaction.");
+    net::add_listener_rows(t, {});
     return t;
   }();
   return table;
@@ -48,6 +51,7 @@ const config::PropertyTable<SyslogOptions>& syslog_multiport_table() {
                  "Accepted for Flume compatibility.")
         .integer("numProcessors", &T::num_processors, "0", 0, INT64_MAX,
                  "Accepted for Flume compatibility (one loop thread serves all ports).");
+    net::add_listener_rows(t, {});
     return t;
   }();
   return table;
@@ -69,6 +73,7 @@ const config::PropertyTable<SyslogOptions>& syslog_udp_table() {
 
 void validate(const SyslogOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags) {
+  net::check_address_key("host", o.host, where, diags);
   for (const auto& p : o.ports) {
     auto n = config::parse_int(p);
     if (!n || *n < 0 || *n > 65535)

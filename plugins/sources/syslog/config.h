@@ -5,12 +5,13 @@
 #include <vector>
 
 #include "agent/config/property_table.h"
+#include "agent/net/listener_options.h"
 
 namespace flumen::plugins {
 
 // One options struct for syslogtcp, multiport_syslogtcp and syslogudp; each type's table
 // exposes only its own keys.
-struct SyslogOptions {
+struct SyslogOptions : net::ListenerOptions {
   std::string host = "0.0.0.0";
   int64_t port = -1;
   std::vector<std::string> ports;

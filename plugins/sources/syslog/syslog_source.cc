@@ -3,20 +3,20 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
 
+#include "agent/net/backoff_resumer.h"
+#include "agent/net/resolve.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
 
 namespace {
 
-Status resolve(const std::string& host, int port, sockaddr_storage& out) {
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&out)) == 0)
-    return Status::ok();
-  if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&out)) == 0)
-    return Status::ok();
-  return make_error(ErrorCode::kInvalidConfig, "host '" + host + "' is not an IP address");
-}
+constexpr int kMaxBackoffMs = 1000;
+// "<count> " in front of an octet-counted message: at most 9 digits and the space.
+constexpr size_t kMaxCountPrefix = 10;
 
 std::string peer_ip(const sockaddr* a) {
   char ip[64] = "";
@@ -27,57 +27,120 @@ std::string peer_ip(const sockaddr* a) {
   return ip;
 }
 
+// The octet count at the front of `rest` ("<digits> "), or false when it is not one.
+// `need_more`: the digits run to the end of what arrived, so it may still become one.
+bool octet_count(std::string_view rest, size_t& count, size_t& prefix, bool& need_more) {
+  need_more = false;
+  size_t i = 0;
+  while (i < rest.size() && i < kMaxCountPrefix &&
+         std::isdigit(static_cast<unsigned char>(rest[i])))
+    ++i;
+  if (i == rest.size() && i < kMaxCountPrefix) {
+    need_more = true;
+    return false;
+  }
+  if (i == 0 || i >= kMaxCountPrefix || rest[i] != ' ') return false;
+  count = 0;
+  for (size_t k = 0; k < i; ++k)
+    count = count * 10 + static_cast<size_t>(rest[k] - '0');
+  prefix = i + 1;
+  return true;
+}
+
 }  // namespace
 
-struct SyslogTcpSource::Conn {
-  SyslogTcpSource* src = nullptr;
-  uv_tcp_t tcp{};
-  uv_timer_t retry{};
-  int port = 0;
-  std::string peer;
-  std::string inbuf;
-  bool reading = false, eof = false, closing = false;
-  int handles = 2;
-  int backoff_ms = 10;
+// One TCP connection: cuts messages (newline-terminated, or RFC 6587 octet-counted, detected per
+// message), parses them into one batch, puts the batch. Memory is bounded by eventSize: a longer
+// line is cut (Incomplete) and its rest becomes the next message, as in Flume; a longer octet
+// count keeps its first eventSize bytes and skips the rest as it arrives (it never allocates for
+// the announced size).
+class SyslogTcpSource::MessageHandler : public net::ConnectionHandler {
+ public:
+  MessageHandler(SyslogTcpSource* src, std::string peer_ip)
+      : src_(src), peer_ip_(std::move(peer_ip)) {}
 
-  void start_reading() {
-    if (reading || closing || eof) return;
-    reading = true;
-    uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&tcp),
-        [](uv_handle_t*, size_t, uv_buf_t* b) {
-          static thread_local char storage[65536];
-          b->base = storage;
-          b->len = sizeof storage;
-        },
-        [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-          auto* c = static_cast<Conn*>(s->data);
-          if (n > 0) c->inbuf.append(b->base, static_cast<size_t>(n));
-          if (n < 0) {
-            c->eof = true;
-            c->stop_reading();
+  size_t on_data(net::Connection& c, std::string_view data, bool eof) override {
+    const size_t max_size = static_cast<size_t>(src_->options_.event_size);
+    const size_t batch_max = static_cast<size_t>(src_->options_.batch_size);
+    size_t pos = 0;
+    for (;;) {
+      const size_t batch_start = pos;
+      const size_t skip_at_start = skip_;
+      batch_.clear();
+      size_t incomplete = 0;
+      while (batch_.size() < batch_max && pos < data.size()) {
+        if (skip_ > 0) {  // the part of an octet-counted message beyond eventSize
+          size_t n = std::min(skip_, data.size() - pos);
+          skip_ -= n;
+          pos += n;
+          continue;
+        }
+        std::string_view rest = data.substr(pos);
+        std::string_view msg;
+        size_t used = 0;
+        size_t count = 0, prefix = 0;
+        bool need_more = false;
+        if (octet_count(rest, count, prefix, need_more)) {
+          const size_t keep = std::min(count, max_size);
+          if (rest.size() < prefix + keep) {
+            if (!eof) break;
+            msg = rest.substr(prefix);
+            used = rest.size();
+          } else {
+            msg = rest.substr(prefix, keep);
+            used = prefix + keep;
+            skip_ = count - keep;
           }
-          if (n != 0) c->src->process(c);
-        });
+          if (count > max_size) msg = msg.substr(0, max_size + 1);  // marks it cut below
+        } else {
+          if (need_more && !eof) break;
+          size_t nl = rest.find('\n');
+          if (nl == std::string_view::npos) {
+            if (!eof && rest.size() <= max_size) break;
+            nl = std::min(rest.size(), max_size + 1);
+            used = nl;
+          } else {
+            used = nl + 1;
+          }
+          msg = rest.substr(0, nl);
+        }
+        bool cut = msg.size() > max_size;
+        if (cut) msg = msg.substr(0, max_size);
+        size_t i = add_syslog_event(batch_, msg, src_->keep_);
+        if (cut) {
+          batch_.set_header(i, "flume.syslog.status", "Incomplete");
+          ++incomplete;
+        }
+        const auto& o = src_->options_;
+        if (!o.client_ip_header.empty()) batch_.set_header(i, o.client_ip_header, peer_ip_);
+        if (!o.client_hostname_header.empty())
+          batch_.set_header(i, o.client_hostname_header, peer_ip_);
+        if (!o.port_header.empty())
+          batch_.set_header(i, o.port_header, std::to_string(c.local_port()));
+        pos += used;
+      }
+      if (!batch_.empty()) {
+        Status s = src_->processor().process_batch(batch_);
+        if (!s) {
+          skip_ = skip_at_start;
+          src_->resumer_->pause_and_retry(c);
+          return batch_start;
+        }
+        src_->resumer_->succeeded();
+        if (incomplete > 0) src_->incomplete_->inc(static_cast<int64_t>(incomplete));
+      }
+      if (batch_.size() < batch_max || pos >= data.size()) break;
+    }
+    return pos;
   }
-  void stop_reading() {
-    if (reading) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
-    reading = false;
-  }
-  void close() {
-    if (closing) return;
-    closing = true;
-    stop_reading();
-    auto done = [](uv_handle_t* h) {
-      auto* c = static_cast<Conn*>(h->data);
-      if (--c->handles == 0) delete c;
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), done);
-    uv_close(reinterpret_cast<uv_handle_t*>(&retry), done);
-    auto& v = src->conns_;
-    v.erase(std::remove(v.begin(), v.end(), this), v.end());
-    src->counters().open_connection->dec();
-  }
+
+  void on_close(net::Connection& c, net::CloseReason) override { src_->resumer_->forget(c); }
+
+ private:
+  SyslogTcpSource* src_;
+  std::string peer_ip_;
+  size_t skip_ = 0;
+  EventBatch batch_;
 };
 
 SyslogTcpSource::SyslogTcpSource(std::string name, SyslogOptions options)
@@ -100,132 +163,28 @@ Status SyslogTcpSource::listen_all() {
   if (options_.port >= 0) ports.push_back(static_cast<int>(options_.port));
   for (const auto& p : options_.ports)
     ports.push_back(std::stoi(p));
+  // A message is at most eventSize bytes after its octet count.
+  const size_t max_buffer = static_cast<size_t>(options_.event_size) + kMaxCountPrefix + 1;
+  server_ = std::make_unique<net::Server>(
+      loop_.loop(), "syslog source " + name(), net::to_limits(options_, max_buffer),
+      net::make_server_counters(metrics(), counters().open_connection),
+      [this](net::Connection& c) { return std::make_unique<MessageHandler>(this, c.peer_ip()); });
   for (int port : ports) {
-    sockaddr_storage addr{};
-    if (Status s = resolve(options_.host, port, addr); !s) return s;
-    auto* l = new Listener{this, {}, port};
-    uv_tcp_init(loop_.loop(), &l->tcp);
-    l->tcp.data = l;
-    listeners_.push_back(l);
-    int rc = uv_tcp_bind(&l->tcp, reinterpret_cast<const sockaddr*>(&addr), 0);
-    if (rc == 0)
-      rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->tcp), 128, [](uv_stream_t* s, int st) {
-        if (st != 0) return;
-        auto* l = static_cast<Listener*>(s->data);
-        auto* c = new Conn;
-        c->src = l->src;
-        c->port = l->port;
-        uv_tcp_init(s->loop, &c->tcp);
-        uv_timer_init(s->loop, &c->retry);
-        c->tcp.data = c;
-        c->retry.data = c;
-        l->src->conns_.push_back(c);
-        l->src->counters().open_connection->inc();
-        if (uv_accept(s, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
-          c->close();
-          return;
-        }
-        sockaddr_storage peer{};
-        int len = sizeof peer;
-        if (uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&peer), &len) == 0)
-          c->peer = peer_ip(reinterpret_cast<sockaddr*>(&peer));
-        c->start_reading();
-      });
-    if (rc != 0)
-      return make_error(ErrorCode::kIo, "cannot listen on " + options_.host + ":" +
-                                            std::to_string(port) + ": " + uv_strerror(rc));
+    auto bound = server_->listen(options_.host, port);
+    if (!bound) {
+      server_.reset();
+      return bound.status();
+    }
   }
+  resumer_ = std::make_unique<net::BackoffResumer>(loop_.loop());
   spdlog::info("syslog tcp source {} listening on {} port(s)", name(), ports.size());
   return Status::ok();
 }
 
-void SyslogTcpSource::process(Conn* c) {
-  const size_t max_size = static_cast<size_t>(options_.event_size);
-  EventBatch batch;
-  for (;;) {
-    batch.clear();
-    size_t pos = 0;
-    while (batch.size() < static_cast<size_t>(options_.batch_size) && pos < c->inbuf.size()) {
-      std::string_view rest = std::string_view(c->inbuf).substr(pos);
-      std::string_view msg;
-      size_t used = 0;
-      if (std::isdigit(static_cast<unsigned char>(rest[0]))) {
-        // RFC 6587 octet counting: "<length> <message>".
-        size_t sp = rest.find(' ');
-        if (sp == std::string_view::npos || sp > 9) {
-          if (rest.size() > 9 || c->eof) {
-            msg = rest.substr(0, rest.find('\n'));  // not a count after all: treat as a line
-            used = msg.size() + (msg.size() < rest.size() ? 1 : 0);
-          } else {
-            break;
-          }
-        } else {
-          size_t len = std::stoul(std::string(rest.substr(0, sp)));
-          if (rest.size() < sp + 1 + len) {
-            if (!c->eof) break;
-            len = rest.size() - sp - 1;
-          }
-          msg = rest.substr(sp + 1, len);
-          used = sp + 1 + len;
-        }
-      } else {
-        size_t nl = rest.find('\n');
-        if (nl == std::string_view::npos) {
-          if (!c->eof && rest.size() <= max_size) break;
-          nl = rest.size();
-        }
-        msg = rest.substr(0, nl);
-        used = std::min(rest.size(), nl + 1);
-      }
-      bool cut = msg.size() > max_size;
-      if (cut) msg = msg.substr(0, max_size);
-      size_t i = add_syslog_event(batch, msg, keep_);
-      if (cut) {
-        batch.set_header(i, "flume.syslog.status", "Incomplete");
-        incomplete_->inc();
-      }
-      if (!options_.client_ip_header.empty())
-        batch.set_header(i, options_.client_ip_header, c->peer);
-      if (!options_.client_hostname_header.empty())
-        batch.set_header(i, options_.client_hostname_header, c->peer);
-      if (!options_.port_header.empty())
-        batch.set_header(i, options_.port_header, std::to_string(c->port));
-      pos += used;
-    }
-    if (!batch.empty()) {
-      Status s = processor().process_batch(batch);
-      if (!s) {
-        c->stop_reading();
-        uv_timer_start(
-            &c->retry,
-            [](uv_timer_t* t) {
-              auto* conn = static_cast<Conn*>(t->data);
-              conn->src->process(conn);
-            },
-            static_cast<uint64_t>(c->backoff_ms), 0);
-        c->backoff_ms = std::min(c->backoff_ms * 2, 1000);
-        return;
-      }
-      c->backoff_ms = 10;
-    }
-    c->inbuf.erase(0, pos);
-    if (batch.size() < static_cast<size_t>(options_.batch_size)) break;
-  }
-  if (c->eof && c->inbuf.empty()) {
-    c->close();
-    return;
-  }
-  c->start_reading();
-}
-
 void SyslogTcpSource::do_stop() {
   loop_.stop([this] {
-    for (Conn* c : std::vector<Conn*>(conns_))
-      c->close();
-    for (Listener* l : listeners_)
-      uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp),
-               [](uv_handle_t* h) { delete static_cast<Listener*>(h->data); });
-    listeners_.clear();
+    server_.reset();
+    resumer_.reset();
   });
 }
 
@@ -244,8 +203,9 @@ Status SyslogUdpSource::do_start() {
 }
 
 Status SyslogUdpSource::bind_on_loop() {
-  sockaddr_storage addr{};
-  if (Status s = resolve(options_.host, static_cast<int>(options_.port), addr); !s) return s;
+  auto resolved = net::resolve_address(options_.host, static_cast<int>(options_.port));
+  if (!resolved) return resolved.status();
+  const sockaddr_storage addr = resolved.value();
   socket_ = new uv_udp_t;
   timer_ = new uv_timer_t;
   uv_udp_init(loop_.loop(), socket_);
@@ -254,33 +214,40 @@ Status SyslogUdpSource::bind_on_loop() {
   timer_->data = this;
   buffer_.resize(65536);
   int rc = uv_udp_bind(socket_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rc == 0)
-    rc = uv_udp_recv_start(
-        socket_,
-        [](uv_handle_t* h, size_t, uv_buf_t* b) {
-          auto* self = static_cast<SyslogUdpSource*>(h->data);
-          b->base = self->buffer_.data();
-          b->len = self->buffer_.size();
-        },
-        [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
-          auto* self = static_cast<SyslogUdpSource*>(h->data);
-          if (n <= 0 || !from) return;
-          size_t i = add_syslog_event(
-              self->pending_, std::string_view(b->base, static_cast<size_t>(n)), self->keep_);
-          std::string ip = peer_ip(from);
-          if (!self->options_.client_ip_header.empty())
-            self->pending_.set_header(i, self->options_.client_ip_header, ip);
-          if (!self->options_.client_hostname_header.empty())
-            self->pending_.set_header(i, self->options_.client_hostname_header, ip);
-          if (!uv_is_active(reinterpret_cast<uv_handle_t*>(self->timer_)))
-            uv_timer_start(
-                self->timer_,
-                [](uv_timer_t* t) { static_cast<SyslogUdpSource*>(t->data)->flush(); }, 0, 0);
-        });
+  if (rc == 0) rc = start_receiving();
   if (rc != 0)
     return make_error(ErrorCode::kIo, "cannot bind udp " + options_.host + ":" +
                                           std::to_string(options_.port) + ": " + uv_strerror(rc));
   return Status::ok();
+}
+
+int SyslogUdpSource::start_receiving() {
+  int rc = uv_udp_recv_start(
+      socket_,
+      [](uv_handle_t* h, size_t, uv_buf_t* b) {
+        auto* self = static_cast<SyslogUdpSource*>(h->data);
+        b->base = self->buffer_.data();
+        b->len = self->buffer_.size();
+      },
+      [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
+        auto* self = static_cast<SyslogUdpSource*>(h->data);
+        if (n <= 0 || !from) return;
+        size_t i = add_syslog_event(self->pending_,
+                                    std::string_view(b->base, static_cast<size_t>(n)), self->keep_);
+        std::string ip = peer_ip(from);
+        if (!self->options_.client_ip_header.empty())
+          self->pending_.set_header(i, self->options_.client_ip_header, ip);
+        if (!self->options_.client_hostname_header.empty())
+          self->pending_.set_header(i, self->options_.client_hostname_header, ip);
+        if (self->pending_.size() >= static_cast<size_t>(self->options_.batch_size))
+          self->flush();
+        else if (!uv_is_active(reinterpret_cast<uv_handle_t*>(self->timer_)))
+          uv_timer_start(
+              self->timer_, [](uv_timer_t* t) { static_cast<SyslogUdpSource*>(t->data)->flush(); },
+              0, 0);
+      });
+  receiving_ = rc == 0;
+  return rc;
 }
 
 void SyslogUdpSource::flush() {
@@ -288,14 +255,19 @@ void SyslogUdpSource::flush() {
   if (processor().process_batch(pending_).is_ok()) {
     pending_.clear();
     backoff_ms_ = 10;
+    if (!receiving_) start_receiving();
     return;
   }
-  // Keep the datagrams and retry; meanwhile new ones are still appended (UDP cannot push back),
-  // so the batch may grow past batchSize only while the channel refuses.
+  // Keep the datagrams and retry. UDP cannot push back: receiving stops meanwhile so that the
+  // batch stays within batchSize and the kernel's socket buffer holds what it can.
+  if (receiving_) {
+    uv_udp_recv_stop(socket_);
+    receiving_ = false;
+  }
   uv_timer_start(
       timer_, [](uv_timer_t* t) { static_cast<SyslogUdpSource*>(t->data)->flush(); },
       static_cast<uint64_t>(backoff_ms_), 0);
-  backoff_ms_ = std::min(backoff_ms_ * 2, 1000);
+  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
 }
 
 void SyslogUdpSource::do_stop() {

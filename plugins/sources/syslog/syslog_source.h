@@ -2,13 +2,17 @@
 // Syslog sources: syslogtcp and multiport_syslogtcp (TCP, newline or RFC 6587 octet-counted
 // framing, detected per message) and syslogudp (one datagram per message). Messages are parsed
 // by syslog_parser.h. A batch the channel refuses is kept and retried while the connection is
-// not read (TCP pushes back on the sender); on UDP receiving pauses. Own libuv loop thread.
+// not read (TCP pushes back on the sender); on UDP receiving pauses (the kernel's buffer holds
+// what it can). TCP connections run on net::Server (maxConnections, idleTimeout, ...); a
+// connection holds at most eventSize bytes. Own libuv loop thread.
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/event/event_batch.h"
+#include "agent/net/backoff_resumer.h"
+#include "agent/net/server.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
 #include "plugins/sources/syslog/config.h"
@@ -26,20 +30,14 @@ class SyslogTcpSource : public pipeline::Source {
   void do_stop() override;
 
  private:
-  struct Conn;
-  struct Listener {
-    SyslogTcpSource* src;
-    uv_tcp_t tcp;
-    int port;
-  };
+  class MessageHandler;
   Status listen_all();
-  void process(Conn* c);
 
   SyslogOptions options_;
   KeepFields keep_;
   runtime::LoopThread loop_;
-  std::vector<Listener*> listeners_;
-  std::vector<Conn*> conns_;
+  std::unique_ptr<net::Server> server_;
+  std::unique_ptr<net::BackoffResumer> resumer_;  // connections paused by a full channel
   metrics::Counter* incomplete_ = nullptr;
 };
 
@@ -54,6 +52,7 @@ class SyslogUdpSource : public pipeline::Source {
 
  private:
   Status bind_on_loop();
+  int start_receiving();
   void flush();
 
   SyslogOptions options_;
@@ -64,6 +63,7 @@ class SyslogUdpSource : public pipeline::Source {
   EventBatch pending_;
   std::string buffer_;
   int backoff_ms_ = 10;
+  bool receiving_ = false;
 };
 
 }  // namespace flumen::plugins

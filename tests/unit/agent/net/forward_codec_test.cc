@@ -106,10 +106,6 @@ TEST_CASE("frames are split only when complete, and bad lengths are refused") {
   for (size_t cut = 0; cut < 14; ++cut)
     CHECK(split_frame(std::string_view(wire).substr(0, cut), kDefaultMaxFrame, f, used) ==
           Split::kNeedMore);
-  // Its size is known as soon as its length prefix is.
-  for (size_t cut = 0; cut < 4; ++cut)
-    CHECK(announced_frame_size(std::string_view(wire).substr(0, cut)) == 0);
-  CHECK(announced_frame_size(std::string_view(wire).substr(0, 4)) == 14);
   REQUIRE(split_frame(wire, kDefaultMaxFrame, f, used) == Split::kFrame);
   CHECK(used == 14);
   Ack a;
