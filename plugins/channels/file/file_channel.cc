@@ -1,14 +1,15 @@
 #include "plugins/channels/file/file_channel.h"
 
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
-#include <sys/statvfs.h>
 
 #include <filesystem>
 #include <thread>
 
 #include "plugins/channels/file/event_codec.h"
+#include "plugins/channels/file/rocksdb_logger.h"
 
 namespace flumen::plugins {
 
@@ -55,6 +56,25 @@ Error db_error(const std::string& what, const rocksdb::Status& s) {
                                                     : ErrorCode::kInternal;
   return make_error(code, what + ": " + s.ToString());
 }
+
+// Hears about RocksDB's background errors (a failed flush or compaction: the disk filled) and
+// keeps RocksDB from recovering on its own: the channel recovers the database itself, on the
+// threads that commit and on its clock (FileChannel::maybe_recover), instead of RocksDB's
+// recovery thread, which polls every 5 s and races the database's close.
+class ErrorListener : public rocksdb::EventListener {
+ public:
+  explicit ErrorListener(std::atomic<bool>* seen) : seen_(seen) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (error && !error->ok()) seen_->store(true);
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    if (auto_recovery) *auto_recovery = false;
+  }
+
+ private:
+  std::atomic<bool>* seen_;
+};
 
 }  // namespace
 
@@ -129,17 +149,25 @@ class FileChannel::Txn : public pipeline::Transaction {
 };
 
 FileChannel::FileChannel(std::string name, FileChannelOptions options,
-                         std::shared_ptr<metrics::ComponentMetrics> metrics)
+                         std::shared_ptr<metrics::ComponentMetrics> metrics, FileChannelEnv env)
     : Channel(std::move(name)),
       options_(std::move(options)),
+      env_(env),
       metrics_(std::move(metrics)),
       counters_(*metrics_),
       put_errors_(&metrics_->counter("EventPutErrorCount")),
       take_errors_(&metrics_->counter("EventTakeErrorCount")),
       syncs_(&metrics_->counter("SyncCount")),
-      unhealthy_(&metrics_->counter("Unhealthy", metrics::MetricKind::kGauge)) {
+      unhealthy_(&metrics_->counter("Unhealthy", metrics::MetricKind::kGauge)),
+      resume_log_(std::chrono::seconds(30), *env_.clock),
+      rocksdb_logger_(std::make_shared<RocksDbLogger>(this->name())) {
   counters_.channel_capacity->set(options_.capacity);
   dir_ = options_.database_dir(this->name());
+  // RocksDB must not meet a full disk through our own puts: they stop while the disk still has
+  // room for the memtables to be flushed (minimumRequiredSpace, raised to cover them if needed).
+  const int64_t memtables = static_cast<int64_t>(options_.write_buffer_mb) * 3 << 20;
+  space_guard_ = std::make_unique<util::FreeSpaceGuard>(
+      dir_, std::max(options_.minimum_required_space, memtables + (1 << 20)), *env_.clock);
 }
 
 FileChannel::~FileChannel() {
@@ -151,11 +179,9 @@ Status FileChannel::start() {
   return open_database();
 }
 
-Status FileChannel::open_database() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir_ + ": " + ec.message());
+rocksdb::Status FileChannel::open_handle() {
   rocksdb::Options o;
+  if (env_.rocksdb_env) o.env = env_.rocksdb_env;
   o.create_if_missing = true;
   o.paranoid_checks = true;
   o.write_buffer_size = static_cast<size_t>(options_.write_buffer_mb) << 20;
@@ -167,10 +193,23 @@ Status FileChannel::open_database() {
   // A consumed queue is mostly range tombstones over old chunks: compact them away promptly.
   o.level0_file_num_compaction_trigger = 2;
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Only WAL-less writes leave data to flush at close, and there are none; never wait for a
+  // flush on close (a database in its error state would not run it).
+  o.avoid_flush_during_shutdown = true;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  o.keep_log_file_num = 2;
+  o.info_log = rocksdb_logger_;  // never a LOG file on the channel's disk (rocksdb_logger.h)
+  o.listeners.push_back(std::make_shared<ErrorListener>(&background_error_));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir_, &raw);
+  if (s.ok()) db_.reset(raw);
+  return s;
+}
+
+Status FileChannel::open_database() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir_ + ": " + ec.message());
+  rocksdb::Status s = open_handle();
   if (!s.ok()) {
     std::string msg =
         "channel " + name() + ": cannot open its database in " + dir_ + ": " + s.ToString();
@@ -184,7 +223,6 @@ Status FileChannel::open_database() {
              "` salvages what can be read; or move the directory away to start empty)";
     return make_error(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kIo, msg);
   }
-  db_.reset(raw);
 
   std::string value;
   s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &value);
@@ -237,10 +275,18 @@ void FileChannel::stop() {
   space_cv_.notify_all();
   put_cv_.notify_all();
   std::lock_guard lock(mu_);
+  std::unique_lock db_lock(db_mu_);
   if (db_) {
-    db_->SyncWAL();
+    // A database in its error state refuses the sync (and RocksDB asserts on a log writer that
+    // saw an error): what it committed is already on disk.
+    if (!db_failed_.load()) db_->SyncWAL();
     db_.reset();
   }
+}
+
+bool FileChannel::is_open() const {
+  std::shared_lock db_lock(db_mu_);
+  return db_ != nullptr || db_failed_.load();  // closed for a reopen after a failure: still ours
 }
 
 std::unique_ptr<pipeline::Transaction> FileChannel::begin() {
@@ -270,29 +316,14 @@ void FileChannel::publish_size() {
 }
 
 Status FileChannel::check_free_space(size_t incoming_bytes) {
-  // RocksDB must never meet a full disk: a failed WAL write or flush leaves the database in an
-  // error state that only a restart clears. So puts stop while the disk still has room for
-  // the memtables to be flushed, and resume by themselves when space returns. The threshold is
-  // minimumRequiredSpace, raised if needed to cover the memtables plus this write.
-  const int64_t memtables = static_cast<int64_t>(options_.write_buffer_mb) * 3 << 20;
-  const int64_t required = std::max(options_.minimum_required_space, memtables + (1 << 20)) +
-                           static_cast<int64_t>(incoming_bytes);
-  auto now = std::chrono::steady_clock::now();
-  // statvfs is cheap, but once per 100 ms is plenty while far from the threshold.
-  if (space_ok_ && now - last_space_check_ < std::chrono::milliseconds(100) &&
-      last_free_bytes_ > 2 * required)
-    return Status::ok();
-  last_space_check_ = now;
-  struct statvfs st {};
-  if (statvfs(dir_.c_str(), &st) != 0) return Status::ok();
-  int64_t free_bytes = static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
-  last_free_bytes_ = free_bytes;
-  bool ok = free_bytes >= required;
+  const bool ok = space_guard_->allows(static_cast<int64_t>(incoming_bytes));
+  const int64_t free_bytes = space_guard_->estimated_free();
+  const int64_t required = space_guard_->reserve() + static_cast<int64_t>(incoming_bytes);
   if (ok != space_ok_)
     spdlog::warn("file channel {}: {} bytes free on {} ({} required): puts {}", name(), free_bytes,
                  dir_, required, ok ? "resume" : "paused");
   space_ok_ = ok;
-  unhealthy_->set(ok ? 0 : 1);
+  unhealthy_->set(ok && !db_failed_.load() ? 0 : 1);
   if (ok) return Status::ok();
   return make_error(ErrorCode::kChannelFull,
                     "channel " + name() + ": only " + std::to_string(free_bytes) +
@@ -300,9 +331,66 @@ Status FileChannel::check_free_space(size_t incoming_bytes) {
                         " (minimumRequiredSpace, or the memtables if larger)");
 }
 
+void FileChannel::maybe_recover() {
+  if (!db_failed_.load() && !background_error_.load()) return;
+  std::lock_guard lock(error_mu_);
+  // Leaving the error state writes (a new log, the recovered memtables flushed): on a disk that
+  // is still full it fails again, so it is tried at most once a second, however often the
+  // callers retry.
+  const auto now = env_.clock->now();
+  if (now - last_recovery_ < std::chrono::seconds(1)) return;
+  last_recovery_ = now;
+  // Close and open again rather than DB::Resume(): Resume keeps the failed write-ahead log as
+  // the current one when it has no memtable data to flush (RocksDB then asserts on its broken
+  // writer at the next write), and can wait forever for a flush that is never scheduled. The
+  // reopened database writes a new log; the old one is replayed up to the failed write, which
+  // was not applied (a WriteBatch is atomic), so the in-memory queue state still matches it.
+  std::unique_lock db_lock(db_mu_);
+  db_.reset();
+  rocksdb::Status s = open_handle();
+  if (!s.ok()) {
+    resume_log_.warn(
+        "file channel {}: cannot reopen its database yet ({}); trying again once a "
+        "second while commits are retried",
+        name(), s.ToString());
+    return;
+  }
+  const bool was_failed = db_failed_.exchange(false);
+  background_error_ = false;
+  const uint64_t attempts = resume_log_.clear() + 1;
+  if (was_failed)
+    spdlog::warn(
+        "file channel {}: recovered from its failed write (database reopened after {} "
+        "attempt(s)): commits succeed again",
+        name(), attempts);
+  unhealthy_->set(space_ok_ ? 0 : 1);
+}
+
+rocksdb::Status FileChannel::write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& wb) {
+  maybe_recover();
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return rocksdb::Status::IOError("the database is closed after a failed write");
+  // A database still in its error state refuses the write at once, without touching the disk.
+  rocksdb::Status s = db_->Write(wo, &wb);
+  if (!s.ok()) {
+    std::lock_guard lock(error_mu_);
+    if (!db_failed_.exchange(true)) {
+      last_recovery_ = env_.clock->now();
+      spdlog::error(
+          "file channel {}: write failed: {}; commits fail until the database "
+          "recovers (tried once a second)",
+          name(), s.ToString());
+    }
+    space_guard_->write_failed();
+    unhealthy_->set(1);
+  }
+  return s;
+}
+
 std::map<std::string, std::string> FileChannel::markers(std::string_view prefix) const {
   std::map<std::string, std::string> out;
   std::lock_guard lock(mu_);
+  std::shared_lock db_lock(db_mu_);
   if (!db_) return out;
   const std::string start = kMarkerPrefix + std::string(prefix);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -318,7 +406,7 @@ Status FileChannel::commit_put(const EventBatch& staged,
   const size_t cap = static_cast<size_t>(options_.capacity);
   PutRequest req{&staged, &markers, false, Status::ok()};
   std::unique_lock lock(mu_);
-  if (!db_) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
+  if (!is_open()) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
   if (Status s = check_free_space(staged.arena_bytes()); !s) {
     put_errors_->inc();
     return s;
@@ -385,21 +473,18 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  rocksdb::Status s = db_->Write(wo, &wb);
-  if (!s.ok()) {
-    // Nothing was committed (a WriteBatch is atomic): the sources keep their batches and retry.
-    spdlog::error("file channel {}: write failed: {}", name(), s.ToString());
-    unhealthy_->set(1);
-  }
+  // On failure nothing was committed (a WriteBatch is atomic): the sources keep their batches
+  // and retry.
+  rocksdb::Status s = write(wo, wb);
 
   lock.lock();
   if (s.ok()) {
+    space_guard_->wrote(static_cast<int64_t>(wb.GetDataSize()));
     next_seq_ = tail_seq_ = next;
     if (sync) {
       last_sync_ = now;
       syncs_->inc();
     }
-    unhealthy_->set(space_ok_ ? 0 : 1);
   }
   Status result = s.ok() ? Status::ok() : Status(db_error("channel " + name() + ": write", s));
   for (PutRequest* r : group) {
@@ -470,6 +555,8 @@ Status FileChannel::read_events(uint64_t from, size_t max, EventBatch& out, uint
 
 Status FileChannel::take(size_t max, EventBatch& out, std::vector<Range>& ranges) {
   std::lock_guard lock(take_mu_);
+  maybe_recover();  // a failed reopen left the database closed: reads need it too
+  std::shared_lock db_lock(db_mu_);
   if (!db_) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
   size_t got = 0;
   while (got < max && !returned_.empty()) {
@@ -525,7 +612,7 @@ Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
       wb.Put(kHeadKey, u64be(new_head));
       rocksdb::WriteOptions wo;
       wo.sync = false;  // a lost take commit only redelivers; puts carry the durability
-      rocksdb::Status s = db_->Write(wo, &wb);
+      rocksdb::Status s = write(wo, wb);
       if (!s.ok()) {
         take_errors_->inc();
         // Not committed: the ranges stay outstanding so the events are not lost.

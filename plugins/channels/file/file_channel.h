@@ -18,27 +18,47 @@
 // take keeps its decoded events in memory and hands them out first, preserving order. A take
 // commit advances the head past every event below the oldest still-outstanding one and
 // SingleDeletes the fully consumed chunks in the same atomic write.
+// Disk full: puts stop (backpressure) while free space is below the reserve (FreeSpaceGuard,
+// which counts the bytes of a burst). Another writer can still fill the disk under RocksDB; a
+// write that fails then leaves the database in its background-error state, where every later
+// write fails. Each take and write first tries to leave it (at most once a second) while it
+// lasts, by closing and opening the database (RocksDB's own recovery is turned off; see
+// maybe_recover), so the channel recovers by itself once space returns: no restart. Nothing
+// that failed was committed (a WriteBatch is atomic), so a failed take's events are handed out
+// again. RocksDB logs into flumen's log, never into a LOG file on the full disk
+// (rocksdb_logger.h).
 // Restart: open the database, read the head and the last chunk: O(1) in the history, no replay.
 // Duplicates after a crash are bounded by the takes outstanding at that moment (with several
 // concurrent takers, a committed take above an outstanding one is redelivered too).
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 
 #include "agent/pipeline/channel.h"
+#include "agent/util/clock.h"
+#include "agent/util/free_space_guard.h"
+#include "agent/util/log_throttle.h"
 #include "plugins/channels/file/config.h"
 
 namespace flumen::plugins {
 
+// What the channel reads from its surroundings; tests give a fake disk and a manual clock.
+struct FileChannelEnv {
+  rocksdb::Env* rocksdb_env = nullptr;  // nullptr: RocksDB's default (POSIX) environment
+  const util::Clock* clock = &util::Clock::steady();
+};
+
 class FileChannel : public pipeline::Channel {
  public:
   FileChannel(std::string name, FileChannelOptions options,
-              std::shared_ptr<metrics::ComponentMetrics> metrics);
+              std::shared_ptr<metrics::ComponentMetrics> metrics, FileChannelEnv env = {});
   ~FileChannel() override;
 
   Status start() override;
@@ -72,8 +92,14 @@ class FileChannel : public pipeline::Channel {
     Status status;
   };
 
+  rocksdb::Status open_handle();
   Status open_database();
+  bool is_open() const;
   Status check_free_space(size_t incoming_bytes);
+  // Every write goes through here: it tries to leave the error state first, and enters it when
+  // the write fails (error_mu_ guards that state; callers may hold mu_ or take_mu_).
+  rocksdb::Status write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& wb);
+  void maybe_recover();
   Status commit_put(const EventBatch& staged,
                     const std::vector<std::pair<std::string, std::string>>& markers,
                     bool wait_for_space);
@@ -86,6 +112,7 @@ class FileChannel : public pipeline::Channel {
   void publish_size();
 
   FileChannelOptions options_;
+  FileChannelEnv env_;
   std::shared_ptr<metrics::ComponentMetrics> metrics_;
   metrics::ChannelCounters counters_;
   metrics::Counter* put_errors_;
@@ -106,9 +133,19 @@ class FileChannel : public pipeline::Channel {
   size_t used_slots_ = 0;  // tail - head (queued + outstanding takes) + reserved puts
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_sync_{};
-  std::chrono::steady_clock::time_point last_space_check_{};
+  std::unique_ptr<util::FreeSpaceGuard> space_guard_;
   bool space_ok_ = true;
-  int64_t last_free_bytes_ = 0;
+
+  // The database's error state: after a failed write, or a failed flush or compaction that
+  // RocksDB reported (background_error_). error_mu_ serialises the attempts to resume.
+  std::mutex error_mu_;
+  std::atomic<bool> db_failed_{false};
+  std::atomic<bool> background_error_{false};
+  util::Clock::time_point last_recovery_{};
+  // db_ itself: shared by every use of the database, exclusive to close and reopen it.
+  mutable std::shared_mutex db_mu_;
+  util::LogThrottle resume_log_;
+  std::shared_ptr<rocksdb::Logger> rocksdb_logger_;
 
   // Take side (take_mu_): read cursor, outstanding ranges, head.
   std::mutex take_mu_;
