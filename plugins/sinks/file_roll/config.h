@@ -16,6 +16,7 @@ struct FileRollSinkOptions {
   std::string prefix;
   std::string extension;
   bool fsync = true;
+  int64_t minimum_free_space = 1 << 20;
 };
 
 const config::PropertyTable<FileRollSinkOptions>& file_roll_sink_table();

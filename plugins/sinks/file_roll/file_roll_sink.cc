@@ -11,11 +11,16 @@
 #include <filesystem>
 
 #include "agent/metrics/component_metrics.h"
+#include "plugins/sinks/file_common/event_text.h"
 
 namespace flumen::plugins {
 
 FileRollSink::FileRollSink(std::string name, FileRollSinkOptions options)
-    : Sink(std::move(name)), options_(std::move(options)) {}
+    : Sink(std::move(name)),
+      options_(std::move(options)),
+      space_guard_(
+          std::make_unique<util::FreeSpaceGuard>(options_.directory, options_.minimum_free_space)),
+      undo_log_(std::chrono::seconds(30)) {}
 
 FileRollSink::~FileRollSink() {
   close_current();
@@ -84,54 +89,62 @@ void FileRollSink::serialize(const EventBatch& batch, std::string& out) const {
   out.clear();
   out.reserve(batch.arena_bytes() + batch.size() * 2);
   const bool headers = options_.serializer == "header_and_text";
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (headers) {
-      // Java's Map.toString(): {k1=v1, k2=v2}
-      out += '{';
-      for (size_t h = 0; h < batch.header_count(i); ++h) {
-        auto [k, v] = batch.header_at(i, h);
-        if (h) out += ", ";
-        out.append(k).append("=").append(v);
-      }
-      out += "} ";
-    }
-    out.append(batch.body(i));
-    if (options_.append_newline) out += '\n';
-  }
+  for (size_t i = 0; i < batch.size(); ++i)
+    append_event_text(batch, i, headers, options_.append_newline, out);
+}
+
+pipeline::DeliveryResult FileRollSink::undo_batch(std::string why) {
+  // Cut the file back to where the batch began, so a retry leaves no torn or second copy.
+  if (fd_ >= 0 && batch_start_ >= 0 && ::ftruncate(fd_, batch_start_) != 0)
+    undo_log_.error("sink {}: cannot truncate {} back to {} bytes: {}", name(), path_, batch_start_,
+                    std::strerror(errno));
+  batch_start_ = -1;
+  return pipeline::DeliveryResult::retry(std::move(why));
 }
 
 pipeline::DeliveryResult FileRollSink::deliver(const EventBatch& batch) {
+  batch_start_ = -1;  // the previous batch was committed: it stays
+  serialize(batch, buffer_);
+  if (!space_guard_->allows(static_cast<int64_t>(buffer_.size())))
+    return pipeline::DeliveryResult::retry(
+        "disk full: writing " + std::to_string(buffer_.size()) + " bytes would leave less than " +
+        std::to_string(options_.minimum_free_space) + " bytes (sink.minimumFreeSpace) free in " +
+        options_.directory + " (" + std::to_string(space_guard_->estimated_free()) + " free)");
   if (fd_ < 0) {
     if (Status s = open_next(); !s) {
       counters().connection_failed->inc();
       return pipeline::DeliveryResult::retry(s.message());
     }
   }
-  serialize(batch, buffer_);
-  off_t start = ::lseek(fd_, 0, SEEK_END);
+  batch_start_ = ::lseek(fd_, 0, SEEK_END);
   size_t done = 0;
   while (done < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      std::string why = "write to " + path_ + " failed: " + std::strerror(n < 0 ? errno : EIO);
-      // Undo the partial batch so the retry does not leave a torn copy behind.
-      if (start >= 0 && ::ftruncate(fd_, start) != 0)
-        spdlog::error("sink {}: cannot truncate {} after a failed write", name(), path_);
-      return pipeline::DeliveryResult::retry(why);
+      const int err = n < 0 ? errno : EIO;
+      if (err == ENOSPC) space_guard_->write_failed();
+      return undo_batch("write to " + path_ + " failed: " + std::strerror(err));
     }
     done += static_cast<size_t>(n);
   }
-  if (options_.fsync && ::fdatasync(fd_) != 0) {
-    std::string why = "fsync of " + path_ + " failed: " + std::strerror(errno);
-    if (start >= 0 && ::ftruncate(fd_, start) != 0)
-      spdlog::error("sink {}: cannot truncate {} after a failed fsync", name(), path_);
-    return pipeline::DeliveryResult::retry(why);
-  }
+  space_guard_->wrote(static_cast<int64_t>(done));
+  if (options_.fsync && ::fdatasync(fd_) != 0)
+    return undo_batch("fsync of " + path_ + " failed: " + std::strerror(errno));
   return pipeline::DeliveryResult::delivered();
 }
 
+void FileRollSink::delivery_not_committed() {
+  if (batch_start_ < 0) return;
+  // The batch is in the file (synced) but still in the channel: it will be delivered again.
+  const off_t start = batch_start_;
+  (void)undo_batch("");
+  if (options_.fsync && fd_ >= 0) ::fdatasync(fd_);
+  spdlog::debug("sink {}: {} cut back to {} bytes: its take did not commit", name(), path_, start);
+}
+
 void FileRollSink::tick(std::chrono::steady_clock::time_point now) {
+  batch_start_ = -1;  // the runner ticks after the commit: the last batch stays
   if (options_.roll_interval_s <= 0 || fd_ < 0) return;
   if (now - opened_at_ >= std::chrono::seconds(options_.roll_interval_s)) close_current();
 }

@@ -1,14 +1,19 @@
 #pragma once
 // file_roll: writes events to local files in one directory, starting a new file every
 // rollInterval seconds (Flume's RollingFileSink, same keys and file names). Unlike Flume it
-// creates no empty files, fsyncs a batch before it is committed (sink.fsync), and a failed write
-// truncates the file back to where the batch began, so a retried batch is never half-written
-// twice.
+// creates no empty files, fsyncs a batch before it is committed (sink.fsync), and never leaves a
+// batch in its output twice: a failed write truncates the file back to where the batch began,
+// and so does a batch that was written but whose take commit failed (delivery_not_committed:
+// a full disk under a file channel), so the retry writes it once. It stops writing (retry,
+// backpressure) while the disk has less than sink.minimumFreeSpace free, which leaves room for a
+// file channel on the same disk to commit its takes.
 
 #include <chrono>
 #include <string>
 
 #include "agent/pipeline/sink.h"
+#include "agent/util/free_space_guard.h"
+#include "agent/util/log_throttle.h"
 #include "plugins/sinks/file_roll/config.h"
 
 namespace flumen::plugins {
@@ -22,6 +27,7 @@ class FileRollSink : public pipeline::Sink {
   Status start() override;
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
+  void delivery_not_committed() override;
   void tick(std::chrono::steady_clock::time_point now) override;
 
   const std::string& current_path() const { return path_; }
@@ -31,6 +37,7 @@ class FileRollSink : public pipeline::Sink {
   Status open_next();
   void close_current();
   void serialize(const EventBatch& batch, std::string& out) const;
+  pipeline::DeliveryResult undo_batch(std::string why);
 
   FileRollSinkOptions options_;
   int64_t series_millis_ = 0;
@@ -40,6 +47,11 @@ class FileRollSink : public pipeline::Sink {
   std::chrono::steady_clock::time_point opened_at_{};
   std::chrono::steady_clock::time_point last_roll_{};
   std::string buffer_;  // reused serialization buffer
+  // The length of the current file before the last batch written to it, until that batch is
+  // known committed (the next deliver() or tick()); -1 when there is nothing to take back.
+  off_t batch_start_ = -1;
+  std::unique_ptr<util::FreeSpaceGuard> space_guard_;
+  util::LogThrottle undo_log_;
 };
 
 }  // namespace flumen::plugins

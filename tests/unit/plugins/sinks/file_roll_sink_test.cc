@@ -1,0 +1,137 @@
+#include "plugins/sinks/file_roll/file_roll_sink.h"
+
+#include <doctest/doctest.h>
+#include <rocksdb/env.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "agent/pipeline/sink_processor.h"
+#include "plugins/channels/file/file_channel.h"
+#include "tests/unit/plugins/channels/channel_conformance.h"
+#include "tests/unit/plugins/channels/disk_full_fs.h"
+
+namespace flumen::plugins {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct Fixture {
+  fs::path dir;
+  Fixture() {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("flumen-roll-" + std::to_string(rd()));
+    fs::create_directories(dir);
+  }
+  ~Fixture() { fs::remove_all(dir); }
+  FileRollSinkOptions options() const {
+    FileRollSinkOptions o;
+    o.directory = (dir / "out").string();
+    o.roll_interval_s = 0;
+    return o;
+  }
+  std::unique_ptr<FileRollSink> sink(FileRollSinkOptions o) {
+    auto s = std::make_unique<FileRollSink>("k1", o);
+    s->attach_metrics(std::make_shared<metrics::ComponentMetrics>("SINK", "k1"));
+    REQUIRE(s->start().is_ok());
+    return s;
+  }
+  std::string output() const {
+    std::string all;
+    for (auto& e : fs::directory_iterator(dir / "out")) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      all += ss.str();
+    }
+    return all;
+  }
+};
+
+std::string lines(int from, int count) {
+  std::string out;
+  for (int i = from; i < from + count; ++i)
+    out += std::to_string(i) + "\n";
+  return out;
+}
+
+TEST_CASE("file_roll: a batch whose take did not commit is cut out of the file") {
+  Fixture f;
+  auto sink = f.sink(f.options());
+  REQUIRE(sink->deliver(testing::numbered(0, 10)).outcome == pipeline::Delivery::kDelivered);
+  REQUIRE(sink->deliver(testing::numbered(10, 10)).outcome == pipeline::Delivery::kDelivered);
+  sink->delivery_not_committed();
+  CHECK(f.output() == lines(0, 10));
+  // The retry writes the batch once; a second call without a delivery takes nothing back.
+  REQUIRE(sink->deliver(testing::numbered(10, 10)).outcome == pipeline::Delivery::kDelivered);
+  sink->tick(std::chrono::steady_clock::now());
+  sink->delivery_not_committed();
+  CHECK(f.output() == lines(0, 20));
+}
+
+TEST_CASE("file_roll: a full disk under the file channel leaves every event in the output once") {
+  Fixture f;
+  auto disk = std::make_shared<testing::DiskFullFileSystem>();
+  auto env = rocksdb::NewCompositeEnv(disk);
+  util::ManualClock clock;
+  FileChannelOptions co;
+  co.data_dirs = (f.dir / "db").string();
+  co.capacity = 10000;
+  co.transaction_capacity = 100;
+  co.minimum_required_space = 1 << 20;
+  co.write_buffer_mb = 1;
+  FileChannel channel("c1", co, std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"),
+                      FileChannelEnv{env.get(), &clock});
+  REQUIRE(channel.start().is_ok());
+  REQUIRE(testing::put(channel, testing::numbered(0, 100)).is_ok());
+  auto o = f.options();
+  o.batch_size = 10;
+  auto sink = f.sink(o);
+  pipeline::SinkSlot slot;
+  slot.sink = sink.get();
+  slot.channel = &channel;
+  REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
+  // The disk fills: the sink's write succeeds (its file is elsewhere in this test), the take
+  // commit fails again and again.
+  disk->set_full(true);
+  for (int i = 0; i < 20; ++i) {
+    CHECK(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kFailed);
+    clock.advance(300ms);
+  }
+  CHECK(f.output() == lines(0, 10));
+  // Space returns: the channel recovers, every event is written exactly once.
+  disk->set_full(false);
+  clock.advance(2s);
+  while (pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady) {
+  }
+  CHECK(f.output() == lines(0, 100));
+  CHECK(channel.size() == 0);
+}
+
+TEST_CASE("file_roll: below sink.minimumFreeSpace a batch is retried, not written") {
+  Fixture f;
+  auto o = f.options();
+  o.minimum_free_space = INT64_MAX / 2;  // more than any disk has
+  auto sink = f.sink(o);
+  auto r = sink->deliver(testing::numbered(0, 3));
+  CHECK(r.outcome == pipeline::Delivery::kRetry);
+  CHECK(r.message.find("sink.minimumFreeSpace") != std::string::npos);
+  CHECK(f.output().empty());
+}
+
+TEST_CASE("file_roll: header_and_text escapes line breaks in headers, so no line is forged") {
+  Fixture f;
+  auto o = f.options();
+  o.serializer = "header_and_text";
+  auto sink = f.sink(o);
+  EventBatch b;
+  b.add("body", {{"host", "a\n{forged=1} evil"}, {"path", "c:\\x\r"}});
+  REQUIRE(sink->deliver(b).outcome == pipeline::Delivery::kDelivered);
+  CHECK(f.output() == "{host=a\\n{forged=1} evil, path=c:\\\\x\\r} body\n");
+}
+
+}  // namespace
+}  // namespace flumen::plugins
