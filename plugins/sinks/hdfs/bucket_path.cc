@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -86,13 +87,65 @@ int TimeZoneSpec::offset_at(int64_t secs) const {
   return static_cast<int>(info.offset.count());
 }
 
-int64_t round_down(int64_t millis, int64_t value, const std::string& unit) {
-  int64_t unit_ms = unit == "hour" ? 3'600'000 : unit == "minute" ? 60'000 : 1000;
-  int64_t step = std::max<int64_t>(1, value) * unit_ms;
-  return millis - ((millis % step) + step) % step;
+namespace {
+
+int64_t floor_mod(int64_t a, int64_t b) {
+  return ((a % b) + b) % b;
 }
 
-std::optional<BucketPath> BucketPath::compile(const std::string& pattern, std::string& error) {
+int64_t floor_div(int64_t a, int64_t b) {
+  return (a - floor_mod(a, b)) / b;
+}
+
+// Seconds east of UTC of the zone at `secs`.
+int zone_offset(const TimeZoneSpec& tz, int64_t secs) {
+  if (!tz.local) return tz.offset_at(secs);
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return static_cast<int>(tm.tm_gmtoff);
+}
+
+// A header value as it may appear in a path: never a separator, a NUL or a "." / ".." segment.
+void append_path_safe(std::string_view value, std::string& out) {
+  if (value == "." || value == "..") {
+    out.append(value.size(), '_');
+    return;
+  }
+  for (char c : value)
+    out += (c == '/' || c == '\0') ? '_' : c;
+}
+
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+}  // namespace
+
+int64_t max_round_value(const std::string& unit) {
+  return unit == "hour" ? 24 : 60;
+}
+
+int64_t round_down(int64_t millis, int64_t value, const std::string& unit, const TimeZoneSpec& tz) {
+  value = std::max<int64_t>(1, value);
+  // The fields of the local time; what is dropped is the same span in UTC.
+  const int64_t local = millis + int64_t{zone_offset(tz, floor_div(millis, 1000))} * 1000;
+  const int64_t ms = floor_mod(local, 1000);
+  const int64_t second = floor_mod(floor_div(local, 1000), 60);
+  const int64_t minute = floor_mod(floor_div(local, 60'000), 60);
+  const int64_t hour = floor_mod(floor_div(local, 3'600'000), 24);
+  int64_t drop = ms;
+  if (unit == "hour")
+    drop += (hour % value) * 3'600'000 + minute * 60'000 + second * 1000;
+  else if (unit == "minute")
+    drop += (minute % value) * 60'000 + second * 1000;
+  else
+    drop += (second % value) * 1000;
+  return millis - drop;
+}
+
+std::optional<BucketPath> BucketPath::compile(const std::string& pattern, std::string& error,
+                                              std::string* warning) {
   BucketPath bp;
   std::string literal;
   auto flush = [&] {
@@ -104,15 +157,15 @@ std::optional<BucketPath> BucketPath::compile(const std::string& pattern, std::s
       literal += pattern[i];
       continue;
     }
-    char c = pattern[++i];
+    char c = pattern[i + 1];
     if (c == '{' || c == '[') {
       char close = c == '{' ? '}' : ']';
-      size_t end = pattern.find(close, i);
+      size_t end = pattern.find(close, i + 1);
       if (end == std::string::npos) {
         error = std::string("unclosed %") + c + " in '" + pattern + "'";
         return std::nullopt;
       }
-      std::string name = pattern.substr(i + 1, end - i - 1);
+      std::string name = pattern.substr(i + 2, end - i - 2);
       flush();
       if (c == '{') {
         bp.tokens_.push_back({'H', name});
@@ -129,9 +182,22 @@ std::optional<BucketPath> BucketPath::compile(const std::string& pattern, std::s
       i = end;
       continue;
     }
-    if (std::strchr("tsYymndeDHkIMSjaAbBcpz", c) == nullptr) {
-      error = std::string("unknown escape %") + c + " in '" + pattern + "'";
-      return std::nullopt;
+    if (c == '%') {
+      literal += '%';
+      ++i;
+      continue;
+    }
+    if (!is_word_char(c)) {  // not an escape in Flume either: the % stays
+      literal += '%';
+      continue;
+    }
+    ++i;
+    if (std::strchr("tsYymdDHkIlMSjaAbBcpz", c) == nullptr) {
+      // Flume replaces an escape it does not know with nothing.
+      if (warning)
+        *warning = std::string("%") + c + " in '" + pattern +
+                   "' is not a Flume escape: it expands to nothing (write %% for a percent sign)";
+      continue;
     }
     flush();
     bp.tokens_.push_back({'T', std::string(1, c)});
@@ -143,6 +209,21 @@ std::optional<BucketPath> BucketPath::compile(const std::string& pattern, std::s
 
 bool BucketPath::expand(const EventBatch& batch, size_t event, int64_t millis,
                         const TimeZoneSpec& tz, std::string& out, std::string& missing) const {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, millis);
+  return expand_tokens(batch, event, millis, std::string_view(buf, static_cast<size_t>(end - buf)),
+                       tz, false, out, &missing);
+}
+
+void BucketPath::expand_path(const EventBatch& batch, size_t event, int64_t millis,
+                             std::string_view time_text, const TimeZoneSpec& tz,
+                             std::string& out) const {
+  (void)expand_tokens(batch, event, millis, time_text, tz, true, out, nullptr);
+}
+
+bool BucketPath::expand_tokens(const EventBatch& batch, size_t event, int64_t millis,
+                               std::string_view time_text, const TimeZoneSpec& tz, bool for_path,
+                               std::string& out, std::string* missing) const {
   std::tm tm{};
   bool have_tm = false;
   char buf[64];
@@ -154,10 +235,14 @@ bool BucketPath::expand(const EventBatch& batch, size_t event, int64_t millis,
       case 'H': {
         auto v = batch.header(event, t.text);
         if (!v) {
-          missing = t.text;
+          if (for_path) break;  // Flume: a missing header is an empty string
+          *missing = t.text;
           return false;
         }
-        out += *v;
+        if (for_path)
+          append_path_safe(*v, out);
+        else
+          out += *v;
         break;
       }
       case 'N':
@@ -171,9 +256,11 @@ bool BucketPath::expand(const EventBatch& batch, size_t event, int64_t millis,
         break;
       case 'T': {
         char c = t.text[0];
-        if (c == 't') {
-          auto [end, ec] = std::to_chars(buf, buf + sizeof buf, millis);
-          out.append(buf, static_cast<size_t>(end - buf));
+        if (c == 't') {  // Flume writes the timestamp as it was given, unrounded
+          if (for_path)
+            append_path_safe(time_text, out);
+          else
+            out += time_text;
           break;
         }
         if (c == 's') {
@@ -192,15 +279,20 @@ bool BucketPath::expand(const EventBatch& batch, size_t event, int64_t millis,
           have_tm = true;
         }
         switch (c) {
-          case 'n':
-            out += std::to_string(tm.tm_mon + 1);
-            break;  // month, no padding
-          case 'e':
-            out += std::to_string(tm.tm_mday);
-            break;  // day, no padding
-          case 'k':
+          case 'k':  // Java's "H": hour of the day, no padding
             out += std::to_string(tm.tm_hour);
-            break;  // hour, no padding
+            break;
+          case 'l':  // Java's "h": hour 1-12, no padding
+            out += std::to_string(tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12);
+            break;
+          case 'c': {  // Java's "EEE MMM d HH:mm:ss yyyy": the day is not padded
+            size_t n = std::strftime(buf, sizeof buf, "%a %b ", &tm);
+            out.append(buf, n);
+            out += std::to_string(tm.tm_mday);
+            n = std::strftime(buf, sizeof buf, " %H:%M:%S %Y", &tm);
+            out.append(buf, n);
+            break;
+          }
           case 'z': {
             int off = tz.local ? static_cast<int>(tm.tm_gmtoff) : tz.offset_at(millis / 1000);
             std::snprintf(buf, sizeof buf, "%c%02d%02d", off < 0 ? '-' : '+', std::abs(off) / 3600,

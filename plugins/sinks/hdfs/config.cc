@@ -4,13 +4,19 @@
 
 namespace flumen::plugins {
 
+std::string local_directory(const std::string& path) {
+  constexpr std::string_view kFileScheme = "file://";
+  if (path.rfind(kFileScheme, 0) == 0) return path.substr(kFileScheme.size());
+  return path;
+}
+
 const config::PropertyTable<HdfsSinkOptions>& hdfs_sink_table() {
   using T = HdfsSinkOptions;
   static const auto table =
       config::PropertyTable<T>()
           .string("hdfs.path", &T::path, "",
-                  "Local directory, with escapes (%Y %m %d %H ... %{header} %[localhost]), e.g. "
-                  "/data/cars/%Y%m%d.")
+                  "Local directory (a path, or file:///path), with escapes (%Y %m %d %H ... "
+                  "%{header} %[localhost]), e.g. /data/cars/%Y%m%d.")
           .required()
           .string("hdfs.filePrefix", &T::file_prefix, "FlumeData",
                   "File name prefix (escapes allowed).")
@@ -43,7 +49,8 @@ const config::PropertyTable<HdfsSinkOptions>& hdfs_sink_table() {
                   "Accepted for Flume compatibility (SequenceFile only).")
           .boolean("hdfs.round", &T::round, "false", "Round the event time down for the path.")
           .integer("hdfs.roundValue", &T::round_value, "1", 1, 1'000'000,
-                   "Round down to a multiple of this many roundUnits.")
+                   "Round the roundUnit field of the local time (second, minute: up to 60; hour: "
+                   "up to 24) down to a multiple of this.")
           .one_of("hdfs.roundUnit", &T::round_unit, "second", {"second", "minute", "hour"},
                   "Unit of roundValue.")
           .string(
@@ -58,6 +65,10 @@ const config::PropertyTable<HdfsSinkOptions>& hdfs_sink_table() {
                    "Write a newline after each event.")
           .boolean("hdfs.fsync", &T::fsync, "true",
                    "flumen: sync the batch's data before the take commits.")
+          .integer("hdfs.minimumFreeSpace", &T::minimum_free_space, "1048576", 0, INT64_MAX,
+                   "flumen: bytes that must stay free on the disk; a batch that would leave "
+                   "less is retried later (a file channel on the same disk keeps room to "
+                   "commit).")
           .integer("hdfs.closeTries", &T::close_tries, "0", 0, INT64_MAX,
                    "Accepted for Flume compatibility; local closes do not need retries.")
           .integer("hdfs.retryInterval", &T::retry_interval_s, "180", 0, INT64_MAX,
@@ -78,17 +89,35 @@ void validate(const HdfsSinkOptions& o, const config::ComponentEntries& where,
       if (e.key == key) return e.where;
     return where.where;
   };
-  if (o.path.rfind("hdfs://", 0) == 0 || o.path.find("://") != std::string::npos)
+  const std::string path = local_directory(o.path);
+  if (o.path.find("://") != std::string::npos && path == o.path)
     diags.error(at("hdfs.path"), where.key_prefix + "hdfs.path: '" + o.path +
                                      "' is a remote URI; flumen writes local files: give a local "
                                      "directory (ship to HDFS with a separate uploader)");
-  else if (o.path.empty() || o.path[0] != '/')
+  else if (path.empty() || path[0] != '/')
     diags.error(at("hdfs.path"), where.key_prefix + "hdfs.path must be an absolute directory");
-  std::string error;
-  if (!BucketPath::compile(o.path, error))
+  else if (path == o.path)
+    diags.warning(at("hdfs.path"),
+                  where.key_prefix + "hdfs.path: '" + o.path +
+                      "' has no scheme: Flume writes it to HDFS (fs.defaultFS), flumen writes it "
+                      "to this local directory (write file://" +
+                      o.path + " to say so)");
+  std::string error, warning;
+  if (!BucketPath::compile(path, error, &warning))
     diags.error(at("hdfs.path"), where.key_prefix + "hdfs.path: " + error);
-  if (!BucketPath::compile(o.file_prefix, error))
+  else if (!warning.empty())
+    diags.warning(at("hdfs.path"), where.key_prefix + "hdfs.path: " + warning);
+  warning.clear();
+  if (!BucketPath::compile(o.file_prefix, error, &warning))
     diags.error(at("hdfs.filePrefix"), where.key_prefix + "hdfs.filePrefix: " + error);
+  else if (!warning.empty())
+    diags.warning(at("hdfs.filePrefix"), where.key_prefix + "hdfs.filePrefix: " + warning);
+  if (o.round && o.round_value > max_round_value(o.round_unit))
+    diags.error(at("hdfs.roundValue"),
+                where.key_prefix + "hdfs.roundValue " + std::to_string(o.round_value) +
+                    " is above " + std::to_string(max_round_value(o.round_unit)) +
+                    " for roundUnit " + o.round_unit + " (Flume rounds the " + o.round_unit +
+                    " field of the local time and refuses it)");
   if (!TimeZoneSpec::parse(o.time_zone))
     diags.error(at("hdfs.timeZone"),
                 where.key_prefix + "hdfs.timeZone: '" + o.time_zone +

@@ -30,6 +30,7 @@ struct HdfsSinkOptions {
   std::string serializer = "text";
   bool append_newline = true;
   bool fsync = true;
+  int64_t minimum_free_space = 1 << 20;
   int64_t close_tries = 0;
   int64_t retry_interval_s = 180;
   int64_t call_timeout_ms = 30000;
@@ -38,6 +39,8 @@ struct HdfsSinkOptions {
 };
 
 const config::PropertyTable<HdfsSinkOptions>& hdfs_sink_table();
+// hdfs.path without its file:// scheme, if it has one.
+std::string local_directory(const std::string& path);
 void validate(const HdfsSinkOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags);
 

@@ -12,18 +12,46 @@
 #include <filesystem>
 
 #include "agent/metrics/component_metrics.h"
+#include "plugins/sinks/file_common/event_text.h"
 
 namespace flumen::plugins {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The fixed part of a path pattern (before any escape): the directory every bucket is under.
+std::string fixed_root(const std::string& pattern) {
+  std::string root = pattern.substr(0, pattern.find('%'));
+  const size_t slash = root.rfind('/');
+  return slash == std::string::npos ? std::string() : root.substr(0, slash + 1);
+}
+
+// True when a component of the path is "..": the bucket would leave the configured directory.
+bool climbs_out(std::string_view path) {
+  size_t from = 0;
+  while (from <= path.size()) {
+    size_t end = path.find('/', from);
+    if (end == std::string_view::npos) end = path.size();
+    if (path.substr(from, end - from) == "..") return true;
+    from = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 HdfsSink::HdfsSink(std::string name, HdfsSinkOptions options)
-    : Sink(std::move(name)), options_(std::move(options)) {
+    : Sink(std::move(name)), options_(std::move(options)), file_log_(std::chrono::seconds(30)) {
   std::string error;
-  path_ = BucketPath::compile(options_.path, error);
+  const std::string path = local_directory(options_.path);
+  path_ = BucketPath::compile(path, error);
   prefix_ = BucketPath::compile(options_.file_prefix, error);
   tz_ = TimeZoneSpec::parse(options_.time_zone).value_or(TimeZoneSpec{});
   if (options_.empty_in_use_suffix) options_.in_use_suffix.clear();
+  root_ = fixed_root(path);
+  space_guard_ = std::make_unique<util::FreeSpaceGuard>(root_.empty() ? "/" : root_,
+                                                        options_.minimum_free_space);
 }
 
 HdfsSink::~HdfsSink() {
@@ -38,6 +66,7 @@ Status HdfsSink::start() {
 }
 
 void HdfsSink::stop() {
+  settle_committed_batch();
   for (auto& [k, f] : files_)
     close_file(f);
   files_.clear();
@@ -46,8 +75,7 @@ void HdfsSink::stop() {
 void HdfsSink::recover_in_use_files() {
   if (options_.in_use_suffix.empty() && options_.in_use_prefix.empty()) return;
   // The fixed part of the path (before any escape) holds every bucket this sink can write.
-  std::string root = options_.path.substr(0, options_.path.find('%'));
-  root = root.substr(0, root.rfind('/') == std::string::npos ? 0 : root.rfind('/') + 1);
+  const std::string& root = root_;
   std::error_code ec;
   if (root.empty() || !fs::is_directory(root, ec)) return;
   for (auto it = fs::recursive_directory_iterator(root, ec);
@@ -68,8 +96,29 @@ void HdfsSink::recover_in_use_files() {
   }
 }
 
+bool HdfsSink::permanent_open_error(int err) const {
+  switch (err) {
+    case ENOTDIR:  // a file where the bucket needs a directory
+    case EEXIST:
+    case EISDIR:
+    case ENAMETOOLONG:
+    case ELOOP:
+    case EINVAL:
+    case EILSEQ:
+      return true;
+    case EACCES:
+    case EPERM:
+      // Below a configured directory we can write to, a bucket we may not create is this
+      // event's path; if the configured directory itself is refused, the sink is broken (an
+      // operator can fix it): retry.
+      return !root_.empty() && ::access(root_.c_str(), W_OK) == 0;
+    default:  // ENOSPC, EDQUOT, EMFILE, ENFILE, EIO, EROFS, ENOMEM...: may work later
+      return false;
+  }
+}
+
 HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string& prefix,
-                                       std::string& error) {
+                                       OpenError& error) {
   key_ = dir;
   key_ += '/';
   key_ += prefix;
@@ -79,13 +128,16 @@ HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string
     auto lru = files_.begin();
     for (auto i = files_.begin(); i != files_.end(); ++i)
       if (i->second.last_write < lru->second.last_write) lru = i;
-    close_file(lru->second);
-    files_.erase(lru);
+    if (Status s = write_pending(lru->second); !s) {
+      error = {s.message(), false};
+      return nullptr;
+    }
+    retire(lru);
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    error = "cannot create " + dir + ": " + ec.message();
+    error = {"cannot create " + dir + ": " + ec.message(), permanent_open_error(ec.value())};
     return nullptr;
   }
   std::string suffix = options_.file_suffix;
@@ -94,6 +146,7 @@ HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string name = prefix + "." + std::to_string(counter_++) + suffix;
     OpenFile f;
+    f.key = key_;
     f.dir = dir;
     f.final_path = dir + "/" + name;
     f.in_use_path = dir + "/" + options_.in_use_prefix + name + options_.in_use_suffix;
@@ -101,16 +154,25 @@ HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string
     f.fd = ::open(f.in_use_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (f.fd < 0) {
       if (errno == EEXIST) continue;
-      error = "cannot open " + f.in_use_path + ": " + std::strerror(errno);
+      const int err = errno;
+      error = {"cannot open " + f.in_use_path + ": " + std::strerror(err),
+               permanent_open_error(err)};
       return nullptr;
     }
     f.opened_at = f.last_write = clock_();
+    f.touched = f.created_in_batch = true;
+    f.batch_start = 0;
     counters().connection_created->inc();
     auto [pos, inserted] = files_.insert_or_assign(key_, std::move(f));
     return &pos->second;
   }
-  error = "no free file name in " + dir;
+  error = {"no free file name in " + dir, false};
   return nullptr;
+}
+
+void HdfsSink::retire(std::map<std::string, OpenFile>::iterator it) {
+  retired_.push_back(std::move(it->second));
+  files_.erase(it);
 }
 
 void HdfsSink::compress(std::string& data) {
@@ -144,11 +206,15 @@ Status HdfsSink::write_pending(OpenFile& f) {
   while (done < f.pending.size()) {
     ssize_t n = ::write(f.fd, f.pending.data() + done, f.pending.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return make_error(ErrorCode::kIo, "write to " + f.in_use_path +
-                                            " failed: " + std::strerror(n < 0 ? errno : EIO));
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      if (err == ENOSPC) space_guard_->write_failed();
+      return make_error(ErrorCode::kIo,
+                        "write to " + f.in_use_path + " failed: " + std::strerror(err));
+    }
     done += static_cast<size_t>(n);
   }
+  space_guard_->wrote(static_cast<int64_t>(done));
   f.events += f.pending_events;
   f.bytes += raw;
   f.pending.clear();
@@ -163,94 +229,161 @@ void HdfsSink::close_file(OpenFile& f) {
   ::close(f.fd);
   f.fd = -1;
   if (f.in_use_path != f.final_path && ::rename(f.in_use_path.c_str(), f.final_path.c_str()) != 0)
-    spdlog::error("sink {}: cannot rename {}: {}", name(), f.in_use_path, std::strerror(errno));
+    file_log_.error("sink {}: cannot rename {}: {}", name(), f.in_use_path, std::strerror(errno));
   counters().connection_closed->inc();
   rolls_->inc();
 }
 
-pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
-  const int64_t now_ms = metrics::now_millis();
-  int64_t rejected = 0;
-  std::string first_problem, missing, error;
-  auto fail = [&](const std::string& why) {
-    // Undo the partial batch in every touched file, so the retry leaves no torn copy.
-    for (auto& [k, f] : files_) {
-      f.pending.clear();
-      f.pending_events = 0;
-      if (f.fd >= 0 && f.batch_start >= 0 && ::ftruncate(f.fd, f.batch_start) != 0)
-        spdlog::error("sink {}: cannot truncate {}", name(), f.in_use_path);
-      f.batch_start = -1;
+void HdfsSink::settle_committed_batch() {
+  // The last batch committed (the runner calls again only after its commit, or after
+  // delivery_not_committed undid it): the files that rolled within it can close now.
+  for (OpenFile& f : retired_)
+    close_file(f);
+  retired_.clear();
+  for (auto& [k, f] : files_) {
+    f.touched = f.created_in_batch = false;
+    f.batch_start = -1;
+  }
+}
+
+void HdfsSink::undo_batch() {
+  auto take_back = [&](OpenFile& f) {
+    f.pending.clear();
+    f.pending_events = 0;
+    if (f.created_in_batch) {
+      ::close(f.fd);
+      f.fd = -1;
+      if (::unlink(f.in_use_path.c_str()) != 0)
+        file_log_.error("sink {}: cannot remove {}: {}", name(), f.in_use_path,
+                        std::strerror(errno));
+      counters().connection_closed->inc();
+      return false;  // gone
     }
-    counters().connection_failed->inc();
-    return pipeline::DeliveryResult::retry(why);
+    if (f.touched && f.batch_start >= 0) {
+      if (::ftruncate(f.fd, f.batch_start) != 0)
+        file_log_.error("sink {}: cannot truncate {} back to {} bytes: {}", name(), f.in_use_path,
+                        f.batch_start, std::strerror(errno));
+      else if (options_.fsync)
+        ::fdatasync(f.fd);
+    }
+    if (f.touched) {
+      f.events = f.events_before;
+      f.bytes = f.bytes_before;
+    }
+    f.touched = false;
+    f.batch_start = -1;
+    return true;  // still open, as before the batch
   };
+  for (auto it = files_.begin(); it != files_.end();)
+    it = take_back(it->second) ? std::next(it) : files_.erase(it);
+  // A file that rolled within the batch is open again (its replacement was created by the
+  // batch and is gone).
+  for (OpenFile& f : retired_)
+    if (take_back(f)) files_.insert_or_assign(f.key, std::move(f));
+  retired_.clear();
+}
+
+pipeline::DeliveryResult HdfsSink::fail_batch(const std::string& why) {
+  undo_batch();
+  counters().connection_failed->inc();
+  return pipeline::DeliveryResult::retry(why);
+}
+
+void HdfsSink::delivery_not_committed() {
+  // The batch is in its files (synced) but still in the channel: it will be delivered again.
+  undo_batch();
+}
+
+pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
+  settle_committed_batch();
+  rejected_.clear();
+  const int64_t now_ms = metrics::now_millis();
+  const int64_t incoming = static_cast<int64_t>(batch.arena_bytes() + batch.size() * 2);
+  if (!space_guard_->allows(incoming))
+    return pipeline::DeliveryResult::retry(
+        "disk full: a batch of ~" + std::to_string(incoming) + " bytes would leave less than " +
+        std::to_string(options_.minimum_free_space) + " bytes (hdfs.minimumFreeSpace) free under " +
+        root_ + " (" + std::to_string(space_guard_->estimated_free()) + " free)");
+  std::string first_problem;
+  auto reject = [&](size_t i, std::string why) {
+    rejected_.push_back(static_cast<uint32_t>(i));
+    if (first_problem.empty()) first_problem = std::move(why);
+  };
+  const bool needs_time = path_->needs_time() || prefix_->needs_time();
+  const bool headers = options_.serializer == "header_and_text";
   for (size_t i = 0; i < batch.size(); ++i) {
     int64_t ms = now_ms;
-    if (!options_.use_local_time_stamp && (path_->needs_time() || prefix_->needs_time())) {
+    time_text_.clear();
+    if (!options_.use_local_time_stamp && needs_time) {
       auto ts = batch.header(i, "timestamp");
       auto parsed = ts ? config::parse_int(*ts) : std::nullopt;
       if (!parsed) {
-        ++rejected;
-        if (first_problem.empty())
-          first_problem = ts ? "its timestamp header '" + std::string(*ts) + "' is not a number"
-                             : "it has no timestamp header (add the timestamp interceptor or set "
-                               "hdfs.useLocalTimeStamp)";
+        reject(i, ts ? "its timestamp header '" + std::string(*ts) + "' is not a number"
+                     : "it has no timestamp header (add the timestamp interceptor or set "
+                       "hdfs.useLocalTimeStamp)");
         continue;
       }
       ms = *parsed;
+      time_text_ = *ts;
+    } else {
+      time_text_ = std::to_string(ms);
     }
-    if (options_.round) ms = round_down(ms, options_.round_value, options_.round_unit);
+    if (options_.round) ms = round_down(ms, options_.round_value, options_.round_unit, tz_);
     dir_.clear();
     prefix_text_.clear();
-    if (!path_->expand(batch, i, ms, tz_, dir_, missing) ||
-        !prefix_->expand(batch, i, ms, tz_, prefix_text_, missing)) {
-      ++rejected;
-      if (first_problem.empty()) first_problem = "it has no '" + missing + "' header for the path";
+    path_->expand_path(batch, i, ms, time_text_, tz_, dir_);
+    prefix_->expand_path(batch, i, ms, time_text_, tz_, prefix_text_);
+    if (climbs_out(dir_) || prefix_text_ == "..") {
+      reject(i, "its bucket path '" + dir_ + "/" + prefix_text_ + "' would leave hdfs.path");
       continue;
     }
+    OpenError error;
     OpenFile* f = file_for(dir_, prefix_text_, error);
-    if (!f) return fail(error);
-    if (options_.serializer == "header_and_text") {
-      f->pending += '{';
-      for (size_t h = 0; h < batch.header_count(i); ++h) {
-        auto [k, v] = batch.header_at(i, h);
-        if (h) f->pending += ", ";
-        f->pending.append(k).append("=").append(v);
-      }
-      f->pending += "} ";
+    if (!f) {
+      if (!error.permanent) return fail_batch(error.message);
+      reject(i, error.message);
+      continue;
     }
-    f->pending.append(batch.body(i));
-    if (options_.append_newline) f->pending += '\n';
+    if (!f->touched) {
+      f->touched = true;
+      f->events_before = f->events;
+      f->bytes_before = f->bytes;
+    }
+    append_event_text(batch, i, headers, options_.append_newline, f->pending);
     f->pending_events++;
     bool count_roll =
         options_.roll_count > 0 && f->events + f->pending_events >= options_.roll_count;
     bool size_roll = options_.roll_size > 0 &&
                      f->bytes + static_cast<int64_t>(f->pending.size()) >= options_.roll_size;
     if (count_roll || size_roll) {
-      if (Status s = write_pending(*f); !s) return fail(s.message());
-      close_file(*f);  // synced and renamed: the next event of this bucket opens a new file
-      files_.erase(key_);
+      if (Status s = write_pending(*f); !s) return fail_batch(s.message());
+      // The next event of this bucket opens a new file; this one closes once the batch commits.
+      retire(files_.find(f->key));
     }
   }
   for (auto& [k, f] : files_) {
-    if (Status s = write_pending(f); !s) return fail(s.message());
+    if (Status s = write_pending(f); !s) return fail_batch(s.message());
   }
   if (options_.fsync) {
+    auto sync = [&](OpenFile& f) -> Status {
+      if (f.touched && ::fdatasync(f.fd) != 0)
+        return make_error(ErrorCode::kIo,
+                          "sync of " + f.in_use_path + " failed: " + std::strerror(errno));
+      return Status::ok();
+    };
     for (auto& [k, f] : files_)
-      if (f.batch_start >= 0 && ::fdatasync(f.fd) != 0)
-        return fail("sync of " + f.in_use_path + " failed: " + std::strerror(errno));
+      if (Status s = sync(f); !s) return fail_batch(s.message());
+    for (OpenFile& f : retired_)
+      if (Status s = sync(f); !s) return fail_batch(s.message());
   }
-  for (auto& [k, f] : files_)
-    f.batch_start = -1;
-  if (rejected > 0) {
-    counters().event_rejected->inc(rejected);
-    spdlog::error("sink {}: rejected {} event(s) of {}: {}", name(), rejected, batch.size(),
-                  first_problem);
-  }
-  return pipeline::DeliveryResult::delivered();
+  if (rejected_.empty()) return pipeline::DeliveryResult::delivered();
+  std::string why = "event(s) that can never be written: " + first_problem;
+  if (rejected_.size() == batch.size()) return pipeline::DeliveryResult::rejected(why);
+  return pipeline::DeliveryResult::partly_rejected(rejected_, why);
 }
 
 void HdfsSink::tick(Clock::time_point now) {
+  settle_committed_batch();
   for (auto it = files_.begin(); it != files_.end();) {
     OpenFile& f = it->second;
     bool interval = options_.roll_interval_s > 0 &&

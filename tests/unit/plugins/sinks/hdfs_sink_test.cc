@@ -90,5 +90,117 @@ TEST_CASE("hdfs sink rolls by size and by idle time, per bucket") {
   s->stop();
 }
 
+// Events "<from>".."<from+n-1>" in the bucket `kind` (no header if kind is empty).
+EventBatch numbered(int from, int n, const std::string& kind) {
+  EventBatch b;
+  for (int i = from; i < from + n; ++i) {
+    if (kind.empty())
+      b.add(std::to_string(i));
+    else
+      b.add(std::to_string(i), {{"kind", kind}});
+  }
+  return b;
+}
+
+// Every line under the directory, sorted, and the files' names relative to it.
+std::vector<std::string> all_lines(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);)
+      out.push_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> sorted_numbers(int from, int n) {
+  std::vector<std::string> out;
+  for (int i = from; i < from + n; ++i)
+    out.push_back(std::to_string(i));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_CASE("hdfs sink: a take that did not commit is cut out of every bucket, rolled files too") {
+  Fixture f;
+  HdfsSinkOptions o;
+  o.roll_interval_s = 0;
+  o.roll_size = 0;
+  o.roll_count = 5;
+  auto s = f.sink(o);
+  REQUIRE(s->deliver(numbered(0, 3, "a")).outcome == pipeline::Delivery::kDelivered);
+  EventBatch second = numbered(3, 4, "a");
+  second.append_all(numbered(7, 2, "b"));
+  // a's first file fills (3 + 2) and rolls within the batch, a second one starts, b starts.
+  REQUIRE(s->deliver(second).outcome == pipeline::Delivery::kDelivered);
+  s->delivery_not_committed();
+  CHECK(all_lines(f.dir) == sorted_numbers(0, 3));
+  REQUIRE(f.names().size() == 1);
+  CHECK(in_use(f.names()[0]));  // a's first file is open again, not renamed
+  // The retry lands as if the first attempt never happened; the rolled file closes after it.
+  REQUIRE(s->deliver(second).outcome == pipeline::Delivery::kDelivered);
+  s->tick(f.now);
+  CHECK(all_lines(f.dir) == sorted_numbers(0, 9));
+  auto names = f.names();
+  CHECK(names.size() == 3);
+  CHECK(std::count_if(names.begin(), names.end(), in_use) == 2);
+  s->stop();
+  CHECK(all_lines(f.dir) == sorted_numbers(0, 9));
+}
+
+TEST_CASE("hdfs sink: an event whose bucket can never be opened is rejected alone") {
+  Fixture f;
+  HdfsSinkOptions o;
+  o.roll_count = 0;
+  auto s = f.sink(o);
+  { std::ofstream(f.dir / "blocker") << "a file where a bucket directory would go"; }
+  EventBatch b = numbered(0, 2, "a");
+  b.append_all(numbered(2, 1, "blocker"));              // a file is in the way
+  b.append_all(numbered(3, 1, std::string(300, 'n')));  // a name too long
+  b.append_all(numbered(4, 2, "b"));
+  auto r = s->deliver(b);
+  REQUIRE(r.outcome == pipeline::Delivery::kDelivered);
+  CHECK(r.rejected_events == std::vector<uint32_t>{2, 3});
+  CHECK(r.message.find("blocker") != std::string::npos);
+  s->stop();
+  auto lines = all_lines(f.dir);
+  lines.erase(std::remove(lines.begin(), lines.end(), "a file where a bucket directory would go"),
+              lines.end());
+  CHECK(lines == std::vector<std::string>{"0", "1", "4", "5"});
+}
+
+TEST_CASE("hdfs sink: a full disk is a retry, not a rejection") {
+  Fixture f;
+  HdfsSinkOptions o;
+  o.minimum_free_space = INT64_MAX / 2;  // more than any disk has
+  auto s = f.sink(o);
+  auto r = s->deliver(numbered(0, 3, "a"));
+  CHECK(r.outcome == pipeline::Delivery::kRetry);
+  CHECK(r.message.find("hdfs.minimumFreeSpace") != std::string::npos);
+  CHECK(f.names().empty());
+}
+
+TEST_CASE("hdfs sink: header values stay inside hdfs.path; a missing one is an empty segment") {
+  Fixture f;
+  HdfsSinkOptions o;
+  o.roll_count = 0;
+  auto s = f.sink(o);
+  EventBatch b = numbered(0, 1, "../../pwned");
+  b.append_all(numbered(1, 1, ".."));
+  b.append_all(numbered(2, 1, ""));  // no kind header: Flume writes it to "<dir>/"
+  REQUIRE(s->deliver(b).outcome == pipeline::Delivery::kDelivered);
+  s->stop();
+  CHECK(fs::is_directory(f.dir / ".._.._pwned"));
+  CHECK(fs::is_directory(f.dir / "__"));
+  CHECK_FALSE(fs::exists(f.dir.parent_path().parent_path() / "pwned"));
+  int top_level_files = 0;
+  for (auto& e : fs::directory_iterator(f.dir))
+    top_level_files += e.is_regular_file();
+  CHECK(top_level_files == 1);
+  CHECK(all_lines(f.dir) == sorted_numbers(0, 3));
+}
+
 }  // namespace
 }  // namespace flumen::plugins
