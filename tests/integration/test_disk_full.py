@@ -97,8 +97,14 @@ class DiskFullTest(AgentTestCase):
         full_lines = len(all_lines(out))
         os.unlink(filler)
         freed = time.time()
-        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= EVENTS, 60,
-                   "every event delivered after space returned")
+        try:
+            wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= EVENTS, 60,
+                       "every event delivered after space returned")
+        except AssertionError:
+            # Where every thread is, for the report (gdb is optional).
+            subprocess.run(["gdb", "-batch", "-p", str(agent.proc.pid), "-ex",
+                            "thread apply all bt 25"], timeout=60)
+            raise
         recovery = time.time() - freed
         self.assertEqual(agent.stop(), 0)
         lines = all_lines(out)
