@@ -372,6 +372,8 @@ rocksdb::Status FileChannel::write(const rocksdb::WriteOptions& wo, rocksdb::Wri
   if (!db_) return rocksdb::Status::IOError("the database is closed after a failed write");
   // A database still in its error state refuses the write at once, without touching the disk.
   rocksdb::Status s = db_->Write(wo, &wb);
+  // Lock order: error_mu_ before db_mu_ (maybe_recover holds the one and waits for the other).
+  db_lock.unlock();
   if (!s.ok()) {
     std::lock_guard lock(error_mu_);
     if (!db_failed_.exchange(true)) {
