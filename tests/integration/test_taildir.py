@@ -410,6 +410,20 @@ class TaildirTest(AgentTestCase):
         self.assert_exactly_once(agent, sent, "copytruncate under load")
         self.assertEqual(agent.stop(), 0)
 
+    def test_files_sharing_a_long_banner_are_not_taken_for_copies(self):
+        # Daily files of an application that starts each with the same 2 KB banner: their heads
+        # are equal, their contents are not; each is read whole.
+        banner = ["# banner line %02d %s" % (i, "=" * 60) for i in range(30)]
+        self.append("app-1.log", banner + ["day1-%d" % i for i in range(300)])
+        agent = self.start(pattern=r"app-\d\.log")
+        wait_until(lambda: self.delivered(agent) == 330, 20)
+        self.append("app-2.log", banner + ["day2-%d" % i for i in range(400)])
+        wait_until(lambda: self.delivered(agent) >= 760, 20, "the second file, banner included")
+        time.sleep(0.3)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(collections.Counter(read_lines(self.out)), collections.Counter(
+            banner * 2 + ["day1-%d" % i for i in range(300)] + ["day2-%d" % i for i in range(400)]))
+
     def test_kill_9_with_a_file_channel_loses_and_duplicates_nothing(self):
         # The position of each batch is committed with its events in the file channel, so kill -9
         # at any moment neither loses nor repeats a line, whatever writePosInterval is (3 s here,

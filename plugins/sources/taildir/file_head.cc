@@ -2,26 +2,42 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace flumen::plugins {
 
-std::string read_head(int fd, size_t n) {
-  std::string head(n, '\0');
+namespace {
+
+std::string read_at(int fd, uint64_t at, size_t n) {
+  std::string out(n, '\0');
   size_t got = 0;
   while (got < n) {
-    ssize_t r = ::pread(fd, head.data() + got, n - got, static_cast<off_t>(got));
+    ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(at + got));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     got += static_cast<size_t>(r);
   }
-  head.resize(got);
-  return head;
+  out.resize(got);
+  return out;
+}
+
+}  // namespace
+
+std::string read_head(int fd, size_t n) {
+  return read_at(fd, 0, n);
 }
 
 bool starts_with_head(int fd, std::string_view head) {
   if (head.empty()) return true;
   return read_head(fd, head.size()) == head;
+}
+
+bool same_bytes_before(int a, int b, uint64_t end, uint64_t from) {
+  if (end <= from) return true;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(end - from, 4096));
+  std::string x = read_at(a, end - n, n);
+  return x.size() == n && read_at(b, end - n, n) == x;
 }
 
 CopyVerdict compare_heads(std::string_view candidate, std::string_view known, size_t full,

@@ -11,6 +11,7 @@
 // fingerprint); a larger fingerprintBytes narrows that.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ std::string read_head(int fd, size_t n);
 // Whether the file open at fd still starts with `head`. A file now shorter than the head, or
 // with other bytes there, was truncated (and perhaps written again) or replaced.
 bool starts_with_head(int fd, std::string_view head);
+
+// Whether the files open at a and b hold the same bytes in the last up-to-4 KB before `end`
+// (above `from`, which the heads already compared); true when there is nothing to compare.
+bool same_bytes_before(int a, int b, uint64_t end, uint64_t from);
 
 enum class CopyVerdict {
   kNotACopy,

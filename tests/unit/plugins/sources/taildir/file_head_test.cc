@@ -79,5 +79,18 @@ TEST_CASE("copy verdicts") {
   CHECK(compare_heads("abc", "", 64, true) == CopyVerdict::kNotACopy);
 }
 
+TEST_CASE("a copy holds the original's bytes before the position; a shared banner does not") {
+  TempFile original, copy, banner;
+  const std::string head(2048, 'B');
+  original.write(head + "car=1 speed=10\ncar=1 speed=11\n");
+  copy.write(head + "car=1 speed=10\ncar=1 speed=11\n");
+  banner.write(head + "car=2 speed=99\ncar=2 speed=98\n");
+  const uint64_t end = head.size() + 30;
+  CHECK(same_bytes_before(copy.fd, original.fd, end, 1024));
+  CHECK_FALSE(same_bytes_before(banner.fd, original.fd, end, 1024));
+  CHECK(same_bytes_before(banner.fd, original.fd, 1024, 1024));           // nothing past the heads
+  CHECK_FALSE(same_bytes_before(copy.fd, original.fd, end + 100, 1024));  // past its end
+}
+
 }  // namespace
 }  // namespace flumen::plugins
