@@ -349,8 +349,10 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
     // An original whose head is gone from its disk was truncated (copytruncate, not noticed
     // yet): short heads count then. One still intact must also hold the copy's bytes just
     // before the position: files that merely share a long banner are not copies.
+    CopyVerdict v = compare_heads(head, other.head, full, false);
+    if (v == CopyVerdict::kNotACopy) continue;  // the common case, without reading the other
     const bool intact = other.fd >= 0 && starts_with_head(other.fd, other.head);
-    CopyVerdict v = compare_heads(head, other.head, full, other.fd >= 0 && !intact);
+    if (other.fd >= 0 && !intact) v = compare_heads(head, other.head, full, true);
     if (v == CopyVerdict::kCopy && intact &&
         !same_bytes_before(f.fd, other.fd, std::min(other.pos, f.size), other.head.size()))
       v = CopyVerdict::kNotACopy;
