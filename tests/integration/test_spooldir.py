@@ -88,6 +88,34 @@ class SpoolDirTest(AgentTestCase):
         # At most one source batch and one sink batch in flight per kill; never the whole file.
         self.assertLessEqual(duplicates, kills * (100 + 100))
 
+    def test_kill_9_with_a_file_channel_loses_and_duplicates_nothing(self):
+        # Each batch's position is committed with its lines in the file channel. Phase 1 has no
+        # sink, so the channel holds exactly what the source committed across the kills (also
+        # between a file's last batch and its renaming to .COMPLETED); phase 2 drains it once.
+        sent = []
+        for k in range(4):
+            lines = ["f%d-%06d" % (k, i) for i in range(40000)]
+            self.drop("day%d.log" % k, lines)
+            sent += lines
+        conf = CONF.format(spool=self.spool, work=self.workdir, extra="", serializer="TEXT")
+        no_sink = "\n".join(l for l in conf.splitlines() if not l.startswith("a1.sinks")) + "\n"
+        rng = random.Random(5)
+        for _ in range(6):
+            agent = self.start_agent(no_sink)
+            time.sleep(rng.uniform(0.05, 0.4))
+            agent.kill()
+        agent = self.start()
+        wait_until(lambda: all(os.path.exists(os.path.join(self.spool, "day%d.log.COMPLETED" % k))
+                               for k in range(4)), 60, "every file completed")
+        wait_until(lambda: agent.counter("CHANNEL.c1", "ChannelSize") == 0 and
+                   self.delivered(agent) >= 0, 60)
+        self.assertEqual(agent.stop(), 0)
+        counts = collections.Counter(read_lines(self.out))
+        lost = len(set(sent) - set(counts))
+        duplicates = sum(n - 1 for n in counts.values() if n > 1)
+        print("sent %d, lost %d, duplicated %d" % (len(sent), lost, duplicates))
+        self.assertEqual((lost, duplicates), (0, 0), "(lost, duplicated)")
+
     def test_a_changed_file_is_set_aside_and_the_source_goes_on(self):
         agent = self.start(extra="a1.sources.r1.consumeOrder = oldest")
         path = os.path.join(self.spool, "growing.log")

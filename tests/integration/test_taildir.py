@@ -233,30 +233,33 @@ class TaildirTest(AgentTestCase):
         self.assertEqual(agent.stop(), 0)
         self.assertEqual(read_lines(self.out), ["new%d" % i for i in range(100)])
 
-    def test_kill_9_while_writing_and_rotating(self):
-        rng = random.Random(7)
-        stop = threading.Event()
-        written = []
-
-        def writer():
+    def rotating_writer(self, stop, written, batch, rotate_every, pause):
+        """A thread appending numbered lines to app.log in batches, renamed every rotate_every
+        lines (app.log.<n>), until stop is set."""
+        def write():
             path = os.path.join(self.logs, "app.log")
             n = 0
             f = open(path, "a")
             while not stop.is_set():
-                for _ in range(200):
+                for _ in range(batch):
                     line = "w%07d" % n
                     f.write(line + "\n")
                     written.append(line)
                     n += 1
                 f.flush()
-                if n % 5000 == 0:
+                if n % rotate_every == 0:
                     f.close()
                     os.rename(path, path + ".%d" % n)
                     f = open(path, "a")
-                time.sleep(0.005)
+                time.sleep(pause)
             f.close()
+        return threading.Thread(target=write)
 
-        t = threading.Thread(target=writer)
+    def test_kill_9_while_writing_and_rotating(self):
+        rng = random.Random(7)
+        stop = threading.Event()
+        written = []
+        t = self.rotating_writer(stop, written, 200, 5000, 0.005)
         t.start()
         kills = 10
         try:
@@ -291,6 +294,228 @@ class TaildirTest(AgentTestCase):
         self.assertLess(duplicates, len(written) // 4)
         print("written %d, delivered %d, duplicates %d" % (
             len(written), sum(counts.values()), duplicates))
+
+    # copytruncate (logrotate's `copytruncate`, or `cp f f.1; : > f`): the file keeps its inode,
+    # so only its content says it was truncated. The writer of these tests pauses while the copy
+    # is made, as a logger would lose nothing then; every line must arrive exactly once.
+
+    def copytruncate(self, name, copy_name, chunk=None):
+        path = os.path.join(self.logs, name)
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(os.path.join(self.logs, copy_name), "wb") as c:
+            if chunk is None:
+                c.write(data)
+            else:
+                # A slow copy: the source sees the copy while it is still being written.
+                for i in range(0, len(data), chunk):
+                    c.write(data[i:i + chunk])
+                    c.flush()
+                    time.sleep(0.02)
+        with open(path, "r+b") as f:
+            f.truncate(0)
+
+    def assert_exactly_once(self, agent, sent, what):
+        try:
+            wait_until(lambda: self.delivered(agent) >= len(sent), 20, what)
+        except AssertionError:
+            got = collections.Counter(read_lines(self.out))
+            missing = [l for l in sent if l not in got]
+            raise AssertionError("%s: %d of %d lines lost (e.g. %s), %d delivered" % (
+                what, len(missing), len(sent), missing[:3], self.delivered(agent)))
+        time.sleep(0.5)  # what would come twice comes within this
+        got = collections.Counter(read_lines(self.out))
+        dups = sum(n - 1 for n in got.values() if n > 1)
+        missing = sum(1 for l in sent if l not in got)
+        self.assertEqual((missing, dups), (0, 0), "%s: (lost, duplicated)" % what)
+        self.assertEqual(self.delivered(agent), len(sent))
+
+    def test_copytruncate_regrown_to_the_old_size_before_the_source_looks(self):
+        agent = self.start()
+        first = ["a%04d" % i for i in range(1000)]
+        self.append("app.log", first)
+        wait_until(lambda: self.delivered(agent) == 1000, 20)
+        # cp f f.1; : > f; seq ... >> f, all before the source looks again: same size.
+        self.copytruncate("app.log", "app.old")
+        second = ["b%04d" % i for i in range(1000)]
+        self.append("app.log", second)
+        self.assert_exactly_once(agent, first + second, "same size")
+        self.assertGreaterEqual(agent.counter("SOURCE.r1", "TruncationCount"), 1)
+        self.assertIn("truncated", agent.log_text())
+        # Regrown larger than it was, and shorter than it was.
+        self.copytruncate("app.log", "app.old")
+        third = ["c%05d" % i for i in range(1500)]
+        self.append("app.log", third)
+        self.assert_exactly_once(agent, first + second + third, "larger")
+        self.copytruncate("app.log", "app.old")
+        fourth = ["d%d" % i for i in range(20)]
+        self.append("app.log", fourth)
+        self.assert_exactly_once(agent, first + second + third + fourth, "shorter")
+        self.assertGreaterEqual(agent.counter("SOURCE.r1", "TruncationCount"), 3)
+        self.assertEqual(agent.stop(), 0)
+
+    def test_copytruncate_copy_matching_the_pattern_is_not_read_again(self):
+        agent = self.start(pattern=r"app\.log.*")
+        sent = []
+        for rotation, (lines, chunk) in enumerate([(1000, None), (3000, 4096), (12, None),
+                                                   (40, 64)]):
+            batch = ["r%d-%05d" % (rotation, i) for i in range(lines)]
+            self.append("app.log", batch)
+            sent += batch
+            wait_until(lambda: self.delivered(agent) == len(sent), 20, "rotation %d" % rotation)
+            # The copy is under a name the group matches; a slow copy is seen half written, and
+            # a short file (12 or 40 lines) is shorter than fingerprintBytes.
+            if rotation:
+                os.rename(os.path.join(self.logs, "app.log.1"),
+                          os.path.join(self.logs, "app.log.%d" % (rotation + 1)))
+            self.copytruncate("app.log", "app.log.1", chunk)
+            after = ["n%d-%05d" % (rotation, i) for i in range(lines)]
+            self.append("app.log", after)
+            sent += after
+            self.assert_exactly_once(agent, sent, "rotation %d" % rotation)
+        self.assertEqual(agent.stop(), 0)
+
+    def test_copytruncate_while_a_writer_appends(self):
+        agent = self.start(pattern=r"app\.log.*")
+        lock = threading.Lock()
+        stop = threading.Event()
+        sent = []
+
+        def writer():
+            n = 0
+            while not stop.is_set():
+                with lock:
+                    with open(os.path.join(self.logs, "app.log"), "a") as f:
+                        for _ in range(50):
+                            line = "w%06d" % n
+                            f.write(line + "\n")
+                            sent.append(line)
+                            n += 1
+                time.sleep(0.002)
+
+        t = threading.Thread(target=writer)
+        t.start()
+        try:
+            for r in range(6):
+                time.sleep(0.3)
+                with lock:
+                    for k in range(r, 0, -1):
+                        src = os.path.join(self.logs, "app.log.%d" % k)
+                        if os.path.exists(src):
+                            os.rename(src, os.path.join(self.logs, "app.log.%d" % (k + 1)))
+                    self.copytruncate("app.log", "app.log.1")
+        finally:
+            stop.set()
+            t.join()
+        self.assert_exactly_once(agent, sent, "copytruncate under load")
+        self.assertEqual(agent.stop(), 0)
+
+    def test_files_sharing_a_long_banner_are_not_taken_for_copies(self):
+        # Daily files of an application that starts each with the same 2 KB banner: their heads
+        # are equal, their contents are not; each is read whole.
+        banner = ["# banner line %02d %s" % (i, "=" * 60) for i in range(30)]
+        self.append("app-1.log", banner + ["day1-%d" % i for i in range(300)])
+        agent = self.start(pattern=r"app-\d\.log")
+        wait_until(lambda: self.delivered(agent) == 330, 20)
+        self.append("app-2.log", banner + ["day2-%d" % i for i in range(400)])
+        wait_until(lambda: self.delivered(agent) >= 760, 20, "the second file, banner included")
+        time.sleep(0.3)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(collections.Counter(read_lines(self.out)), collections.Counter(
+            banner * 2 + ["day1-%d" % i for i in range(300)] + ["day2-%d" % i for i in range(400)]))
+
+    def test_kill_9_with_a_file_channel_loses_and_duplicates_nothing(self):
+        # The position of each batch is committed with its events in the file channel, so kill -9
+        # at any moment neither loses nor repeats a line, whatever writePosInterval is (3 s here,
+        # Flume's default: the position file alone would repeat up to 3 s of lines per kill).
+        # Phase 1 has no sink, so the channel holds exactly what the source committed; phase 2
+        # drains it once, without kills.
+        rng = random.Random(11)
+        stop = threading.Event()
+        written = []
+        conf = CONF.format(logs=self.logs, pattern=r"app\\.log.*", work=self.workdir, idle=120000,
+                           max_line=1048576, channel="file", serializer="TEXT",
+                           file_header="false", pos_interval=3000)
+        no_sink = "\n".join(l for l in conf.splitlines()
+                            if not l.startswith(("a1.sinks", "a1.sinks."))) + "\n"
+        t = self.rotating_writer(stop, written, 100, 7000, 0.003)
+        t.start()
+        kills = 6
+        try:
+            for _ in range(kills):
+                agent = self.start_agent(no_sink)
+                time.sleep(rng.uniform(0.3, 0.8))
+                agent.kill()
+        finally:
+            stop.set()
+            t.join()
+        agent = self.start_agent(conf)
+        wait_until(lambda: self.delivered(agent) >= len(written) and
+                   agent.counter("CHANNEL.c1", "ChannelSize") == 0, 60, "every line")
+        time.sleep(0.5)
+        self.assertEqual(agent.stop(), 0)
+        counts = collections.Counter(read_lines(self.out))
+        lost = len(set(written) - set(counts))
+        duplicates = sum(n - 1 for n in counts.values() if n > 1)
+        print("written %d, lost %d, duplicated %d" % (len(written), lost, duplicates))
+        self.assertEqual((lost, duplicates), (0, 0), "(lost, duplicated)")
+        # The position file Flume reads is still written, in Flume's format.
+        with open(self.path("pos", "taildir_position.json")) as f:
+            for entry in json.load(f):
+                self.assertEqual(sorted(entry), ["file", "inode", "pos"])
+
+    def test_position_file_is_loadable_by_flume_and_our_identity_is_beside_it(self):
+        self.append("app.log", ["a%d" % i for i in range(100)])
+        agent = self.start(pattern=r"app\.log.*")
+        wait_until(lambda: self.delivered(agent) == 100, 20)
+        self.assertEqual(agent.stop(), 0)
+        with open(self.path("pos", "taildir_position.json")) as f:
+            flume = json.load(f)
+        # Flume 1.11's loader (ReliableTaildirEventReader.loadPositionFile) reads inode, pos and
+        # file and throws on any other key.
+        self.assertEqual([sorted(e) for e in flume], [["file", "inode", "pos"]])
+        with open(self.path("pos", "taildir_position.json.flumen")) as f:
+            side = json.load(f)
+        self.assertEqual(side["version"], 1)
+        self.assertEqual(side["files"][0]["inode"], flume[0]["inode"])
+        self.assertEqual(side["files"][0]["pos"], flume[0]["pos"])
+        self.assertIn("fingerprint", side["files"][0])
+        self.assertIn("dev", side["files"][0])
+        # The identity still recognises the file under a new name after a restart.
+        os.rename(os.path.join(self.logs, "app.log"), os.path.join(self.logs, "app.log.1"))
+        self.append("app.log.1", ["b%d" % i for i in range(10)])
+        agent = self.start(pattern=r"app\.log.*")
+        wait_until(lambda: self.delivered(agent) == 10, 20)
+        time.sleep(0.5)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(collections.Counter(read_lines(self.out)), collections.Counter(
+            ["a%d" % i for i in range(100)] + ["b%d" % i for i in range(10)]))
+
+    def test_older_flumen_position_file_is_migrated(self):
+        path = os.path.join(self.logs, "app.log")
+        self.append("app.log", ["old%d" % i for i in range(100)])
+        size_old = os.path.getsize(path)
+        self.append("app.log", ["new%d" % i for i in range(100)])
+        with open(path, "rb") as f:
+            head = f.read(1024)
+        h = 1469598103934665603
+        for b in head:
+            h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+        st = os.stat(path)
+        os.makedirs(self.path("pos"))
+        # flumen's older format: dev and fingerprint inside the Flume file; the file was renamed
+        # since, which only the fingerprint can tell.
+        os.rename(path, path + ".1")
+        with open(self.path("pos", "taildir_position.json"), "w") as f:
+            json.dump([{"inode": st.st_ino, "pos": size_old, "file": path, "dev": st.st_dev,
+                        "fingerprint": "%016x" % h, "fingerprintLength": len(head)}], f)
+        agent = self.start(pattern=r"app\.log.*")
+        wait_until(lambda: self.delivered(agent) == 100, 20)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(read_lines(self.out), ["new%d" % i for i in range(100)])
+        self.assertIn("older format", agent.log_text())
+        with open(self.path("pos", "taildir_position.json")) as f:
+            self.assertEqual([sorted(e) for e in json.load(f)], [["file", "inode", "pos"]])
 
 
 if __name__ == "__main__":

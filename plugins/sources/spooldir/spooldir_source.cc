@@ -14,6 +14,7 @@
 #include <random>
 
 #include "agent/metrics/component_metrics.h"
+#include "agent/pipeline/channel.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
@@ -73,6 +74,7 @@ Status SpoolDirSource::do_start() {
   files_failed_ = &metrics().counter("FilesFailedCount");
   lines_split_ = &metrics().counter("LinesSplitCount");
   buf_.resize(std::max<size_t>(1 << 20, static_cast<size_t>(options_.max_line_length) + 1));
+  load_marker();
   stopping_ = false;
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -85,6 +87,41 @@ void SpoolDirSource::do_stop() {
   if (cur_.fd >= 0) {
     ::close(cur_.fd);
     cur_.fd = -1;
+  }
+}
+
+// The marker: "<dev> <ino> <size> <mtime> <pos> <path>", the file's identity as picked up (a
+// completed file never changes) and the byte up to which its lines are committed.
+std::string SpoolDirSource::marker_of(const struct stat& st, uint64_t pos,
+                                      const std::string& path) {
+  return std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " +
+         std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(pos) + " " + path;
+}
+
+std::optional<uint64_t> SpoolDirSource::marker_pos(const std::string& value, const struct stat& st,
+                                                   const std::string& path) {
+  // Same identity and path as `st`/`path` (the pos field aside): then the committed pos.
+  const std::string mine = marker_of(st, 0, path);
+  const size_t id_end = mine.find(' ', mine.find(' ', mine.find(' ', mine.find(' ') + 1) + 1) + 1);
+  if (value.compare(0, id_end + 1, mine, 0, id_end + 1) != 0) return std::nullopt;
+  const size_t pos_end = value.find(' ', id_end + 1);
+  if (pos_end == std::string::npos || value.compare(pos_end + 1, std::string::npos, path) != 0)
+    return std::nullopt;
+  return std::strtoull(value.c_str() + id_end + 1, nullptr, 10);
+}
+
+void SpoolDirSource::load_marker() {
+  // With durable channels the position of the file being ingested was committed with its
+  // events: it decides where a restart resumes. The .progress file, written after, serves
+  // channels that keep nothing across a restart.
+  marker_key_ = "spooldir/" + name() + "/current";
+  committed_.clear();
+  for (pipeline::Channel* ch : processor().selector().channels()) {
+    if (!ch->durable()) continue;
+    durable_ = true;
+    auto m = ch->markers(marker_key_);
+    if (auto it = m.find(marker_key_); it != m.end()) committed_.push_back(it->second);
   }
 }
 
@@ -159,11 +196,22 @@ bool SpoolDirSource::open_file(const std::string& path) {
     return false;
   }
   cur_.progress_path = tracker_path(path, ".progress");
-  // Resume from the committed position of an earlier run, if it is about this same file.
+  // Resume from the committed position of an earlier run, if it is about this same file: the
+  // channel's marker first (committed with the events), else the progress file.
   std::ifstream in(cur_.progress_path);
   uint64_t ino = 0, pos = 0;
-  if (in >> ino >> pos && ino == static_cast<uint64_t>(cur_.at_pickup.st_ino) &&
-      pos <= static_cast<uint64_t>(cur_.at_pickup.st_size)) {
+  // Several channels: the smallest committed position (a batch retried into one of them
+  // comes twice there rather than never into the other).
+  std::optional<uint64_t> committed;
+  for (const std::string& value : committed_)
+    if (auto at = marker_pos(value, cur_.at_pickup, path); at && (!committed || *at < *committed))
+      committed = at;
+  if (committed) {
+    cur_.pos = std::min<uint64_t>(*committed, cur_.at_pickup.st_size);
+    spdlog::info("spooldir {}: resuming {} at byte {} (committed in the channel)", name(), path,
+                 cur_.pos);
+  } else if (in >> ino >> pos && ino == static_cast<uint64_t>(cur_.at_pickup.st_ino) &&
+             pos <= static_cast<uint64_t>(cur_.at_pickup.st_size)) {
     cur_.pos = pos;
     spdlog::info("spooldir {}: resuming {} at byte {}", name(), path, pos);
   } else {
@@ -248,7 +296,10 @@ bool SpoolDirSource::ingest_batch(bool& progressed) {
   if (!batch_.empty()) {
     auto backoff = std::chrono::milliseconds(50);
     for (;;) {
-      if (processor().process_batch(batch_).is_ok()) break;
+      // With a durable channel the new position goes into the same commit as the lines.
+      const std::string value = durable_ ? marker_of(cur_.at_pickup, p, cur_.path) : "";
+      pipeline::ChannelProcessor::Marker marker{marker_key_, value};
+      if (processor().process_batch(batch_, durable_ ? &marker : nullptr).is_ok()) break;
       if (!sleep_ms(backoff.count())) return false;  // stopping: progress stays committed
       backoff = std::min(backoff * 2, std::chrono::milliseconds(options_.max_backoff_ms));
     }

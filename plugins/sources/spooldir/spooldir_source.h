@@ -3,7 +3,9 @@
 // done (renamed with fileSuffix, deleted, or recorded in trackerDir) — Flume's
 // SpoolDirectorySource with its keys. Unlike Flume:
 //  - progress inside a file is kept in trackerDir after every committed batch, so a restart
-//    resumes where the committed data ends instead of re-reading the file;
+//    resumes where the committed data ends instead of re-reading the file; with a durable
+//    channel the position is committed with the batch itself (marker
+//    "spooldir/<source>/current": the file's identity and byte), so a kill -9 repeats nothing;
 //  - a file that changes after it was picked up, a name used twice, or undecodable input is
 //    reported (counted, logged) and moved aside, and the source goes on with the next file.
 // Runs on a thread of its own; a full channel makes it retry the same batch with backoff.
@@ -14,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/event/event_batch.h"
 #include "agent/pipeline/notifier.h"
@@ -50,6 +53,10 @@ class SpoolDirSource : public pipeline::Source {
   void finish_file();
   void move_aside(const std::string& why, const char* suffix);
   void save_progress();
+  void load_marker();
+  static std::string marker_of(const struct stat& st, uint64_t pos, const std::string& path);
+  static std::optional<uint64_t> marker_pos(const std::string& value, const struct stat& st,
+                                            const std::string& path);
   bool sleep_ms(int64_t ms);
   std::string tracker_path(const std::string& file, const std::string& ext) const;
 
@@ -60,6 +67,9 @@ class SpoolDirSource : public pipeline::Source {
   std::atomic<bool> stopping_{false};
   pipeline::Notifier wake_;
   Current cur_;
+  bool durable_ = false;  // some channel keeps markers
+  std::string marker_key_;
+  std::vector<std::string> committed_;  // the last run's markers, one per durable channel
   std::string buf_;
   size_t buf_len_ = 0;
   uint64_t buf_start_ = 0;

@@ -15,7 +15,10 @@ const config::PropertyTable<TaildirSourceOptions>& taildir_source_table() {
           .map("filegroups.", &T::filegroup_paths,
                "filegroups.<group> = /absolute/dir/<regex on the file name> (Java syntax).")
           .string("positionFile", &T::position_file, "~/.flume/taildir_position.json",
-                  "JSON file of read positions (Flume's format); written atomically.")
+                  "JSON file of read positions in Flume's format (inode, pos, file: Flume can "
+                  "read it back), with flumen's file identities beside it in <positionFile>"
+                  ".flumen; written atomically. With a durable channel the positions committed "
+                  "with the events decide at restart, this file serves Flume's tools.")
           .map("headers.", &T::headers, "headers.<group>.<key> = value added to each event.")
           .boolean("fileHeader", &T::file_header, "false",
                    "Put the file's absolute path in a header.")
@@ -29,7 +32,8 @@ const config::PropertyTable<TaildirSourceOptions>& taildir_source_table() {
                    "and an unterminated last line is emitted (counted).")
           .integer("writePosInterval", &T::write_pos_interval_ms, "3000", 0, INT64_MAX,
                    "Milliseconds between writes of the position file; 0 = after every committed "
-                   "batch, so a crash re-reads at most one batch (synced to disk once a second).")
+                   "batch, so a crash re-reads at most one batch (synced to disk once a second). "
+                   "With a durable channel a crash re-reads nothing whatever the interval.")
           .integer("batchSize", &T::batch_size, "100", 1, 1'000'000,
                    "Most lines per channel transaction.")
           .integer("maxBatchCount", &T::max_batch_count, "9223372036854775807", 1, INT64_MAX,
@@ -45,10 +49,13 @@ const config::PropertyTable<TaildirSourceOptions>& taildir_source_table() {
                    "flumen: longer lines are split into several events (counted).")
           .integer("fingerprintBytes", &T::fingerprint_bytes, "1024", 16, 1 << 20,
                    "flumen: bytes at the head of a file that identify it together with its "
-                   "inode, so a reused inode is not mistaken for a known file.")
+                   "inode: a truncated or replaced file (its head changed, even at the same "
+                   "size) is read again from 0, and a copy of a tailed file is read only past "
+                   "where the original was.")
           .integer("rotatedFileGrace", &T::rotated_grace_ms, "5000", 0, INT64_MAX,
                    "flumen: milliseconds a rotated or deleted file stays open after its end is "
-                   "reached, for writers that flush after the rename.");
+                   "reached, for writers that flush after the rename; also the longest a new "
+                   "file that may be a copy still being written waits before it is read.");
   return table;
 }
 

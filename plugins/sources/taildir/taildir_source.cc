@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/pipeline/channel.h"
 #include "agent/pipeline/channel_processor.h"
+#include "plugins/sources/taildir/file_head.h"
 
 namespace flumen::plugins {
 
@@ -27,6 +29,10 @@ bool same_time(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+// How long a copytruncate victim is remembered for a copy that shows up late, and how many.
+constexpr auto kTruncatedMemory = std::chrono::minutes(10);
+constexpr size_t kTruncatedMax = 256;
+
 }  // namespace
 
 TaildirSource::TaildirSource(std::string name, TaildirSourceOptions options)
@@ -40,7 +46,16 @@ Status TaildirSource::do_start() {
   position_path_ = expand_home(options_.position_file);
   auto loaded = load_positions(position_path_);
   if (!loaded) return loaded.status();
-  saved_ = std::move(loaded).value();
+  LoadedPositions positions = std::move(loaded).value();
+  if (positions.old_format)
+    spdlog::info(
+        "taildir {}: {} is in flumen's older format; it is rewritten in Flume's, with "
+        "the identities in {}",
+        name(), position_path_, identity_path(position_path_));
+  if (!positions.sidecar_problem.empty())
+    spdlog::warn("taildir {}: {}; positions are matched by inode and path only", name(),
+                 positions.sidecar_problem);
+  saved_ = std::move(positions.entries);
   for (const auto& gname : options_.filegroups) {
     const std::string& spec = options_.filegroup_paths.at(gname);
     size_t slash = spec.rfind('/');
@@ -62,7 +77,31 @@ Status TaildirSource::do_start() {
   truncations_ = &metrics().counter("TruncationCount");
   rotations_ = &metrics().counter("RotationCount");
   buf_.resize(std::max<size_t>(1 << 20, static_cast<size_t>(options_.max_line_length) + 1));
+  load_markers();
   return loop_.start([this] { return init_on_loop(); });
+}
+
+void TaildirSource::load_markers() {
+  const std::string prefix = "taildir/" + name() + "/";
+  for (pipeline::Channel* ch : processor().selector().channels()) {
+    if (!ch->durable()) continue;
+    durable_ = true;
+    auto& entries = marked_.emplace_back();
+    for (const auto& [key, value] : ch->markers(prefix)) {
+      int slot = std::atoi(key.c_str() + prefix.size());
+      if (auto e = decode_entry(value); e && slot >= 0) {
+        if (static_cast<size_t>(slot) >= slot_reserved_.size()) slot_reserved_.resize(slot + 1, 0);
+        slot_reserved_[slot] = 1;
+        entries.emplace_back(slot, std::move(*e));
+      }
+    }
+  }
+  size_t n = 0;
+  for (const auto& m : marked_)
+    n += m.size();
+  if (n > 0)
+    spdlog::info("taildir {}: resuming from the positions committed in its channels ({} files)",
+                 name(), n);
 }
 
 Status TaildirSource::init_on_loop() {
@@ -77,6 +116,9 @@ Status TaildirSource::init_on_loop() {
   }
   scan(true);
   saved_.clear();
+  marked_.clear();
+  slot_reserved_.clear();
+  if (positions_dirty_ || positions_urgent_) save_positions_now();
   schedule(0);
   return Status::ok();
 }
@@ -95,9 +137,20 @@ void TaildirSource::list_group(Group& g, bool force) {
     w->data = this;
     int rc = uv_fs_event_start(
         w,
-        [](uv_fs_event_t* h, const char*, int events, int) {
+        [](uv_fs_event_t* h, const char* filename, int events, int) {
           auto* self = static_cast<TaildirSource*>(h->data);
           if (events & UV_RENAME) self->last_scan_ = {};  // a file appeared or moved: rescan
+          // A change of a file's content makes its head be checked, even when its size and
+          // times look the same (a truncate and rewrite within one timestamp tick).
+          char dir[4096];
+          size_t len = sizeof dir;
+          if (filename && uv_fs_event_getpath(h, dir, &len) == 0) {
+            std::string path(dir, len);
+            if (path != "/") path += '/';
+            self->changed_paths_.insert(path + filename);
+          } else {
+            self->all_changed_ = true;
+          }
           self->backoff_ms_ = 0;
           self->schedule(0);
         },
@@ -138,21 +191,193 @@ void TaildirSource::list_group(Group& g, bool force) {
   ::closedir(d);
 }
 
-void TaildirSource::refresh_fingerprint(File& f) {
-  const size_t want = static_cast<size_t>(std::min<uint64_t>(options_.fingerprint_bytes, f.size));
-  if (want <= f.fp_len && f.fp_len > 0) return;
-  std::string head(want, '\0');
-  ssize_t n = ::pread(f.fd, head.data(), want, 0);
-  if (n < 0) return;
-  f.fp_len = static_cast<uint64_t>(n);
-  f.fp = fingerprint_of(head.data(), static_cast<size_t>(n));
+bool TaildirSource::note_stat(File& f, const struct stat& st) {
+  const auto size = static_cast<uint64_t>(st.st_size);
+  bool changed = size != f.size || !same_time(st.st_mtim, f.mtime) ||
+                 !same_time(st.st_ctim, f.ctime) || all_changed_ ||
+                 (!changed_paths_.empty() && changed_paths_.count(f.path));
+  f.size = size;
+  f.mtime = st.st_mtim;
+  f.ctime = st.st_ctim;
+  return changed;
 }
 
-bool TaildirSource::fingerprint_matches(const File& f, uint64_t fp, uint64_t fp_len) {
-  if (fp_len == 0) return true;
-  std::string head(fp_len, '\0');
-  ssize_t n = ::pread(f.fd, head.data(), fp_len, 0);
-  return n == static_cast<ssize_t>(fp_len) && fingerprint_of(head.data(), fp_len) == fp;
+void TaildirSource::check_content(File& f, const struct stat& st, Clock::time_point now) {
+  const uint64_t before = f.size;
+  if (!note_stat(f, st)) return;
+  if (f.size != before) f.last_growth = now;
+  if (f.undecided) return;
+  bool truncated;
+  if (f.copy_filling) {
+    if (f.size >= f.pos) f.copy_filling = false;
+    truncated = !starts_with_head(f.fd, f.head);
+  } else {
+    // Files only grow: one shorter than the position was truncated, whatever its head says.
+    truncated = f.size < f.pos || !starts_with_head(f.fd, f.head);
+  }
+  if (truncated) restart_truncated(f, now);
+}
+
+bool TaildirSource::identifies(const PositionEntry& e, const File& f) const {
+  if (e.inode != f.ino || (e.dev && *e.dev != f.dev)) return false;
+  // Without a fingerprint: Flume's entry (same path required, as Flume does), or ours for a file
+  // that was still empty (position 0, so the inode alone is safe).
+  if (!e.fingerprint) return e.file == f.path || (e.dev && e.pos == 0);
+  std::string head = read_head(f.fd, e.fingerprint_length);
+  return head.size() == e.fingerprint_length &&
+         fingerprint_of(head.data(), head.size()) == *e.fingerprint;
+}
+
+bool TaildirSource::apply_saved_position(File& f) {
+  // The channels' markers were committed with the events: where they know the file, they
+  // decide (the smallest, if several channels disagree: a batch retried into one of them comes
+  // twice there rather than never into the other). The position file, written after, is for
+  // files no marker knows (positioned without a commit, or a channel that keeps nothing).
+  std::optional<uint64_t> pos;
+  int slot = -1;
+  for (const auto& channel : marked_) {
+    // Within one channel the furthest entry is the latest (an older one may linger in another
+    // slot until that slot is written again).
+    std::optional<uint64_t> here;
+    int here_slot = -1;
+    for (const auto& [s, e] : channel)
+      if ((!here || e.pos > *here) && identifies(e, f)) {
+        here = e.pos;
+        here_slot = s;
+      }
+    if (here && (!pos || *here < *pos)) {
+      pos = here;
+      slot = here_slot;
+    }
+  }
+  if (!pos)
+    for (const PositionEntry& e : saved_)
+      if (identifies(e, f)) {
+        pos = e.pos;
+        break;
+      }
+  if (!pos) return false;
+  f.pos = std::min<uint64_t>(*pos, f.size);
+  f.head = read_head(f.fd, std::min<uint64_t>(f.pos, options_.fingerprint_bytes));
+  if (slot >= 0) f.slot = take_slot(slot);
+  return true;
+}
+
+int TaildirSource::take_slot(int wanted) {
+  if (wanted >= 0 && (static_cast<size_t>(wanted) >= slot_used_.size() || !slot_used_[wanted])) {
+    if (static_cast<size_t>(wanted) >= slot_used_.size()) slot_used_.resize(wanted + 1, 0);
+    slot_used_[wanted] = 1;
+    return wanted;
+  }
+  // While the markers of the last run are being matched (startup), their slots are kept for
+  // the files they describe: a new file must not take one and leave a file two entries.
+  auto reserved = [&](size_t slot) { return slot < slot_reserved_.size() && slot_reserved_[slot]; };
+  size_t i = 0;
+  while (i < slot_used_.size() && (slot_used_[i] || reserved(i)))
+    ++i;
+  while (reserved(i))
+    ++i;
+  if (i >= slot_used_.size()) slot_used_.resize(i + 1, 0);
+  slot_used_[i] = 1;
+  return static_cast<int>(i);
+}
+
+void TaildirSource::release(File& f) {
+  if (f.slot >= 0 && static_cast<size_t>(f.slot) < slot_used_.size()) slot_used_[f.slot] = 0;
+  f.slot = -1;
+  close_file(f, "let go");
+}
+
+void TaildirSource::track_new_file(size_t gi, const std::string& path,
+                                   std::pair<uint64_t, uint64_t> key, bool startup,
+                                   Clock::time_point now) {
+  File f;
+  f.group = gi;
+  f.path = path;
+  f.dev = key.first;
+  f.ino = key.second;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) return;  // vanished between listing and open: next scan decides
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0 || st.st_ino != static_cast<ino_t>(key.second)) {
+    ::close(f.fd);
+    return;
+  }
+  note_stat(f, st);
+  f.first_seen = f.last_growth = now;
+  // A saved position applies to the same file only: same inode (and device when known), and
+  // the same first bytes when fingerprinted (else, as in Flume, the same path).
+  bool positioned = startup && apply_saved_position(f);
+  if (!positioned && startup && options_.skip_to_end) {
+    f.pos = f.size;
+    f.head = read_head(f.fd, std::min<uint64_t>(f.pos, options_.fingerprint_bytes));
+    positions_urgent_ = positioned = f.pos > 0;
+  }
+  if (f.slot < 0) f.slot = take_slot(-1);
+  if (!positioned) {
+    f.undecided = true;
+    decide_identity(f, now);
+  }
+  if (!f.undecided) spdlog::info("taildir {}: tailing {} from byte {}", name(), f.path, f.pos);
+  files_.emplace(key, std::move(f));
+}
+
+void TaildirSource::decide_identity(File& f, Clock::time_point now) {
+  const auto full = static_cast<size_t>(options_.fingerprint_bytes);
+  const std::string head = read_head(f.fd, full);
+  truncated_.erase(
+      std::remove_if(truncated_.begin(), truncated_.end(),
+                     [&](const Truncated& t) { return now - t.when > kTruncatedMemory; }),
+      truncated_.end());
+  // A new file that starts with the head of a file read before is its copy (copytruncate's
+  // f.1, a cp): read it only from where the original was, so nothing is read twice.
+  bool undecided = false;
+  std::optional<uint64_t> copy_pos;
+  const std::string* original = nullptr;
+  for (auto it = truncated_.begin(); it != truncated_.end() && !copy_pos; ++it) {
+    CopyVerdict v = compare_heads(head, it->head, full, true);
+    if (v == CopyVerdict::kCopy) {
+      copy_pos = it->pos;
+      truncated_.erase(it);
+      break;
+    }
+    undecided |= v == CopyVerdict::kUndecided;
+  }
+  for (const auto& [k, other] : files_) {
+    if (copy_pos) break;
+    if (&other == &f || other.undecided) continue;
+    // An original whose head is gone from its disk was truncated (copytruncate, not noticed
+    // yet): short heads count then. One still intact must also hold the copy's bytes just
+    // before the position: files that merely share a long banner are not copies.
+    CopyVerdict v = compare_heads(head, other.head, full, false);
+    if (v == CopyVerdict::kNotACopy) continue;  // the common case, without reading the other
+    const bool intact = other.fd >= 0 && starts_with_head(other.fd, other.head);
+    if (other.fd >= 0 && !intact) v = compare_heads(head, other.head, full, true);
+    if (v == CopyVerdict::kCopy && intact &&
+        !same_bytes_before(f.fd, other.fd, std::min(other.pos, f.size), other.head.size()))
+      v = CopyVerdict::kNotACopy;
+    if (v == CopyVerdict::kCopy) {
+      copy_pos = other.pos;
+      original = &other.path;
+    }
+    undecided |= v == CopyVerdict::kUndecided;
+  }
+  // An empty file says nothing yet; neither does one whose head is a prefix of a known head.
+  // Waiting costs nothing but latency, and is bounded.
+  if (!copy_pos && (head.empty() || undecided) &&
+      now - f.first_seen < std::chrono::milliseconds(options_.rotated_grace_ms))
+    return;
+  f.undecided = false;
+  if (copy_pos) {
+    f.pos = *copy_pos;
+    f.head = head.substr(0, std::min<uint64_t>(f.pos, head.size()));
+    f.copy_filling = f.size < f.pos;
+    positions_urgent_ = true;
+    spdlog::info("taildir {}: {} is a copy of {}; reading it from byte {}", name(), f.path,
+                 original ? *original : std::string("a truncated file"), f.pos);
+  } else if (now != f.first_seen) {
+    spdlog::info("taildir {}: tailing {} from byte 0", name(), f.path);
+  }
 }
 
 void TaildirSource::scan(bool startup) {
@@ -171,126 +396,78 @@ void TaildirSource::scan(bool startup) {
   for (const auto& [key, where] : matched) {
     const auto& [gi, path] = where;
     auto it = files_.find(key);
-    if (it != files_.end()) {
-      File& f = it->second;
-      if (f.path != *path) {
-        spdlog::info("taildir {}: {} was renamed to {}; following it", name(), f.path, *path);
-        rotations_->inc();
-        f.path = *path;
-      }
-      f.matched = true;
-      f.drained_since = {};
-      if (f.fd < 0 && static_cast<uint64_t>(stats[key].st_size) != f.pos) {
-        f.fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-        f.last_growth = now;
-      }
+    if (it == files_.end()) {
+      track_new_file(gi, *path, key, startup, now);
       continue;
     }
-    File f;
-    f.group = gi;
-    f.path = *path;
-    f.dev = key.first;
-    f.ino = key.second;
-    f.fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-    if (f.fd < 0) continue;  // vanished between listing and open: next scan decides
-    struct stat st {};
-    if (::fstat(f.fd, &st) != 0 || st.st_ino != static_cast<ino_t>(key.second)) {
-      ::close(f.fd);
-      continue;
-    }
-    f.size = static_cast<uint64_t>(st.st_size);
-    f.last_growth = now;
-    // A saved position applies to the same file only: same inode (and device when known), and
-    // the same first bytes when fingerprinted (else, as in Flume, the same path).
-    bool positioned = false;
-    for (const PositionEntry& e : saved_) {
-      if (e.inode != f.ino || (e.dev && *e.dev != f.dev)) continue;
-      // Without a fingerprint: Flume's entry (same path required, as Flume does), or ours for
-      // a file that was still empty (position 0, so the inode alone is safe).
-      bool same = e.fingerprint ? fingerprint_matches(f, *e.fingerprint, e.fingerprint_length)
-                                : (e.file == f.path || (e.dev && e.pos == 0));
-      if (!same) continue;
-      f.pos = std::min<uint64_t>(e.pos, f.size);
-      positioned = true;
-      break;
-    }
-    refresh_fingerprint(f);
-    if (!positioned) positioned = position_copy(f);
-    if (!positioned && startup && options_.skip_to_end) f.pos = f.size;
-    spdlog::info("taildir {}: tailing {} from byte {}", name(), f.path, f.pos);
-    files_.emplace(key, std::move(f));
-  }
-  for (auto& [key, f] : files_) {
-    if (!matched.count(key) && f.matched) {
-      f.matched = false;
+    File& f = it->second;
+    if (f.path != *path) {
+      spdlog::info("taildir {}: {} was renamed to {}; following it", name(), f.path, *path);
       rotations_->inc();
-      spdlog::info("taildir {}: {} was rotated away or deleted; reading it to its end", name(),
-                   f.path);
+      f.path = *path;
     }
-    if (f.fd < 0) continue;
+    f.matched = true;
+    f.drained_since = {};
+    const struct stat& st = stats[key];
+    if (f.fd < 0 && (static_cast<uint64_t>(st.st_size) != f.size ||
+                     !same_time(st.st_mtim, f.mtime) || !same_time(st.st_ctim, f.ctime))) {
+      // Closed for idleness and changed since: reopened, and its content checked below (it may
+      // have been truncated, or be another file that reuses the inode).
+      f.fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+      f.last_growth = now;
+    }
+  }
+  for (auto it = files_.begin(); it != files_.end();) {
+    File& f = it->second;
+    if (!matched.count(it->first)) {
+      if (f.fd < 0) {
+        // Closed (idle) and gone from the listing: deleted or renamed away; nothing to read.
+        release(f);
+        it = files_.erase(it);
+        positions_dirty_ = true;
+        continue;
+      }
+      if (f.matched) {
+        f.matched = false;
+        rotations_->inc();
+        spdlog::info("taildir {}: {} was rotated away or deleted; reading it to its end", name(),
+                     f.path);
+      }
+    }
     struct stat st {};
-    if (::fstat(f.fd, &st) != 0) continue;
-    auto size = static_cast<uint64_t>(st.st_size);
-    bool replaced = false;
-    if (size < f.pos) {
-      replaced = true;  // copytruncate: the file shrank under us
-    } else if (size != f.size && !fingerprint_matches(f, f.fp, f.fp_len)) {
-      replaced = true;  // truncated and rewritten past our position between two looks
-    }
-    if (replaced) restart_truncated(f, now);
-    if (size != f.size) f.last_growth = now;
-    f.size = size;
-    refresh_fingerprint(f);
+    if (f.fd >= 0 && ::fstat(f.fd, &st) == 0) check_content(f, st, now);
+    ++it;
   }
 }
 
 void TaildirSource::restart_truncated(File& f, Clock::time_point now) {
-  spdlog::warn("taildir {}: {} was truncated; reading it again from the start", name(), f.path);
+  truncation_log_.warn(
+      "taildir {}: {} was truncated (or replaced under the same inode) at byte {}; reading it "
+      "again from its start",
+      name(), f.path, f.pos);
   // copytruncate: the copy (if it shows up, under a name we tail) holds what we had not read
   // yet; remember where we were so the copy is read from there, not from 0.
-  if (f.fp_len == static_cast<uint64_t>(options_.fingerprint_bytes))
-    truncated_.push_back({f.fp, f.fp_len, f.pos, now});
+  if (!f.head.empty()) {
+    if (truncated_.size() >= kTruncatedMax) truncated_.erase(truncated_.begin());
+    truncated_.push_back({f.head, f.pos, now});
+  }
   truncations_->inc();
   f.pos = 0;
-  f.fp_len = 0;
-  f.size = 0;
-  buf_file_ = {~0ULL, ~0ULL};
+  f.head.clear();
+  f.copy_filling = false;
+  if (buf_file_ == std::make_pair(f.dev, f.ino)) buf_file_ = {~0ULL, ~0ULL};
   positions_dirty_ = true;
 }
 
-bool TaildirSource::position_copy(File& f) {
-  // A new file whose first fingerprintBytes equal those of a file we tail (or tailed until it
-  // was truncated) is that file's copytruncate copy: it is read from where we were, so lines
-  // are neither lost nor read twice. Only full-length fingerprints count: short heads are too
-  // easily shared by unrelated files.
-  if (f.fp_len != static_cast<uint64_t>(options_.fingerprint_bytes)) return false;
-  const auto now = Clock::now();
-  truncated_.erase(
-      std::remove_if(truncated_.begin(), truncated_.end(),
-                     [&](const Truncated& t) { return now - t.when > std::chrono::minutes(10); }),
-      truncated_.end());
-  for (auto it = truncated_.begin(); it != truncated_.end(); ++it) {
-    if (it->fp == f.fp && it->fp_len == f.fp_len && it->pos <= f.size) {
-      f.pos = it->pos;
-      truncated_.erase(it);
-      spdlog::info("taildir {}: {} is a copy of a truncated file; reading it from byte {}", name(),
-                   f.path, f.pos);
-      return true;
-    }
-  }
-  for (const auto& [key, other] : files_) {
-    if (other.fp_len == f.fp_len && other.fp == f.fp && other.pos <= f.size) {
-      f.pos = other.pos;
-      spdlog::info("taildir {}: {} is a copy of {}; reading it from byte {}", name(), f.path,
-                   other.path, f.pos);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool TaildirSource::put(EventBatch& batch) {
-  return processor().process_batch(batch).is_ok();
+PositionEntry TaildirSource::entry_of(const File& f) const {
+  PositionEntry e;
+  e.inode = f.ino;
+  e.pos = f.pos;
+  e.file = f.path;
+  e.dev = f.dev;
+  e.fingerprint = fingerprint_of(f.head.data(), f.head.size());
+  e.fingerprint_length = f.head.size();
+  return e;
 }
 
 bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
@@ -299,22 +476,36 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
   const auto key = std::make_pair(f.dev, f.ino);
   const size_t max_line = static_cast<size_t>(options_.max_line_length);
   const size_t max_events = static_cast<size_t>(options_.batch_size);
+  const auto full = static_cast<uint64_t>(options_.fingerprint_bytes);
   Group& g = groups_[f.group];
   uint64_t p = f.pos;
   uint64_t bytes = 0;
   char offset_text[24];
+  // While the head is incomplete (f.head is then all of [0, pos)), the bytes this batch reads
+  // below fingerprintBytes extend it: the head is what was read, never what is on disk later.
+  head_read_.clear();
+  const bool head_open = f.head.size() == f.pos && f.pos < full;
   // The bytes buffered from p on; refilled when p leaves the buffer or when what is left holds
   // no complete line and could be short of one.
   auto view_from = [&](uint64_t at) -> std::string_view {
+    std::string_view v;
     if (buf_file_ == key && at >= buf_start_ && at <= buf_start_ + buf_len_) {
-      std::string_view v(buf_.data() + (at - buf_start_), buf_start_ + buf_len_ - at);
-      if (v.size() > max_line || std::memchr(v.data(), '\n', v.size()) != nullptr) return v;
+      v = std::string_view(buf_.data() + (at - buf_start_), buf_start_ + buf_len_ - at);
+      if (v.size() <= max_line && std::memchr(v.data(), '\n', v.size()) == nullptr) v = {};
     }
-    ssize_t n = ::pread(f.fd, buf_.data(), buf_.size(), static_cast<off_t>(at));
-    buf_file_ = key;
-    buf_start_ = at;
-    buf_len_ = n > 0 ? static_cast<size_t>(n) : 0;
-    return {buf_.data(), buf_len_};
+    if (v.data() == nullptr) {
+      ssize_t n = ::pread(f.fd, buf_.data(), buf_.size(), static_cast<off_t>(at));
+      buf_file_ = key;
+      buf_start_ = at;
+      buf_len_ = n > 0 ? static_cast<size_t>(n) : 0;
+      v = std::string_view(buf_.data(), buf_len_);
+    }
+    const uint64_t end = f.head.size() + head_read_.size();
+    if (head_open && at <= end && end < full && at + v.size() > end)
+      head_read_.append(
+          v.substr(static_cast<size_t>(end - at),
+                   static_cast<size_t>(std::min<uint64_t>(at + v.size(), full) - end)));
+    return v;
   };
   auto add = [&](std::string_view line, uint64_t offset) {
     batch_.begin_event();
@@ -345,6 +536,7 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
       }
       if (batch_.size() >= max_events && !line.empty()) {
         // The batch filled inside a long line: continue from the rest next time.
+        bytes += at - p;
         p = at;
         break;
       }
@@ -367,27 +559,39 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
     }
   }
   if (batch_.empty()) return true;
-  // A truncate (copytruncate) and regrowth between two scans would otherwise hand us the new
-  // content from the old position: the head still being the one we fingerprinted proves the
-  // bytes just read belong to the file our position counts in. Checked after the read, so a
-  // truncation racing with it is caught too.
-  if (f.fp_len > 0 && !fingerprint_matches(f, f.fp, f.fp_len)) {
+  // A truncate (copytruncate) and regrowth between two looks would otherwise hand us the new
+  // content from the old position: the head still being the bytes read proves the bytes just
+  // read belong to the file our position counts in. Checked after the read, so a truncation
+  // racing with it is caught too.
+  if (!starts_with_head(f.fd, f.head)) {
     batch_.clear();
     restart_truncated(f, Clock::now());
     more = true;
     return true;
   }
   more = batch_.size() >= max_events;
-  if (!put(batch_)) return false;  // nothing advances: the same bytes are read again later
+  const size_t head_end = static_cast<size_t>(std::min<uint64_t>(p, full));
+  const size_t head_before = f.head.size();
+  if (head_end > head_before)
+    head_read_.resize(std::min(head_read_.size(), head_end - head_before));
+  // With a durable channel the file's new position goes into the same commit as its lines.
+  pipeline::ChannelProcessor::Marker marker;
+  if (durable_) {
+    PositionEntry e = entry_of(f);
+    e.pos = p;
+    std::string new_head = f.head + (head_end > head_before ? head_read_ : std::string());
+    e.fingerprint = fingerprint_of(new_head.data(), new_head.size());
+    e.fingerprint_length = new_head.size();
+    marker_key_ = "taildir/" + name() + "/" + std::to_string(f.slot);
+    marker_value_ = encode_entry(e);
+    marker = {marker_key_, marker_value_};
+  }
+  if (!processor().process_batch(batch_, durable_ ? &marker : nullptr).is_ok())
+    return false;  // nothing advances: the same bytes are read again later
   g.lines->inc(static_cast<int64_t>(batch_.size()));
   g.bytes->inc(static_cast<int64_t>(bytes));
   f.pos = p;
-  // A saved position must always carry the fingerprint of the bytes it counts, or a restart
-  // could not recognise the file under a new name.
-  if (f.fp_len < static_cast<uint64_t>(options_.fingerprint_bytes) && f.fp_len < f.pos) {
-    f.size = std::max(f.size, f.pos);
-    refresh_fingerprint(f);
-  }
+  if (head_end > head_before) f.head += head_read_;
   positions_dirty_ = true;
   if (options_.write_pos_interval_ms == 0) save_positions_now();
   return true;
@@ -408,11 +612,22 @@ void TaildirSource::work() {
   if (now - last_scan_ >= std::chrono::milliseconds(500)) scan(false);
   bool progress = false;
   bool blocked = false;
+  bool waiting = false;  // undecided or let-go files want a look sooner than a long backoff
   for (auto it = files_.begin(); it != files_.end() && !blocked;) {
     File& f = it->second;
     if (f.fd < 0) {
       ++it;
       continue;
+    }
+    struct stat st {};
+    if (::fstat(f.fd, &st) == 0) check_content(f, st, now);
+    if (f.undecided) {
+      decide_identity(f, now);
+      if (f.undecided) {
+        waiting = true;
+        ++it;
+        continue;
+      }
     }
     const uint64_t before = f.pos;
     for (int64_t batches = 0; batches < options_.max_batch_count; ++batches) {
@@ -428,20 +643,21 @@ void TaildirSource::work() {
       f.last_growth = Clock::now();
     }
     if (blocked) break;
-    struct stat st {};
     bool deleted = ::fstat(f.fd, &st) == 0 && st.st_nlink == 0;
     bool at_end = st.st_size >= 0 && f.pos >= static_cast<uint64_t>(st.st_size);
     bool has_partial = !at_end;
     if (!f.matched || deleted) {
+      waiting = true;
       // Rotated away or deleted: keep reading until the end stays put for the grace period.
       if (f.pos != before || f.drained_since == Clock::time_point{}) f.drained_since = now;
       if (now - f.drained_since >= std::chrono::milliseconds(options_.rotated_grace_ms)) {
         bool more = false;
-        if (has_partial && !read_batch(f, true, more)) {
+        if (has_partial && !f.copy_filling && !read_batch(f, true, more)) {
           blocked = true;
           break;
         }
         close_file(f, deleted ? "deleted and drained" : "rotated and drained");
+        release(f);
         it = files_.erase(it);
         positions_dirty_ = true;
         continue;
@@ -449,17 +665,19 @@ void TaildirSource::work() {
     } else if (options_.idle_timeout_ms > 0 &&
                now - f.last_growth >= std::chrono::milliseconds(options_.idle_timeout_ms)) {
       bool more = false;
-      if (has_partial && !read_batch(f, true, more)) {
+      if (has_partial && !f.copy_filling && !read_batch(f, true, more)) {
         blocked = true;
         break;
       }
-      f.size = f.pos;
       close_file(f, "idle");
     }
     ++it;
   }
-  if (positions_dirty_ &&
-      now - last_position_write_ >= std::chrono::milliseconds(options_.write_pos_interval_ms))
+  changed_paths_.clear();
+  all_changed_ = false;
+  if (positions_urgent_ ||
+      (positions_dirty_ &&
+       now - last_position_write_ >= std::chrono::milliseconds(options_.write_pos_interval_ms)))
     save_positions_now();
   update_lag();
   if (blocked) {
@@ -472,10 +690,8 @@ void TaildirSource::work() {
   } else {
     backoff_ms_ =
         std::min(backoff_ms_ + options_.backoff_sleep_increment_ms, options_.max_backoff_sleep_ms);
-    // Rotated files waiting out their grace period need a look sooner than a long backoff.
     int64_t delay = backoff_ms_;
-    for (const auto& [k, f] : files_)
-      if (!f.matched) delay = std::min<int64_t>(delay, 200);
+    if (waiting) delay = std::min<int64_t>(delay, 100);
     schedule(static_cast<uint64_t>(delay));
   }
 }
@@ -494,26 +710,18 @@ void TaildirSource::update_lag() {
 
 void TaildirSource::save_positions_now() {
   std::vector<PositionEntry> entries;
-  for (const auto& [k, f] : files_) {
-    PositionEntry e;
-    e.inode = f.ino;
-    e.pos = f.pos;
-    e.file = f.path;
-    e.dev = f.dev;
-    if (f.fp_len > 0) {
-      e.fingerprint = f.fp;
-      e.fingerprint_length = f.fp_len;
-    }
-    entries.push_back(std::move(e));
-  }
+  for (const auto& [k, f] : files_)
+    if (!f.undecided) entries.push_back(entry_of(f));
   const auto now = Clock::now();
-  const bool sync = stopping_ || now - last_position_sync_ >= std::chrono::seconds(1);
+  const bool sync =
+      stopping_ || positions_urgent_ || now - last_position_sync_ >= std::chrono::seconds(1);
   if (Status s = save_positions(position_path_, entries, sync); !s) {
-    spdlog::error("taildir {}: {}", name(), s.message());
+    position_log_.error("taildir {}: {}", name(), s.message());
     counters().generic_processing_fail->inc();
     return;  // stays dirty: retried at the next interval
   }
-  positions_dirty_ = false;
+  position_log_.clear();
+  positions_dirty_ = positions_urgent_ = false;
   last_position_write_ = now;
   if (sync) last_position_sync_ = now;
 }
@@ -521,7 +729,7 @@ void TaildirSource::save_positions_now() {
 void TaildirSource::do_stop() {
   loop_.stop([this] {
     stopping_ = true;
-    if (positions_dirty_) save_positions_now();
+    if (positions_dirty_ || positions_urgent_) save_positions_now();
     for (auto& [k, f] : files_)
       close_file(f, "source stopping");
     files_.clear();

@@ -2,13 +2,23 @@
 // TAILDIR: tails the files of each file group (a directory and a regex on file names) and turns
 // each line into an event, keeping Flume's keys and position file, and fixing where Flume loses
 // or duplicates data:
-//  - identity is device + inode + a fingerprint of the first bytes, so a renamed file is
-//    followed (not re-read), and a reused inode is not mistaken for the file it replaced;
+//  - identity is device + inode + the file's head (its first fingerprintBytes, file_head.h), so
+//    a renamed file is followed (not re-read), and a reused inode is not mistaken for the file
+//    it replaced;
 //  - a rotated file is read to its end (and for rotatedFileGrace after) even when its new name
 //    no longer matches, then let go; a file deleted while open is drained, then closed;
-//  - copytruncate (the file shrinks, or its first bytes change) restarts the file at 0, and
-//    the rotated copy, if its name is tailed, is read from where the original was left;
-//  - positions advance only for committed events and reach disk atomically;
+//  - copytruncate is seen from the content: whenever a file changes (size, mtime, ctime, or a
+//    change notification naming it), its head must still be the bytes read; if not (or if it
+//    shrank below the position) it is read again from 0, counted (TruncationCount) and logged;
+//  - a copy of a tailed file (copytruncate's f.1, under a name the group matches) is recognised
+//    by its head and read only from where the original was; a new file too short to tell waits
+//    (at most rotatedFileGrace) before it is read;
+//  - positions advance only for committed events. With a durable channel the position of the
+//    batch's file is committed in the same write as its events (a channel marker,
+//    "taildir/<source>/<slot>"), and a restart resumes from the markers: nothing is lost or read
+//    twice by a kill -9. The position file (Flume's format, plus flumen's identities next to it,
+//    position_file.h) is written after, every writePosInterval, for Flume's tools and for
+//    channels that keep nothing across a restart;
 //  - a partial last line waits for its newline; it is emitted only when the file goes idle or
 //    is let go (counted); longer lines than maxLineLength are split (counted).
 // One loop thread per source: inotify (libuv fs events on the group directories) wakes it, and a
@@ -19,12 +29,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "agent/event/event_batch.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
+#include "agent/util/log_throttle.h"
 #include "agent/util/regex.h"
 #include "plugins/sources/taildir/config.h"
 #include "plugins/sources/taildir/position_file.h"
@@ -63,11 +75,29 @@ class TaildirSource : public pipeline::Source {
     uint64_t dev, ino;
     int fd = -1;
     uint64_t pos = 0;  // next byte not yet committed to the channel
-    uint64_t fp = 0, fp_len = 0;
+    // The first min(pos, fingerprintBytes) bytes, as read: the bytes the position counts.
+    std::string head;
+    // The file as last looked at: a change of any of these (or a notification naming the file)
+    // makes the head be checked again.
     uint64_t size = 0;
+    struct timespec mtime {
+    }, ctime{};
+    // New, and its head is a prefix of a known head (or it is empty): maybe a copy being
+    // written. Not read until that is decided (at the latest rotatedFileGrace after first_seen).
+    bool undecided = false;
+    // Positioned as a copy beyond its current end: the copy is still being written, its being
+    // shorter than the position is no truncation.
+    bool copy_filling = false;
     bool matched = true;  // its current name matches its group
+    int slot = -1;        // its marker key in durable channels
+    Clock::time_point first_seen;
     Clock::time_point last_growth;
     Clock::time_point drained_since{};  // let-go files: when their end was reached
+  };
+  struct Truncated {  // a copytruncate victim, for its copy that may show up after
+    std::string head;
+    uint64_t pos;
+    Clock::time_point when;
   };
 
   Status init_on_loop();
@@ -75,13 +105,25 @@ class TaildirSource : public pipeline::Source {
   void work();
   void scan(bool startup);
   void list_group(Group& g, bool force);
+  void track_new_file(size_t group, const std::string& path, std::pair<uint64_t, uint64_t> key,
+                      bool startup, Clock::time_point now);
   bool read_batch(File& f, bool flush_partial, bool& more);
-  bool put(EventBatch& batch);
-  bool position_copy(File& f);
+  // Records what the stat says and reports whether the file changed since it was last looked
+  // at (or a notification named it).
+  bool note_stat(File& f, const struct stat& st);
+  // The file changed: is its content still what the position counts? If not, restart it.
+  void check_content(File& f, const struct stat& st, Clock::time_point now);
   // The file shrank or its head changed: read it again from 0, remembering where we were.
   void restart_truncated(File& f, Clock::time_point now);
-  void refresh_fingerprint(File& f);
-  bool fingerprint_matches(const File& f, uint64_t fp, uint64_t fp_len);
+  // An undecided file: a copy (positioned where its original was), a new file (from 0), or
+  // still undecided.
+  void decide_identity(File& f, Clock::time_point now);
+  bool apply_saved_position(File& f);
+  bool identifies(const PositionEntry& e, const File& f) const;
+  PositionEntry entry_of(const File& f) const;
+  int take_slot(int wanted);
+  void release(File& f);
+  void load_markers();
   void close_file(File& f, const char* why);
   void save_positions_now();
   void update_lag();
@@ -90,20 +132,29 @@ class TaildirSource : public pipeline::Source {
   runtime::LoopThread loop_;
   std::vector<Group> groups_;
   std::map<std::pair<uint64_t, uint64_t>, File> files_;  // (dev, inode) -> file
-  struct Truncated {
-    uint64_t fp, fp_len, pos;
-    Clock::time_point when;
-  };
   std::vector<Truncated> truncated_;  // recent copytruncate victims, for their copies
   std::vector<PositionEntry> saved_;  // loaded at start, matched at first scan
+  // Durable channels' markers (slot, entry) per channel, loaded at start, matched at first scan.
+  std::vector<std::vector<std::pair<int, PositionEntry>>> marked_;
+  bool durable_ = false;             // some channel keeps markers: commit positions with the events
+  std::vector<char> slot_used_;      // marker slots held by tracked files
+  std::vector<char> slot_reserved_;  // slots of the last run's markers, during startup
   std::string position_path_;
   uv_timer_t* timer_ = nullptr;
   int64_t backoff_ms_ = 0;
   bool positions_dirty_ = false;
+  // A position was set without a commit (a copy, skipToEnd): written at once, since no marker
+  // carries it.
+  bool positions_urgent_ = false;
   Clock::time_point last_position_write_{};
   Clock::time_point last_position_sync_{};
   Clock::time_point last_scan_{};
   bool stopping_ = false;
+  // Paths named by change notifications since the last work(); all of them on an overflow.
+  std::set<std::string> changed_paths_;
+  bool all_changed_ = false;
+  util::LogThrottle truncation_log_;
+  util::LogThrottle position_log_;
 
   // One read-ahead buffer for the file being read.
   std::string buf_;
@@ -111,6 +162,8 @@ class TaildirSource : public pipeline::Source {
   uint64_t buf_start_ = 0;
   size_t buf_len_ = 0;
   EventBatch batch_;
+  std::string head_read_;  // the head bytes a batch read, while a head is not complete
+  std::string marker_key_, marker_value_;
 
   metrics::Counter* lines_split_ = nullptr;
   metrics::Counter* partial_lines_ = nullptr;

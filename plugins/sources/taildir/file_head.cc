@@ -1,0 +1,54 @@
+#include "plugins/sources/taildir/file_head.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace flumen::plugins {
+
+namespace {
+
+std::string read_at(int fd, uint64_t at, size_t n) {
+  std::string out(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(at + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+}  // namespace
+
+std::string read_head(int fd, size_t n) {
+  return read_at(fd, 0, n);
+}
+
+bool starts_with_head(int fd, std::string_view head) {
+  if (head.empty()) return true;
+  return read_head(fd, head.size()) == head;
+}
+
+bool same_bytes_before(int a, int b, uint64_t end, uint64_t from) {
+  if (end <= from) return true;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(end - from, 4096));
+  std::string x = read_at(a, end - n, n);
+  return x.size() == n && read_at(b, end - n, n) == x;
+}
+
+CopyVerdict compare_heads(std::string_view candidate, std::string_view known, size_t full,
+                          bool known_was_truncated) {
+  if (known.empty()) return CopyVerdict::kNotACopy;  // nothing read of it: nothing to repeat
+  if (candidate.size() < known.size())
+    return known.substr(0, candidate.size()) == candidate ? CopyVerdict::kUndecided
+                                                          : CopyVerdict::kNotACopy;
+  if (candidate.substr(0, known.size()) != known) return CopyVerdict::kNotACopy;
+  if (known.size() >= full || known_was_truncated) return CopyVerdict::kCopy;
+  return CopyVerdict::kUndecided;
+}
+
+}  // namespace flumen::plugins
