@@ -4,12 +4,13 @@
 #include <iostream>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/log_options.h"
 
 int main(int argc, char** argv) {
   using namespace flumen::cli;
   CLI::App app{"flumen: a Flume-compatible log collection agent"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("flumen 0.1.0"));
+  app.set_version_flag("--version", std::string("flumen ") + kVersion);
 
   AgentArgs args;
   auto add_conf_options = [&args](CLI::App* cmd) {
@@ -41,8 +42,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool no_reload = false;
   agent->add_flag("--no-reload-conf", no_reload, "Do not reload when the conf files change");
-  agent->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
+  add_log_options(agent, args.log);
 
   auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
   add_conf_options(check);
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {
-    std::cout << "flumen 0.1.0\n";
+    std::cout << "flumen " << kVersion << " (" << kBuildType << ")\n";
     return kExitOk;
   }
   return kExitUsage;
