@@ -35,9 +35,30 @@ int run_check(const AgentArgs& args) {
   return kExitOk;
 }
 
-int run_plugins(bool markdown) {
+int run_plugins(const PluginsArgs& args) {
   const auto& reg = plugins::builtin_registry();
-  std::cout << (markdown ? runtime::plugins_markdown(reg) : runtime::plugins_text(reg));
+  if (!args.name.empty() && (args.json || args.markdown)) {
+    std::cerr << "flumen plugins: NAME prints one plugin as text; --json and --markdown print "
+                 "every plugin\n";
+    return kExitUsage;
+  }
+  if (!args.name.empty()) {
+    auto text = runtime::plugin_text(reg, args.name);
+    if (!text) {
+      std::cerr << "flumen plugins: no plugin named '" << args.name << "'";
+      std::string near = config::nearest(args.name, runtime::documented_names(reg));
+      if (!near.empty()) std::cerr << "; did you mean '" << near << "'?";
+      std::cerr << " (`flumen plugins` lists them all)\n";
+      return kExitUsage;
+    }
+    std::cout << *text;
+    return kExitOk;
+  }
+  if (args.json) {
+    std::cout << runtime::plugins_json(reg);
+  } else {
+    std::cout << (args.markdown ? runtime::plugins_markdown(reg) : runtime::plugins_text(reg));
+  }
   return kExitOk;
 }
 

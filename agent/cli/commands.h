@@ -44,7 +44,12 @@ std::map<std::string, std::string> parse_defines(const std::vector<std::string>&
 
 int run_agent(const AgentArgs& args);
 int run_check(const AgentArgs& args);
-int run_plugins(bool markdown);
+struct PluginsArgs {
+  std::string name;  // empty: every plugin
+  bool markdown = false;
+  bool json = false;
+};
+int run_plugins(const PluginsArgs& args);
 int run_repair_channel(const std::string& dir);
 
 struct SimArgs {

@@ -47,9 +47,14 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
   add_conf_options(check);
 
-  bool markdown = false;
+  PluginsArgs plugins_args;
   auto* plugins = app.add_subcommand("plugins", "List every plugin and its properties");
-  plugins->add_flag("--markdown", markdown, "Print the reference as Markdown (docs/reference/)");
+  plugins->add_option("name", plugins_args.name,
+                      "Only this plugin (e.g. taildir, kafka, failover), every kind of that name");
+  auto* markdown_flag = plugins->add_flag("--markdown", plugins_args.markdown,
+                                          "Print the reference as Markdown (docs/reference/)");
+  plugins->add_flag("--json", plugins_args.json, "Print a JSON schema of every plugin and key")
+      ->excludes(markdown_flag);
 
   std::string repair_dir;
   auto* repair = app.add_subcommand(
@@ -77,7 +82,7 @@ int main(int argc, char** argv) {
     return run_agent(args);
   }
   if (*check) return run_check(args);
-  if (*plugins) return run_plugins(markdown);
+  if (*plugins) return run_plugins(plugins_args);
   if (*repair) return run_repair_channel(repair_dir);
   if (*broker_args.cmd) return run_broker(broker_args);
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
