@@ -43,7 +43,9 @@ struct AgentArgs {
 std::map<std::string, std::string> parse_defines(const std::vector<std::string>& defines);
 
 int run_agent(const AgentArgs& args);
-int run_check(const AgentArgs& args);
+// Checks the agent named by args.name, or every agent of the files when it is empty; with
+// graph "dot" or "mermaid", prints the valid agents' topology to stdout.
+int run_check(const AgentArgs& args, const std::string& graph);
 struct PluginsArgs {
   std::string name;  // empty: every plugin
   bool markdown = false;

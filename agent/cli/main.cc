@@ -1,10 +1,12 @@
 // flumen: one binary, several subcommands.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "agent/cli/commands.h"
 #include "agent/cli/log_options.h"
+#include "agent/config/properties.h"
 
 int main(int argc, char** argv) {
   using namespace flumen::cli;
@@ -13,12 +15,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("flumen ") + kVersion);
 
   AgentArgs args;
-  auto add_conf_options = [&args](CLI::App* cmd) {
+  auto add_conf_options = [&args](CLI::App* cmd, bool name_required) {
     cmd->add_option("-f,--conf-file", args.conf_files,
                     "Configuration file (repeatable; later files override earlier keys)")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("-n,--name", args.name, "Name of the agent to run")->required();
+    auto* name = cmd->add_option("-n,--name", args.name,
+                                 name_required ? "Name of the agent to run"
+                                               : "Name of the agent to check (default: every one)");
+    if (name_required) name->required();
     cmd->add_option("-c,--conf", args.conf_dir, "Flume's conf directory (accepted, not used)");
     cmd->add_option("-D", args.defines,
                     "System property key=value, e.g. -Dflume.monitoring.type=http "
@@ -26,7 +31,7 @@ int main(int argc, char** argv) {
   };
 
   auto* agent = app.add_subcommand("agent", "Run an agent");
-  add_conf_options(agent);
+  add_conf_options(agent, true);
   agent->add_option("--metrics-port", args.metrics_port,
                     "Serve /metrics (Flume JSON) and /metrics?format=prometheus on this port "
                     "(0 = any free port)");
@@ -45,7 +50,10 @@ int main(int argc, char** argv) {
   add_log_options(agent, args.log);
 
   auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
-  add_conf_options(check);
+  add_conf_options(check, false);
+  std::string graph;
+  check->add_option("--graph", graph, "Print the topology as a Graphviz (dot) or Mermaid graph")
+      ->check(CLI::IsMember({"dot", "mermaid"}));
 
   PluginsArgs plugins_args;
   auto* plugins = app.add_subcommand("plugins", "List every plugin and its properties");
@@ -71,6 +79,20 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  // CLI11 only says "A subcommand is required" for `flumen agnet`: name it and the nearest one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::cerr << "flumen: unknown subcommand '" << argv[1] << "'";
+      std::string near = flumen::config::nearest(argv[1], names);
+      if (!near.empty()) std::cerr << "; did you mean '" << near << "'?";
+      std::cerr << "\nRun with --help for the list of subcommands.\n";
+      return kExitUsage;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -81,7 +103,7 @@ int main(int argc, char** argv) {
     args.reload_conf = !no_reload;
     return run_agent(args);
   }
-  if (*check) return run_check(args);
+  if (*check) return run_check(args, graph);
   if (*plugins) return run_plugins(plugins_args);
   if (*repair) return run_repair_channel(repair_dir);
   if (*broker_args.cmd) return run_broker(broker_args);
