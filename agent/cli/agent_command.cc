@@ -1,27 +1,21 @@
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <memory>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/log_options.h"
 #include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/config_loader.h"
+#include "agent/runtime/config_summary.h"
 #include "agent/runtime/loop_thread.h"
 #include "plugins/registry.h"
 
 namespace flumen::cli {
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("flumen");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::flush_on(spdlog::level::info);
-}
 
 namespace {
 
@@ -62,34 +56,64 @@ std::vector<int64_t> conf_mtimes(const std::vector<std::string>& files) {
   return out;
 }
 
+// Each problem as "file:line: message" at its own level: the log line already says "error" or
+// "warning", so the text must not say it again.
+void log_diagnostics(const config::Diagnostics& diags) {
+  for (const auto& d : diags.sorted()) {
+    std::string where = d.where.file.empty() ? std::string("<config>") : d.where.file;
+    if (d.where.line > 0) where += ":" + std::to_string(d.where.line);
+    spdlog::log(d.severity == config::Severity::kError ? spdlog::level::err : spdlog::level::warn,
+                "{}: {}", where, d.message);
+  }
+}
+
 // A new configuration is applied only when it validates completely; otherwise the running
-// pipeline keeps going and the problems are logged.
+// pipeline keeps going and the problems are logged. `running` holds the fingerprints of what
+// runs, updated when the new configuration is applied.
 void reload_agent(runtime::Agent& agent, const AgentArgs& args,
-                  const std::map<std::string, std::string>& sys_props) {
+                  const std::map<std::string, std::string>& sys_props,
+                  runtime::Fingerprints& running) {
   config::Diagnostics diags;
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
-  for (const auto& d : diags.sorted()) {
-    if (d.severity == config::Severity::kError)
-      spdlog::error("{}", config::Diagnostics::format_one(d));
-    else
-      spdlog::warn("{}", config::Diagnostics::format_one(d));
-  }
+  log_diagnostics(diags);
   if (!cfg) {
     spdlog::error("reload refused: {} configuration error(s); the running pipeline is unchanged",
                   diags.error_count());
     return;
   }
+  runtime::Fingerprints next = runtime::fingerprints_of(*cfg);
+  const std::string changes = runtime::describe_changes(running, next);
+  running = std::move(next);
   if (Status s = agent.apply(std::move(*cfg)); !s)
-    spdlog::error("reload applied with errors: {}", s.message());
+    spdlog::error("reload applied with failures ({}): {}", changes, s.message());
   else
-    spdlog::info("reload applied");
+    spdlog::info("reload applied ({})", changes);
+}
+
+std::string joined_paths(const std::vector<std::string>& files) {
+  std::string out;
+  for (const auto& f : files)
+    out += (out.empty() ? "" : ", ") + f;
+  return out;
+}
+
+// The conf files whose modification time differs, for the reload's log line.
+std::string changed_files(const std::vector<std::string>& files, const std::vector<int64_t>& before,
+                          const std::vector<int64_t>& now) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < files.size() && i < before.size() && i < now.size(); ++i)
+    if (before[i] != now[i]) out.push_back(files[i]);
+  return joined_paths(out);
 }
 
 }  // namespace
 
 int run_agent(const AgentArgs& args) {
-  setup_logging(args.log_level);
+  auto sys_props = parse_defines(args.defines);
+  if (int rc = start_logging(args.log, sys_props); rc != kExitOk) return rc;
+  spdlog::info("flumen {} ({} build), agent '{}' from {}, pid {}", kVersion, kBuildType, args.name,
+               joined_paths(args.conf_files), static_cast<long>(::getpid()));
   // Signals are handled by this thread with sigwait; every thread started from here on inherits
   // the blocked mask, so no other thread is interrupted by them.
   sigset_t signals;
@@ -100,16 +124,10 @@ int run_agent(const AgentArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto sys_props = parse_defines(args.defines);
   config::Diagnostics diags;
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
-  for (const auto& d : diags.sorted()) {
-    if (d.severity == config::Severity::kError)
-      spdlog::error("{}", config::Diagnostics::format_one(d));
-    else
-      spdlog::warn("{}", config::Diagnostics::format_one(d));
-  }
+  log_diagnostics(diags);
   if (!cfg) {
     spdlog::error("{} configuration error(s): agent '{}' not started", diags.error_count(),
                   args.name);
@@ -136,6 +154,8 @@ int run_agent(const AgentArgs& args) {
   }
 
   // Startup is a reload from an empty pipeline: the same diff-and-apply path.
+  spdlog::info("building {}", runtime::describe_pipeline(*cfg));
+  runtime::Fingerprints running = runtime::fingerprints_of(*cfg);
   runtime::Agent agent(registry);
   if (Status s = agent.apply(std::move(*cfg)); !s) {
     spdlog::error("agent {} failed to start: {}", args.name, s.message());
@@ -148,15 +168,17 @@ int run_agent(const AgentArgs& args) {
     timespec tick{0, 200'000'000};
     int sig = sigtimedwait(&signals, nullptr, &tick);
     bool reload = sig == SIGHUP;
+    if (reload) spdlog::info("SIGHUP: reloading {}", joined_paths(args.conf_files));
     if (sig < 0 && args.reload_conf && std::chrono::steady_clock::now() >= next_poll) {
       next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(args.poll_interval_s);
       auto now = conf_mtimes(args.conf_files);
       reload = now != mtimes;
-      if (reload) spdlog::info("configuration changed on disk: reloading");
+      if (reload)
+        spdlog::info("{} changed on disk: reloading", changed_files(args.conf_files, mtimes, now));
     }
     if (reload) {
       mtimes = conf_mtimes(args.conf_files);
-      reload_agent(agent, args, sys_props);
+      reload_agent(agent, args, sys_props, running);
       continue;
     }
     if (sig == SIGTERM || sig == SIGINT) {

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/log_options.h"
 #include "agent/runtime/module_loader.h"
 #include "broker/broker_main.h"
 
@@ -21,12 +22,11 @@ void add_broker_command(CLI::App& app, BrokerArgs& args) {
   args.cmd->add_option("--metrics-port", args.metrics_port,
                        "Serve /metrics (JSON) and /metrics?format=prometheus on this port of the "
                        "listen address (0 = any free port)");
-  args.cmd->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
+  add_log_options(args.cmd, args.log);
 }
 
 int run_broker(const BrokerArgs& args) {
-  setup_logging(args.log_level);
+  if (int rc = start_logging(args.log, {}); rc != kExitOk) return rc;
   // The broker lives in its own module, so agents never map RocksDB's broker half or run its
   // initialisers (agent/runtime/module_loader.h).
   auto entry = runtime::module_symbol(broker::kBrokerModule, broker::kBrokerMainSymbol);

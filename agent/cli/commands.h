@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "agent/util/logging.h"
 #include "simulator/smartcar.h"
 
 namespace CLI {
@@ -22,6 +23,10 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitStartFailed = 3;
 inline constexpr int kExitDrainTimeout = 4;
 
+// Set by the build (agent/cli/CMakeLists.txt).
+inline constexpr const char* kVersion = FLUMEN_VERSION;
+inline constexpr const char* kBuildType = FLUMEN_BUILD_TYPE;
+
 struct AgentArgs {
   std::vector<std::string> conf_files;
   std::string name;
@@ -32,17 +37,21 @@ struct AgentArgs {
   double drain_timeout_s = 10;
   int poll_interval_s = 30;  // Flume's -i: how often the conf files are checked for changes
   bool reload_conf = true;
-  std::string log_level = "info";
+  util::LogOptions log;
 };
 
 std::map<std::string, std::string> parse_defines(const std::vector<std::string>& defines);
 
-// Logs to stderr as "time level message" at `level` (trace ... error).
-void setup_logging(const std::string& level);
-
 int run_agent(const AgentArgs& args);
-int run_check(const AgentArgs& args);
-int run_plugins(bool markdown);
+// Checks the agent named by args.name, or every agent of the files when it is empty; with
+// graph "dot" or "mermaid", prints the valid agents' topology to stdout.
+int run_check(const AgentArgs& args, const std::string& graph);
+struct PluginsArgs {
+  std::string name;  // empty: every plugin
+  bool markdown = false;
+  bool json = false;
+};
+int run_plugins(const PluginsArgs& args);
 int run_repair_channel(const std::string& dir);
 
 struct SimArgs {
@@ -60,7 +69,7 @@ struct BrokerArgs {
   std::string listen = "127.0.0.1:9092";
   std::string advertised;
   std::string conf;
-  std::string log_level = "info";
+  util::LogOptions log;
   int metrics_port = -1;
   CLI::App* cmd = nullptr;
 };

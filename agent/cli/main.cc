@@ -1,23 +1,29 @@
 // flumen: one binary, several subcommands.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/log_options.h"
+#include "agent/config/properties.h"
 
 int main(int argc, char** argv) {
   using namespace flumen::cli;
   CLI::App app{"flumen: a Flume-compatible log collection agent"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("flumen 0.1.0"));
+  app.set_version_flag("--version", std::string("flumen ") + kVersion);
 
   AgentArgs args;
-  auto add_conf_options = [&args](CLI::App* cmd) {
+  auto add_conf_options = [&args](CLI::App* cmd, bool name_required) {
     cmd->add_option("-f,--conf-file", args.conf_files,
                     "Configuration file (repeatable; later files override earlier keys)")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("-n,--name", args.name, "Name of the agent to run")->required();
+    auto* name = cmd->add_option("-n,--name", args.name,
+                                 name_required ? "Name of the agent to run"
+                                               : "Name of the agent to check (default: every one)");
+    if (name_required) name->required();
     cmd->add_option("-c,--conf", args.conf_dir, "Flume's conf directory (accepted, not used)");
     cmd->add_option("-D", args.defines,
                     "System property key=value, e.g. -Dflume.monitoring.type=http "
@@ -25,7 +31,7 @@ int main(int argc, char** argv) {
   };
 
   auto* agent = app.add_subcommand("agent", "Run an agent");
-  add_conf_options(agent);
+  add_conf_options(agent, true);
   agent->add_option("--metrics-port", args.metrics_port,
                     "Serve /metrics (Flume JSON) and /metrics?format=prometheus on this port "
                     "(0 = any free port)");
@@ -41,15 +47,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool no_reload = false;
   agent->add_flag("--no-reload-conf", no_reload, "Do not reload when the conf files change");
-  agent->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
+  add_log_options(agent, args.log);
 
   auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
-  add_conf_options(check);
+  add_conf_options(check, false);
+  std::string graph;
+  check->add_option("--graph", graph, "Print the topology as a Graphviz (dot) or Mermaid graph")
+      ->check(CLI::IsMember({"dot", "mermaid"}));
 
-  bool markdown = false;
+  PluginsArgs plugins_args;
   auto* plugins = app.add_subcommand("plugins", "List every plugin and its properties");
-  plugins->add_flag("--markdown", markdown, "Print the reference as Markdown (docs/reference/)");
+  plugins->add_option("name", plugins_args.name,
+                      "Only this plugin (e.g. taildir, kafka, failover), every kind of that name");
+  auto* markdown_flag = plugins->add_flag("--markdown", plugins_args.markdown,
+                                          "Print the reference as Markdown (docs/reference/)");
+  plugins->add_flag("--json", plugins_args.json, "Print a JSON schema of every plugin and key")
+      ->excludes(markdown_flag);
 
   std::string repair_dir;
   auto* repair = app.add_subcommand(
@@ -66,6 +79,20 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  // CLI11 only says "A subcommand is required" for `flumen agnet`: name it and the nearest one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::cerr << "flumen: unknown subcommand '" << argv[1] << "'";
+      std::string near = flumen::config::nearest(argv[1], names);
+      if (!near.empty()) std::cerr << "; did you mean '" << near << "'?";
+      std::cerr << "\nRun with --help for the list of subcommands.\n";
+      return kExitUsage;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -76,14 +103,14 @@ int main(int argc, char** argv) {
     args.reload_conf = !no_reload;
     return run_agent(args);
   }
-  if (*check) return run_check(args);
-  if (*plugins) return run_plugins(markdown);
+  if (*check) return run_check(args, graph);
+  if (*plugins) return run_plugins(plugins_args);
   if (*repair) return run_repair_channel(repair_dir);
   if (*broker_args.cmd) return run_broker(broker_args);
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {
-    std::cout << "flumen 0.1.0\n";
+    std::cout << "flumen " << kVersion << " (" << kBuildType << ")\n";
     return kExitOk;
   }
   return kExitUsage;

@@ -4,25 +4,12 @@
 #include <iostream>
 
 #include "agent/cli/commands.h"
+#include "agent/util/units.h"
 #include "simulator/smartcar.h"
 
 namespace flumen::cli {
 
 namespace {
-
-// "10s", "2m", "1h" or plain seconds.
-double parse_duration(const std::string& text) {
-  if (text.empty()) return 0;
-  double value = std::stod(text);
-  switch (text.back()) {
-    case 'm':
-      return value * 60;
-    case 'h':
-      return value * 3600;
-    default:
-      return value;
-  }
-}
 
 void print_progress(const sim::Summary& s) {
   std::fprintf(stderr, "\r%llu lines, %.1f MB, %llu file(s)",
@@ -63,9 +50,16 @@ void add_sim_commands(CLI::App& app, SimArgs& args) {
   drive->add_option("--drivers", args.drive.drivers, "Number of drivers")->capture_default_str();
   drive->add_option("--seed", args.drive.seed, "Random seed")->capture_default_str();
   drive->add_option("--out", args.drive.out_file, "The log file")->required();
-  drive->add_option("--duration", args.duration,
-                    "Wall-clock limit, e.g. 10s, 2m (default: the "
-                    "whole simulated day)");
+  drive
+      ->add_option("--duration", args.duration,
+                   "Wall-clock limit, e.g. 500ms, 10s, 2m (bare numbers are seconds; default: the "
+                   "whole simulated day)")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            auto d = util::parse_duration(v);
+            return d ? std::string() : d.error().message;
+          },
+          "DURATION", "duration"));
   drive->add_option("--speedup", args.drive.speedup, "Multiple of the book's 10 lines/s per driver")
       ->capture_default_str();
   drive->add_option("--rate", args.drive.rate,
@@ -86,7 +80,11 @@ void add_sim_commands(CLI::App& app, SimArgs& args) {
 int run_sim(SimArgs& args) {
   if (args.status_cmd && *args.status_cmd)
     return finish(sim::write_status_day(args.status, print_progress));
-  args.drive.duration_s = parse_duration(args.duration);
+  // Validated by the option's check, so this parse succeeds.
+  args.drive.duration_s =
+      args.duration.empty()
+          ? 0
+          : static_cast<double>(util::parse_duration(args.duration).value().count()) / 1000.0;
   return finish(sim::run_driving_log(args.drive, print_progress));
 }
 

@@ -2,6 +2,9 @@
 
 #include <string_view>
 
+#include "agent/metrics/rates.h"
+#include "agent/metrics/status_pages.h"
+
 namespace flumen::metrics {
 
 namespace {
@@ -12,10 +15,11 @@ constexpr const char* kIndexPage =
     "<li><a href=\"/metrics\">/metrics</a> (Flume JSON)</li>\n"
     "<li><a href=\"/metrics?format=prometheus\">/metrics?format=prometheus</a> "
     "(Prometheus text format)</li>\n"
+    "<li><a href=\"/health\">/health</a> (200 when every component runs, 503 otherwise)</li>\n"
     "</ul>\n</body></html>\n";
 
 net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_name,
-                        const HttpEndpoint::SnapshotFn& snapshot) {
+                        const HttpEndpoint::SnapshotFn& snapshot, RateTracker& rates) {
   using Response = net::HttpResponse;
   const http_method method = req.method;
   if (method == HTTP_TRACE || method == HTTP_OPTIONS) return net::HttpResponse::error(403, false);
@@ -33,6 +37,8 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
     r.body = kIndexPage;
     return r;
   }
+  if (is_status_path(path))
+    return *status_page(path, snapshot ? snapshot() : std::vector<ComponentSnapshot>{});
   if (path != "/metrics" && path != "/metrics/") return net::HttpResponse::error(404, false);
 
   bool prometheus = false;
@@ -60,6 +66,7 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
     r.body = format_prometheus(snaps, agent_name);
   } else {
     r.content_type = "application/json";
+    rates.annotate(snaps);
     r.body = format_flume_json(snaps);
   }
   return r;
@@ -70,8 +77,10 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
 HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot)
     : server_(std::make_unique<net::HttpServer>(
           loop, "metrics http", 64 * 1024,
-          [agent = std::move(agent_name), snapshot = std::move(snapshot)](
-              const net::HttpRequest& req) { return route(req, agent, snapshot); })) {}
+          [agent = std::move(agent_name), snapshot = std::move(snapshot),
+           rates = std::make_shared<RateTracker>()](const net::HttpRequest& req) {
+            return route(req, agent, snapshot, *rates);
+          })) {}
 
 HttpEndpoint::~HttpEndpoint() = default;
 

@@ -2,9 +2,11 @@
 // The metrics HTTP endpoint: GET /metrics returns Flume's flat JSON
 // ({"SOURCE.r1": {"Type":"SOURCE", "EventReceivedCount":"5", ...}, ...}; every value a string, as
 // Flume prints JMX attributes); GET /metrics?format=prometheus returns Prometheus text exposition
-// format 0.0.4. "/" returns a short HTML page linking both; other paths 404; methods other than
-// GET/HEAD 405 (TRACE/OPTIONS 403 as Flume does). Requests are parsed with http_parser
-// (libhttp-parser), never by hand. Runs on a libuv loop owned by the caller (loop thread only).
+// format 0.0.4; the JSON also carries each counter's one- and five-minute rates (rates.h).
+// GET /health answers service monitors (status_pages.h). "/" returns a short HTML page linking
+// both; other paths 404; methods other than GET/HEAD 405 (TRACE/OPTIONS 403 as Flume does).
+// Requests are parsed with http_parser (libhttp-parser), never by hand. Runs on a libuv loop owned
+// by the caller (loop thread only).
 
 #include <uv.h>
 

@@ -21,4 +21,9 @@ std::optional<AgentConfig> load_agent_config(const std::vector<std::string>& fil
                                              const pipeline::Registry& registry,
                                              config::Diagnostics& diags);
 
+// The agents a set of conf files configures (every first key segment followed by sources,
+// channels, sinks or sinkgroups), sorted; file errors go to diags.
+std::vector<std::string> agents_in(const std::vector<std::string>& files,
+                                   config::Diagnostics& diags);
+
 }  // namespace flumen::runtime

@@ -1,5 +1,9 @@
 #include "agent/runtime/plugin_docs.h"
 
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "agent/config/properties.h"
 #include "agent/runtime/agent_config.h"
 
 namespace flumen::runtime {
@@ -48,6 +52,7 @@ void table_text(std::string& out, const config::PropertyTableBase& table) {
 }
 
 struct CoreTable {
+  const char* name;  // what `flumen plugins NAME` matches
   const char* heading;
   const char* prefix;
   const config::PropertyTableBase* table;
@@ -55,13 +60,13 @@ struct CoreTable {
 
 std::vector<CoreTable> core_tables() {
   return {
-      {"selector: replicating", "<agent>.sources.<source>.selector.",
+      {"replicating", "selector: replicating", "<agent>.sources.<source>.selector.",
        &replicating_selector_table()},
-      {"selector: multiplexing", "<agent>.sources.<source>.selector.",
+      {"multiplexing", "selector: multiplexing", "<agent>.sources.<source>.selector.",
        &multiplexing_selector_table()},
-      {"sink processor: failover", "<agent>.sinkgroups.<group>.processor.",
+      {"failover", "sink processor: failover", "<agent>.sinkgroups.<group>.processor.",
        &failover_processor_table()},
-      {"sink processor: load_balance", "<agent>.sinkgroups.<group>.processor.",
+      {"load_balance", "sink processor: load_balance", "<agent>.sinkgroups.<group>.processor.",
        &load_balance_processor_table()},
   };
 }
@@ -115,6 +120,109 @@ std::string plugins_text(const pipeline::Registry& registry) {
     table_text(out, *t.table);
   }
   return out;
+}
+
+namespace {
+
+bool names_match(std::string_view a, std::string_view b) {
+  return config::to_lower(a) == config::to_lower(b);
+}
+
+bool plugin_named(const pipeline::PluginDef& d, std::string_view name) {
+  if (names_match(d.name, name)) return true;
+  for (const auto& a : d.aliases)
+    if (names_match(a, name)) return true;
+  return false;
+}
+
+nlohmann::ordered_json properties_json(const config::PropertyTableBase& table) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& r : table.rows()) {
+    nlohmann::ordered_json p;
+    p["key"] = r.key;
+    p["type"] = config::prop_type_name(r.type);
+    if (r.type == config::PropType::kMap) p["map_prefix"] = true;
+    if (!r.default_value.empty()) p["default"] = r.default_value;
+    p["required"] = r.required;
+    if (r.min != std::numeric_limits<int64_t>::min()) p["min"] = r.min;
+    if (r.max != std::numeric_limits<int64_t>::max()) p["max"] = r.max;
+    if (!r.choices.empty()) p["choices"] = r.choices;
+    if (!r.aliases.empty()) p["aliases"] = r.aliases;
+    p["description"] = r.doc;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> plugin_text(const pipeline::Registry& registry, std::string_view name) {
+  std::string out;
+  for (auto kind : kKinds) {
+    for (const pipeline::PluginDef* d : registry.all(kind)) {
+      if (!plugin_named(*d, name)) continue;
+      out +=
+          std::string(pipeline::plugin_kind_name(kind)) + " " + d->name + " - " + d->summary + "\n";
+      if (!d->aliases.empty()) {
+        out += "  aliases:";
+        for (const auto& a : d->aliases)
+          out += " " + a;
+        out += "\n";
+      }
+      out +=
+          "  keys under <agent>." + std::string(pipeline::plugin_kind_name(kind)) + "s.<name>.:\n";
+      if (d->table->rows().empty()) out += "    (no properties)\n";
+      table_text(out, *d->table);
+      out += "\n";
+    }
+  }
+  for (const auto& t : core_tables()) {
+    if (!names_match(t.name, name)) continue;
+    out += std::string(t.heading) + "\n  keys under " + t.prefix + ":\n";
+    table_text(out, *t.table);
+    out += "\n";
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+std::vector<std::string> documented_names(const pipeline::Registry& registry) {
+  std::vector<std::string> out;
+  for (auto kind : kKinds)
+    for (const pipeline::PluginDef* d : registry.all(kind))
+      out.push_back(d->name);
+  for (const auto& t : core_tables())
+    out.push_back(t.name);
+  return out;
+}
+
+std::string plugins_json(const pipeline::Registry& registry) {
+  nlohmann::ordered_json root;
+  root["version"] = 1;
+  nlohmann::ordered_json plugins = nlohmann::ordered_json::array();
+  for (auto kind : kKinds) {
+    for (const pipeline::PluginDef* d : registry.all(kind)) {
+      nlohmann::ordered_json p;
+      p["kind"] = pipeline::plugin_kind_name(kind);
+      p["name"] = d->name;
+      p["aliases"] = d->aliases;
+      p["summary"] = d->summary;
+      p["properties"] = properties_json(*d->table);
+      plugins.push_back(std::move(p));
+    }
+  }
+  root["plugins"] = std::move(plugins);
+  nlohmann::ordered_json core = nlohmann::ordered_json::array();
+  for (const auto& t : core_tables()) {
+    nlohmann::ordered_json c;
+    c["name"] = t.name;
+    c["kind"] = std::string(t.heading).substr(0, std::string(t.heading).find(':'));
+    c["prefix"] = t.prefix;
+    c["properties"] = properties_json(*t.table);
+    core.push_back(std::move(c));
+  }
+  root["core"] = std::move(core);
+  return root.dump(2) + "\n";
 }
 
 }  // namespace flumen::runtime

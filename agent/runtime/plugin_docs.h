@@ -4,7 +4,10 @@
 // committed copy is stale (regenerate with `flumen plugins --markdown >
 // docs/reference/plugins.md`).
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/pipeline/registry.h"
 
@@ -12,5 +15,17 @@ namespace flumen::runtime {
 
 std::string plugins_markdown(const pipeline::Registry& registry);
 std::string plugins_text(const pipeline::Registry& registry);
+
+// The text of every plugin (of any kind) or core table (failover, multiplexing, ...) whose name
+// or alias is `name`, case-insensitively; nullopt when none is.
+std::optional<std::string> plugin_text(const pipeline::Registry& registry, std::string_view name);
+// Every name plugin_text() answers, for "did you mean".
+std::vector<std::string> documented_names(const pipeline::Registry& registry);
+
+// A JSON schema of every plugin and key: {"version":1,"plugins":[{"kind":"source","name":..,
+// "aliases":[..],"summary":..,"properties":[{"key":..,"type":..,"default":..,"required":..,
+// "min":..,"max":..,"choices":[..],"aliases":[..],"description":..}]}, ...],"core":[{"name":
+// "failover","kind":"sink processor","prefix":..,"properties":[..]}]}
+std::string plugins_json(const pipeline::Registry& registry);
 
 }  // namespace flumen::runtime
