@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with Debian's clang and runs one for a while (default: the forward
 # frame decoder for 60 s). A crash leaves its input in build-fuzz/ and exits non-zero.
-# Usage: scripts/fuzz.sh [seconds] [forward_frame_fuzz | broker_request_fuzz]
+# Usage: scripts/fuzz.sh [seconds] [forward_frame_fuzz | broker_request_fuzz | syslog_message_fuzz |
+#                                   listener_fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 target=${2:-forward_frame_fuzz}
 missing=()
-for p in clang libclang-rt-14-dev liblz4-dev libzstd-dev cmake pkg-config; do
+for p in clang libclang-rt-14-dev liblz4-dev libzstd-dev libuv1-dev libhttp-parser-dev cmake pkg-config; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -15,8 +15,10 @@ namespace {
 // One read's worth: reads of connections that hold no partial frame land in the server's
 // scratch buffer of this size, so an idle connection holds no buffer of its own.
 constexpr size_t kReadChunk = 128 * 1024;
-// A connection's own buffer is given back once empty if it grew beyond this.
-constexpr size_t kKeepCapacity = 64 * 1024;
+// A connection's own buffer is given back once empty if it grew beyond this: one large frame
+// must not pin memory forever, but a peer sending frames of up to this size (producers' 1 MB
+// batches) must not make every frame a fresh allocation either (the heap then fragments).
+constexpr size_t kKeepCapacity = 1 << 20;
 constexpr size_t kMaxLogKinds = 64;
 
 struct WriteReq {
