@@ -78,74 +78,36 @@ class ErrorListener : public rocksdb::EventListener {
 
 }  // namespace
 
-class FileChannel::Txn : public pipeline::Transaction {
+class FileChannel::Txn : public pipeline::BasicTransaction {
  public:
-  explicit Txn(FileChannel* ch) : ch_(ch) {}
+  explicit Txn(FileChannel* ch) : BasicTransaction(*ch, ch->counters_), ch_(ch) {}
   ~Txn() override { rollback(); }
 
-  Status put(const EventBatch& events) override {
-    if (staged_.size() + events.size() > ch_->transaction_capacity())
-      return make_error(ErrorCode::kRejected, "put of " +
-                                                  std::to_string(staged_.size() + events.size()) +
-                                                  " events exceeds transactionCapacity " +
-                                                  std::to_string(ch_->transaction_capacity()) +
-                                                  " of channel " + ch_->name());
-    ch_->counters_.event_put_attempt->inc(static_cast<int64_t>(events.size()));
-    staged_.append_all(events);
-    return Status::ok();
-  }
-
-  Status take(size_t max, EventBatch& out) override {
-    size_t room = ch_->transaction_capacity() - taken_.size();
-    if (max > room) max = room;
-    if (max == 0)
-      return room == 0
-                 ? Status(make_error(ErrorCode::kRejected,
-                                     "take exceeds transactionCapacity of channel " + ch_->name()))
-                 : Status::ok();
-    size_t before = taken_.size();
-    if (Status s = ch_->take(max, taken_, ranges_); !s) {
+ protected:
+  Status do_take(size_t max, EventBatch& taken) override {
+    if (Status s = ch_->take(max, taken, ranges_); !s) {
       ch_->take_errors_->inc();
       return s;
     }
-    size_t n = taken_.size() - before;
-    ch_->counters_.event_take_attempt->inc(static_cast<int64_t>(n + (n < max ? 1 : 0)));
-    out.append_range(taken_, before, taken_.size());
     return Status::ok();
   }
-
-  void set_marker(std::string_view key, std::string_view value) override {
-    markers_.emplace_back(std::string(key), std::string(value));
+  Status do_commit_put(EventBatch& staged, const Markers& markers, bool wait_for_space) override {
+    return ch_->commit_put(staged, markers, wait_for_space);
   }
-
-  Status commit() override {
-    if (!staged_.empty()) {
-      if (Status s = ch_->commit_put(staged_, markers_, wait_for_space_); !s) return s;
-      staged_.clear();
-      markers_.clear();
-    }
-    if (!taken_.empty() || !ranges_.empty()) {
-      if (Status s = ch_->commit_take(ranges_, taken_.size(), taken_.body_bytes()); !s) return s;
-      taken_.clear();
-      ranges_.clear();
-    }
+  Status do_commit_take(EventBatch& taken) override {
+    if (Status s = ch_->commit_take(ranges_, taken.size(), taken.body_bytes()); !s) return s;
+    ranges_.clear();
+    ch_->notify_space();
     return Status::ok();
   }
-
-  void rollback() override {
-    staged_.clear();
-    markers_.clear();
-    if (!ranges_.empty()) ch_->rollback_take(taken_, ranges_);
-    taken_.clear();
+  void do_rollback_take(EventBatch& taken) override {
+    if (!ranges_.empty()) ch_->rollback_take(taken, ranges_);
     ranges_.clear();
   }
 
  private:
   FileChannel* ch_;
-  EventBatch staged_;
-  std::vector<std::pair<std::string, std::string>> markers_;
-  EventBatch taken_;
-  std::vector<Range> ranges_;
+  std::vector<Range> ranges_;  // the database keys of the taken events
 };
 
 FileChannel::FileChannel(std::string name, FileChannelOptions options,
@@ -631,7 +593,6 @@ Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
     used_slots_ -= std::min(used_slots_, events);
   }
   space_cv_.notify_all();
-  counters_.event_take_success->inc(static_cast<int64_t>(events));
   return Status::ok();
 }
 

@@ -41,6 +41,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "agent/pipeline/basic_transaction.h"
 #include "agent/pipeline/channel.h"
 #include "agent/util/clock.h"
 #include "agent/util/free_space_guard.h"
