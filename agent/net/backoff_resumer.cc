@@ -5,15 +5,43 @@
 
 namespace flumen::net {
 
-BackoffResumer::BackoffResumer(uv_loop_t* loop) : timer_(new uv_timer_t) {
+BackoffResumer::BackoffResumer(uv_loop_t* loop) : timer_(new uv_timer_t), wake_(new uv_async_t) {
   uv_timer_init(loop, timer_);
   timer_->data = this;
+  uv_async_init(loop, wake_, [](uv_async_t* a) {
+    if (auto* self = static_cast<BackoffResumer*>(a->data)) self->resume_all();
+  });
+  wake_->data = this;
 }
 
 BackoffResumer::~BackoffResumer() {
+  // After this no sink thread can reach on_space(): the channels' listener lock orders it.
+  for (pipeline::Channel* c : watched_)
+    c->remove_space_listener(this);
   timer_->data = nullptr;
+  wake_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(timer_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(wake_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+}
+
+void BackoffResumer::watch(std::vector<pipeline::Channel*> channels) {
+  watched_ = std::move(channels);
+  for (pipeline::Channel* c : watched_)
+    c->add_space_listener(this);
+}
+
+void BackoffResumer::on_space() {
+  uv_async_send(wake_);
+}
+
+void BackoffResumer::resume_all() {
+  if (waiting_.empty()) return;
+  uv_timer_stop(timer_);
+  // A resumed connection may be refused again and re-added: resume a copy.
+  for (Connection* w : std::exchange(waiting_, {}))
+    w->resume();
 }
 
 void BackoffResumer::pause_and_retry(Connection& c) {
@@ -26,9 +54,7 @@ void BackoffResumer::pause_and_retry(Connection& c) {
         auto* self = static_cast<BackoffResumer*>(t->data);
         if (self == nullptr) return;
         self->backoff_ms_ = std::min(self->backoff_ms_ * 2, kMaxBackoffMs);
-        // A resumed connection may be refused again and re-added: resume a copy.
-        for (Connection* w : std::exchange(self->waiting_, {}))
-          w->resume();
+        self->resume_all();
       },
       static_cast<uint64_t>(backoff_ms_), 0);
 }

@@ -20,4 +20,21 @@ void Channel::notify_waiters() {
     n->notify();
 }
 
+void Channel::add_space_listener(SpaceListener* l) {
+  std::lock_guard lock(space_mu_);
+  space_listeners_.push_back(l);
+}
+
+void Channel::remove_space_listener(SpaceListener* l) {
+  std::lock_guard lock(space_mu_);
+  space_listeners_.erase(std::remove(space_listeners_.begin(), space_listeners_.end(), l),
+                         space_listeners_.end());
+}
+
+void Channel::notify_space() {
+  std::lock_guard lock(space_mu_);
+  for (SpaceListener* l : space_listeners_)
+    l->on_space();
+}
+
 }  // namespace flumen::pipeline

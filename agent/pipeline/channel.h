@@ -74,6 +74,14 @@ class TransactionGuard {
   bool done_ = false;
 };
 
+// Told when a take commits and room frees up in a channel. Called on the committing thread
+// with the channel's listener lock held: do something short and thread-safe (a uv_async_send).
+class SpaceListener {
+ public:
+  virtual ~SpaceListener() = default;
+  virtual void on_space() = 0;
+};
+
 class Channel {
  public:
   explicit Channel(std::string name) : name_(std::move(name)) {}
@@ -104,14 +112,21 @@ class Channel {
   // Readers register to be woken when a put commits (or a take rolls back).
   void add_waiter(Notifier* n);
   void remove_waiter(Notifier* n);
+  // Writers that wait for room (a source holding a batch the channel refused as full) register
+  // to be told when a take commits, instead of polling with a timer.
+  void add_space_listener(SpaceListener* l);
+  void remove_space_listener(SpaceListener* l);
 
  protected:
   void notify_waiters();
+  void notify_space();
 
  private:
   std::string name_;
   std::mutex waiters_mu_;
   std::vector<Notifier*> waiters_;
+  std::mutex space_mu_;
+  std::vector<SpaceListener*> space_listeners_;
 };
 
 }  // namespace flumen::pipeline

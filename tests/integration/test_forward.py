@@ -10,7 +10,7 @@ import struct
 import time
 import unittest
 
-from flumen_harness import AgentTestCase, free_port, read_lines, wait_until
+from flumen_harness import AgentTestCase, NetcatClient, free_port, read_lines, wait_until
 
 
 def aggregator_conf(name, port, out, channel="memory", data=None, extra=""):
@@ -339,6 +339,59 @@ def hello(version=1, token=b""):
 
 
 class ForwardBadInputTest(AgentTestCase):
+    def test_a_receiver_at_flume_defaults_holds_batches_instead_of_refusing_them(self):
+        # The receiver's channel holds 100 events (Flume's default) behind a sender batch of
+        # 5,000 (the guide's example): batches that do not fit wait in the receiver until its
+        # channel has room, woken by the channel. Refusing them made the sender sleep 50 ms to
+        # 1 s per refusal: ~130 lines/s.
+        port, out = free_port(), self.path("out")
+        agg = self.start_agent("""
+agg.sources = r1
+agg.channels = c1
+agg.sinks = k1
+agg.sources.r1.type = avro
+agg.sources.r1.bind = 127.0.0.1
+agg.sources.r1.port = %d
+agg.sources.r1.channels = c1
+agg.channels.c1.type = memory
+agg.sinks.k1.type = file_roll
+agg.sinks.k1.channel = c1
+agg.sinks.k1.sink.directory = %s
+agg.sinks.k1.sink.rollInterval = 0
+agg.sinks.k1.sink.fsync = false
+""" % (port, out), name="agg")
+        src_port = free_port()
+        edge = self.start_agent("""
+edge.sources = r1
+edge.channels = c1
+edge.sinks = k1
+edge.sources.r1.type = netcat
+edge.sources.r1.bind = 127.0.0.1
+edge.sources.r1.port = %d
+edge.sources.r1.channels = c1
+edge.sources.r1.batchSize = 1000
+edge.channels.c1.type = memory
+edge.channels.c1.capacity = 100000
+edge.channels.c1.transactionCapacity = 5000
+edge.sinks.k1.type = avro
+edge.sinks.k1.channel = c1
+edge.sinks.k1.hostname = 127.0.0.1
+edge.sinks.k1.port = %d
+edge.sinks.k1.batch-size = 5000
+""" % (src_port, port), name="edge")
+        sent = ["h%06d" % i for i in range(20000)]
+        t0 = time.monotonic()
+        NetcatClient(src_port).send_lines(sent, chunk=1000)
+        wait_until(lambda: agg.counter("SINK.k1", "EventDrainSuccessCount") == len(sent), 60)
+        took = time.monotonic() - t0
+        print("20,000 events through a receiver at defaults: %.2f s (%.0f events/s)" %
+              (took, len(sent) / took))
+        self.assertLess(took, 8)  # refusing: minutes (sleeps of 50 ms to 1 s per refusal)
+        self.assertEqual(agg.counter("SOURCE.r1", "BatchChannelFullCount") > 0, True)
+        self.assertEqual(edge.stop(), 0)
+        self.assertEqual(agg.stop(), 0)
+        self.assertEqual(sorted(read_lines(out)), sent)
+
     def test_bad_input_closes_only_that_connection(self):
         port = free_port()
         out = self.out_dir()

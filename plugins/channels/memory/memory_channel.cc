@@ -143,6 +143,7 @@ void MemoryChannel::release_slots(size_t events, size_t bytes) {
     used_bytes_ -= bytes;
   }
   space_cv_.notify_all();
+  notify_space();
 }
 
 }  // namespace flumen::plugins

@@ -48,6 +48,13 @@ class ForwardSource::Session : public net::ConnectionHandler {
   // After a batch was refused, only that batch (or retransmissions below it) is accepted until
   // it comes again: a later batch must not overtake it, or dedup would skip the refused one.
   uint64_t blocked_from = 0;
+  // The batch just handled did not fit its channel: it stays unread in the connection's buffer,
+  // the connection is paused, and the batch is put again when the channel frees room.
+  bool holding = false;
+
+  void on_close(net::Connection& c, net::CloseReason) override {
+    if (src->resumer_) src->resumer_->forget(c);
+  }
 };
 
 ForwardSource::ForwardSource(std::string name, ForwardSourceOptions options)
@@ -64,13 +71,16 @@ Status ForwardSource::do_start() {
   rejected_batches_ = &metrics().counter("BatchRejectedCount");
   auth_failures_ = &metrics().counter("AuthFailureCount");
   load_ledger();
-  // Every connection is served on one loop: a full channel is answered with NACK "full" at
-  // once (the sender backs off and resends) instead of stalling all of them for its keep-alive.
+  // Every connection is served on one loop: a put into a full channel fails at once instead of
+  // stalling all of them for its keep-alive; the connection whose batch did not fit is paused
+  // and its batch put again when the channel frees room (see on_batch).
   processor().set_wait_for_space(false);
   return loop_.start([this] { return listen_on_loop(); });
 }
 
 Status ForwardSource::listen_on_loop() {
+  resumer_ = std::make_unique<net::BackoffResumer>(loop_.loop());
+  resumer_->watch(processor().selector().channels());
   net::ListenerLimits limits =
       net::to_limits(options_, static_cast<size_t>(options_.max_frame_size) + kFrameHeaderRoom);
   limits.handshake_timeout = std::chrono::seconds(options_.handshake_timeout_s);
@@ -81,6 +91,7 @@ Status ForwardSource::listen_on_loop() {
   auto port = server_->listen(options_.bind, static_cast<int>(options_.port));
   if (!port) {
     server_.reset();
+    resumer_.reset();
     return port.status();
   }
   bound_port_ = port.value();
@@ -124,6 +135,10 @@ size_t ForwardSource::on_readable(Session& s, net::Connection& c, std::string_vi
       return start;
     }
     if (!on_frame(s, c, frame)) return start;
+    if (s.holding) {
+      s.holding = false;
+      return start;  // the batch stays buffered until its channel has room
+    }
     start += used;
   }
   return start;
@@ -235,18 +250,20 @@ void ForwardSource::on_batch(Session& s, net::Connection& c, std::string_view pa
       std::string_view(value, static_cast<size_t>(std::clamp(vn, 0, 23)))};
   Status put = processor().process_batch(batch_, &marker);
   if (!put) {
-    const bool permanent = put.code() == ErrorCode::kRejected;
-    if (permanent) {
+    if (put.code() == ErrorCode::kRejected) {
       rejected_batches_->inc();
-    } else {
-      nacks_full_->inc();
-      if (s.blocked_from == 0) s.blocked_from = h.seq;
+      fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, put.message()});
+      return;
     }
-    fwd::append_nack(s.out,
-                     {h.seq, permanent ? fwd::NackReason::kRejected : fwd::NackReason::kChannelFull,
-                      put.message()});
+    // Full: hold the batch instead of refusing it. The sender keeps its window and waits for
+    // the answer (its request-timeout bounds the wait); this connection is not read meanwhile,
+    // so a full channel here slows the sender, and through it the source at the edge.
+    nacks_full_->inc();
+    s.holding = true;
+    resumer_->pause_and_retry(c);
     return;
   }
+  resumer_->succeeded();
   s.blocked_from = 0;
   ledger_.record(s.stream, h.seq, now);
   fwd::append_ack(s.out, {h.seq, fwd::AckStatus::kCommitted});
@@ -291,7 +308,10 @@ uint32_t ForwardSource::max_batch_events() {
 }
 
 void ForwardSource::do_stop() {
-  loop_.stop([this] { server_.reset(); });
+  loop_.stop([this] {
+    server_.reset();  // closing its connections makes them forget the resumer first
+    resumer_.reset();
+  });
 }
 
 }  // namespace flumen::plugins

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/event/event_batch.h"
+#include "agent/net/backoff_resumer.h"
 #include "agent/net/forward_codec.h"
 #include "agent/net/server.h"
 #include "agent/pipeline/source.h"
@@ -50,6 +51,8 @@ class ForwardSource : public pipeline::Source {
   ForwardSourceOptions options_;
   runtime::LoopThread loop_;
   std::unique_ptr<net::Server> server_;
+  // Connections whose batch did not fit the channel, resumed when it frees room.
+  std::unique_ptr<net::BackoffResumer> resumer_;
   int bound_port_ = 0;
   std::chrono::steady_clock::time_point last_ledger_sweep_{};
   util::LogThrottle hello_log_{std::chrono::seconds(10)};

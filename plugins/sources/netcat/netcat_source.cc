@@ -127,6 +127,7 @@ Status NetcatSource::listen_on_loop() {
   }
   bound_port_ = port.value();
   resumer_ = std::make_unique<net::BackoffResumer>(loop_.loop());
+  resumer_->watch(processor().selector().channels());
   spdlog::info("netcat source {} listening on {}:{}", name(), options_.bind, bound_port_);
   return Status::ok();
 }

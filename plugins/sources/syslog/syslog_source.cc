@@ -177,6 +177,7 @@ Status SyslogTcpSource::listen_all() {
     }
   }
   resumer_ = std::make_unique<net::BackoffResumer>(loop_.loop());
+  resumer_->watch(processor().selector().channels());
   spdlog::info("syslog tcp source {} listening on {} port(s)", name(), ports.size());
   return Status::ok();
 }
