@@ -67,6 +67,7 @@ std::vector<int64_t> conf_mtimes(const std::vector<std::string>& files) {
 void reload_agent(runtime::Agent& agent, const AgentArgs& args,
                   const std::map<std::string, std::string>& sys_props) {
   config::Diagnostics diags;
+  diags.set_strict(args.strict);
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
   for (const auto& d : diags.sorted()) {
@@ -102,6 +103,7 @@ int run_agent(const AgentArgs& args) {
 
   auto sys_props = parse_defines(args.defines);
   config::Diagnostics diags;
+  diags.set_strict(args.strict);
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
   for (const auto& d : diags.sorted()) {
@@ -114,6 +116,12 @@ int run_agent(const AgentArgs& args) {
     spdlog::error("{} configuration error(s): agent '{}' not started", diags.error_count(),
                   args.name);
     return kExitBadConfig;
+  }
+  if (!cfg->dropped.empty()) {
+    std::string list;
+    for (const auto& d : cfg->dropped)
+      list += (list.empty() ? "" : ", ") + d;
+    spdlog::warn("running without what Flume would drop: {}", list);
   }
 
   int metrics_port = args.metrics_port;

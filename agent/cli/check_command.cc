@@ -22,6 +22,7 @@ std::map<std::string, std::string> parse_defines(const std::vector<std::string>&
 
 int run_check(const AgentArgs& args) {
   config::Diagnostics diags;
+  diags.set_strict(args.strict);
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, parse_defines(args.defines),
                                         plugins::builtin_registry(), diags);
   std::cerr << diags.format();
@@ -29,9 +30,18 @@ int run_check(const AgentArgs& args) {
     std::cerr << diags.error_count() << " error(s); agent '" << args.name << "' would not start\n";
     return kExitBadConfig;
   }
+  const size_t warnings = diags.all().size() - diags.error_count();
   std::cout << "agent '" << args.name << "' is valid: " << cfg->sources.size() << " sources, "
             << cfg->channels.size() << " channels, " << cfg->sinks.size() << " sinks, "
-            << cfg->sink_groups.size() << " sink groups\n";
+            << cfg->sink_groups.size() << " sink groups";
+  if (warnings > 0) std::cout << "; " << warnings << " warning(s)";
+  std::cout << "\n";
+  if (!cfg->dropped.empty()) {
+    std::cout << "dropped, as Flume drops them:";
+    for (const auto& d : cfg->dropped)
+      std::cout << " " << d << (&d == &cfg->dropped.back() ? "" : ",");
+    std::cout << "\n";
+  }
   return kExitOk;
 }
 

@@ -33,6 +33,7 @@ struct AgentArgs {
   int poll_interval_s = 30;  // Flume's -i: how often the conf files are checked for changes
   bool reload_conf = true;
   std::string log_level = "info";
+  bool strict = false;  // warnings (what Flume would ignore or drop) are errors
 };
 
 std::map<std::string, std::string> parse_defines(const std::vector<std::string>& defines);

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     cmd->add_option("-D", args.defines,
                     "System property key=value, e.g. -Dflume.monitoring.type=http "
                     "-Dflume.monitoring.port=41414; also ${sys:key} in the conf");
+    cmd->add_flag("--strict", args.strict,
+                  "Treat warnings (keys Flume would ignore, components it would drop) as errors");
   };
 
   auto* agent = app.add_subcommand("agent", "Run an agent");
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
   agent->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 
-  auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
+  auto* check = app.add_subcommand(
+      "check", "Validate a configuration as start would; exit 1 on errors (warnings: exit 0)");
   add_conf_options(check);
 
   bool markdown = false;
