@@ -1,5 +1,7 @@
 #include "plugins/sinks/kafka/config.h"
 
+#include "plugins/kafka_common/client_keys.h"
+
 namespace flumen::plugins {
 
 const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
@@ -45,6 +47,12 @@ const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
                   "flumen: events Kafka refuses for good (too large, invalid topic) are written "
                   "there as JSON lines; without it they are counted and logged.");
   return table;
+}
+
+void validate(const KafkaSinkOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  kafka::validate_client_keys(o.producer, kafka::ClientRole::kProducer, "kafka.producer.", where,
+                              diags);
 }
 
 }  // namespace flumen::plugins

@@ -370,3 +370,73 @@ TEST_CASE("sink workers: a count for a network sink outside groups") {
 
 }  // namespace
 }  // namespace flumen::runtime
+
+namespace flumen::runtime {
+namespace {
+
+const char* kKafka = R"(a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.channels.c1.type = memory
+a1.sources.r1.batchSize = 100
+a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink
+a1.sinks.k1.channel = c1
+a1.sinks.k1.kafka.bootstrap.servers = 127.0.0.1:9092
+a1.sources.r1.type = org.apache.flume.source.kafka.KafkaSource
+a1.sources.r1.channels = c1
+)";
+
+TEST_CASE("kafka keys: Flume's guide keys, Java client keys and the source's older keys") {
+  auto c = check(std::string(kKafka) +
+                 "a1.sinks.k1.kafka.flumeBatchSize = 20\n"                           // 11
+                 "a1.sinks.k1.kafka.producer.max.request.size = 2097152\n"           // 12
+                 "a1.sinks.k1.kafka.producer.buffer.memory = 33554432\n"             // 13
+                 "a1.sinks.k1.kafka.producer.ssl.truststore.location = /t.jks\n"     // 14
+                 "a1.sinks.k1.kafka.producer.key.serializer = x.StringSerializer\n"  // 15
+                 "a1.sinks.k1.kafka.acks = 1\n"                                      // 16
+                 "a1.sources.r1.zookeeperConnect = zk:2181\n"                        // 17
+                 "a1.sources.r1.topic = cars\n"                                      // 18
+                 "a1.sources.r1.groupId = old-group\n"                               // 19
+                 "a1.sources.r1.kafka.consumer.linger.bogus = 1\n");                 // 20
+  INFO(c.text());
+  CHECK_FALSE(c.config.has_value());
+  CHECK(
+      c.has("t.conf:11: warning: unknown property 'a1.sinks.k1.kafka.flumeBatchSize' for sink "
+            "'k1' (type kafka); did you mean 'flumeBatchSize'?"));
+  CHECK(
+      c.has("t.conf:14: error: a1.sinks.k1.kafka.producer.ssl.truststore.location: a Java "
+            "truststore"));
+  CHECK(c.has("t.conf:15: warning: a1.sinks.k1.kafka.producer.key.serializer: Java serializer"));
+  CHECK(
+      c.has("t.conf:16: warning: unknown property 'a1.sinks.k1.kafka.acks' for sink 'k1' "
+            "(type kafka); did you mean 'kafka.producer.acks'?"));
+  CHECK(
+      c.has("t.conf:9: error: source 'r1' (type kafka): a1.sources.r1.zookeeperConnect: flumen "
+            "finds brokers without ZooKeeper; set a1.sources.r1.kafka.bootstrap.servers"));
+  CHECK(
+      c.has("t.conf:20: error: a1.sources.r1.kafka.consumer.linger.bogus: No such "
+            "configuration property"));
+  CHECK_FALSE(c.has("max.request.size"));
+  CHECK_FALSE(c.has("buffer.memory"));
+  CHECK(c.diags.error_count() == 3);
+}
+
+TEST_CASE("the kafka source reads Flume's topic and groupId when the new keys are absent") {
+  auto c = check(std::string(kKafka) +
+                 "a1.sources.r1.kafka.bootstrap.servers = 127.0.0.1:9092\n"
+                 "a1.sources.r1.topic = cars\n"
+                 "a1.sources.r1.groupId = old-group\n");
+  INFO(c.text());
+  REQUIRE(c.config.has_value());
+  const auto* opts =
+      static_cast<const plugins::KafkaSourceOptions*>(c.config->sources[0].options.get());
+  CHECK(opts->effective_topics() == "cars");
+  CHECK(opts->effective_group_id() == "old-group");
+  auto none = check(std::string(kKafka) + "a1.sources.r1.kafka.bootstrap.servers = b:9092\n");
+  CHECK(
+      none.has("t.conf:9: error: source 'r1' (type kafka): set a1.sources.r1.kafka.topics or "
+               "a1.sources.r1.kafka.topics.regex"));
+}
+
+}  // namespace
+}  // namespace flumen::runtime
