@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "agent/cli/commands.h"
+#include "agent/config/property_table.h"
 #include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/config_loader.h"
@@ -29,15 +30,15 @@ namespace {
 // data path.
 class MetricsServer {
  public:
-  explicit MetricsServer(std::shared_ptr<metrics::MetricsRegistry> registry)
-      : registry_(std::move(registry)), loop_("metrics") {}
+  MetricsServer(std::shared_ptr<metrics::MetricsRegistry> registry, metrics::MetricsMode mode)
+      : registry_(std::move(registry)), mode_(mode), loop_("metrics") {}
   ~MetricsServer() {
     loop_.stop([this] { endpoint_.reset(); });
   }
   Status start(const std::string& agent, const std::string& bind, int port) {
     return loop_.start([&]() -> Status {
-      endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop_.loop(), agent,
-                                                          [this] { return registry_->snapshot(); });
+      endpoint_ = std::make_unique<metrics::HttpEndpoint>(
+          loop_.loop(), agent, [this] { return registry_->snapshot(); }, mode_);
       Status s = endpoint_->listen(bind, port);
       if (!s) endpoint_.reset();
       return s;
@@ -47,6 +48,7 @@ class MetricsServer {
 
  private:
   std::shared_ptr<metrics::MetricsRegistry> registry_;
+  metrics::MetricsMode mode_;
   runtime::LoopThread loop_;
   std::unique_ptr<metrics::HttpEndpoint> endpoint_;
 };
@@ -126,16 +128,18 @@ int run_agent(const AgentArgs& args) {
 
   int metrics_port = args.metrics_port;
   auto type = sys_props.find("flume.monitoring.type");
-  if (metrics_port < 0 && type != sys_props.end() &&
-      (type->second == "http" || type->second == "prometheus")) {
+  const std::string monitoring = type == sys_props.end() ? "" : config::to_lower(type->second);
+  if (metrics_port < 0 && (monitoring == "http" || monitoring == "prometheus")) {
     auto port = sys_props.find("flume.monitoring.port");
     metrics_port = port != sys_props.end() ? std::atoi(port->second.c_str()) : 41414;
   }
+  const auto metrics_mode = monitoring == "prometheus" ? metrics::MetricsMode::kFlumePrometheus
+                                                       : metrics::MetricsMode::kFlumeJson;
 
   auto registry = std::make_shared<metrics::MetricsRegistry>();
   std::unique_ptr<MetricsServer> metrics_server;
   if (metrics_port >= 0) {
-    metrics_server = std::make_unique<MetricsServer>(registry);
+    metrics_server = std::make_unique<MetricsServer>(registry, metrics_mode);
     if (Status s = metrics_server->start(args.name, args.metrics_bind, metrics_port); !s) {
       spdlog::error("metrics endpoint: {}", s.message());
       return kExitStartFailed;

@@ -15,7 +15,7 @@ constexpr const char* kIndexPage =
     "</ul>\n</body></html>\n";
 
 net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_name,
-                        const HttpEndpoint::SnapshotFn& snapshot) {
+                        const HttpEndpoint::SnapshotFn& snapshot, MetricsMode mode) {
   using Response = net::HttpResponse;
   const http_method method = req.method;
   if (method == HTTP_TRACE || method == HTTP_OPTIONS) return net::HttpResponse::error(403, false);
@@ -35,7 +35,11 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
   }
   if (path != "/metrics" && path != "/metrics/") return net::HttpResponse::error(404, false);
 
-  bool prometheus = false;
+  enum {
+    kJson,
+    kFlumenText,
+    kFlumeText
+  } format = mode == MetricsMode::kFlumePrometheus ? kFlumeText : kJson;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view param = query.substr(0, amp);
@@ -43,9 +47,9 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
     if (param.rfind("format=", 0) != 0) continue;
     std::string_view fmt = param.substr(7);
     if (fmt == "prometheus" || fmt == "text") {
-      prometheus = true;
+      format = kFlumenText;
     } else if (fmt == "json") {
-      prometheus = false;
+      format = kJson;
     } else {
       Response r = net::HttpResponse::error(400, false);
       r.body = "unknown format; use format=json or format=prometheus\n";
@@ -55,9 +59,12 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
 
   std::vector<ComponentSnapshot> snaps = snapshot ? snapshot() : std::vector<ComponentSnapshot>{};
   Response r;
-  if (prometheus) {
+  if (format == kFlumenText) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = format_prometheus(snaps, agent_name);
+  } else if (format == kFlumeText) {
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = format_flume_prometheus(snaps);
   } else {
     r.content_type = "application/json";
     r.body = format_flume_json(snaps);
@@ -67,11 +74,12 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
 
 }  // namespace
 
-HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot)
+HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot,
+                           MetricsMode mode)
     : server_(std::make_unique<net::HttpServer>(
           loop, "metrics http", 64 * 1024,
-          [agent = std::move(agent_name), snapshot = std::move(snapshot)](
-              const net::HttpRequest& req) { return route(req, agent, snapshot); })) {}
+          [agent = std::move(agent_name), snapshot = std::move(snapshot),
+           mode](const net::HttpRequest& req) { return route(req, agent, snapshot, mode); })) {}
 
 HttpEndpoint::~HttpEndpoint() = default;
 
