@@ -4,6 +4,7 @@
 //   3 the agent could not start (port in use, unwritable directory, ...);
 //   4 the agent stopped but its sinks did not drain the channels before the drain timeout.
 
+#include <functional>
 #include <map>
 
 #include "simulator/smartcar.h"
@@ -66,6 +67,9 @@ struct BrokerArgs {
   CLI::App* cmd = nullptr;
 };
 void add_broker_command(CLI::App& app, BrokerArgs& args);
+
+// `flumen avro-client`: sets `run` to what the command does when it was chosen.
+CLI::App* add_avro_client_command(CLI::App& app, std::function<int()>& run);
 int run_broker(const BrokerArgs& args);
 
 }  // namespace flumen::cli

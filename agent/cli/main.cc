@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   BrokerArgs broker_args;
   add_broker_command(app, broker_args);
 
+  std::function<int()> run_client;
+  auto* avro_client = add_avro_client_command(app, run_client);
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
   if (*plugins) return run_plugins(markdown);
   if (*repair) return run_repair_channel(repair_dir);
   if (*broker_args.cmd) return run_broker(broker_args);
+  if (*avro_client) return run_client();
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {
