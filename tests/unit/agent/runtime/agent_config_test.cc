@@ -438,5 +438,15 @@ TEST_CASE("the kafka source reads Flume's topic and groupId when the new keys ar
                "a1.sources.r1.kafka.topics.regex"));
 }
 
+TEST_CASE("a kafka topic's escapes are checked at check time, not first at start") {
+  auto c = check(std::string(kKafka) +
+                 "a1.sources.r1.kafka.bootstrap.servers = b:9092\n"
+                 "a1.sources.r1.kafka.topics = t\n"
+                 "a1.sinks.k1.kafka.topic = cars-%{car\n");
+  INFO(c.text());
+  CHECK_FALSE(c.config.has_value());
+  CHECK(c.has("t.conf:13: error: a1.sinks.k1.kafka.topic: "));
+}
+
 }  // namespace
 }  // namespace flumen::runtime
