@@ -33,6 +33,15 @@ class FlumeConfsTest(AgentTestCase):
             text = text.replace("server02.hadoop.com:9092", "127.0.0.1:%d" % kafka_port)
         return text
 
+    def book_dirs(self):
+        """The book's working directories: the spool directory and the driver log's."""
+        spool = self.path("home", "working", "car-batch-log")
+        logdir = self.path("home", "working", "driver-realtime-log")
+        os.makedirs(spool)
+        os.makedirs(logdir)
+        open(os.path.join(logdir, "SmartCarDriverInfo.log"), "w").close()
+        return spool, logdir
+
     def start_broker(self):
         port = free_port()
         broker = Broker(self.workdir, self.path("broker"), port)
@@ -107,10 +116,7 @@ class FlumeConfsTest(AgentTestCase):
     def test_book_3_4_spool_to_logger_and_tail_to_kafka(self):
         kafka = self.start_broker()
         text = self.localize(conf_text("SmartCar_Agent-CH03-3.4.conf"), kafka)
-        os.makedirs(self.path("home", "working", "car-batch-log"))
-        logdir = self.path("home", "working", "driver-realtime-log")
-        os.makedirs(logdir)
-        open(os.path.join(logdir, "SmartCarDriverInfo.log"), "w").close()
+        _, logdir = self.book_dirs()
         r = self.check(self.write("3.4.conf", text), "SmartCar_Agent")
         self.assertEqual(r.returncode, 0, r.stderr)
         a = self.start_agent(text, "SmartCar_Agent")
@@ -122,11 +128,7 @@ class FlumeConfsTest(AgentTestCase):
     def test_book_4_2_collect_day_interceptor_and_hdfs_path(self):
         kafka = self.start_broker()
         text = self.localize(conf_text("SmartCar_Agent-CH04-4.2.conf"), kafka)
-        spool = self.path("home", "working", "car-batch-log")
-        os.makedirs(spool)
-        logdir = self.path("home", "working", "driver-realtime-log")
-        os.makedirs(logdir)
-        open(os.path.join(logdir, "SmartCarDriverInfo.log"), "w").close()
+        spool, _ = self.book_dirs()
         r = self.check(self.write("4.2.conf", text), "SmartCar_Agent")
         self.assertEqual(r.returncode, 0, r.stderr)
         a = self.start_agent(text, "SmartCar_Agent")
