@@ -1,8 +1,10 @@
 #include "plugins/kafka_common/client_keys.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdio.h>
 
 #include <memory>
+#include <sstream>
 
 namespace flumen::plugins::kafka {
 
@@ -164,6 +166,31 @@ TranslatedKey translate_partitioner(const std::string& value) {
                  "partitionIdHeader on the sink");
 }
 
+// librdkafka's property names, as rd_kafka_conf_properties_show prints them (one table row per
+// property: name, C/P, range, default, importance, description), for did-you-mean.
+const std::vector<std::string>& librdkafka_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    char* buf = nullptr;
+    size_t len = 0;
+    FILE* f = open_memstream(&buf, &len);
+    if (!f) return out;
+    rd_kafka_conf_properties_show(f);
+    fclose(f);
+    std::istringstream in(std::string(buf, len));
+    free(buf);
+    for (std::string line; std::getline(in, line);) {
+      std::string name = line.substr(0, line.find_first_of(" |"));
+      if (name.empty() || name.find('.') == std::string::npos ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._") != std::string::npos)
+        continue;
+      out.push_back(name);
+    }
+    return out;
+  }();
+  return names;
+}
+
 }  // namespace
 
 TranslatedKey translate_client_key(const std::string& key, const std::string& value,
@@ -300,10 +327,12 @@ void validate_client_keys(const std::map<std::string, std::string>& keys, Client
         continue;
       std::string as = pk == k ? "" : " (as librdkafka's " + pk + ")";
       std::string msg = full + as + ": " + err;
-      if (std::string_view(err).find("No such configuration property") != std::string_view::npos)
-        msg +=
-            "; flumen's Kafka client is librdkafka: see its CONFIGURATION.md for the "
-            "equivalent property";
+      if (std::string_view(err).find("No such configuration property") != std::string_view::npos) {
+        std::string near = config::nearest(pk, librdkafka_names());
+        msg += near.empty() ? "; flumen's Kafka client is librdkafka: see its CONFIGURATION.md "
+                              "for the equivalent property"
+                            : "; did you mean librdkafka's '" + near + "'?";
+      }
       diags.error(line_of(k), msg);
     }
   }
