@@ -450,3 +450,32 @@ TEST_CASE("a kafka topic's escapes are checked at check time, not first at start
 
 }  // namespace
 }  // namespace flumen::runtime
+
+namespace flumen::runtime {
+namespace {
+
+TEST_CASE("deadLetterChannel: flumen's own key, so its problems are errors") {
+  const std::string base = R"(a1.sources = r1
+a1.channels = c1 dlq
+a1.sinks = k1
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.channels.dlq.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+)";
+  auto ok = check(base + "a1.sinks.k1.deadLetterChannel = dlq\n");
+  INFO(ok.text());
+  REQUIRE(ok.config.has_value());
+  CHECK(ok.config->sinks[0].dead_letter_channel == "dlq");
+  CHECK(ok.config->channels.size() == 2);  // the dead-letter channel counts as used
+  auto bad = check(base + "a1.sinks.k1.deadLetterChannel = dlx\n");
+  CHECK_FALSE(bad.config.has_value());
+  CHECK(bad.has("t.conf:10: error: sink 'k1' refers to channel 'dlx' (deadLetterChannel)"));
+  auto own = check(base + "a1.sinks.k1.deadLetterChannel = c1\n");
+  CHECK(own.has("deadLetterChannel must not be the sink's own channel 'c1'"));
+}
+
+}  // namespace
+}  // namespace flumen::runtime
