@@ -3,6 +3,7 @@
 #include "agent/runtime/module_loader.h"
 
 #include "plugins/channels/memory/memory_channel.h"
+#include "plugins/interceptors/collect_day_interceptor.h"
 #include "plugins/interceptors/header_interceptors.h"
 #include "plugins/interceptors/regex_interceptors.h"
 #include "plugins/sinks/file_roll/file_roll_sink.h"
@@ -115,6 +116,11 @@ void add_core_plugins(pipeline::Registry& r) {
   r.add(interceptor_plugin<SearchReplaceInterceptor>(
       "search_replace", {"org.apache.flume.interceptor.SearchAndReplaceInterceptor$Builder"},
       "Rewrites bodies with a regex and a replacement.", search_replace_interceptor_table()));
+  r.add(interceptor_plugin<CollectDayInterceptor>(
+      "collect_day", {"com.wikibook.bigdata.smartcar.flume.CollectDayInterceptor$Builder"},
+      "Appends ,yyyyMMdd (the agent's local date) to every body: the smart-car book's "
+      "CollectDayInterceptor.",
+      collect_day_interceptor_table()));
 }
 
 namespace {

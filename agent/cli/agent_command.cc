@@ -8,6 +8,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/cli/log_options.h"
+#include "agent/config/property_table.h"
 #include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/config_loader.h"
@@ -23,15 +24,15 @@ namespace {
 // data path.
 class MetricsServer {
  public:
-  explicit MetricsServer(std::shared_ptr<metrics::MetricsRegistry> registry)
-      : registry_(std::move(registry)), loop_("metrics") {}
+  MetricsServer(std::shared_ptr<metrics::MetricsRegistry> registry, metrics::MetricsMode mode)
+      : registry_(std::move(registry)), mode_(mode), loop_("metrics") {}
   ~MetricsServer() {
     loop_.stop([this] { endpoint_.reset(); });
   }
   Status start(const std::string& agent, const std::string& bind, int port) {
     return loop_.start([&]() -> Status {
-      endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop_.loop(), agent,
-                                                          [this] { return registry_->snapshot(); });
+      endpoint_ = std::make_unique<metrics::HttpEndpoint>(
+          loop_.loop(), agent, [this] { return registry_->snapshot(); }, mode_);
       Status s = endpoint_->listen(bind, port);
       if (!s) endpoint_.reset();
       return s;
@@ -41,6 +42,7 @@ class MetricsServer {
 
  private:
   std::shared_ptr<metrics::MetricsRegistry> registry_;
+  metrics::MetricsMode mode_;
   runtime::LoopThread loop_;
   std::unique_ptr<metrics::HttpEndpoint> endpoint_;
 };
@@ -74,6 +76,7 @@ void reload_agent(runtime::Agent& agent, const AgentArgs& args,
                   const std::map<std::string, std::string>& sys_props,
                   runtime::Fingerprints& running) {
   config::Diagnostics diags;
+  diags.set_strict(args.strict);
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
   log_diagnostics(diags);
@@ -125,6 +128,7 @@ int run_agent(const AgentArgs& args) {
   signal(SIGPIPE, SIG_IGN);
 
   config::Diagnostics diags;
+  diags.set_strict(args.strict);
   auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
                                         plugins::builtin_registry(), diags);
   log_diagnostics(diags);
@@ -133,19 +137,27 @@ int run_agent(const AgentArgs& args) {
                   args.name);
     return kExitBadConfig;
   }
+  if (!cfg->dropped.empty()) {
+    std::string list;
+    for (const auto& d : cfg->dropped)
+      list += (list.empty() ? "" : ", ") + d;
+    spdlog::warn("running without what Flume would drop: {}", list);
+  }
 
   int metrics_port = args.metrics_port;
   auto type = sys_props.find("flume.monitoring.type");
-  if (metrics_port < 0 && type != sys_props.end() &&
-      (type->second == "http" || type->second == "prometheus")) {
+  const std::string monitoring = type == sys_props.end() ? "" : config::to_lower(type->second);
+  if (metrics_port < 0 && (monitoring == "http" || monitoring == "prometheus")) {
     auto port = sys_props.find("flume.monitoring.port");
     metrics_port = port != sys_props.end() ? std::atoi(port->second.c_str()) : 41414;
   }
+  const auto metrics_mode = monitoring == "prometheus" ? metrics::MetricsMode::kFlumePrometheus
+                                                       : metrics::MetricsMode::kFlumeJson;
 
   auto registry = std::make_shared<metrics::MetricsRegistry>();
   std::unique_ptr<MetricsServer> metrics_server;
   if (metrics_port >= 0) {
-    metrics_server = std::make_unique<MetricsServer>(registry);
+    metrics_server = std::make_unique<MetricsServer>(registry, metrics_mode);
     if (Status s = metrics_server->start(args.name, args.metrics_bind, metrics_port); !s) {
       spdlog::error("metrics endpoint: {}", s.message());
       return kExitStartFailed;

@@ -29,6 +29,7 @@ namespace {
 std::optional<runtime::AgentConfig> check_one(const AgentArgs& args, const std::string& name,
                                               bool graph) {
   config::Diagnostics diags;
+  diags.set_strict(args.strict);
   auto cfg = runtime::load_agent_config(args.conf_files, name, parse_defines(args.defines),
                                         plugins::builtin_registry(), diags);
   std::cerr << diags.format();
@@ -36,10 +37,19 @@ std::optional<runtime::AgentConfig> check_one(const AgentArgs& args, const std::
     std::cerr << diags.error_count() << " error(s); agent '" << name << "' would not start\n";
     return std::nullopt;
   }
-  (graph ? std::cerr : std::cout) << "agent '" << name << "' is valid: " << cfg->sources.size()
-                                  << " sources, " << cfg->channels.size() << " channels, "
-                                  << cfg->sinks.size() << " sinks, " << cfg->sink_groups.size()
-                                  << " sink groups\n";
+  std::ostream& out = graph ? std::cerr : std::cout;
+  const size_t warnings = diags.all().size() - diags.error_count();
+  out << "agent '" << name << "' is valid: " << cfg->sources.size() << " sources, "
+      << cfg->channels.size() << " channels, " << cfg->sinks.size() << " sinks, "
+      << cfg->sink_groups.size() << " sink groups";
+  if (warnings > 0) out << "; " << warnings << " warning(s)";
+  out << "\n";
+  if (!cfg->dropped.empty()) {
+    out << "dropped, as Flume drops them:";
+    for (const auto& d : cfg->dropped)
+      out << " " << d << (&d == &cfg->dropped.back() ? "" : ",");
+    out << "\n";
+  }
   return cfg;
 }
 

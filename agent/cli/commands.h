@@ -4,6 +4,7 @@
 //   3 the agent could not start (port in use, unwritable directory, ...);
 //   4 the agent stopped but its sinks did not drain the channels before the drain timeout.
 
+#include <functional>
 #include <map>
 
 #include "agent/util/logging.h"
@@ -38,6 +39,7 @@ struct AgentArgs {
   int poll_interval_s = 30;  // Flume's -i: how often the conf files are checked for changes
   bool reload_conf = true;
   util::LogOptions log;
+  bool strict = false;  // warnings (what Flume would ignore or drop) are errors
 };
 
 std::map<std::string, std::string> parse_defines(const std::vector<std::string>& defines);
@@ -74,6 +76,9 @@ struct BrokerArgs {
   CLI::App* cmd = nullptr;
 };
 void add_broker_command(CLI::App& app, BrokerArgs& args);
+
+// `flumen avro-client`: sets `run` to what the command does when it was chosen.
+CLI::App* add_avro_client_command(CLI::App& app, std::function<int()>& run);
 int run_broker(const BrokerArgs& args);
 
 }  // namespace flumen::cli

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
     cmd->add_option("-D", args.defines,
                     "System property key=value, e.g. -Dflume.monitoring.type=http "
                     "-Dflume.monitoring.port=41414; also ${sys:key} in the conf");
+    cmd->add_flag("--strict", args.strict,
+                  "Treat warnings (keys Flume would ignore, components it would drop) as errors");
   };
 
   auto* agent = app.add_subcommand("agent", "Run an agent");
@@ -49,7 +51,7 @@ int main(int argc, char** argv) {
   agent->add_flag("--no-reload-conf", no_reload, "Do not reload when the conf files change");
   add_log_options(agent, args.log);
 
-  auto* check = app.add_subcommand("check", "Validate a configuration and exit 0 (ok) or 1");
+  auto* check = app.add_subcommand("check", "Validate a configuration as start would; exit 1 on errors (warnings: exit 0)");
   add_conf_options(check, false);
   std::string graph;
   check->add_option("--graph", graph, "Print the topology as a Graphviz (dot) or Mermaid graph")
@@ -76,6 +78,9 @@ int main(int argc, char** argv) {
 
   BrokerArgs broker_args;
   add_broker_command(app, broker_args);
+
+  std::function<int()> run_client;
+  auto* avro_client = add_avro_client_command(app, run_client);
 
   auto* version = app.add_subcommand("version", "Print the version");
 
@@ -107,6 +112,7 @@ int main(int argc, char** argv) {
   if (*plugins) return run_plugins(plugins_args);
   if (*repair) return run_repair_channel(repair_dir);
   if (*broker_args.cmd) return run_broker(broker_args);
+  if (*avro_client) return run_client();
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {

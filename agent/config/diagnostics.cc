@@ -9,6 +9,10 @@ void Diagnostics::error(const Location& where, std::string message) {
 }
 
 void Diagnostics::warning(const Location& where, std::string message) {
+  if (strict_) {
+    items_.push_back({Severity::kError, where, std::move(message) + " [--strict]"});
+    return;
+  }
   items_.push_back({Severity::kWarning, where, std::move(message)});
 }
 

@@ -24,7 +24,12 @@ struct Diagnostic {
 class Diagnostics {
  public:
   void error(const Location& where, std::string message);
+  // Something Flume tolerates (it ignores the key or drops the component and runs the rest).
+  // In strict mode (`--strict`) it is recorded as an error instead.
   void warning(const Location& where, std::string message);
+
+  void set_strict(bool strict) { strict_ = strict; }
+  bool strict() const { return strict_; }
 
   bool has_errors() const;
   size_t error_count() const;
@@ -38,6 +43,7 @@ class Diagnostics {
 
  private:
   std::vector<Diagnostic> items_;
+  bool strict_ = false;
 };
 
 }  // namespace flumen::config

@@ -370,6 +370,17 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
     return o;
   };
   const std::string w = lower(word);
+  // A key written with the wrong prefix (`batchSize` for file_roll's `sink.batchSize`,
+  // `kafka.flumeBatchSize` for `flumeBatchSize`) is found by its last dotted part.
+  auto last_part = [](std::string_view s) {
+    size_t dot = s.rfind('.');
+    return dot == std::string_view::npos ? s : s.substr(dot + 1);
+  };
+  const std::string w_last = lower(last_part(word));
+  if (!w_last.empty()) {
+    for (const auto& c : candidates)
+      if (lower(c) != w && lower(last_part(c)) == w_last) return c;
+  }
   const size_t limit = std::max<size_t>(2, word.size() / 3);
   std::string best;
   size_t best_d = limit + 1;

@@ -174,10 +174,21 @@ bool PropertyTableBase::parse_into(void* opts, const ComponentEntries& in,
       std::vector<std::string> known;
       for (const auto& row : infos_)
         known.push_back(row.key);
+      // Flume hands a component every key it was given and the component reads the ones it
+      // knows: an unknown key is ignored there, so here it is a warning (an error with --strict).
       std::string msg = "unknown property '" + in.key_prefix + e.key + "' for " + in.description;
       std::string near = nearest(e.key, known);
+      // `kafka.acks` for `kafka.producer.acks`: a key under a map row's first part.
+      for (const auto& row : infos_) {
+        if (!near.empty()) break;
+        size_t dot = row.key.find('.');
+        if (row.type != PropType::kMap || dot == std::string::npos || dot + 1 == row.key.size())
+          continue;
+        const std::string head = row.key.substr(0, dot + 1);
+        if (e.key.compare(0, head.size(), head) == 0) near = row.key + e.key.substr(head.size());
+      }
       if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      diags.error(e.where, msg);
+      diags.warning(e.where, msg + " (ignored, as Flume ignores it)");
       continue;
     }
     const PropertyInfo& row = infos_[match];

@@ -59,8 +59,9 @@ class PropertyTableBase {
   const PropertyInfo* find(std::string_view key) const;
 
   // Fills `opts` (the table's options struct): defaults first, then every entry. Reports unknown
-  // keys (with the nearest known key), values that do not parse or are out of range, and missing
-  // required keys. Returns false if anything was reported as an error.
+  // keys as warnings (with the nearest known key; Flume ignores them), and as errors values that
+  // do not parse or are out of range (the row keeps its default) and missing required keys.
+  // Returns false if anything was reported as an error.
   bool parse_into(void* opts, const ComponentEntries& in, Diagnostics& diags) const;
 
   // Parses one value for a row (also used to check that defaults parse).

@@ -19,7 +19,8 @@ constexpr const char* kIndexPage =
     "</ul>\n</body></html>\n";
 
 net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_name,
-                        const HttpEndpoint::SnapshotFn& snapshot, RateTracker& rates) {
+                        const HttpEndpoint::SnapshotFn& snapshot, RateTracker& rates,
+                        MetricsMode mode) {
   using Response = net::HttpResponse;
   const http_method method = req.method;
   if (method == HTTP_TRACE || method == HTTP_OPTIONS) return net::HttpResponse::error(403, false);
@@ -41,7 +42,11 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
     return *status_page(path, snapshot ? snapshot() : std::vector<ComponentSnapshot>{});
   if (path != "/metrics" && path != "/metrics/") return net::HttpResponse::error(404, false);
 
-  bool prometheus = false;
+  enum {
+    kJson,
+    kFlumenText,
+    kFlumeText
+  } format = mode == MetricsMode::kFlumePrometheus ? kFlumeText : kJson;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view param = query.substr(0, amp);
@@ -49,9 +54,9 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
     if (param.rfind("format=", 0) != 0) continue;
     std::string_view fmt = param.substr(7);
     if (fmt == "prometheus" || fmt == "text") {
-      prometheus = true;
+      format = kFlumenText;
     } else if (fmt == "json") {
-      prometheus = false;
+      format = kJson;
     } else {
       Response r = net::HttpResponse::error(400, false);
       r.body = "unknown format; use format=json or format=prometheus\n";
@@ -61,9 +66,12 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
 
   std::vector<ComponentSnapshot> snaps = snapshot ? snapshot() : std::vector<ComponentSnapshot>{};
   Response r;
-  if (prometheus) {
+  if (format == kFlumenText) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = format_prometheus(snaps, agent_name);
+  } else if (format == kFlumeText) {
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = format_flume_prometheus(snaps);
   } else {
     r.content_type = "application/json";
     rates.annotate(snaps);
@@ -74,12 +82,13 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
 
 }  // namespace
 
-HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot)
+HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot,
+                           MetricsMode mode)
     : server_(std::make_unique<net::HttpServer>(
           loop, "metrics http", 64 * 1024,
           [agent = std::move(agent_name), snapshot = std::move(snapshot),
-           rates = std::make_shared<RateTracker>()](const net::HttpRequest& req) {
-            return route(req, agent, snapshot, *rates);
+           rates = std::make_shared<RateTracker>(), mode](const net::HttpRequest& req) {
+            return route(req, agent, snapshot, *rates, mode);
           })) {}
 
 HttpEndpoint::~HttpEndpoint() = default;

@@ -22,11 +22,17 @@
 
 namespace flumen::metrics {
 
+// What GET /metrics serves without ?format=: Flume's JSON (-Dflume.monitoring.type=http, and
+// flumen's --metrics-port) or Flume's Prometheus text (-Dflume.monitoring.type=prometheus).
+// ?format=json and ?format=prometheus (flumen's flumen_* names) pick explicitly.
+enum class MetricsMode { kFlumeJson, kFlumePrometheus };
+
 class HttpEndpoint {
  public:
   using SnapshotFn = std::function<std::vector<ComponentSnapshot>()>;
 
-  HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot);
+  HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot,
+               MetricsMode mode = MetricsMode::kFlumeJson);
   ~HttpEndpoint();  // closes the listener and all connections (must run on the loop thread)
 
   // Binds and listens. port 0 picks a free port; bound_port() tells which.

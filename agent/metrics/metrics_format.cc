@@ -229,4 +229,67 @@ std::string format_prometheus(const std::vector<ComponentSnapshot>& snapshots,
   return out;
 }
 
+namespace {
+
+// Flume's counter classes: the attributes with a set<Name> method are gauges; those with
+// neither increment/addTo nor set are not exported.
+bool flume_gauge(std::string_view name) {
+  return name == "ChannelSize" || name == "ChannelCapacity" || name == "OpenConnectionCount";
+}
+bool flume_exported(std::string_view name) {
+  return name != "StartTime" && name != "StopTime" && name != "ChannelFillPercentage";
+}
+
+}  // namespace
+
+std::string format_flume_prometheus(const std::vector<ComponentSnapshot>& snapshots) {
+  struct Family {
+    std::string name;  // as written in the samples
+    std::string help;
+    bool counter;
+    std::string samples;
+  };
+  std::vector<Family> families;
+  std::map<std::string, size_t> index;
+  for (const auto& s : snapshots) {
+    for (const auto& v : s.values) {
+      if (!flume_exported(v.name)) continue;
+      const bool counter = !flume_gauge(v.name);
+      const std::string base = "Flume_" + v.name;
+      const std::string name = counter ? base + "_total" : base;
+      auto [it, inserted] = index.emplace(name, families.size());
+      if (inserted) families.push_back({name, base, counter, {}});
+      std::string& out = families[it->second].samples;
+      out += name + "{component=\"" + escape_label_value(s.name) + "\",} " + java_double(v.value) +
+             '\n';
+    }
+  }
+  std::string out;
+  for (const auto& f : families) {
+    out += "# HELP " + f.name + " " + escape_help(f.help) + '\n';
+    out += "# TYPE " + f.name + (f.counter ? " counter\n" : " gauge\n");
+    out += f.samples;
+  }
+  return out;
+}
+
+bool accepts_prometheus(std::string_view accept) {
+  // The first media range that names one of the formats decides (Prometheus lists
+  // openmetrics, then text/plain; browsers and Flume tools list JSON or */*).
+  while (!accept.empty()) {
+    size_t comma = accept.find(',');
+    std::string_view range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    size_t semi = range.find(';');
+    std::string type = lower_ascii(range.substr(0, semi));
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
+      type.erase(0, 1);
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
+      type.pop_back();
+    if (type == "application/openmetrics-text" || type == "text/plain") return true;
+    if (type == "application/json") return false;
+  }
+  return false;
+}
+
 }  // namespace flumen::metrics

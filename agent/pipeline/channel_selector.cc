@@ -61,4 +61,28 @@ void MultiplexingSelector::route(const EventBatch& batch, std::vector<RouteTarge
   std::stable_partition(out.begin(), out.end(), [](const RouteTarget& t) { return !t.optional; });
 }
 
+LoadBalancingSelector::LoadBalancingSelector(std::vector<Channel*> channels, Policy policy)
+    : channels_(std::move(channels)), policy_(policy), random_(std::random_device{}()) {}
+
+void LoadBalancingSelector::route(const EventBatch& batch, std::vector<RouteTarget>& out) const {
+  out.clear();
+  if (channels_.empty()) return;
+  for (Channel* c : channels_)
+    out.push_back({c, false, false, {}});
+  for (uint32_t i = 0; i < batch.size(); ++i) {
+    size_t pick;
+    if (policy_ == Policy::kRandom) {
+      pick = random_() % channels_.size();
+    } else {
+      pick = next_;
+      next_ = next_ + 1 == channels_.size() ? 0 : next_ + 1;
+    }
+    out[pick].events.push_back(i);
+  }
+  // A channel that got no event of this batch gets no transaction.
+  out.erase(
+      std::remove_if(out.begin(), out.end(), [](const RouteTarget& t) { return t.events.empty(); }),
+      out.end());
+}
+
 }  // namespace flumen::pipeline

@@ -5,9 +5,13 @@
 //  - multiplexing: the value of one header picks the channels (mapping.<value>), unmatched events
 //    go to `default`; optional.<value> adds optional channels. With neither required nor default
 //    channels for an event, only its optional channels are tried (Flume's rules).
+//  - load_balancing (Flume 1.10+): each event goes to exactly one channel, picked per event in
+//    turn (round_robin) or at random, as Flume's LoadBalancingChannelSelector picks.
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -60,6 +64,21 @@ class MultiplexingSelector : public ChannelSelector {
   std::map<std::string, Rule, std::less<>> rules_;
   std::vector<Channel*> default_;
   std::vector<Channel*> all_;
+};
+
+class LoadBalancingSelector : public ChannelSelector {
+ public:
+  enum class Policy { kRoundRobin, kRandom };
+  LoadBalancingSelector(std::vector<Channel*> channels, Policy policy);
+  // Called on the source's thread only (the pick state is not shared between threads).
+  void route(const EventBatch& batch, std::vector<RouteTarget>& out) const override;
+  std::vector<Channel*> channels() const override { return channels_; }
+
+ private:
+  std::vector<Channel*> channels_;
+  Policy policy_;
+  mutable size_t next_ = 0;
+  mutable std::minstd_rand random_;
 };
 
 }  // namespace flumen::pipeline

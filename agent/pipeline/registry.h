@@ -39,7 +39,8 @@ struct PluginDef {
   // they share nothing outside the process (no files of the same name, for instance).
   bool allows_workers = false;
 
-  // Parse + validate, no I/O. Null when errors were reported.
+  // Parse + validate, no I/O. Always returns the options (rows that were refused keep their
+  // defaults) so that graph checks still run; the caller goes by the error count.
   std::function<OpaqueOptions(const config::ComponentEntries&, config::Diagnostics&)> configure;
   std::function<int64_t(const void* opts)> batch_size;            // sources and sinks
   std::function<int64_t(const void* opts)> transaction_capacity;  // channels
@@ -112,12 +113,10 @@ template <typename Opts>
 OpaqueOptions configure(const config::PropertyTable<Opts>& table, const config::ComponentEntries& e,
                         config::Diagnostics& d) {
   auto opts = std::make_shared<Opts>();
-  size_t before = d.error_count();
   table.parse(*opts, e, d);
-  if constexpr (requires { validate(*opts, e, d); }) {
-    if (d.error_count() == before) validate(*opts, e, d);
-  }
-  if (d.error_count() != before) return nullptr;
+  // The cross-field checks run even when a value was refused (that row keeps its default), so
+  // one bad value does not hide the other problems of the component.
+  if constexpr (requires { validate(*opts, e, d); }) validate(*opts, e, d);
   return opts;
 }
 template <typename Opts>

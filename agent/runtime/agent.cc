@@ -132,6 +132,11 @@ Agent::RunningSource Agent::build_source(const SourceConfig& src) {
       rules[value].optional = lookup(config::split_words(list));
     selector = std::make_unique<MultiplexingSelector>(mo.header, std::move(rules),
                                                       lookup(mo.default_channels), chans);
+  } else if (src.selector.type == "load_balancing") {
+    selector = std::make_unique<LoadBalancingSelector>(
+        chans, src.selector.load_balancing.policy == "random"
+                   ? LoadBalancingSelector::Policy::kRandom
+                   : LoadBalancingSelector::Policy::kRoundRobin);
   } else {
     std::vector<Channel*> required, optional;
     const auto& opt = src.selector.replicating.optional;

@@ -5,6 +5,7 @@
 // channel's transactionCapacity). Every problem is reported with file:line; the agent starts
 // only from a model with no errors.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,14 +38,36 @@ struct MultiplexingOptions {
   std::map<std::string, std::string> optional;  // value -> channel list
   std::vector<std::string> default_channels;
 };
+// Flume 1.10's load_balancing selector: each event goes to one of the source's channels.
+struct LoadBalancingSelectorOptions {
+  std::string policy = "round_robin";  // round_robin | random
+};
+
 const config::PropertyTable<ReplicatingOptions>& replicating_selector_table();
 const config::PropertyTable<MultiplexingOptions>& multiplexing_selector_table();
+const config::PropertyTable<LoadBalancingSelectorOptions>& load_balancing_selector_table();
 
 struct SelectorConfig {
-  std::string type = "replicating";  // replicating | multiplexing
+  std::string type = "replicating";  // replicating | multiplexing | load_balancing
   ReplicatingOptions replicating;
   MultiplexingOptions multiplexing;
+  LoadBalancingSelectorOptions load_balancing;
 };
+
+// A channel selector type: its names, its property table and how its keys fill a
+// SelectorConfig. The list (selector_defs()) drives parsing, `flumen check` and the reference.
+struct SelectorDef {
+  std::string name;                  // lower case, as users write it
+  std::vector<std::string> aliases;  // Flume's class names, lower case (matched ignoring case)
+  std::string summary;
+  const config::PropertyTableBase* table = nullptr;
+  std::function<void(SelectorConfig&, const config::ComponentEntries&, config::Diagnostics&)> parse;
+  // Whether a key's value is a list of channels (checked against the source's channels).
+  std::function<bool(const std::string& key)> names_channels;
+};
+const std::vector<SelectorDef>& selector_defs();
+const SelectorDef* find_selector(const std::string& type);  // by name or alias, any case
+std::vector<std::string> selector_names();
 
 struct SourceConfig : ComponentConfig {
   std::vector<std::string> channels;
@@ -75,6 +98,20 @@ struct LoadBalanceOptions {
 const config::PropertyTable<FailoverOptions>& failover_processor_table();
 const config::PropertyTable<LoadBalanceOptions>& load_balance_processor_table();
 
+// A sink processor type, as SelectorDef is for selectors.
+struct SinkGroupConfig;
+struct ProcessorDef {
+  std::string name;
+  std::vector<std::string> aliases;  // lower case
+  std::string summary;
+  const config::PropertyTableBase* table = nullptr;  // null: the processor has no keys
+  std::function<void(SinkGroupConfig&, const config::ComponentEntries&, config::Diagnostics&)>
+      parse;
+};
+const std::vector<ProcessorDef>& processor_defs();
+const ProcessorDef* find_processor(const std::string& type);
+std::vector<std::string> processor_names();
+
 struct SinkGroupConfig {
   std::string name;
   std::vector<std::string> sinks;
@@ -88,6 +125,9 @@ struct SinkGroupConfig {
 
 struct AgentConfig {
   std::string name;
+  // Components Flume would drop from this file (each was reported as a warning), e.g.
+  // "source 'r2'": they are not part of the agent.
+  std::vector<std::string> dropped;
   std::vector<ComponentConfig> channels;
   std::vector<SourceConfig> sources;
   std::vector<SinkConfig> sinks;

@@ -52,23 +52,67 @@ void table_text(std::string& out, const config::PropertyTableBase& table) {
 }
 
 struct CoreTable {
-  const char* name;  // what `flumen plugins NAME` matches
-  const char* heading;
-  const char* prefix;
+  std::string name;  // what `flumen plugins NAME` matches
+  std::string heading;
+  std::string prefix;
+  std::string summary;
   const config::PropertyTableBase* table;
 };
 
+// The selectors and sink processors, from their definition lists.
 std::vector<CoreTable> core_tables() {
-  return {
-      {"replicating", "selector: replicating", "<agent>.sources.<source>.selector.",
-       &replicating_selector_table()},
-      {"multiplexing", "selector: multiplexing", "<agent>.sources.<source>.selector.",
-       &multiplexing_selector_table()},
-      {"failover", "sink processor: failover", "<agent>.sinkgroups.<group>.processor.",
-       &failover_processor_table()},
-      {"load_balance", "sink processor: load_balance", "<agent>.sinkgroups.<group>.processor.",
-       &load_balance_processor_table()},
+  std::vector<CoreTable> out;
+  for (const auto& d : selector_defs())
+    out.push_back({d.name, "selector: " + d.name, "<agent>.sources.<source>.selector.", d.summary,
+                   d.table});
+  for (const auto& d : processor_defs())
+    out.push_back({d.name, "sink processor: " + d.name, "<agent>.sinkgroups.<group>.processor.",
+                   d.summary, d.table});
+  return out;
+}
+
+// The keys the framework reads around each plugin's own table (agent_config.cc,
+// source_section.cc, sink_section.cc): one list, so the reference shows them beside the plugins.
+struct FrameworkKey {
+  const char* key;
+  const char* doc;
+};
+const std::vector<std::pair<std::string, std::vector<FrameworkKey>>>& framework_keys() {
+  static const std::vector<std::pair<std::string, std::vector<FrameworkKey>>> keys = {
+      {"agent (`<agent>.`)",
+       {{"sources",
+         "The sources to run (space-separated). A listed source without keys is "
+         "dropped with a warning, as Flume drops it."},
+        {"channels", "The channels (at least one must be configured)."},
+        {"sinks", "The sinks."},
+        {"sinkgroups", "The sink groups."}}},
+      {"source (`<agent>.sources.<source>.`)",
+       {{"type", "The source type, or Flume's class name."},
+        {"channels",
+         "Channels the source puts into; channels that do not exist are left out "
+         "(warning), a source with none left is dropped."},
+        {"selector.type",
+         "replicating (default), multiplexing or load_balancing; its keys are "
+         "under selector. (below)."},
+        {"interceptors",
+         "Interceptor names, in chain order; each configured under "
+         "interceptors.<name>. with a type."}}},
+      {"sink (`<agent>.sinks.<sink>.`)",
+       {{"type", "The sink type, or Flume's class name."},
+        {"channel", "The one channel the sink drains (singular, as Flume reads it)."},
+        {"deadLetterChannel",
+         "flumen: the channel that receives the events this sink rejects for good, with the "
+         "reason as a header."},
+        {"workers",
+         "flumen: 1 to 16 instances draining the channel side by side (network "
+         "sinks outside groups)."}}},
+      {"sink group (`<agent>.sinkgroups.<group>.`)",
+       {{"sinks", "The group's sinks; a sink in no group runs alone."},
+        {"processor.type",
+         "default, failover or load_balance; its keys are under processor. "
+         "(below)."}}},
   };
+  return keys;
 }
 
 const pipeline::PluginKind kKinds[] = {pipeline::PluginKind::kSource,
@@ -96,8 +140,15 @@ std::string plugins_markdown(const pipeline::Registry& registry) {
       table_markdown(out, *d->table);
     }
   }
+  out += "## Framework keys\n\nRead by the agent around each plugin's own keys.\n\n";
+  for (const auto& [scope, keys] : framework_keys()) {
+    out += "### " + scope + "\n\n| key | description |\n|---|---|\n";
+    for (const auto& k : keys)
+      out += "| `" + std::string(k.key) + "` | " + escape_cell(k.doc) + " |\n";
+    out += "\n";
+  }
   for (const auto& t : core_tables()) {
-    out += "## " + std::string(t.heading) + "\n\nKeys under `" + t.prefix + "`.\n\n";
+    out += "## " + t.heading + "\n\n" + t.summary + " Keys under `" + t.prefix + "`.\n\n";
     table_markdown(out, *t.table);
   }
   return out;
@@ -116,7 +167,7 @@ std::string plugins_text(const pipeline::Registry& registry) {
     out += "\n";
   }
   for (const auto& t : core_tables()) {
-    out += std::string(t.heading) + " (" + t.prefix + "*):\n";
+    out += t.heading + " (" + t.prefix + "*) - " + t.summary + "\n";
     table_text(out, *t.table);
   }
   return out;

@@ -48,16 +48,26 @@ class CheckTest(AgentTestCase):
         err = r.stderr
         expected = [
             (5, "source 'r1' (type netcat): missing required property 'a1.sources.r1.bind'"),
-            (7, "unknown property 'a1.sources.r1.batchsize' for source 'r1' (type netcat); "
-                "did you mean 'batchSize'?"),
+            # Found although r1 has other errors: one problem does not hide another.
+            (5, "source 'r1': batchSize 100 exceeds transactionCapacity 50 of channel 'c1'"),
             (10, "a1.sources.r1.max-line-length: expected an integer, got 'lots'"),
-            (13, "sink 'k1' refers to channel 'c7', which is not in a1.channels"),
             (14, "sink 'k2': batchSize 200 exceeds transactionCapacity 50 of channel 'c1'"),
             (17, "unknown sink type 'hdfs-ish'"),
-            (22, "sink 'k2' is in two sink groups: 'g1' and 'g2'"),
         ]
         for line, message in expected:
             self.assertIn("%s:%d: error: %s" % (conf, line, message), err)
+        # What Flume ignores or drops: warnings, with the nearest key.
+        warnings = [
+            (7, "unknown property 'a1.sources.r1.batchsize' for source 'r1' (type netcat); "
+                "did you mean 'batchSize'? (ignored, as Flume ignores it)"),
+            (13, "sink 'k1' refers to channel 'c7', which is not a configured channel of "
+                 "a1.channels (did you mean 'c1'?); dropped, as Flume drops it"),
+            (20, "sink group 'g1' refers to sink 'k1'"),
+            (22, "sink 'k2' is in two sink groups: 'g1' and 'g2'"),
+            (22, "sink group 'g2' has no sinks; dropped, as Flume drops it"),
+        ]
+        for line, message in warnings:
+            self.assertIn("%s:%d: warning: %s" % (conf, line, message), err)
         self.assertIn("%s:23: warning: duplicate key 'a1.sinks.k1.type' (first at line 12)" % conf,
                       err)
         self.assertNotIn("not-checked", err)  # only the agent named by -n is built
@@ -71,6 +81,40 @@ class CheckTest(AgentTestCase):
         r = self.run_flumen("agent", "-f", conf, "-n", "a1")
         self.assertEqual(r.returncode, 1)
         self.assertIn("configuration error(s): agent 'a1' not started", r.stderr)
+
+    TOLERATED = """a1.sources = r1 r2
+a1.channels = c1
+a1.sinks = k1 k2
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.sources.r1.batchsize = 10
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+"""
+
+    def test_what_flume_tolerates_passes_with_warnings_and_strict_refuses_it(self):
+        conf = self.write(self.TOLERATED)
+        r = self.run_flumen("check", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("%s:1: warning: source 'r2' is listed in a1.sources but not configured" % conf,
+                      r.stderr)
+        self.assertIn("%s:3: warning: sink 'k2' is listed in a1.sinks but not configured" % conf,
+                      r.stderr)
+        self.assertIn("did you mean 'batchSize'?", r.stderr)
+        self.assertIn("1 sources, 1 channels, 1 sinks, 0 sink groups; 3 warning(s)", r.stdout)
+        self.assertIn("dropped, as Flume drops them: source 'r2', sink 'k2'", r.stdout)
+        strict = self.run_flumen("check", "--strict", "-f", conf, "-n", "a1")
+        self.assertEqual(strict.returncode, 1)
+        self.assertEqual(len(re.findall(r": error: .*\[--strict\]", strict.stderr)), 3,
+                         strict.stderr)
+        r = self.run_flumen("agent", "--strict", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 1)
+        # Without --strict the agent runs what Flume runs.
+        a = self.start_agent(self.TOLERATED)
+        self.assertIn("SOURCE.r1", a.metrics())
+        self.assertNotIn("SINK.k2", a.metrics())
+        self.assertIn("running without what Flume would drop: source 'r2', sink 'k2'", a.log_text())
 
     def test_valid_conf_with_escapes_continuations_and_substitution(self):
         conf = self.write("""! Flume's properties dialect, all of it

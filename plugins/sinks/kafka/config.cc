@@ -1,5 +1,8 @@
 #include "plugins/sinks/kafka/config.h"
 
+#include "plugins/kafka_common/client_keys.h"
+#include "plugins/sinks/hdfs/bucket_path.h"
+
 namespace flumen::plugins {
 
 const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
@@ -45,6 +48,22 @@ const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
                   "flumen: events Kafka refuses for good (too large, invalid topic) are written "
                   "there as JSON lines; without it they are counted and logged.");
   return table;
+}
+
+void validate(const KafkaSinkOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags) {
+  // The topic's escapes are compiled at start too: a bad one must fail `check` as well.
+  if (o.topic.find('%') != std::string::npos) {
+    std::string error;
+    if (!BucketPath::compile(o.topic, error)) {
+      config::Location at = where.where;
+      for (const auto& e : where.entries)
+        if (e.key == "kafka.topic" || e.key == "topic") at = e.where;
+      diags.error(at, where.key_prefix + "kafka.topic: " + error);
+    }
+  }
+  kafka::validate_client_keys(o.producer, kafka::ClientRole::kProducer, "kafka.producer.", where,
+                              diags);
 }
 
 }  // namespace flumen::plugins

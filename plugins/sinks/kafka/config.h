@@ -24,5 +24,8 @@ struct KafkaSinkOptions {
   std::string dead_letter_directory;
 };
 const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table();
+// kafka.producer.* checked against librdkafka (see client_keys.h).
+void validate(const KafkaSinkOptions& o, const config::ComponentEntries& where,
+              config::Diagnostics& diags);
 
 }  // namespace flumen::plugins

@@ -1,5 +1,7 @@
 #include "plugins/sinks/kafka/kafka_sink.h"
 
+#include "plugins/kafka_common/client_keys.h"
+
 #include "plugins/kafka_common/librdkafka_support.h"
 
 #include <spdlog/spdlog.h>
@@ -66,7 +68,8 @@ Status KafkaSink::create_producer() {
       {"message.timeout.ms", "30000"},
   };
   if (!options_.required_acks.empty()) props["acks"] = options_.required_acks;
-  for (const auto& [k, v] : options_.producer)
+  for (const auto& [k, v] : kafka::librdkafka_properties(options_.producer,
+                                                         kafka::ClientRole::kProducer))
     props[k] = v;
   if (!props.count("acks")) props["acks"] = "all";
   const bool acks_all = props["acks"] == "all" || props["acks"] == "-1";

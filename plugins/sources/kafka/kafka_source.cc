@@ -1,5 +1,7 @@
 #include "plugins/sources/kafka/kafka_source.h"
 
+#include "plugins/kafka_common/client_keys.h"
+
 #include "plugins/kafka_common/librdkafka_support.h"
 
 #include <spdlog/spdlog.h>
@@ -31,9 +33,6 @@ KafkaSource::~KafkaSource() {
 
 Status KafkaSource::do_start() {
   commits_failed_ = &metrics().counter("KafkaCommitFailCount");
-  if (options_.topics.empty() && options_.topics_regex.empty())
-    return make_error(ErrorCode::kInvalidConfig,
-                      "kafka source " + name() + ": set kafka.topics or kafka.topics.regex");
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // queued.min.messages: librdkafka stops fetching a partition once this many records wait in
@@ -42,13 +41,14 @@ Status KafkaSource::do_start() {
   // queued.max.messages.kbytes (64 MB) instead.
   std::map<std::string, std::string> props = {{"auto.offset.reset", "earliest"},
                                               {"queued.min.messages", "1000000"}};
-  for (const auto& [k, v] : options_.consumer)
+  for (const auto& [k, v] : kafka::librdkafka_properties(options_.consumer,
+                                                         kafka::ClientRole::kConsumer))
     props[k] = v;
   // The source commits, after the channel did: never librdkafka on its own.
   props["enable.auto.commit"] = "false";
   props["enable.auto.offset.store"] = "false";
   props["bootstrap.servers"] = options_.bootstrap_servers;
-  props["group.id"] = options_.group_id;
+  props["group.id"] = options_.effective_group_id();
   if (Status st = kafka::apply(conf, props, "kafka source " + name(), "kafka.consumer."); !st) {
     rd_kafka_conf_destroy(conf);
     return st;
@@ -67,7 +67,7 @@ Status KafkaSource::do_start() {
         options_.topics_regex.front() == '^' ? options_.topics_regex : "^" + options_.topics_regex;
     rd_kafka_topic_partition_list_add(subs, re.c_str(), RD_KAFKA_PARTITION_UA);
   } else {
-    for (const std::string& t : config::split_words(options_.topics))
+    for (const std::string& t : config::split_words(options_.effective_topics()))
       for (size_t p = 0, q; p < t.size(); p = q + 1) {
         q = t.find(',', p);
         if (q == std::string::npos) q = t.size();
