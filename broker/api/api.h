@@ -117,6 +117,15 @@ const ApiInfo& describe_groups_api();
 const ApiInfo& list_groups_api();
 const ApiInfo& init_producer_id_api();
 const ApiInfo& describe_configs_api();
+const ApiInfo& alter_configs_api();
+const ApiInfo& incremental_alter_configs_api();
+const ApiInfo& create_partitions_api();
+
+// AlterConfigs (incremental = false: the given set replaces the overrides) and
+// IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with
+// `why`. Everything is validated before anything changes.
+int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
+                            bool validate_only, std::string& why);
 
 // Kafka error codes used across handlers.
 namespace kafka_error {

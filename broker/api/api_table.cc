@@ -1,20 +1,24 @@
 #include "broker/api/api.h"
 
+#include "broker/storage/topic_config.h"
+
 namespace flumen::broker {
 
 const std::vector<ApiInfo>& api_table() {
   // Each API's served range is set in its file: the ranges Apache Kafka 3.x serves (capped where
   // a later version needs what a single node without topic ids in its fetch path cannot give).
   static const std::vector<ApiInfo> table = {
-      produce_api(),          fetch_api(),
-      list_offsets_api(),     metadata_api(),
-      offset_commit_api(),    offset_fetch_api(),
-      find_coordinator_api(), join_group_api(),
-      heartbeat_api(),        leave_group_api(),
-      sync_group_api(),       describe_groups_api(),
-      list_groups_api(),      api_versions_api(),
-      create_topics_api(),    delete_topics_api(),
-      init_producer_id_api(), describe_configs_api(),
+      produce_api(),           fetch_api(),
+      list_offsets_api(),      metadata_api(),
+      offset_commit_api(),     offset_fetch_api(),
+      find_coordinator_api(),  join_group_api(),
+      heartbeat_api(),         leave_group_api(),
+      sync_group_api(),        describe_groups_api(),
+      list_groups_api(),       api_versions_api(),
+      create_topics_api(),     delete_topics_api(),
+      init_producer_id_api(),  describe_configs_api(),
+      alter_configs_api(),     incremental_alter_configs_api(),
+      create_partitions_api(),
   };
   return table;
 }
@@ -41,6 +45,45 @@ Topic* topic_or_create(ApiContext& ctx, std::string_view name, bool allow) {
   std::string why;
   if (ctx.store.create(name, ctx.config.num_partitions, why) != 0) return nullptr;
   return ctx.store.find(name);
+}
+
+int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
+                            bool validate_only, std::string& why) {
+  constexpr int64_t kTopicResource = 2, kSet = 0, kDelete = 1;
+  if (resource.i("ResourceType") != kTopicResource) {
+    why = "only topic configs are alterable (the broker's come from its conf file)";
+    return kafka_error::kInvalidRequest;
+  }
+  Topic* topic = ctx.store.find(resource.s("ResourceName"));
+  if (!topic) {
+    why = "no topic " + std::string(resource.s("ResourceName"));
+    return kafka_error::kUnknownTopicOrPartition;
+  }
+  TopicConfigs next = incremental ? topic->configs : TopicConfigs{};
+  for (const Struct& c : resource.array("Configs")) {
+    const std::string name(c.s("Name"));
+    const int64_t op = incremental ? c.i("ConfigOperation") : kSet;
+    if (op == kDelete || c.is_null("Value")) {
+      if (!is_topic_config(name)) {
+        why = "unknown topic config " + name;
+        return kafka_error::kInvalidConfig;
+      }
+      next.erase(name);
+      continue;
+    }
+    if (op != kSet) {
+      why = name + " is not a list config: only SET and DELETE apply";
+      return kafka_error::kInvalidConfig;
+    }
+    if (int16_t e = validate_topic_config(name, c.s("Value"), why); e != 0) return e;
+    next[name] = std::string(c.s("Value"));
+  }
+  if (validate_only) return kafka_error::kNone;
+  if (Status s = ctx.store.set_configs(*topic, std::move(next)); !s) {
+    why = s.message();
+    return kafka_error::kKafkaStorageError;
+  }
+  return kafka_error::kNone;
 }
 
 PartitionLog* find_partition(Topic* topic, int64_t index) {

@@ -11,85 +11,191 @@ using namespace schema;  // NOLINT(google-build-using-namespace): the descriptio
 
 // The request and response of every version, as Kafka's message spec describes them (fields of
 // versions above the served range left out).
-const Message kRequest{"12+", {
-      {.name = "ClusterId", .type = kString, .versions = "12+", .nullable = "12+", .tagged = "12+", .tag = 0, .default_value = "null"},
-      {.name = "ReplicaId", .type = kInt32, .versions = "0-14", .default_value = "-1"},
-      {.name = "ReplicaState", .type = kStruct, .versions = "15+", .tagged = "15+", .tag = 1, .fields = {
-          {.name = "ReplicaId", .type = kInt32, .versions = "15+", .default_value = "-1"},
-          {.name = "ReplicaEpoch", .type = kInt64, .versions = "15+", .default_value = "-1"},
-      }},
-      {.name = "MaxWaitMs", .type = kInt32, .versions = "0+"},
-      {.name = "MinBytes", .type = kInt32, .versions = "0+"},
-      {.name = "MaxBytes", .type = kInt32, .versions = "3+", .default_value = "0x7fffffff"},
-      {.name = "IsolationLevel", .type = kInt8, .versions = "4+", .default_value = "0"},
-      {.name = "SessionId", .type = kInt32, .versions = "7+", .default_value = "0"},
-      {.name = "SessionEpoch", .type = kInt32, .versions = "7+", .default_value = "-1"},
-      {.name = "Topics", .type = kArray, .versions = "0+", .fields = {
-          {.name = "Topic", .type = kString, .versions = "0-12"},
-          {.name = "TopicId", .type = kUuid, .versions = "13+"},
-          {.name = "Partitions", .type = kArray, .versions = "0+", .fields = {
-              {.name = "Partition", .type = kInt32, .versions = "0+"},
-              {.name = "CurrentLeaderEpoch", .type = kInt32, .versions = "9+", .default_value = "-1"},
-              {.name = "FetchOffset", .type = kInt64, .versions = "0+"},
-              {.name = "LastFetchedEpoch", .type = kInt32, .versions = "12+", .default_value = "-1"},
-              {.name = "LogStartOffset", .type = kInt64, .versions = "5+", .default_value = "-1"},
-              {.name = "PartitionMaxBytes", .type = kInt32, .versions = "0+"},
-          }},
-      }},
-      {.name = "ForgottenTopicsData", .type = kArray, .versions = "7+", .fields = {
-          {.name = "Topic", .type = kString, .versions = "7-12"},
-          {.name = "TopicId", .type = kUuid, .versions = "13+"},
-          {.name = "Partitions", .type = kArray, .element = kInt32, .versions = "7+"},
-      }},
-      {.name = "RackId", .type = kString, .versions = "11+", .default_value = ""},
+const Message kRequest{
+    "12+",
+    {
+        {.name = "ClusterId",
+         .type = kString,
+         .versions = "12+",
+         .nullable = "12+",
+         .tagged = "12+",
+         .tag = 0,
+         .default_value = "null"},
+        {.name = "ReplicaId", .type = kInt32, .versions = "0-14", .default_value = "-1"},
+        {.name = "ReplicaState",
+         .type = kStruct,
+         .versions = "15+",
+         .tagged = "15+",
+         .tag = 1,
+         .fields =
+             {
+                 {.name = "ReplicaId", .type = kInt32, .versions = "15+", .default_value = "-1"},
+                 {.name = "ReplicaEpoch", .type = kInt64, .versions = "15+", .default_value = "-1"},
+             }},
+        {.name = "MaxWaitMs", .type = kInt32, .versions = "0+"},
+        {.name = "MinBytes", .type = kInt32, .versions = "0+"},
+        {.name = "MaxBytes", .type = kInt32, .versions = "3+", .default_value = "0x7fffffff"},
+        {.name = "IsolationLevel", .type = kInt8, .versions = "4+", .default_value = "0"},
+        {.name = "SessionId", .type = kInt32, .versions = "7+", .default_value = "0"},
+        {.name = "SessionEpoch", .type = kInt32, .versions = "7+", .default_value = "-1"},
+        {.name = "Topics",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Topic", .type = kString, .versions = "0-12"},
+                 {.name = "TopicId", .type = kUuid, .versions = "13+"},
+                 {.name = "Partitions",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Partition", .type = kInt32, .versions = "0+"},
+                          {.name = "CurrentLeaderEpoch",
+                           .type = kInt32,
+                           .versions = "9+",
+                           .default_value = "-1"},
+                          {.name = "FetchOffset", .type = kInt64, .versions = "0+"},
+                          {.name = "LastFetchedEpoch",
+                           .type = kInt32,
+                           .versions = "12+",
+                           .default_value = "-1"},
+                          {.name = "LogStartOffset",
+                           .type = kInt64,
+                           .versions = "5+",
+                           .default_value = "-1"},
+                          {.name = "PartitionMaxBytes", .type = kInt32, .versions = "0+"},
+                      }},
+             }},
+        {.name = "ForgottenTopicsData",
+         .type = kArray,
+         .versions = "7+",
+         .fields =
+             {
+                 {.name = "Topic", .type = kString, .versions = "7-12"},
+                 {.name = "TopicId", .type = kUuid, .versions = "13+"},
+                 {.name = "Partitions", .type = kArray, .element = kInt32, .versions = "7+"},
+             }},
+        {.name = "RackId", .type = kString, .versions = "11+", .default_value = ""},
     }};
-const Message kResponse{"12+", {
-      {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
-      {.name = "ErrorCode", .type = kInt16, .versions = "7+"},
-      {.name = "SessionId", .type = kInt32, .versions = "7+", .default_value = "0"},
-      {.name = "Responses", .type = kArray, .versions = "0+", .fields = {
-          {.name = "Topic", .type = kString, .versions = "0-12"},
-          {.name = "TopicId", .type = kUuid, .versions = "13+"},
-          {.name = "Partitions", .type = kArray, .versions = "0+", .fields = {
-              {.name = "PartitionIndex", .type = kInt32, .versions = "0+"},
-              {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
-              {.name = "HighWatermark", .type = kInt64, .versions = "0+"},
-              {.name = "LastStableOffset", .type = kInt64, .versions = "4+", .default_value = "-1"},
-              {.name = "LogStartOffset", .type = kInt64, .versions = "5+", .default_value = "-1"},
-              {.name = "DivergingEpoch", .type = kStruct, .versions = "12+", .tagged = "12+", .tag = 0, .fields = {
-                  {.name = "Epoch", .type = kInt32, .versions = "12+", .default_value = "-1"},
-                  {.name = "EndOffset", .type = kInt64, .versions = "12+", .default_value = "-1"},
-              }},
-              {.name = "CurrentLeader", .type = kStruct, .versions = "12+", .tagged = "12+", .tag = 1, .fields = {
-                  {.name = "LeaderId", .type = kInt32, .versions = "12+", .default_value = "-1"},
-                  {.name = "LeaderEpoch", .type = kInt32, .versions = "12+", .default_value = "-1"},
-              }},
-              {.name = "SnapshotId", .type = kStruct, .versions = "12+", .tagged = "12+", .tag = 2, .fields = {
-                  {.name = "EndOffset", .type = kInt64, .versions = "0+", .default_value = "-1"},
-                  {.name = "Epoch", .type = kInt32, .versions = "0+", .default_value = "-1"},
-              }},
-              {.name = "AbortedTransactions", .type = kArray, .versions = "4+", .nullable = "4+", .fields = {
-                  {.name = "ProducerId", .type = kInt64, .versions = "4+"},
-                  {.name = "FirstOffset", .type = kInt64, .versions = "4+"},
-              }},
-              {.name = "PreferredReadReplica", .type = kInt32, .versions = "11+", .default_value = "-1"},
-              {.name = "Records", .type = kRecords, .versions = "0+", .nullable = "0+"},
-          }},
-      }},
-      {.name = "NodeEndpoints", .type = kArray, .versions = "16+", .tagged = "16+", .tag = 0, .fields = {
-          {.name = "NodeId", .type = kInt32, .versions = "16+"},
-          {.name = "Host", .type = kString, .versions = "16+"},
-          {.name = "Port", .type = kInt32, .versions = "16+"},
-          {.name = "Rack", .type = kString, .versions = "16+", .nullable = "16+", .default_value = "null"},
-      }},
+const Message kResponse{
+    "12+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+        {.name = "ErrorCode", .type = kInt16, .versions = "7+"},
+        {.name = "SessionId", .type = kInt32, .versions = "7+", .default_value = "0"},
+        {.name = "Responses",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Topic", .type = kString, .versions = "0-12"},
+                 {.name = "TopicId", .type = kUuid, .versions = "13+"},
+                 {.name = "Partitions",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "PartitionIndex", .type = kInt32, .versions = "0+"},
+                          {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                          {.name = "HighWatermark", .type = kInt64, .versions = "0+"},
+                          {.name = "LastStableOffset",
+                           .type = kInt64,
+                           .versions = "4+",
+                           .default_value = "-1"},
+                          {.name = "LogStartOffset",
+                           .type = kInt64,
+                           .versions = "5+",
+                           .default_value = "-1"},
+                          {.name = "DivergingEpoch",
+                           .type = kStruct,
+                           .versions = "12+",
+                           .tagged = "12+",
+                           .tag = 0,
+                           .fields =
+                               {
+                                   {.name = "Epoch",
+                                    .type = kInt32,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                                   {.name = "EndOffset",
+                                    .type = kInt64,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                               }},
+                          {.name = "CurrentLeader",
+                           .type = kStruct,
+                           .versions = "12+",
+                           .tagged = "12+",
+                           .tag = 1,
+                           .fields =
+                               {
+                                   {.name = "LeaderId",
+                                    .type = kInt32,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                                   {.name = "LeaderEpoch",
+                                    .type = kInt32,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                               }},
+                          {.name = "SnapshotId",
+                           .type = kStruct,
+                           .versions = "12+",
+                           .tagged = "12+",
+                           .tag = 2,
+                           .fields =
+                               {
+                                   {.name = "EndOffset",
+                                    .type = kInt64,
+                                    .versions = "0+",
+                                    .default_value = "-1"},
+                                   {.name = "Epoch",
+                                    .type = kInt32,
+                                    .versions = "0+",
+                                    .default_value = "-1"},
+                               }},
+                          {.name = "AbortedTransactions",
+                           .type = kArray,
+                           .versions = "4+",
+                           .nullable = "4+",
+                           .fields =
+                               {
+                                   {.name = "ProducerId", .type = kInt64, .versions = "4+"},
+                                   {.name = "FirstOffset", .type = kInt64, .versions = "4+"},
+                               }},
+                          {.name = "PreferredReadReplica",
+                           .type = kInt32,
+                           .versions = "11+",
+                           .default_value = "-1"},
+                          {.name = "Records", .type = kRecords, .versions = "0+", .nullable = "0+"},
+                      }},
+             }},
+        {.name = "NodeEndpoints",
+         .type = kArray,
+         .versions = "16+",
+         .tagged = "16+",
+         .tag = 0,
+         .fields =
+             {
+                 {.name = "NodeId", .type = kInt32, .versions = "16+"},
+                 {.name = "Host", .type = kString, .versions = "16+"},
+                 {.name = "Port", .type = kInt32, .versions = "16+"},
+                 {.name = "Rack",
+                  .type = kString,
+                  .versions = "16+",
+                  .nullable = "16+",
+                  .default_value = "null"},
+             }},
     }};
 
-// Fetch 0-16 (v13+ names topics by id): whole stored batches (never a truncated first one, KIP-74), high watermark = last
-// stable offset = log end offset (no transactions), no fetch sessions (session id 0), no
-// preferred read replica (-1). Below min_bytes the request waits (long poll) until data arrives
-// or max_wait_ms passes; the server re-runs it then. v0-3 would need the pre-0.11 message format
-// (what Kafka 3.x converts to): they are answered UNSUPPORTED_VERSION per partition, with a
-// warning at most every 30 s, instead of a closed connection the client reopens at once.
+// Fetch 0-16 (v13+ names topics by id): whole stored batches (never a truncated first one, KIP-74),
+// high watermark = last stable offset = log end offset (no transactions), no fetch sessions
+// (session id 0), no preferred read replica (-1). Below min_bytes the request waits (long poll)
+// until data arrives or max_wait_ms passes; the server re-runs it then. v0-3 would need the
+// pre-0.11 message format (what Kafka 3.x converts to): they are answered UNSUPPORTED_VERSION per
+// partition, with a warning at most every 30 s, instead of a closed connection the client reopens
+// at once.
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   static util::LogThrottle legacy_warning;
   const bool legacy = req.api_version < 4;
@@ -121,8 +227,8 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       if (legacy) {
         error = kafka_error::kUnsupportedVersion;
       } else if (!log) {
-        error = by_id && !topic ? kafka_error::kUnknownTopicId
-                                : kafka_error::kUnknownTopicOrPartition;
+        error =
+            by_id && !topic ? kafka_error::kUnknownTopicId : kafka_error::kUnknownTopicOrPartition;
       } else {
         hwm = log->log_end_offset();
         start = log->log_start_offset();
