@@ -3,7 +3,7 @@ broker, with its broker-version probe left on: the probe (ApiVersions v0, then M
 pipelined behind it) must find the broker every time; produce with every codec it supports;
 a consumer group that commits, a broker restart, and a group that resumes after the commit;
 offsets for times inside one batch; admin create (with configs, an unknown one refused),
-describe configs, delete."""
+describe configs, alter configs, create partitions, delete."""
 import os
 import unittest
 
@@ -56,6 +56,12 @@ class KafkaPythonTest(ClientTestCase):
         self.assertTrue(r["listed"])
         self.assertEqual(r["retention.ms"], "3600000", "the topic config is kept")
         self.assertEqual(r["max.message.bytes"], "200000")
+        self.assertEqual(r["altered"], [0])
+        # AlterConfigs replaces the overrides: max.message.bytes is back to the broker's default.
+        self.assertEqual(r["after_alter"], ["7200000", 1])
+        self.assertEqual(r["max.message.bytes_after_alter"][1], 4)
+        self.assertEqual(r["grown"], [0])
+        self.assertEqual(r["partitions"], 5)
         self.assertEqual(r["deleted"], [0])
         self.assertFalse(r["listed_after"])
 

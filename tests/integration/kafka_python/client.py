@@ -6,7 +6,8 @@ import json
 import sys
 
 import kafka
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+from kafka.admin import (ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions,
+                         NewTopic)
 from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
 
@@ -80,12 +81,21 @@ def admin(addr, topic):
     listed = topic in a.list_topics()
     described = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     configs = {e[0]: e[1] for e in described[0].resources[0][4]}
+    altered = a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                              configs={"retention.ms": "7200000"})])
+    grown = a.create_partitions({topic: NewPartitions(5)})
+    after_alter = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    altered_configs = {e[0]: (e[1], e[3]) for e in after_alter[0].resources[0][4]}
+    partitions = len(kafka.KafkaConsumer(bootstrap_servers=addr).partitions_for_topic(topic))
     deleted = a.delete_topics([topic])
     after = topic in a.list_topics()
     a.close()
     emit({"created": [e[1] for e in created.topic_errors], "bad": bad,
           "listed": listed, "retention.ms": configs.get("retention.ms"),
           "max.message.bytes": configs.get("max.message.bytes"),
+          "altered": [r[0] for r in altered.resources], "grown": [e[1] for e in grown.topic_errors],
+          "partitions": partitions, "after_alter": altered_configs.get("retention.ms"),
+          "max.message.bytes_after_alter": altered_configs.get("max.message.bytes"),
           "deleted": [e[1] for e in deleted.topic_error_codes], "listed_after": after})
 
 
