@@ -10,6 +10,10 @@ packages=(
   libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev librocksdb-dev
   libspdlog-dev libfmt-dev libhttp-parser-dev libpcre2-dev zlib1g-dev libzstd-dev liblz4-dev bsdutils
   libhowardhinnant-date-dev tzdata rsyslog curl librdkafka-dev kcat netcat-openbsd
+  # Independent Kafka clients for the broker's tests: kafka-python (with the codecs it can
+  # use) and Sarama's Go sources (built in GOPATH mode, no module proxy).
+  python3-kafka python3-snappy python3-lz4 python3-zstandard
+  golang-github-shopify-sarama-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,8 +35,18 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     nodejs npm >/dev/null
 fi
+# Go for building the Sarama test client (Debian's if the machine has none).
+if ! command -v go >/dev/null 2>&1; then
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    golang-go >/dev/null
+fi
 if [ ! -d tests/integration/kafkajs/node_modules/kafkajs ]; then
   (cd tests/integration/kafkajs && npm install --no-audit --no-fund --silent >/dev/null)
+fi
+if [ ! -d tests/integration/platformatic/node_modules/@platformatic/kafka ]; then
+  (cd tests/integration/platformatic && npm install --no-audit --no-fund --silent >/dev/null)
 fi
 
 build_dir=${1:-build}

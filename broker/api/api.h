@@ -1,7 +1,10 @@
 #pragma once
-// The Kafka APIs the broker answers. One table (api_table.cc) lists each API with its version
-// range and handler: it drives both dispatch and the ApiVersions answer, so the broker never
-// advertises what it does not implement. One file per API.
+// The Kafka APIs the broker answers. One file per API holds the description of its request and
+// response (every version, flexible ones included, in the terms of Kafka's message specs: see
+// broker/protocol/schema.h), the version range served and the handler. The handler works on the
+// decoded request and fills the response, once for every version: decoding and encoding follow
+// from the description. One table (api_table.cc) lists the APIs: it drives both dispatch and the
+// ApiVersions answer, so the broker never advertises what it does not implement.
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -10,6 +13,8 @@
 #include "broker/broker_config.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/groups/offset_store.h"
+#include "broker/protocol/message.h"
+#include "broker/protocol/schema.h"
 #include "broker/protocol/wire.h"
 #include "broker/storage/topic_store.h"
 
@@ -48,7 +53,8 @@ struct ApiContext {
   std::string_view advertised_host;
   int advertised_port;
   std::string_view client_host;
-  int64_t now_ms = 0;
+  int64_t now_ms = 0;    // steady clock: sessions, timeouts
+  int64_t wall_ms = 0;   // wall clock: LogAppendTime
   ReplyHandle deferred;  // set by handlers that answer later
   ProducerIds* producer_ids = nullptr;
   bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
@@ -57,15 +63,30 @@ struct ApiContext {
   int duplicate_batches = 0;   // Produce, out: batches an idempotent producer sent again
 };
 
-using Handler = Reply (*)(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out);
+using Handler = Reply (*)(ApiContext& ctx, const Request& req, const Struct& in, Struct& out);
 
 struct ApiInfo {
+  ApiInfo(int16_t key, const char* name, int16_t min_version, int16_t max_version,
+          const schema::Message& request, const schema::Message& response, Handler handler)
+      : key(key),
+        name(name),
+        min_version(min_version),
+        max_version(max_version),
+        first_flexible(request.flexible.lo),
+        request(&request),
+        response(&response),
+        handler(handler) {}
   int16_t key;
   const char* name;
   int16_t min_version;
   int16_t max_version;
   int16_t first_flexible;  // requests at or above this version use the flexible encoding
-  Handler handle;
+  const schema::Message* request;
+  const schema::Message* response;
+  Handler handler;
+  // Decodes the request body, runs the handler and, when it answers now, encodes its response
+  // after what `out` holds. A request that does not decode leaves `in` failed.
+  Reply handle(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) const;
 };
 
 const std::vector<ApiInfo>& api_table();
@@ -74,25 +95,37 @@ const ApiInfo* find_api(int16_t key);
 // Auto-creates a topic when the config allows it (Metadata, Produce); null when it does not
 // exist and may not be created.
 Topic* topic_or_create(ApiContext& ctx, std::string_view name, bool allow);
+// The partition's log, or null when the topic or the partition does not exist.
+PartitionLog* find_partition(Topic* topic, int64_t index);
 
-Reply handle_api_versions(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_metadata(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_produce(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_fetch(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_list_offsets(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_find_coordinator(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_create_topics(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_delete_topics(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_join_group(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_sync_group(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_heartbeat(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_leave_group(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_offset_commit(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_offset_fetch(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_describe_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_list_groups(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_init_producer_id(ApiContext&, const Request&, WireReader&, WireWriter&);
-Reply handle_describe_configs(ApiContext&, const Request&, WireReader&, WireWriter&);
+// One per API file.
+const ApiInfo& api_versions_api();
+const ApiInfo& metadata_api();
+const ApiInfo& produce_api();
+const ApiInfo& fetch_api();
+const ApiInfo& list_offsets_api();
+const ApiInfo& find_coordinator_api();
+const ApiInfo& create_topics_api();
+const ApiInfo& delete_topics_api();
+const ApiInfo& join_group_api();
+const ApiInfo& sync_group_api();
+const ApiInfo& heartbeat_api();
+const ApiInfo& leave_group_api();
+const ApiInfo& offset_commit_api();
+const ApiInfo& offset_fetch_api();
+const ApiInfo& describe_groups_api();
+const ApiInfo& list_groups_api();
+const ApiInfo& init_producer_id_api();
+const ApiInfo& describe_configs_api();
+const ApiInfo& alter_configs_api();
+const ApiInfo& incremental_alter_configs_api();
+const ApiInfo& create_partitions_api();
+
+// AlterConfigs (incremental = false: the given set replaces the overrides) and
+// IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with
+// `why`. Everything is validated before anything changes.
+int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
+                            bool validate_only, std::string& why);
 
 // Kafka error codes used across handlers.
 namespace kafka_error {
@@ -107,6 +140,18 @@ inline constexpr int16_t kInvalidReplicationFactor = 38;
 inline constexpr int16_t kInvalidRequest = 42;
 inline constexpr int16_t kKafkaStorageError = 56;
 inline constexpr int16_t kOffsetMetadataTooLarge = 12;
+inline constexpr int16_t kNotCoordinator = 16;
+inline constexpr int16_t kRecordListTooLarge = 18;
+inline constexpr int16_t kTopicAlreadyExists = 36;
+inline constexpr int16_t kInvalidPartitions = 37;
+inline constexpr int16_t kInvalidReplicaAssignment = 39;
+inline constexpr int16_t kInvalidConfig = 40;
+inline constexpr int16_t kPolicyViolation = 44;
+inline constexpr int16_t kSecurityDisabled = 54;
+inline constexpr int16_t kNonEmptyGroup = 68;
+inline constexpr int16_t kGroupIdNotFound = 69;
+inline constexpr int16_t kGroupSubscribedToTopic = 86;
+inline constexpr int16_t kUnknownTopicId = 100;
 }  // namespace kafka_error
 
 }  // namespace flumen::broker

@@ -1,31 +1,24 @@
 #include "broker/api/api.h"
 
+#include "broker/storage/topic_config.h"
+
 namespace flumen::broker {
 
 const std::vector<ApiInfo>& api_table() {
-  // Ranges from docs (kafka-protocol guide, section 0): what librdkafka 2.0.2, kcat and kafkajs
-  // need, no flexible versions but ApiVersions v3. Produce advertises 0-2 (answered with
-  // UNSUPPORTED_VERSION) because older librdkafka stops compressing otherwise; FindCoordinator 0
-  // is in range because librdkafka gates LZ4 on it.
+  // Each API's served range is set in its file: the ranges Apache Kafka 3.x serves (capped where
+  // a later version needs what a single node without topic ids in its fetch path cannot give).
   static const std::vector<ApiInfo> table = {
-      {0, "Produce", 0, 7, 9, handle_produce},
-      {1, "Fetch", 4, 11, 12, handle_fetch},
-      {2, "ListOffsets", 1, 3, 6, handle_list_offsets},
-      {3, "Metadata", 1, 6, 9, handle_metadata},
-      {8, "OffsetCommit", 2, 7, 8, handle_offset_commit},
-      {9, "OffsetFetch", 1, 5, 6, handle_offset_fetch},
-      {10, "FindCoordinator", 0, 2, 3, handle_find_coordinator},
-      {11, "JoinGroup", 0, 5, 6, handle_join_group},
-      {12, "Heartbeat", 0, 3, 4, handle_heartbeat},
-      {13, "LeaveGroup", 0, 3, 4, handle_leave_group},
-      {14, "SyncGroup", 0, 3, 4, handle_sync_group},
-      {15, "DescribeGroups", 0, 2, 5, handle_describe_groups},
-      {16, "ListGroups", 0, 2, 3, handle_list_groups},
-      {18, "ApiVersions", 0, 3, 3, handle_api_versions},
-      {19, "CreateTopics", 0, 4, 5, handle_create_topics},
-      {22, "InitProducerId", 0, 1, 2, handle_init_producer_id},
-      {32, "DescribeConfigs", 0, 2, 4, handle_describe_configs},
-      {20, "DeleteTopics", 0, 1, 4, handle_delete_topics},
+      produce_api(),           fetch_api(),
+      list_offsets_api(),      metadata_api(),
+      offset_commit_api(),     offset_fetch_api(),
+      find_coordinator_api(),  join_group_api(),
+      heartbeat_api(),         leave_group_api(),
+      sync_group_api(),        describe_groups_api(),
+      list_groups_api(),       api_versions_api(),
+      create_topics_api(),     delete_topics_api(),
+      init_producer_id_api(),  describe_configs_api(),
+      alter_configs_api(),     incremental_alter_configs_api(),
+      create_partitions_api(),
   };
   return table;
 }
@@ -36,12 +29,67 @@ const ApiInfo* find_api(int16_t key) {
   return nullptr;
 }
 
+Reply ApiInfo::handle(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) const {
+  Struct body = decode(*request, req.api_version, in);
+  if (in.failed()) return Reply::kNow;  // the server closes the connection
+  Struct answer(response->fields);
+  const Reply reply = handler(ctx, req, body, answer);
+  if (reply == Reply::kNow || reply == Reply::kAfterFlush)
+    encode(*response, req.api_version, answer, out);
+  return reply;
+}
+
 Topic* topic_or_create(ApiContext& ctx, std::string_view name, bool allow) {
   if (Topic* t = ctx.store.find(name)) return t;
   if (!allow || !ctx.config.auto_create_topics) return nullptr;
   std::string why;
   if (ctx.store.create(name, ctx.config.num_partitions, why) != 0) return nullptr;
   return ctx.store.find(name);
+}
+
+int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
+                            bool validate_only, std::string& why) {
+  constexpr int64_t kTopicResource = 2, kSet = 0, kDelete = 1;
+  if (resource.i("ResourceType") != kTopicResource) {
+    why = "only topic configs are alterable (the broker's come from its conf file)";
+    return kafka_error::kInvalidRequest;
+  }
+  Topic* topic = ctx.store.find(resource.s("ResourceName"));
+  if (!topic) {
+    why = "no topic " + std::string(resource.s("ResourceName"));
+    return kafka_error::kUnknownTopicOrPartition;
+  }
+  TopicConfigs next = incremental ? topic->configs : TopicConfigs{};
+  for (const Struct& c : resource.array("Configs")) {
+    const std::string name(c.s("Name"));
+    const int64_t op = incremental ? c.i("ConfigOperation") : kSet;
+    if (op == kDelete || c.is_null("Value")) {
+      if (!is_topic_config(name)) {
+        why = "unknown topic config " + name;
+        return kafka_error::kInvalidConfig;
+      }
+      next.erase(name);
+      continue;
+    }
+    if (op != kSet) {
+      why = name + " is not a list config: only SET and DELETE apply";
+      return kafka_error::kInvalidConfig;
+    }
+    if (int16_t e = validate_topic_config(name, c.s("Value"), why); e != 0) return e;
+    next[name] = std::string(c.s("Value"));
+  }
+  if (validate_only) return kafka_error::kNone;
+  if (Status s = ctx.store.set_configs(*topic, std::move(next)); !s) {
+    why = s.message();
+    return kafka_error::kKafkaStorageError;
+  }
+  return kafka_error::kNone;
+}
+
+PartitionLog* find_partition(Topic* topic, int64_t index) {
+  if (!topic || index < 0 || index >= static_cast<int64_t>(topic->partitions.size()))
+    return nullptr;
+  return topic->partitions[static_cast<size_t>(index)].get();
 }
 
 }  // namespace flumen::broker

@@ -2,32 +2,85 @@
 
 namespace flumen::broker {
 
-// ApiVersions 0-3. v3's body is flexible (compact array, tag sections) but, unlike every other
-// flexible response, its header stays v0: the server writes no header tag byte for it.
-Reply handle_api_versions(ApiContext&, const Request& req, WireReader& in, WireWriter& out) {
-  if (req.api_version >= 3) {
-    // client_software_name and _version: informational, never validated (librdkafka would fall
-    // back to v0 on an error).
-    in.compact_string();
-    in.compact_string();
-    in.skip_tagged_fields();
-  }
-  const auto& apis = api_table();
-  out.i16(kafka_error::kNone);
-  if (req.api_version >= 3) {
-    out.uvarint(apis.size() + 1);
-  } else {
-    out.i32(static_cast<int32_t>(apis.size()));
-  }
-  for (const ApiInfo& a : apis) {
-    out.i16(a.key);
-    out.i16(a.min_version);
-    out.i16(a.max_version);
-    if (req.api_version >= 3) out.uvarint(0);
-  }
-  if (req.api_version >= 1) out.i32(0);  // throttle_time_ms, last
-  if (req.api_version >= 3) out.uvarint(0);
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{"3+",
+                       {
+                           {.name = "ClientSoftwareName", .type = kString, .versions = "3+"},
+                           {.name = "ClientSoftwareVersion", .type = kString, .versions = "3+"},
+                       }};
+const Message kResponse{"3+",
+                        {
+                            {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                            {.name = "ApiKeys",
+                             .type = kArray,
+                             .versions = "0+",
+                             .fields =
+                                 {
+                                     {.name = "ApiKey", .type = kInt16, .versions = "0+"},
+                                     {.name = "MinVersion", .type = kInt16, .versions = "0+"},
+                                     {.name = "MaxVersion", .type = kInt16, .versions = "0+"},
+                                 }},
+                            {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+                            {.name = "SupportedFeatures",
+                             .type = kArray,
+                             .versions = "3+",
+                             .tagged = "3+",
+                             .tag = 0,
+                             .fields =
+                                 {
+                                     {.name = "Name", .type = kString, .versions = "3+"},
+                                     {.name = "MinVersion", .type = kInt16, .versions = "3+"},
+                                     {.name = "MaxVersion", .type = kInt16, .versions = "3+"},
+                                 }},
+                            {.name = "FinalizedFeaturesEpoch",
+                             .type = kInt64,
+                             .versions = "3+",
+                             .tagged = "3+",
+                             .tag = 1,
+                             .default_value = "-1"},
+                            {.name = "FinalizedFeatures",
+                             .type = kArray,
+                             .versions = "3+",
+                             .tagged = "3+",
+                             .tag = 2,
+                             .fields =
+                                 {
+                                     {.name = "Name", .type = kString, .versions = "3+"},
+                                     {.name = "MaxVersionLevel", .type = kInt16, .versions = "3+"},
+                                     {.name = "MinVersionLevel", .type = kInt16, .versions = "3+"},
+                                 }},
+                            {.name = "ZkMigrationReady",
+                             .type = kBool,
+                             .versions = "3+",
+                             .tagged = "3+",
+                             .tag = 3,
+                             .default_value = "false"},
+                        }};
+
+// ApiVersions 0-3: the served ranges, from the one API table. v3's body is flexible but its
+// response header stays v0 (the server writes no header tag section for it). The client's
+// software name and version are informational, never validated (librdkafka would fall back to
+// v0 on an error).
+Reply handle(ApiContext&, const Request&, const Struct&, Struct& out) {
+  out.set("ErrorCode", kafka_error::kNone);
+  for (const ApiInfo& a : api_table())
+    out.add("ApiKeys")
+        .set("ApiKey", a.key)
+        .set("MinVersion", a.min_version)
+        .set("MaxVersion", a.max_version);
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& api_versions_api() {
+  static const ApiInfo api{18, "ApiVersions", 0, 3, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

@@ -1,65 +1,167 @@
 #include "broker/api/api.h"
+#include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
 
-// CreateTopics 0-4: partitions -1 (v4) = num.partitions; replication factor must be 1 or -1
-// (one node); manual assignments are refused.
-Reply handle_create_topics(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) {
-  struct Item {
-    std::string_view name;
-    int32_t partitions = 0;
-    int16_t error = 0;
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "5+",
+    {
+        {.name = "Topics",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Name", .type = kString, .versions = "0+"},
+                 {.name = "NumPartitions", .type = kInt32, .versions = "0+"},
+                 {.name = "ReplicationFactor", .type = kInt16, .versions = "0+"},
+                 {.name = "Assignments",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "PartitionIndex", .type = kInt32, .versions = "0+"},
+                          {.name = "BrokerIds",
+                           .type = kArray,
+                           .element = kInt32,
+                           .versions = "0+"},
+                      }},
+                 {.name = "Configs",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Name", .type = kString, .versions = "0+"},
+                          {.name = "Value", .type = kString, .versions = "0+", .nullable = "0+"},
+                      }},
+             }},
+        {.name = "timeoutMs", .type = kInt32, .versions = "0+", .default_value = "60000"},
+        {.name = "validateOnly", .type = kBool, .versions = "1+", .default_value = "false"},
+    }};
+const Message kResponse{
+    "5+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "2+"},
+        {.name = "Topics",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Name", .type = kString, .versions = "0+"},
+                 {.name = "TopicId", .type = kUuid, .versions = "7+"},
+                 {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                 {.name = "ErrorMessage", .type = kString, .versions = "1+", .nullable = "0+"},
+                 {.name = "TopicConfigErrorCode",
+                  .type = kInt16,
+                  .versions = "5+",
+                  .tagged = "5+",
+                  .tag = 0},
+                 {.name = "NumPartitions", .type = kInt32, .versions = "5+", .default_value = "-1"},
+                 {.name = "ReplicationFactor",
+                  .type = kInt16,
+                  .versions = "5+",
+                  .default_value = "-1"},
+                 {.name = "Configs",
+                  .type = kArray,
+                  .versions = "5+",
+                  .nullable = "5+",
+                  .fields =
+                      {
+                          {.name = "Name", .type = kString, .versions = "5+"},
+                          {.name = "Value", .type = kString, .versions = "5+", .nullable = "5+"},
+                          {.name = "ReadOnly", .type = kBool, .versions = "5+"},
+                          {.name = "ConfigSource",
+                           .type = kInt8,
+                           .versions = "5+",
+                           .default_value = "-1"},
+                          {.name = "IsSensitive", .type = kBool, .versions = "5+"},
+                      }},
+             }},
+    }};
+
+// CreateTopics 0-7: partitions -1 (v4+) = num.partitions; replication factor 1 or -1 (one node);
+// a manual assignment is accepted when it names only this broker, one replica per partition,
+// partitions 0..n-1. Topic configs are validated (an unknown name or a bad value is
+// INVALID_CONFIG) and kept; v5+ answers with the topic's configs and counts.
+Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  const bool validate_only = in.b("validateOnly");
+  for (const Struct& t : in.array("Topics")) {
+    Struct& r = out.add("Topics");
+    const std::string_view name = t.s("Name");
+    r.set("Name", name);
+    int64_t partitions = t.i("NumPartitions");
+    const int64_t rf = t.i("ReplicationFactor");
+    int16_t error = kafka_error::kNone;
     std::string message;
-  };
-  std::vector<Item> items;
-  int32_t topics = in.array_count(12);
-  for (int32_t t = 0; t < topics && !in.failed(); ++t) {
-    Item it;
-    it.name = in.string();
-    it.partitions = in.i32();
-    int16_t rf = in.i16();
-    int32_t assignments = in.array_count(8);
-    for (int32_t a = 0; a < assignments && !in.failed(); ++a) {
-      in.i32();
-      int32_t n = in.array_count(4);
-      for (int32_t k = 0; k < n && !in.failed(); ++k)
-        in.i32();
+    const auto& assignments = t.array("Assignments");
+    if (!assignments.empty()) {
+      if (partitions != -1 || rf != -1) {
+        error = kafka_error::kInvalidRequest;
+        message = "with a replica assignment, partitions and replication factor must be -1";
+      }
+      for (size_t k = 0; k < assignments.size() && error == 0; ++k) {
+        const auto brokers = assignments[k].ints("BrokerIds");
+        if (brokers.size() != 1 || brokers[0] != ctx.config.node_id) {
+          error = kafka_error::kInvalidReplicaAssignment;
+          message = "this single broker is node " + std::to_string(ctx.config.node_id) +
+                    ": each partition has that one replica";
+        } else if (assignments[k].i("PartitionIndex") != static_cast<int64_t>(k)) {
+          error = kafka_error::kInvalidReplicaAssignment;
+          message = "assigned partitions must be 0..n-1, in order";
+        }
+      }
+      partitions = static_cast<int64_t>(assignments.size());
+    } else if (rf != 1 && rf != -1) {
+      error = kafka_error::kInvalidReplicationFactor;
+      message = "a single broker holds one replica";
     }
-    int32_t configs = in.array_count(4);
-    for (int32_t c = 0; c < configs && !in.failed(); ++c) {
-      in.string();
-      in.nullable_string();
+    if (partitions == -1) partitions = ctx.config.num_partitions;
+    TopicConfigs configs;
+    for (const Struct& c : t.array("Configs")) {
+      if (error != 0) break;
+      const std::string key(c.s("Name"));
+      if (c.is_null("Value")) continue;  // null: the default
+      error = validate_topic_config(key, c.s("Value"), message);
+      configs[key] = std::string(c.s("Value"));
     }
-    if (it.partitions == -1) it.partitions = ctx.config.num_partitions;
-    if (rf != 1 && rf != -1) {
-      it.error = kafka_error::kInvalidReplicationFactor;
-      it.message = "a single broker holds one replica";
-    } else if (assignments > 0) {
-      it.error = kafka_error::kInvalidRequest;
-      it.message = "manual replica assignment is not supported";
-    }
-    items.push_back(std::move(it));
-  }
-  in.i32();  // timeout_ms
-  const bool validate_only = req.api_version >= 1 && in.boolean();
-  if (in.failed()) return Reply::kNow;   // the server closes the connection
-  if (req.api_version >= 2) out.i32(0);  // throttle
-  out.i32(static_cast<int32_t>(items.size()));
-  for (Item& it : items) {
-    if (it.error == 0) {
+    if (error == 0) {
       if (!validate_only) {
-        it.error = ctx.store.create(it.name, it.partitions, it.message);
-      } else if (ctx.store.find(it.name)) {
-        it.error = 36;
-        it.message = "topic exists";
+        error = ctx.store.create(name, static_cast<int32_t>(partitions), configs, message);
+      } else if (ctx.store.find(name)) {
+        error = kafka_error::kTopicAlreadyExists;
+        message = "topic exists";
       }
     }
-    out.string(it.name);
-    out.i16(it.error);
-    if (req.api_version >= 1)
-      out.nullable_string(it.error ? std::optional<std::string_view>(it.message) : std::nullopt);
+    r.set("ErrorCode", error);
+    if (error != 0) {
+      r.set("ErrorMessage", message).set_null("Configs");
+      continue;
+    }
+    r.set_null("ErrorMessage").set("NumPartitions", partitions).set("ReplicationFactor", 1);
+    const Topic* created = ctx.store.find(name);
+    if (created) r.set("TopicId", created->id);
+    for (const ConfigEntry& e :
+         describe_topic_configs(ctx.config.log, created ? &created->configs : &configs))
+      r.add("Configs")
+          .set("Name", e.name)
+          .set("Value", e.value)
+          .set("ReadOnly", false)
+          .set("ConfigSource", e.source)
+          .set("IsSensitive", false);
   }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& create_topics_api() {
+  static const ApiInfo api{19, "CreateTopics", 0, 7, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

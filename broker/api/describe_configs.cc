@@ -1,92 +1,148 @@
 #include <algorithm>
+
 #include "broker/api/api.h"
+#include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
 
 namespace {
 
-// The configuration of a topic (type 2) or of the broker (type 4), by Kafka's names.
-std::vector<std::pair<std::string, std::string>> configs_of(const ApiContext& ctx, int8_t type) {
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "4+",
+    {
+        {.name = "Resources",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "ResourceType", .type = kInt8, .versions = "0+"},
+                 {.name = "ResourceName", .type = kString, .versions = "0+"},
+                 {.name = "ConfigurationKeys",
+                  .type = kArray,
+                  .element = kString,
+                  .versions = "0+",
+                  .nullable = "0+"},
+             }},
+        {.name = "IncludeSynonyms", .type = kBool, .versions = "1+", .default_value = "false"},
+        {.name = "IncludeDocumentation", .type = kBool, .versions = "3+", .default_value = "false"},
+    }};
+const Message kResponse{
+    "4+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "0+"},
+        {.name = "Results",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                 {.name = "ErrorMessage", .type = kString, .versions = "0+", .nullable = "0+"},
+                 {.name = "ResourceType", .type = kInt8, .versions = "0+"},
+                 {.name = "ResourceName", .type = kString, .versions = "0+"},
+                 {.name = "Configs",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Name", .type = kString, .versions = "0+"},
+                          {.name = "Value", .type = kString, .versions = "0+", .nullable = "0+"},
+                          {.name = "ReadOnly", .type = kBool, .versions = "0+"},
+                          {.name = "IsDefault", .type = kBool, .versions = "0"},
+                          {.name = "ConfigSource",
+                           .type = kInt8,
+                           .versions = "1+",
+                           .default_value = "-1"},
+                          {.name = "IsSensitive", .type = kBool, .versions = "0+"},
+                          {.name = "Synonyms",
+                           .type = kArray,
+                           .versions = "1+",
+                           .fields =
+                               {
+                                   {.name = "Name", .type = kString, .versions = "1+"},
+                                   {.name = "Value",
+                                    .type = kString,
+                                    .versions = "1+",
+                                    .nullable = "0+"},
+                                   {.name = "Source", .type = kInt8, .versions = "1+"},
+                               }},
+                          {.name = "ConfigType",
+                           .type = kInt8,
+                           .versions = "3+",
+                           .default_value = "0"},
+                          {.name = "Documentation",
+                           .type = kString,
+                           .versions = "3+",
+                           .nullable = "0+"},
+                      }},
+             }},
+    }};
+
+constexpr int8_t kTopicResource = 2, kBrokerResource = 4;
+
+// The broker's own settings, by Kafka's names: read-only here (they come from its conf file).
+std::vector<ConfigEntry> broker_configs(const ApiContext& ctx) {
   const LogConfig& log = ctx.config.log;
-  if (type == 2)
-    return {{"cleanup.policy", "delete"},
-            {"retention.ms", std::to_string(log.retention_ms)},
-            {"retention.bytes", std::to_string(log.retention_bytes)},
-            {"segment.bytes", std::to_string(log.segment_bytes)},
-            {"segment.ms", std::to_string(log.segment_ms)},
-            {"max.message.bytes", std::to_string(log.max_message_bytes)},
-            {"index.interval.bytes", std::to_string(log.index_interval_bytes)},
-            {"message.timestamp.type", "CreateTime"}};
-  return {{"num.partitions", std::to_string(ctx.config.num_partitions)},
-          {"auto.create.topics.enable", ctx.config.auto_create_topics ? "true" : "false"},
-          {"log.retention.ms", std::to_string(log.retention_ms)},
-          {"log.retention.bytes", std::to_string(log.retention_bytes)},
-          {"log.segment.bytes", std::to_string(log.segment_bytes)},
-          {"message.max.bytes", std::to_string(log.max_message_bytes)},
-          {"socket.request.max.bytes", std::to_string(ctx.config.max_request_bytes)},
-          {"connections.max.idle.ms", std::to_string(ctx.config.idle_timeout_ms)}};
+  auto e = [](const char* name, std::string value) {
+    return ConfigEntry{name, std::move(value), kConfigSourceStaticBroker};
+  };
+  return {e("num.partitions", std::to_string(ctx.config.num_partitions)),
+          e("auto.create.topics.enable", ctx.config.auto_create_topics ? "true" : "false"),
+          e("log.retention.ms", std::to_string(log.retention_ms)),
+          e("log.retention.bytes", std::to_string(log.retention_bytes)),
+          e("log.segment.bytes", std::to_string(log.segment_bytes)),
+          e("message.max.bytes", std::to_string(log.max_message_bytes)),
+          e("socket.request.max.bytes", std::to_string(ctx.config.max_request_bytes)),
+          e("connections.max.idle.ms", std::to_string(ctx.config.idle_timeout_ms))};
+}
+
+// DescribeConfigs 0-4: a topic's effective configs (its overrides and the broker's defaults,
+// each with its source) or the broker's settings; null keys = all.
+Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  for (const Struct& r : in.array("Resources")) {
+    const int64_t type = r.i("ResourceType");
+    const std::string name(r.s("ResourceName"));
+    Struct& res = out.add("Results");
+    res.set("ResourceType", type).set("ResourceName", name);
+    std::vector<ConfigEntry> entries;
+    const Topic* topic = type == kTopicResource ? ctx.store.find(name) : nullptr;
+    if (type == kTopicResource && !topic) {
+      res.set("ErrorCode", kafka_error::kUnknownTopicOrPartition)
+          .set("ErrorMessage", "no topic " + name);
+      continue;
+    }
+    if (type != kTopicResource && type != kBrokerResource) {
+      res.set("ErrorCode", kafka_error::kInvalidRequest)
+          .set("ErrorMessage", "only topic and broker configs are described");
+      continue;
+    }
+    res.set("ErrorCode", kafka_error::kNone).set_null("ErrorMessage");
+    entries = topic ? describe_topic_configs(ctx.config.log, &topic->configs) : broker_configs(ctx);
+    const bool all = r.is_null("ConfigurationKeys");
+    const auto keys = r.strings("ConfigurationKeys");
+    for (const ConfigEntry& e : entries) {
+      if (!all && std::find(keys.begin(), keys.end(), e.name) == keys.end()) continue;
+      Struct& c = res.add("Configs");
+      c.set("Name", e.name)
+          .set("Value", e.value)
+          .set("ReadOnly", !topic)
+          .set("IsDefault", e.source != kConfigSourceTopic)
+          .set("ConfigSource", e.source)
+          .set("IsSensitive", false)
+          .set_null("Documentation");
+    }
+  }
+  return Reply::kNow;
 }
 
 }  // namespace
 
-// DescribeConfigs 0-2 (admin tools, kafkajs admin): read-only views of the topic and broker
-// settings. Configs are not alterable here: they come from the broker's conf file.
-Reply handle_describe_configs(ApiContext& ctx, const Request& req, WireReader& in,
-                              WireWriter& out) {
-  struct Resource {
-    int8_t type;
-    std::string name;
-    bool all;
-    std::vector<std::string> keys;
-  };
-  std::vector<Resource> resources;
-  int32_t n = in.array_count(7);
-  for (int32_t i = 0; i < n && !in.failed(); ++i) {
-    Resource r{in.i8(), std::string(in.string()), false, {}};
-    int32_t k = in.array_count(2);
-    r.all = k < 0;
-    for (int32_t j = 0; j < k && !in.failed(); ++j)
-      r.keys.emplace_back(in.string());
-    resources.push_back(std::move(r));
-  }
-  if (req.api_version >= 1) in.boolean();  // include_synonyms
-  if (in.failed()) return Reply::kNow;
-  out.i32(0);
-  out.i32(static_cast<int32_t>(resources.size()));
-  for (const Resource& r : resources) {
-    int16_t error = kafka_error::kNone;
-    std::string message;
-    if (r.type == 2 && !ctx.store.find(r.name)) {
-      error = kafka_error::kUnknownTopicOrPartition;
-      message = "no topic " + r.name;
-    } else if (r.type != 2 && r.type != 4) {
-      error = kafka_error::kInvalidRequest;
-      message = "only topic and broker configs are described";
-    }
-    out.i16(error);
-    out.nullable_string(error ? std::optional<std::string_view>(message) : std::nullopt);
-    out.i8(r.type);
-    out.string(r.name);
-    std::vector<std::pair<std::string, std::string>> chosen;
-    if (error == 0)
-      for (auto& kv : configs_of(ctx, r.type))
-        if (r.all || std::find(r.keys.begin(), r.keys.end(), kv.first) != r.keys.end())
-          chosen.push_back(kv);
-    out.i32(static_cast<int32_t>(chosen.size()));
-    for (const auto& [key, value] : chosen) {
-      out.string(key);
-      out.nullable_string(value);
-      out.boolean(true);  // read_only
-      if (req.api_version == 0) {
-        out.boolean(false);  // is_default
-      } else {
-        out.i8(5);  // config_source: STATIC_BROKER_CONFIG
-      }
-      out.boolean(false);                    // is_sensitive
-      if (req.api_version >= 1) out.i32(0);  // synonyms
-    }
-  }
-  return Reply::kNow;
+const ApiInfo& describe_configs_api() {
+  static const ApiInfo api{32, "DescribeConfigs", 0, 4, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

@@ -2,33 +2,84 @@
 
 namespace flumen::broker {
 
-// DescribeGroups 0-2: state, assignor and members (with their metadata and assignment blobs).
-Reply handle_describe_groups(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) {
-  std::vector<std::string> ids;
-  int32_t n = in.array_count(2);
-  for (int32_t i = 0; i < n && !in.failed(); ++i)
-    ids.emplace_back(in.string());
-  if (in.failed()) return Reply::kNow;
-  if (req.api_version >= 1) out.i32(0);
-  out.i32(static_cast<int32_t>(ids.size()));
-  for (const std::string& id : ids) {
-    auto info = ctx.groups.describe(id);
-    out.i16(kafka_error::kNone);
-    out.string(id);
-    out.string(info ? group_state_name(info->state) : "Dead");
-    out.string(info ? info->protocol_type : "");
-    out.string(info ? info->protocol : "");
-    out.i32(info ? static_cast<int32_t>(info->members.size()) : 0);
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{"5+",
+                       {
+                           {.name = "Groups", .type = kArray, .element = kString, .versions = "0+"},
+                           {.name = "IncludeAuthorizedOperations", .type = kBool, .versions = "3+"},
+                       }};
+const Message kResponse{
+    "5+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+        {.name = "Groups",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                 {.name = "GroupId", .type = kString, .versions = "0+"},
+                 {.name = "GroupState", .type = kString, .versions = "0+"},
+                 {.name = "ProtocolType", .type = kString, .versions = "0+"},
+                 {.name = "ProtocolData", .type = kString, .versions = "0+"},
+                 {.name = "Members",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "MemberId", .type = kString, .versions = "0+"},
+                          {.name = "GroupInstanceId",
+                           .type = kString,
+                           .versions = "4+",
+                           .nullable = "4+",
+                           .default_value = "null"},
+                          {.name = "ClientId", .type = kString, .versions = "0+"},
+                          {.name = "ClientHost", .type = kString, .versions = "0+"},
+                          {.name = "MemberMetadata", .type = kBytes, .versions = "0+"},
+                          {.name = "MemberAssignment", .type = kBytes, .versions = "0+"},
+                      }},
+                 {.name = "AuthorizedOperations",
+                  .type = kInt32,
+                  .versions = "3+",
+                  .default_value = "-2147483648"},
+             }},
+    }};
+
+// DescribeGroups 0-5: state, assignor and members (with their static instance id, metadata and
+// assignment). An unknown group is described as Dead with no members, as Kafka does.
+Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  for (std::string_view id : in.strings("Groups")) {
+    auto info = ctx.groups.describe(std::string(id));
+    Struct& g = out.add("Groups");
+    g.set("ErrorCode", kafka_error::kNone)
+        .set("GroupId", id)
+        .set("GroupState", info ? group_state_name(info->state) : "Dead")
+        .set("ProtocolType", info ? info->protocol_type : "")
+        .set("ProtocolData", info ? info->protocol : "");
     if (!info) continue;
     for (const auto& m : info->members) {
-      out.string(m.member_id);
-      out.string(m.client_id);
-      out.string(m.client_host);
-      out.bytes(m.metadata);
-      out.bytes(m.assignment);
+      Struct& r = g.add("Members");
+      r.set("MemberId", m.member_id)
+          .set("ClientId", m.client_id)
+          .set("ClientHost", m.client_host)
+          .set("MemberMetadata", m.metadata)
+          .set("MemberAssignment", m.assignment);
+      if (m.instance_id) r.set("GroupInstanceId", *m.instance_id);
     }
   }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& describe_groups_api() {
+  static const ApiInfo api{15, "DescribeGroups", 0, 5, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

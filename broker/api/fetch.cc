@@ -1,101 +1,275 @@
-#include "broker/api/api.h"
-
 #include <algorithm>
+
+#include "agent/util/log_throttle.h"
+#include "broker/api/api.h"
 
 namespace flumen::broker {
 
-// Fetch 4-11: whole stored batches (never a truncated first one, KIP-74), high watermark = last
-// stable offset = log end offset (no transactions), no fetch sessions (session id 0), no
-// preferred read replica (-1). Below min_bytes the request waits (long poll) until data arrives
-// or max_wait_ms passes; the server re-runs it then.
-Reply handle_fetch(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) {
-  in.i32();  // replica_id
-  const int32_t max_wait = in.i32();
-  const int32_t min_bytes = in.i32();
-  const int32_t max_bytes = in.i32();  // v3+
-  in.i8();                             // isolation_level (v4+)
-  if (req.api_version >= 7) {
-    in.i32();  // session_id
-    in.i32();  // session_epoch
-  }
-  out.i32(0);  // throttle
-  if (req.api_version >= 7) {
-    out.i16(kafka_error::kNone);
-    out.i32(0);  // session_id
-  }
-  size_t budget = max_bytes > 0 ? static_cast<size_t>(max_bytes) : 0;
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "12+",
+    {
+        {.name = "ClusterId",
+         .type = kString,
+         .versions = "12+",
+         .nullable = "12+",
+         .tagged = "12+",
+         .tag = 0,
+         .default_value = "null"},
+        {.name = "ReplicaId", .type = kInt32, .versions = "0-14", .default_value = "-1"},
+        {.name = "ReplicaState",
+         .type = kStruct,
+         .versions = "15+",
+         .tagged = "15+",
+         .tag = 1,
+         .fields =
+             {
+                 {.name = "ReplicaId", .type = kInt32, .versions = "15+", .default_value = "-1"},
+                 {.name = "ReplicaEpoch", .type = kInt64, .versions = "15+", .default_value = "-1"},
+             }},
+        {.name = "MaxWaitMs", .type = kInt32, .versions = "0+"},
+        {.name = "MinBytes", .type = kInt32, .versions = "0+"},
+        {.name = "MaxBytes", .type = kInt32, .versions = "3+", .default_value = "0x7fffffff"},
+        {.name = "IsolationLevel", .type = kInt8, .versions = "4+", .default_value = "0"},
+        {.name = "SessionId", .type = kInt32, .versions = "7+", .default_value = "0"},
+        {.name = "SessionEpoch", .type = kInt32, .versions = "7+", .default_value = "-1"},
+        {.name = "Topics",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Topic", .type = kString, .versions = "0-12"},
+                 {.name = "TopicId", .type = kUuid, .versions = "13+"},
+                 {.name = "Partitions",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Partition", .type = kInt32, .versions = "0+"},
+                          {.name = "CurrentLeaderEpoch",
+                           .type = kInt32,
+                           .versions = "9+",
+                           .default_value = "-1"},
+                          {.name = "FetchOffset", .type = kInt64, .versions = "0+"},
+                          {.name = "LastFetchedEpoch",
+                           .type = kInt32,
+                           .versions = "12+",
+                           .default_value = "-1"},
+                          {.name = "LogStartOffset",
+                           .type = kInt64,
+                           .versions = "5+",
+                           .default_value = "-1"},
+                          {.name = "PartitionMaxBytes", .type = kInt32, .versions = "0+"},
+                      }},
+             }},
+        {.name = "ForgottenTopicsData",
+         .type = kArray,
+         .versions = "7+",
+         .fields =
+             {
+                 {.name = "Topic", .type = kString, .versions = "7-12"},
+                 {.name = "TopicId", .type = kUuid, .versions = "13+"},
+                 {.name = "Partitions", .type = kArray, .element = kInt32, .versions = "7+"},
+             }},
+        {.name = "RackId", .type = kString, .versions = "11+", .default_value = ""},
+    }};
+const Message kResponse{
+    "12+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+        {.name = "ErrorCode", .type = kInt16, .versions = "7+"},
+        {.name = "SessionId", .type = kInt32, .versions = "7+", .default_value = "0"},
+        {.name = "Responses",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Topic", .type = kString, .versions = "0-12"},
+                 {.name = "TopicId", .type = kUuid, .versions = "13+"},
+                 {.name = "Partitions",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "PartitionIndex", .type = kInt32, .versions = "0+"},
+                          {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                          {.name = "HighWatermark", .type = kInt64, .versions = "0+"},
+                          {.name = "LastStableOffset",
+                           .type = kInt64,
+                           .versions = "4+",
+                           .default_value = "-1"},
+                          {.name = "LogStartOffset",
+                           .type = kInt64,
+                           .versions = "5+",
+                           .default_value = "-1"},
+                          {.name = "DivergingEpoch",
+                           .type = kStruct,
+                           .versions = "12+",
+                           .tagged = "12+",
+                           .tag = 0,
+                           .fields =
+                               {
+                                   {.name = "Epoch",
+                                    .type = kInt32,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                                   {.name = "EndOffset",
+                                    .type = kInt64,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                               }},
+                          {.name = "CurrentLeader",
+                           .type = kStruct,
+                           .versions = "12+",
+                           .tagged = "12+",
+                           .tag = 1,
+                           .fields =
+                               {
+                                   {.name = "LeaderId",
+                                    .type = kInt32,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                                   {.name = "LeaderEpoch",
+                                    .type = kInt32,
+                                    .versions = "12+",
+                                    .default_value = "-1"},
+                               }},
+                          {.name = "SnapshotId",
+                           .type = kStruct,
+                           .versions = "12+",
+                           .tagged = "12+",
+                           .tag = 2,
+                           .fields =
+                               {
+                                   {.name = "EndOffset",
+                                    .type = kInt64,
+                                    .versions = "0+",
+                                    .default_value = "-1"},
+                                   {.name = "Epoch",
+                                    .type = kInt32,
+                                    .versions = "0+",
+                                    .default_value = "-1"},
+                               }},
+                          {.name = "AbortedTransactions",
+                           .type = kArray,
+                           .versions = "4+",
+                           .nullable = "4+",
+                           .fields =
+                               {
+                                   {.name = "ProducerId", .type = kInt64, .versions = "4+"},
+                                   {.name = "FirstOffset", .type = kInt64, .versions = "4+"},
+                               }},
+                          {.name = "PreferredReadReplica",
+                           .type = kInt32,
+                           .versions = "11+",
+                           .default_value = "-1"},
+                          {.name = "Records", .type = kRecords, .versions = "0+", .nullable = "0+"},
+                      }},
+             }},
+        {.name = "NodeEndpoints",
+         .type = kArray,
+         .versions = "16+",
+         .tagged = "16+",
+         .tag = 0,
+         .fields =
+             {
+                 {.name = "NodeId", .type = kInt32, .versions = "16+"},
+                 {.name = "Host", .type = kString, .versions = "16+"},
+                 {.name = "Port", .type = kInt32, .versions = "16+"},
+                 {.name = "Rack",
+                  .type = kString,
+                  .versions = "16+",
+                  .nullable = "16+",
+                  .default_value = "null"},
+             }},
+    }};
+
+// Fetch 0-16 (v13+ names topics by id): whole stored batches (never a truncated first one, KIP-74),
+// high watermark = last stable offset = log end offset (no transactions), no fetch sessions
+// (session id 0), no preferred read replica (-1). Below min_bytes the request waits (long poll)
+// until data arrives or max_wait_ms passes; the server re-runs it then. v0-3 would need the
+// pre-0.11 message format (what Kafka 3.x converts to): they are answered UNSUPPORTED_VERSION per
+// partition, with a warning at most every 30 s, instead of a closed connection the client reopens
+// at once.
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
+  static util::LogThrottle legacy_warning;
+  const bool legacy = req.api_version < 4;
+  if (legacy)
+    legacy_warning.warn(
+        "broker: refusing Fetch v{} from {} (client {}): the pre-0.11 message format is not "
+        "served; use a client speaking Fetch v4+",
+        req.api_version, ctx.client_host, req.client_id.value_or("-"));
+  const int32_t max_wait = in.i32("MaxWaitMs");
+  const int32_t min_bytes = in.i32("MinBytes");
+  const int32_t max_bytes = in.i32("MaxBytes");
+  const size_t budget = max_bytes > 0 ? static_cast<size_t>(max_bytes) : 0;
   size_t total = 0;
-  int32_t topics = in.array_count(6);
-  out.i32(std::max(topics, 0));
-  for (int32_t t = 0; t < topics && !in.failed(); ++t) {
-    std::string_view name = in.string();
-    Topic* topic = ctx.store.find(name);
-    int32_t parts = in.array_count(16);
-    out.string(name);
-    out.i32(std::max(parts, 0));
-    for (int32_t p = 0; p < parts && !in.failed(); ++p) {
-      const int32_t index = in.i32();
-      if (req.api_version >= 9) in.i32();  // current_leader_epoch
-      const int64_t fetch_offset = in.i64();
-      if (req.api_version >= 5) in.i64();  // log_start_offset (followers only)
-      const int32_t partition_max = in.i32();
-      out.i32(index);
-      PartitionLog* log =
-          topic && index >= 0 && index < static_cast<int32_t>(topic->partitions.size())
-              ? topic->partitions[static_cast<size_t>(index)].get()
-              : nullptr;
+  out.set("ErrorCode", kafka_error::kNone).set("SessionId", 0);
+  for (const Struct& ft : in.array("Topics")) {
+    const bool by_id = req.api_version >= 13;
+    Topic* topic = by_id ? ctx.store.find_by_id(ft.s("TopicId")) : ctx.store.find(ft.s("Topic"));
+    Struct& rt = out.add("Responses");
+    rt.set("Topic", ft.s("Topic")).set("TopicId", ft.s("TopicId"));
+    for (const Struct& fp : ft.array("Partitions")) {
+      const int64_t index = fp.i("Partition");
+      const int64_t fetch_offset = fp.i("FetchOffset");
+      PartitionLog* log = find_partition(topic, index);
+      Struct& rp = rt.add("Partitions");
+      rp.set("PartitionIndex", index);
       int16_t error = kafka_error::kNone;
       int64_t hwm = -1, start = -1;
       bool readable = false;
-      if (!log) {
-        error = kafka_error::kUnknownTopicOrPartition;
+      if (legacy) {
+        error = kafka_error::kUnsupportedVersion;
+      } else if (!log) {
+        error =
+            by_id && !topic ? kafka_error::kUnknownTopicId : kafka_error::kUnknownTopicOrPartition;
       } else {
         hwm = log->log_end_offset();
         start = log->log_start_offset();
-        if (fetch_offset < start || fetch_offset > hwm)
+        if (fetch_offset < start || fetch_offset > hwm) {
           error = kafka_error::kOffsetOutOfRange;
-        else
+        } else {
           readable = fetch_offset < hwm;
-      }
-      // The error code goes before the records: read them in place after their length field,
-      // then go back and set both.
-      const size_t error_at = out.size();
-      out.i16(error);
-      out.i64(hwm);
-      out.i64(hwm);  // last_stable_offset
-      if (req.api_version >= 5) out.i64(start);
-      out.i32(0);                              // aborted_transactions: empty
-      if (req.api_version >= 11) out.i32(-1);  // preferred_read_replica
-      const size_t length_at = out.reserve_i32();
-      const size_t records_at = out.size();
-      if (readable) {
-        size_t limit = std::min<size_t>(partition_max > 0 ? static_cast<size_t>(partition_max) : 0,
-                                        budget > total ? budget - total : 0);
-        if (Status s = log->read(fetch_offset, limit, total == 0, out.buffer()); !s) {
-          out.buffer().resize(records_at);
-          out.patch_i16(error_at, kafka_error::kKafkaStorageError);
         }
       }
-      const size_t n = out.size() - records_at;  // 0, never -1
-      out.patch_i32(length_at, static_cast<int32_t>(n));
-      total += n;
+      std::string records;
+      if (readable) {
+        const int32_t partition_max = fp.i32("PartitionMaxBytes");
+        const size_t limit =
+            std::min<size_t>(partition_max > 0 ? static_cast<size_t>(partition_max) : 0,
+                             budget > total ? budget - total : 0);
+        if (Status s = log->read(fetch_offset, limit, total == 0, records); !s) {
+          records.clear();
+          error = kafka_error::kKafkaStorageError;
+        }
+      }
+      total += records.size();
+      rp.set("ErrorCode", error)
+          .set("HighWatermark", hwm)
+          .set("LastStableOffset", hwm)
+          .set("LogStartOffset", start)
+          .set("Records", std::move(records));
     }
   }
-  if (req.api_version >= 7) {
-    int32_t forgotten = in.array_count(6);
-    for (int32_t i = 0; i < forgotten && !in.failed(); ++i) {
-      in.string();
-      int32_t n = in.array_count(4);
-      for (int32_t k = 0; k < n && !in.failed(); ++k)
-        in.i32();
-    }
-  }
-  if (req.api_version >= 11) in.string();  // rack_id
-  if (!ctx.final_attempt && max_wait > 0 && static_cast<int64_t>(total) < std::max(min_bytes, 1)) {
+  if (!legacy && !ctx.final_attempt && max_wait > 0 &&
+      static_cast<int64_t>(total) < std::max(min_bytes, 1)) {
     ctx.wait_ms = max_wait;
     return Reply::kWaitForData;
   }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& fetch_api() {
+  static const ApiInfo api{1, "Fetch", 0, 16, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

@@ -2,21 +2,75 @@
 
 namespace flumen::broker {
 
-// FindCoordinator 0-2: we are the coordinator of every group (same node id, host and port as in
-// Metadata). Transactions (key_type 1) have none.
-Reply handle_find_coordinator(ApiContext& ctx, const Request& req, WireReader& in,
-                              WireWriter& out) {
-  in.string();  // key
-  int8_t key_type = req.api_version >= 1 ? in.i8() : 0;
-  if (req.api_version >= 1) out.i32(0);  // throttle
-  const bool ok = key_type == 0;
-  out.i16(ok ? kafka_error::kNone : kafka_error::kCoordinatorNotAvailable);
-  if (req.api_version >= 1)
-    out.nullable_string(ok ? std::optional<std::string_view>() : "no transaction coordinator");
-  out.i32(ok ? ctx.config.node_id : -1);
-  out.string(ok ? ctx.advertised_host : "");
-  out.i32(ok ? ctx.advertised_port : -1);
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "3+",
+    {
+        {.name = "Key", .type = kString, .versions = "0-3"},
+        {.name = "KeyType", .type = kInt8, .versions = "1+", .default_value = "0"},
+        {.name = "CoordinatorKeys", .type = kArray, .element = kString, .versions = "4+"},
+    }};
+const Message kResponse{
+    "3+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+        {.name = "ErrorCode", .type = kInt16, .versions = "0-3"},
+        {.name = "ErrorMessage", .type = kString, .versions = "1-3", .nullable = "1-3"},
+        {.name = "NodeId", .type = kInt32, .versions = "0-3"},
+        {.name = "Host", .type = kString, .versions = "0-3"},
+        {.name = "Port", .type = kInt32, .versions = "0-3"},
+        {.name = "Coordinators",
+         .type = kArray,
+         .versions = "4+",
+         .fields =
+             {
+                 {.name = "Key", .type = kString, .versions = "4+"},
+                 {.name = "NodeId", .type = kInt32, .versions = "4+"},
+                 {.name = "Host", .type = kString, .versions = "4+"},
+                 {.name = "Port", .type = kInt32, .versions = "4+"},
+                 {.name = "ErrorCode", .type = kInt16, .versions = "4+"},
+                 {.name = "ErrorMessage", .type = kString, .versions = "4+", .nullable = "4+"},
+             }},
+    }};
+
+// FindCoordinator 0-4 (v4 asks for several keys at once): we are the coordinator of every group
+// (same node id, host and port as in Metadata). Transactions (key type 1) have none.
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
+  const bool ok = in.i("KeyType") == 0;
+  const int16_t error = ok ? kafka_error::kNone : kafka_error::kCoordinatorNotAvailable;
+  auto fill = [&](Struct& s) {
+    s.set("ErrorCode", error)
+        .set("NodeId", ok ? ctx.config.node_id : -1)
+        .set("Host", ok ? ctx.advertised_host : "")
+        .set("Port", ok ? ctx.advertised_port : -1);
+    if (ok) {
+      s.set_null("ErrorMessage");
+    } else {
+      s.set("ErrorMessage", "no transaction coordinator");
+    }
+  };
+  if (req.api_version < 4) {
+    fill(out);
+    return Reply::kNow;
+  }
+  for (std::string_view key : in.strings("CoordinatorKeys")) {
+    Struct& c = out.add("Coordinators");
+    c.set("Key", key);
+    fill(c);
+  }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& find_coordinator_api() {
+  static const ApiInfo api{10, "FindCoordinator", 0, 4, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

@@ -2,35 +2,71 @@
 
 namespace flumen::broker {
 
-// LeaveGroup 0-3 (v3 carries a list of members, each answered on its own).
-Reply handle_leave_group(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) {
-  std::string group(in.string());
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{"4+",
+                       {
+                           {.name = "GroupId", .type = kString, .versions = "0+"},
+                           {.name = "MemberId", .type = kString, .versions = "0-2"},
+                           {.name = "Members",
+                            .type = kArray,
+                            .versions = "3+",
+                            .fields =
+                                {
+                                    {.name = "MemberId", .type = kString, .versions = "3+"},
+                                    {.name = "GroupInstanceId",
+                                     .type = kString,
+                                     .versions = "3+",
+                                     .nullable = "3+",
+                                     .default_value = "null"},
+                                }},
+                       }};
+const Message kResponse{
+    "4+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+        {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+        {.name = "Members",
+         .type = kArray,
+         .versions = "3+",
+         .fields =
+             {
+                 {.name = "MemberId", .type = kString, .versions = "3+"},
+                 {.name = "GroupInstanceId", .type = kString, .versions = "3+", .nullable = "3+"},
+                 {.name = "ErrorCode", .type = kInt16, .versions = "3+"},
+             }},
+    }};
+
+// LeaveGroup 0-4 (v3+ carries a list of members, each answered on its own).
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
+  const std::string group(in.s("GroupId"));
   if (req.api_version < 3) {
-    std::string member(in.string());
-    if (in.failed()) return Reply::kNow;
-    if (req.api_version >= 1) out.i32(0);
-    out.i16(ctx.groups.leave(group, member, ctx.now_ms));
+    out.set("ErrorCode", ctx.groups.leave(group, std::string(in.s("MemberId")), ctx.now_ms));
     return Reply::kNow;
   }
-  std::vector<std::pair<std::string, std::optional<std::string>>> members;
-  int32_t n = in.array_count(4);
-  for (int32_t i = 0; i < n && !in.failed(); ++i) {
-    std::string id(in.string());
-    auto instance = in.nullable_string();
-    members.emplace_back(std::move(id), instance
-                                            ? std::optional<std::string>(std::string(*instance))
-                                            : std::nullopt);
-  }
-  if (in.failed()) return Reply::kNow;
-  out.i32(0);
-  out.i16(kafka_error::kNone);
-  out.i32(static_cast<int32_t>(members.size()));
-  for (const auto& [id, instance] : members) {
-    out.string(id);
-    out.nullable_string(instance ? std::optional<std::string_view>(*instance) : std::nullopt);
-    out.i16(ctx.groups.leave(group, id, ctx.now_ms));
+  out.set("ErrorCode", kafka_error::kNone);
+  for (const Struct& m : in.array("Members")) {
+    Struct& r = out.add("Members");
+    r.set("MemberId", m.s("MemberId"));
+    if (m.is_null("GroupInstanceId")) {
+      r.set_null("GroupInstanceId");
+    } else {
+      r.set("GroupInstanceId", m.s("GroupInstanceId"));
+    }
+    r.set("ErrorCode", ctx.groups.leave(group, std::string(m.s("MemberId")), ctx.now_ms));
   }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& leave_group_api() {
+  static const ApiInfo api{13, "LeaveGroup", 0, 4, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

@@ -1,18 +1,56 @@
+#include <algorithm>
+
 #include "broker/api/api.h"
 
 namespace flumen::broker {
 
-// ListGroups 0-2 (not 3+: librdkafka < 2.1 adds a field there).
-Reply handle_list_groups(ApiContext& ctx, const Request& req, WireReader&, WireWriter& out) {
-  if (req.api_version >= 1) out.i32(0);
-  out.i16(kafka_error::kNone);
-  auto groups = ctx.groups.list();
-  out.i32(static_cast<int32_t>(groups.size()));
-  for (const auto& [id, type] : groups) {
-    out.string(id);
-    out.string(type);
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "3+",
+    {
+        {.name = "StatesFilter", .type = kArray, .element = kString, .versions = "4+"},
+    }};
+const Message kResponse{"3+",
+                        {
+                            {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+                            {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                            {.name = "Groups",
+                             .type = kArray,
+                             .versions = "0+",
+                             .fields =
+                                 {
+                                     {.name = "GroupId", .type = kString, .versions = "0+"},
+                                     {.name = "ProtocolType", .type = kString, .versions = "0+"},
+                                     {.name = "GroupState", .type = kString, .versions = "4+"},
+                                 }},
+                        }};
+
+// ListGroups 0-4: every group with its protocol type and (v4+) its state; v4 may filter by
+// state (an empty filter lists all).
+Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  const std::vector<std::string_view> states = in.strings("StatesFilter");
+  out.set("ErrorCode", kafka_error::kNone);
+  for (const auto& g : ctx.groups.list()) {
+    const std::string_view state = group_state_name(g.state);
+    if (!states.empty() && std::find(states.begin(), states.end(), state) == states.end()) continue;
+    out.add("Groups")
+        .set("GroupId", g.group_id)
+        .set("ProtocolType", g.protocol_type)
+        .set("GroupState", state);
   }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& list_groups_api() {
+  static const ApiInfo api{16, "ListGroups", 0, 4, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

@@ -2,56 +2,117 @@
 
 namespace flumen::broker {
 
-// OffsetCommit 2-7: checked against the group's membership and generation, stored durably.
-Reply handle_offset_commit(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) {
-  std::string group(in.string());
-  int32_t generation = in.i32();
-  std::string member(in.string());
-  if (req.api_version >= 2 && req.api_version <= 4) in.i64();  // retention_time_ms
-  if (req.api_version >= 7) in.nullable_string();
-  struct Part {
-    int32_t index;
-    int64_t offset;
-    std::string metadata;
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "8+",
+    {
+        {.name = "GroupId", .type = kString, .versions = "0+"},
+        {.name = "GenerationIdOrMemberEpoch",
+         .type = kInt32,
+         .versions = "1+",
+         .default_value = "-1"},
+        {.name = "MemberId", .type = kString, .versions = "1+"},
+        {.name = "GroupInstanceId",
+         .type = kString,
+         .versions = "7+",
+         .nullable = "7+",
+         .default_value = "null"},
+        {.name = "RetentionTimeMs", .type = kInt64, .versions = "2-4", .default_value = "-1"},
+        {.name = "Topics",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Name", .type = kString, .versions = "0+"},
+                 {.name = "Partitions",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "PartitionIndex", .type = kInt32, .versions = "0+"},
+                          {.name = "CommittedOffset", .type = kInt64, .versions = "0+"},
+                          {.name = "CommittedLeaderEpoch",
+                           .type = kInt32,
+                           .versions = "6+",
+                           .default_value = "-1"},
+                          {.name = "CommitTimestamp",
+                           .type = kInt64,
+                           .versions = "1",
+                           .default_value = "-1"},
+                          {.name = "CommittedMetadata",
+                           .type = kString,
+                           .versions = "0+",
+                           .nullable = "0+"},
+                      }},
+             }},
+    }};
+const Message kResponse{
+    "8+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "3+"},
+        {.name = "Topics",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Name", .type = kString, .versions = "0+"},
+                 {.name = "Partitions",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "PartitionIndex", .type = kInt32, .versions = "0+"},
+                          {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                      }},
+             }},
+    }};
+
+constexpr size_t kMaxMetadataBytes = 4096;
+
+// OffsetCommit 0-8: checked against the group's membership and generation (v0 has neither: a
+// "simple" commit, allowed while the group has no members), stored durably. A partition of a
+// topic that does not exist is refused with UNKNOWN_TOPIC_OR_PARTITION, as Kafka does.
+Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  const std::string group(in.s("GroupId"));
+  int16_t error = ctx.groups.check_commit(group, in.i32("GenerationIdOrMemberEpoch"),
+                                          std::string(in.s("MemberId")), ctx.now_ms);
+  auto verdict = [&](std::string_view topic, const Struct& p) -> int16_t {
+    if (error != 0) return error;
+    if (!find_partition(ctx.store.find(topic), p.i("PartitionIndex")))
+      return kafka_error::kUnknownTopicOrPartition;
+    if (p.s("CommittedMetadata").size() > kMaxMetadataBytes)
+      return kafka_error::kOffsetMetadataTooLarge;
+    return kafka_error::kNone;
   };
-  std::vector<std::pair<std::string, std::vector<Part>>> topics;
-  int32_t nt = in.array_count(6);
-  for (int32_t t = 0; t < nt && !in.failed(); ++t) {
-    std::string name(in.string());
-    std::vector<Part> parts;
-    int32_t np = in.array_count(14);
-    for (int32_t p = 0; p < np && !in.failed(); ++p) {
-      Part part;
-      part.index = in.i32();
-      part.offset = in.i64();
-      if (req.api_version >= 6) in.i32();  // committed_leader_epoch
-      part.metadata = std::string(in.nullable_string().value_or(""));
-      parts.push_back(std::move(part));
-    }
-    topics.emplace_back(std::move(name), std::move(parts));
-  }
-  if (in.failed()) return Reply::kNow;
-  int16_t error = ctx.groups.check_commit(group, generation, member, ctx.now_ms);
   std::vector<OffsetStore::Entry> entries;
-  if (error == 0) {
-    for (const auto& [name, parts] : topics)
-      for (const Part& p : parts)
-        if (p.metadata.size() <= 4096) entries.push_back({name, p.index, p.offset, p.metadata});
+  for (const Struct& t : in.array("Topics"))
+    for (const Struct& p : t.array("Partitions"))
+      if (verdict(t.s("Name"), p) == kafka_error::kNone)
+        entries.push_back({std::string(t.s("Name")), p.i32("PartitionIndex"),
+                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata"))});
+  if (error == 0 && !entries.empty())
     if (Status s = ctx.offsets.commit(group, entries); !s) error = kafka_error::kKafkaStorageError;
-  }
-  if (req.api_version >= 3) out.i32(0);
-  out.i32(static_cast<int32_t>(topics.size()));
-  for (const auto& [name, parts] : topics) {
-    out.string(name);
-    out.i32(static_cast<int32_t>(parts.size()));
-    for (const Part& p : parts) {
-      out.i32(p.index);
-      out.i16(error != 0                 ? error
-              : p.metadata.size() > 4096 ? kafka_error::kOffsetMetadataTooLarge
-                                         : kafka_error::kNone);
-    }
+  for (const Struct& t : in.array("Topics")) {
+    Struct& rt = out.add("Topics");
+    rt.set("Name", t.s("Name"));
+    for (const Struct& p : t.array("Partitions"))
+      rt.add("Partitions")
+          .set("PartitionIndex", p.i("PartitionIndex"))
+          .set("ErrorCode", verdict(t.s("Name"), p));
   }
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& offset_commit_api() {
+  static const ApiInfo api{8, "OffsetCommit", 0, 8, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

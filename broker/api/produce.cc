@@ -1,49 +1,129 @@
 #include "broker/api/api.h"
 #include "broker/protocol/record_batch.h"
+#include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
 
-// Produce 0-7. v0-2 are advertised only for old librdkafka's feature gates and answered with
-// UNSUPPORTED_VERSION; v3+ carry one RecordBatch v2 per partition, checked (CRC-32C, lengths,
-// codec) and appended as received with its base offset rewritten. acks=0 gets no response;
-// acks=all (-1) is answered after the data is fsynced (group commit in the server).
-Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWriter& out) {
-  if (req.api_version >= 3) in.nullable_string();  // transactional_id
-  const int16_t acks = in.i16();
-  in.i32();  // timeout_ms
-  int32_t topics = in.array_count(6);
-  const size_t topics_at = out.reserve_i32();
-  int32_t written_topics = 0;
-  for (int32_t t = 0; t < topics && !in.failed(); ++t) {
-    std::string_view name = in.string();
-    int32_t parts = in.array_count(8);
-    out.string(name);
-    const size_t parts_at = out.reserve_i32();
-    int32_t written = 0;
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "9+",
+    {
+        {.name = "TransactionalId",
+         .type = kString,
+         .versions = "3+",
+         .nullable = "3+",
+         .default_value = "null"},
+        {.name = "Acks", .type = kInt16, .versions = "0+"},
+        {.name = "TimeoutMs", .type = kInt32, .versions = "0+"},
+        {.name = "TopicData",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Name", .type = kString, .versions = "0+"},
+                 {.name = "PartitionData",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Index", .type = kInt32, .versions = "0+"},
+                          {.name = "Records", .type = kRecords, .versions = "0+", .nullable = "0+"},
+                      }},
+             }},
+    }};
+const Message kResponse{
+    "9+",
+    {
+        {.name = "Responses",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "Name", .type = kString, .versions = "0+"},
+                 {.name = "PartitionResponses",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Index", .type = kInt32, .versions = "0+"},
+                          {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                          {.name = "BaseOffset", .type = kInt64, .versions = "0+"},
+                          {.name = "LogAppendTimeMs",
+                           .type = kInt64,
+                           .versions = "2+",
+                           .default_value = "-1"},
+                          {.name = "LogStartOffset",
+                           .type = kInt64,
+                           .versions = "5+",
+                           .default_value = "-1"},
+                          {.name = "RecordErrors",
+                           .type = kArray,
+                           .versions = "8+",
+                           .fields =
+                               {
+                                   {.name = "BatchIndex", .type = kInt32, .versions = "8+"},
+                                   {.name = "BatchIndexErrorMessage",
+                                    .type = kString,
+                                    .versions = "8+",
+                                    .nullable = "8+",
+                                    .default_value = "null"},
+                               }},
+                          {.name = "ErrorMessage",
+                           .type = kString,
+                           .versions = "8+",
+                           .nullable = "8+",
+                           .default_value = "null"},
+                      }},
+             }},
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+", .default_value = "0"},
+    }};
+
+// Produce 0-9. v0-2 (the pre-0.11 message format) are advertised only for old librdkafka's
+// feature gates and answered with UNSUPPORTED_VERSION; v3+ carry one RecordBatch v2 per
+// partition, checked (CRC-32C, lengths, codec) and appended as received with its base offset
+// rewritten (and, on a LogAppendTime topic, its timestamp type and max timestamp set to the
+// broker's clock, CRC recomputed). acks=0 gets no response; acks=all (-1) is answered after the
+// data is fsynced (group commit in the server).
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
+  const int64_t acks = in.i("Acks");
+  for (const Struct& td : in.array("TopicData")) {
+    const std::string_view name = td.s("Name");
+    Struct& rt = out.add("Responses");
+    rt.set("Name", name);
     Topic* topic = nullptr;
     if (req.api_version >= 3 && acks >= -1 && acks <= 1 && TopicStore::valid_name(name))
       topic = topic_or_create(ctx, name, true);
-    for (int32_t p = 0; p < parts && !in.failed(); ++p) {
-      const int32_t index = in.i32();
-      std::optional<std::string_view> records = in.nullable_bytes();
+    for (const Struct& pd : td.array("PartitionData")) {
+      const int64_t index = pd.i("Index");
       int16_t error = kafka_error::kNone;
-      int64_t base = -1;
-      int64_t log_start = -1;
+      int64_t base = -1, log_start = -1, append_time = -1;
+      PartitionLog* log = find_partition(topic, index);
       if (req.api_version < 3) {
         error = kafka_error::kUnsupportedVersion;
       } else if (acks < -1 || acks > 1) {
         error = kafka_error::kInvalidRequiredAcks;
       } else if (!TopicStore::valid_name(name)) {
         error = kafka_error::kInvalidTopic;
-      } else if (!topic || index < 0 || index >= static_cast<int32_t>(topic->partitions.size())) {
+      } else if (!log) {
         error = kafka_error::kUnknownTopicOrPartition;
       } else {
-        PartitionLog& log = *topic->partitions[static_cast<size_t>(index)];
+        const LogConfig& lc = log->config();
         BatchHeader h;
         std::string why;
-        auto verdict =
-            check_produced_batch(records.value_or(std::string_view()), req.api_version,
-                                 static_cast<size_t>(ctx.config.log.max_message_bytes), h, why);
+        std::string_view records = pd.s("Records");
+        auto verdict = check_produced_batch(records, req.api_version,
+                                            static_cast<size_t>(lc.max_message_bytes), h, why);
+        std::string stamped;
+        if (verdict == BatchVerdict::kOk && lc.log_append_time) {
+          append_time = ctx.wall_ms;
+          stamped = with_log_append_time(records, append_time);
+          records = stamped;
+        }
         if (verdict != BatchVerdict::kOk) {
           error = static_cast<int16_t>(verdict);
         } else {
@@ -57,7 +137,7 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
           } else if (sv.duplicate_of >= 0) {
             base = sv.duplicate_of;
             ++ctx.duplicate_batches;
-          } else if (auto r = log.append(*records); !r) {
+          } else if (auto r = log->append(records); !r) {
             error = kafka_error::kKafkaStorageError;
           } else {
             base = r.value();
@@ -67,26 +147,29 @@ Reply handle_produce(ApiContext& ctx, const Request& req, WireReader& in, WireWr
                           base);
           }
         }
-        log_start = log.log_start_offset();
+        log_start = log->log_start_offset();
       }
-      out.i32(index);
-      out.i16(error);
-      out.i64(base);
-      if (req.api_version >= 2) out.i64(-1);  // log_append_time: CreateTime topics
-      if (req.api_version >= 5) out.i64(log_start);
-      ++written;
+      rt.add("PartitionResponses")
+          .set("Index", index)
+          .set("ErrorCode", error)
+          .set("BaseOffset", base)
+          .set("LogAppendTimeMs", append_time)
+          .set("LogStartOffset", log_start);
     }
-    out.patch_i32(parts_at, written);
-    ++written_topics;
   }
-  out.patch_i32(topics_at, written_topics);
-  if (req.api_version >= 1) out.i32(0);  // throttle_time_ms, last
   if (acks == 0) return Reply::kNone;
   // A batch sent again is answered after the next sync round too: its first copy may still be
   // waiting for (or in) a round that has not finished.
   if (acks == -1 && (ctx.appended_batches > 0 || ctx.duplicate_batches > 0))
     return Reply::kAfterFlush;
   return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& produce_api() {
+  static const ApiInfo api{0, "Produce", 0, 9, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

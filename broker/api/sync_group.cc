@@ -2,24 +2,80 @@
 
 namespace flumen::broker {
 
-// SyncGroup 0-3: the leader brings the assignments; followers wait for them.
-Reply handle_sync_group(ApiContext& ctx, const Request& req, WireReader& in, WireWriter&) {
-  std::string group(in.string());
-  int32_t generation = in.i32();
-  std::string member(in.string());
-  if (req.api_version >= 3) in.nullable_string();
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{"4+",
+                       {
+                           {.name = "GroupId", .type = kString, .versions = "0+"},
+                           {.name = "GenerationId", .type = kInt32, .versions = "0+"},
+                           {.name = "MemberId", .type = kString, .versions = "0+"},
+                           {.name = "GroupInstanceId",
+                            .type = kString,
+                            .versions = "3+",
+                            .nullable = "3+",
+                            .default_value = "null"},
+                           {.name = "ProtocolType",
+                            .type = kString,
+                            .versions = "5+",
+                            .nullable = "5+",
+                            .default_value = "null"},
+                           {.name = "ProtocolName",
+                            .type = kString,
+                            .versions = "5+",
+                            .nullable = "5+",
+                            .default_value = "null"},
+                           {.name = "Assignments",
+                            .type = kArray,
+                            .versions = "0+",
+                            .fields =
+                                {
+                                    {.name = "MemberId", .type = kString, .versions = "0+"},
+                                    {.name = "Assignment", .type = kBytes, .versions = "0+"},
+                                }},
+                       }};
+const Message kResponse{"4+",
+                        {
+                            {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+"},
+                            {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                            {.name = "ProtocolType",
+                             .type = kString,
+                             .versions = "5+",
+                             .nullable = "5+",
+                             .default_value = "null"},
+                            {.name = "ProtocolName",
+                             .type = kString,
+                             .versions = "5+",
+                             .nullable = "5+",
+                             .default_value = "null"},
+                            {.name = "Assignment", .type = kBytes, .versions = "0+"},
+                        }};
+
+// SyncGroup 0-5: the leader brings the assignments; followers wait for them.
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct&) {
   std::vector<std::pair<std::string, std::string>> assignments;
-  int32_t n = in.array_count(6);
-  for (int32_t i = 0; i < n && !in.failed(); ++i) {
-    std::string id(in.string());
-    std::string a(in.nullable_bytes().value_or(std::string_view()));
-    assignments.emplace_back(std::move(id), std::move(a));
-  }
-  if (in.failed()) return Reply::kNow;
+  for (const Struct& a : in.array("Assignments"))
+    assignments.emplace_back(std::string(a.s("MemberId")), std::string(a.s("Assignment")));
   ctx.deferred = std::make_shared<ReplySlot>();
-  ctx.groups.sync(req.api_version, group, generation, member, std::move(assignments), ctx.now_ms,
-                  ctx.deferred);
+  ctx.deferred->encode = [version = req.api_version](const GroupAnswer& a) {
+    Struct out(kResponse.fields);
+    out.set("ErrorCode", a.error).set("Assignment", a.assignment);
+    if (a.error == 0) out.set("ProtocolType", a.protocol_type).set("ProtocolName", a.protocol);
+    return encoded(kResponse, version, out);
+  };
+  ctx.groups.sync(std::string(in.s("GroupId")), in.i32("GenerationId"),
+                  std::string(in.s("MemberId")), std::move(assignments), ctx.now_ms, ctx.deferred);
   return Reply::kDeferred;
+}
+
+}  // namespace
+
+const ApiInfo& sync_group_api() {
+  static const ApiInfo api{14, "SyncGroup", 0, 5, kRequest, kResponse, handle};
+  return api;
 }
 
 }  // namespace flumen::broker

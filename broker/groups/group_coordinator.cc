@@ -43,43 +43,42 @@ const char* group_state_name(GroupState s) {
   return "Dead";
 }
 
-std::string GroupCoordinator::join_body(int16_t version, int16_t error, int32_t generation,
-                                        const std::string& protocol, const std::string& leader,
-                                        const std::string& member_id,
-                                        const std::vector<const Member*>& members) {
-  std::string body;
-  WireWriter out(body);
-  if (version >= 2) out.i32(0);  // throttle
-  out.i16(error);
-  out.i32(generation);
-  out.string(protocol);
-  out.string(leader);
-  out.string(member_id);
-  out.i32(static_cast<int32_t>(members.size()));
-  for (const Member* m : members) {
-    out.string(m->id);
-    if (version >= 5) out.nullable_string(std::nullopt);  // group_instance_id
-    std::string_view meta;
-    for (const auto& [name, data] : m->protocols)
-      if (name == protocol) meta = data;
-    out.bytes(meta);
+GroupAnswer GroupCoordinator::join_answer(int16_t error, int32_t generation, const Group* g,
+                                          const std::string& member_id,
+                                          const std::vector<const Member*>& members) {
+  GroupAnswer a;
+  a.error = error;
+  a.generation = generation;
+  a.member_id = member_id;
+  if (g && error == 0) {
+    a.protocol_type = g->protocol_type;
+    a.protocol = g->protocol;
+    a.leader = g->leader;
   }
-  return body;
+  for (const Member* m : members) {
+    GroupAnswer::Member am{m->id, m->instance_id, {}};
+    for (const auto& [name, data] : m->protocols)
+      if (name == a.protocol) am.metadata = data;
+    a.members.push_back(std::move(am));
+  }
+  return a;
 }
 
-std::string GroupCoordinator::sync_body(int16_t version, int16_t error,
-                                        const std::string& assignment) {
-  std::string body;
-  WireWriter out(body);
-  if (version >= 1) out.i32(0);
-  out.i16(error);
-  out.bytes(assignment);
-  return body;
+GroupAnswer GroupCoordinator::sync_answer(int16_t error, const Group* g,
+                                          const std::string& assignment) {
+  GroupAnswer a;
+  a.error = error;
+  a.assignment = assignment;
+  if (g && error == 0) {
+    a.protocol_type = g->protocol_type;
+    a.protocol = g->protocol;
+  }
+  return a;
 }
 
 void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle reply) {
   auto fail = [&](int16_t error, const std::string& member_id) {
-    reply->complete(join_body(req.version, error, -1, "", "", member_id, {}));
+    reply->complete(join_answer(error, -1, nullptr, member_id, {}));
   };
   if (req.group_id.empty()) return fail(kInvalidGroupId, req.member_id);
   if (req.session_timeout_ms < min_session_timeout_ms ||
@@ -111,7 +110,7 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle rep
     if (req.version >= 4) {
       // KIP-394: hand out the id and let the client come back with it.
       g.pending[id] = now + req.session_timeout_ms;
-      reply->complete(join_body(req.version, kMemberIdRequired, -1, "", "", id, {}));
+      reply->complete(join_answer(kMemberIdRequired, -1, nullptr, id, {}));
       return;
     }
   } else if (!g.members.count(id)) {
@@ -127,9 +126,8 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle rep
   m.rebalance_timeout_ms =
       req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
   m.last_seen = now;
-  m.join_version = req.version;
-  if (m.join_reply)
-    m.join_reply->complete(join_body(m.join_version, kRebalanceInProgress, -1, "", "", id, {}));
+  m.instance_id = req.instance_id;
+  if (m.join_reply) m.join_reply->complete(join_answer(kRebalanceInProgress, -1, nullptr, id, {}));
   m.join_reply = reply;
   g.protocol_type = req.protocol_type;
   if (g.state != GroupState::kPreparingRebalance) prepare_rebalance(g, now);
@@ -141,7 +139,7 @@ void GroupCoordinator::prepare_rebalance(Group& g, int64_t now) {
     // A new round started before the leader's SyncGroup: the waiting syncs must rejoin.
     for (auto& [id, m] : g.members) {
       if (m.sync_reply) {
-        m.sync_reply->complete(sync_body(m.sync_version, kRebalanceInProgress, ""));
+        m.sync_reply->complete(sync_answer(kRebalanceInProgress, nullptr, ""));
         m.sync_reply.reset();
       }
     }
@@ -167,8 +165,7 @@ void GroupCoordinator::maybe_complete_join(Group& g, int64_t now, bool deadline_
     if (!it->second.join_reply) {
       spdlog::info("broker: group {}: member {} did not rejoin; removed", g.id, it->first);
       if (it->second.sync_reply)
-        it->second.sync_reply->complete(
-            sync_body(it->second.sync_version, kRebalanceInProgress, ""));
+        it->second.sync_reply->complete(sync_answer(kRebalanceInProgress, nullptr, ""));
       it = g.members.erase(it);
     } else {
       ++it;
@@ -221,27 +218,26 @@ void GroupCoordinator::complete_join(Group& g) {
     m.assignment.clear();
     ReplyHandle r = std::move(m.join_reply);
     m.join_reply.reset();
-    r->complete(join_body(m.join_version, 0, g.generation, g.protocol, g.leader, id,
-                          id == g.leader ? all : std::vector<const Member*>{}));
+    r->complete(
+        join_answer(0, g.generation, &g, id, id == g.leader ? all : std::vector<const Member*>{}));
   }
 }
 
-void GroupCoordinator::sync(int16_t version, const std::string& group_id, int32_t generation,
+void GroupCoordinator::sync(const std::string& group_id, int32_t generation,
                             const std::string& member_id,
                             std::vector<std::pair<std::string, std::string>> assignments,
                             int64_t now, ReplyHandle reply) {
   auto git = groups_.find(group_id);
   if (git == groups_.end() || !git->second.members.count(member_id))
-    return reply->complete(sync_body(version, kUnknownMemberId, ""));
+    return reply->complete(sync_answer(kUnknownMemberId, nullptr, ""));
   Group& g = git->second;
   Member& m = g.members[member_id];
   m.last_seen = now;
   if (generation != g.generation)
-    return reply->complete(sync_body(version, kIllegalGeneration, ""));
+    return reply->complete(sync_answer(kIllegalGeneration, nullptr, ""));
   if (g.state == GroupState::kPreparingRebalance)
-    return reply->complete(sync_body(version, kRebalanceInProgress, ""));
-  if (g.state == GroupState::kStable) return reply->complete(sync_body(version, 0, m.assignment));
-  m.sync_version = version;
+    return reply->complete(sync_answer(kRebalanceInProgress, nullptr, ""));
+  if (g.state == GroupState::kStable) return reply->complete(sync_answer(0, &g, m.assignment));
   m.sync_reply = reply;
   if (member_id != g.leader) return;  // followers wait for the leader's assignments
   for (auto& [id, a] : assignments) {
@@ -253,7 +249,7 @@ void GroupCoordinator::sync(int16_t version, const std::string& group_id, int32_
     if (mem.sync_reply) {
       ReplyHandle r = std::move(mem.sync_reply);
       mem.sync_reply.reset();
-      r->complete(sync_body(mem.sync_version, 0, mem.assignment));
+      r->complete(sync_answer(0, &g, mem.assignment));
     }
   }
 }
@@ -283,10 +279,9 @@ void GroupCoordinator::remove_member(Group& g, const std::string& id, int64_t no
   auto it = g.members.find(id);
   if (it == g.members.end()) return;
   if (it->second.join_reply)
-    it->second.join_reply->complete(
-        join_body(it->second.join_version, kUnknownMemberId, -1, "", "", id, {}));
+    it->second.join_reply->complete(join_answer(kUnknownMemberId, -1, nullptr, id, {}));
   if (it->second.sync_reply)
-    it->second.sync_reply->complete(sync_body(it->second.sync_version, kUnknownMemberId, ""));
+    it->second.sync_reply->complete(sync_answer(kUnknownMemberId, nullptr, ""));
   g.members.erase(it);
   if (g.members.empty()) {
     g.state = GroupState::kEmpty;
@@ -338,16 +333,24 @@ std::optional<GroupCoordinator::GroupInfo> GroupCoordinator::describe(
     std::string meta;
     for (const auto& [name, data] : m.protocols)
       if (name == g.protocol) meta = data;
-    info.members.push_back({id, m.client_id, m.client_host, meta, m.assignment});
+    info.members.push_back({id, m.client_id, m.client_host, meta, m.assignment, m.instance_id});
   }
   return info;
 }
 
-std::vector<std::pair<std::string, std::string>> GroupCoordinator::list() const {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<GroupCoordinator::GroupInfo> GroupCoordinator::list() const {
+  std::vector<GroupInfo> out;
   for (const auto& [id, g] : groups_)
-    out.emplace_back(id, g.protocol_type);
+    out.push_back({id, g.state, g.protocol_type, g.protocol, {}});
   return out;
+}
+
+int16_t GroupCoordinator::remove(const std::string& group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return 0;           // offsets only (or nothing): the caller decides
+  if (!it->second.members.empty()) return 68;  // NON_EMPTY_GROUP
+  groups_.erase(it);
+  return 0;
 }
 
 }  // namespace flumen::broker

@@ -19,12 +19,30 @@
 
 namespace flumen::broker {
 
-// A response that is written later (a parked JoinGroup or SyncGroup). The server installs
-// `deliver`; a body produced before that is kept until it does.
+// What the coordinator answers to a JoinGroup (error, generation, assignor, leader, member id
+// and, for the leader, every member) or a SyncGroup (error, assignment). The API file that
+// parked the request encodes it for its version.
+struct GroupAnswer {
+  struct Member {
+    std::string id;
+    std::optional<std::string> instance_id;
+    std::string metadata;
+  };
+  int16_t error = 0;
+  int32_t generation = -1;
+  std::string protocol_type, protocol, leader, member_id;
+  std::vector<Member> members;
+  std::string assignment;
+};
+
+// A response that is written later (a parked JoinGroup or SyncGroup). The API installs
+// `encode`, the server `deliver`; a body produced before that is kept until it does.
 struct ReplySlot {
+  std::function<std::string(const GroupAnswer&)> encode;
   std::function<void(std::string)> deliver;
   std::optional<std::string> early;
-  void complete(std::string body) {
+  void complete(const GroupAnswer& answer) {
+    std::string body = encode(answer);
     if (deliver) {
       auto d = std::move(deliver);  // answered once; `deliver` may not outlive its own call
       deliver = nullptr;
@@ -45,6 +63,7 @@ struct JoinRequest {
   int32_t session_timeout_ms = 0;
   int32_t rebalance_timeout_ms = 0;
   std::string member_id;
+  std::optional<std::string> instance_id;  // group.instance.id (KIP-345), shown by DescribeGroups
   std::string protocol_type;
   std::vector<std::pair<std::string, std::string>> protocols;  // name, metadata
   std::string client_id;
@@ -55,8 +74,7 @@ class GroupCoordinator {
  public:
   // Answers (now or later, through `reply`) with the JoinGroup body for req.version.
   void join(const JoinRequest& req, int64_t now, ReplyHandle reply);
-  void sync(int16_t version, const std::string& group_id, int32_t generation,
-            const std::string& member_id,
+  void sync(const std::string& group_id, int32_t generation, const std::string& member_id,
             std::vector<std::pair<std::string, std::string>> assignments, int64_t now,
             ReplyHandle reply);
   int16_t heartbeat(const std::string& group_id, int32_t generation, const std::string& member_id,
@@ -72,6 +90,7 @@ class GroupCoordinator {
 
   struct MemberInfo {
     std::string member_id, client_id, client_host, metadata, assignment;
+    std::optional<std::string> instance_id;
   };
   struct GroupInfo {
     std::string group_id;
@@ -80,7 +99,11 @@ class GroupCoordinator {
     std::vector<MemberInfo> members;
   };
   std::optional<GroupInfo> describe(const std::string& group_id) const;
-  std::vector<std::pair<std::string, std::string>> list() const;  // group id, protocol type
+  // Every group, without its members.
+  std::vector<GroupInfo> list() const;
+  // DeleteGroups: 0, GROUP_ID_NOT_FOUND (69) or NON_EMPTY_GROUP (68). The caller removes the
+  // group's committed offsets.
+  int16_t remove(const std::string& group_id);
 
   // Kafka's bounds on session timeouts, and how long a new group waits for more members.
   int32_t min_session_timeout_ms = 6000;
@@ -90,13 +113,12 @@ class GroupCoordinator {
  private:
   struct Member {
     std::string id, client_id, client_host, protocol_type;
+    std::optional<std::string> instance_id;
     std::vector<std::pair<std::string, std::string>> protocols;
     int32_t session_timeout_ms = 0;
     int32_t rebalance_timeout_ms = 0;
     int64_t last_seen = 0;
-    int16_t join_version = 0;
     ReplyHandle join_reply;  // parked JoinGroup
-    int16_t sync_version = 0;
     ReplyHandle sync_reply;  // parked SyncGroup
     std::string assignment;
   };
@@ -115,11 +137,10 @@ class GroupCoordinator {
   void maybe_complete_join(Group& g, int64_t now, bool deadline_passed);
   void complete_join(Group& g);
   void remove_member(Group& g, const std::string& id, int64_t now);
-  static std::string join_body(int16_t version, int16_t error, int32_t generation,
-                               const std::string& protocol, const std::string& leader,
-                               const std::string& member_id,
-                               const std::vector<const Member*>& members);
-  static std::string sync_body(int16_t version, int16_t error, const std::string& assignment);
+  static GroupAnswer join_answer(int16_t error, int32_t generation, const Group* g,
+                                 const std::string& member_id,
+                                 const std::vector<const Member*>& members);
+  static GroupAnswer sync_answer(int16_t error, const Group* g, const std::string& assignment);
 
   std::map<std::string, Group> groups_;
 };

@@ -95,4 +95,73 @@ void set_base_offset(char* batch, int64_t base_offset) {
   std::memset(batch + 12, 0, 4);  // partition leader epoch: always 0 on a single node
 }
 
+namespace {
+
+void put_be(char* at, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i)
+    at[i] = static_cast<char>(v >> (8 * (n - 1 - i)));
+}
+
+}  // namespace
+
+namespace {
+
+// A zigzag varint (records use them for every length and delta); false when cut short.
+bool read_varlong(std::string_view& in, int64_t& v) {
+  uint64_t u = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    u |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      v = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool find_record_by_timestamp(std::string_view batch, int64_t ts, bool want_max, int64_t& offset,
+                              int64_t& timestamp) {
+  BatchHeader h;
+  if (!read_batch_header(batch, h) || h.compression() != 0 || batch.size() < h.total_size())
+    return false;
+  if ((h.attributes & 0x08) != 0) {  // LogAppendTime: every record has the max timestamp
+    offset = h.base_offset;
+    timestamp = h.max_timestamp;
+    return true;
+  }
+  std::string_view rest = batch.substr(kBatchHeaderSize, h.total_size() - kBatchHeaderSize);
+  for (int32_t k = 0; k < h.records_count; ++k) {
+    int64_t length = 0, delta_ts = 0, delta_offset = 0;
+    if (!read_varlong(rest, length) || length < 0 || static_cast<uint64_t>(length) > rest.size())
+      return false;
+    std::string_view record = rest.substr(0, static_cast<size_t>(length));
+    rest.remove_prefix(static_cast<size_t>(length));
+    if (record.empty()) return false;
+    record.remove_prefix(1);  // attributes
+    if (!read_varlong(record, delta_ts) || !read_varlong(record, delta_offset)) return false;
+    const int64_t t = h.base_timestamp + delta_ts;
+    if (want_max ? t == h.max_timestamp : t >= ts) {
+      offset = h.base_offset + delta_offset;
+      timestamp = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string with_log_append_time(std::string_view batch, int64_t now_ms) {
+  std::string b(batch);
+  // attributes (offset 21): bit 3 is the timestamp type.
+  const auto attributes = static_cast<uint16_t>((static_cast<unsigned char>(b[21]) << 8) |
+                                                static_cast<unsigned char>(b[22]));
+  put_be(b.data() + 21, attributes | 0x08, 2);
+  put_be(b.data() + 35, static_cast<uint64_t>(now_ms), 8);
+  put_be(b.data() + 17, crc32c(std::string_view(b).substr(21)), 4);
+  return b;
+}
+
 }  // namespace flumen::broker

@@ -59,6 +59,16 @@ enum class BatchVerdict : int16_t {
 BatchVerdict check_produced_batch(std::string_view records, int16_t produce_version,
                                   size_t max_message_bytes, BatchHeader& header, std::string& why);
 
+// A copy of the (checked) batch stamped by the broker: timestamp type LogAppendTime, max
+// timestamp `now_ms`, CRC recomputed (message.timestamp.type=LogAppendTime topics).
+std::string with_log_append_time(std::string_view batch, int64_t now_ms);
+
+// The offset and timestamp of the first record of an uncompressed batch whose timestamp is at or
+// after `ts` (ts = INT64_MIN with `want_max`: the record holding the batch's max timestamp).
+// false for a compressed or malformed batch (the caller falls back to batch granularity).
+bool find_record_by_timestamp(std::string_view batch, int64_t ts, bool want_max, int64_t& offset,
+                              int64_t& timestamp);
+
 // Rewrites the base offset (and the leader epoch to 0) of the batch at `batch`.
 void set_base_offset(char* batch, int64_t base_offset);
 

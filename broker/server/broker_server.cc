@@ -232,6 +232,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   host = host.substr(0, host.rfind(':'));
   ApiContext ctx{config_, *store_, groups_, *offsets_, advertised_host_, advertised_port_, host};
   ctx.now_ms = now_ms();
+  ctx.wall_ms = wall_ms();
   ctx.producer_ids = &*producer_ids_;
   ctx.final_attempt = final_attempt;
   WireReader in(p->request);

@@ -410,14 +410,57 @@ int64_t PartitionLog::offset_for_timestamp(int64_t ts, int64_t& found) const {
       BatchHeader h;
       if (!read_batch_header(std::string_view(head, sizeof head), h)) break;
       if (h.max_timestamp >= ts) {
+        // The batch holds it: the record itself, read from the batch (uncompressed ones; a
+        // compressed batch answers its base offset).
         found = h.max_timestamp;
-        return h.base_offset;
+        int64_t offset = h.base_offset;
+        std::string batch(h.total_size(), '\0');
+        if (::pread(s->fd, batch.data(), batch.size(), static_cast<off_t>(pos)) ==
+            static_cast<ssize_t>(batch.size()))
+          (void)find_record_by_timestamp(batch, ts, false, offset, found);
+        return offset;
       }
       pos += h.total_size();
     }
   }
   found = -1;
   return -1;
+}
+
+int64_t PartitionLog::offset_of_max_timestamp(int64_t& found) const {
+  // The batch with the largest max timestamp (the first of equals), then its record.
+  found = -1;
+  int64_t offset = -1;
+  uint64_t best_pos = 0;
+  const Segment* best = nullptr;
+  BatchHeader best_h;
+  for (const auto& s : segments_) {
+    if (s->max_timestamp <= found) continue;
+    uint64_t pos = 0;
+    char head[kBatchHeaderSize];
+    while (pos + kBatchHeaderSize <= s->size &&
+           ::pread(s->fd, head, sizeof head, static_cast<off_t>(pos)) ==
+               static_cast<ssize_t>(sizeof head)) {
+      BatchHeader h;
+      if (!read_batch_header(std::string_view(head, sizeof head), h)) break;
+      if (h.max_timestamp > found) {
+        found = h.max_timestamp;
+        offset = h.last_offset();
+        best = s.get();
+        best_pos = pos;
+        best_h = h;
+      }
+      pos += h.total_size();
+    }
+  }
+  if (best) {
+    std::string batch(best_h.total_size(), '\0');
+    int64_t ts = found;
+    if (::pread(best->fd, batch.data(), batch.size(), static_cast<off_t>(best_pos)) ==
+        static_cast<ssize_t>(batch.size()))
+      (void)find_record_by_timestamp(batch, 0, true, offset, ts);
+  }
+  return offset;
 }
 
 int PartitionLog::enforce_retention(int64_t now) {

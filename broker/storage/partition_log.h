@@ -35,6 +35,7 @@ struct LogConfig {
   int64_t retention_ms = 7LL * 24 * 3600000;  // ... or older than this (-1 = forever)
   int64_t index_interval_bytes = 4096;
   int64_t max_message_bytes = 1048588;
+  bool log_append_time = false;  // message.timestamp.type=LogAppendTime
 };
 
 class PartitionLog {
@@ -43,6 +44,10 @@ class PartitionLog {
   ~PartitionLog();
   PartitionLog(const PartitionLog&) = delete;
   PartitionLog& operator=(const PartitionLog&) = delete;
+
+  const LogConfig& config() const { return config_; }
+  // A topic's configs changed (AlterConfigs): applies from the next append, roll and retention.
+  void set_config(const LogConfig& c) { config_ = c; }
 
   int64_t log_start_offset() const;
   int64_t log_end_offset() const { return next_offset_; }
@@ -68,8 +73,11 @@ class PartitionLog {
   // within max_bytes; the first batch is returned even when larger (KIP-74) if `at_least_one`.
   Status read(int64_t offset, size_t max_bytes, bool at_least_one, std::string& out) const;
 
-  // The first offset of a batch whose max timestamp is >= ts (-1 when none), and that timestamp.
+  // The offset of the first record whose timestamp is >= ts (-1 when none), and its timestamp.
+  // In a compressed batch: the batch's base offset and max timestamp.
   int64_t offset_for_timestamp(int64_t ts, int64_t& found_timestamp) const;
+  // The offset of the record with the largest timestamp (-1 when empty), and that timestamp.
+  int64_t offset_of_max_timestamp(int64_t& found_timestamp) const;
 
   // Calls `visit` with the header of every batch of the last `segments` segments, oldest first
   // (the broker rebuilds its idempotent producers' sequences from them at start-up).

@@ -10,10 +10,41 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 namespace flumen::broker {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+std::string new_topic_id() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::string id(16, '\0');
+  for (char& c : id)
+    c = static_cast<char>(rng());
+  return id;
+}
+
+std::string to_hex(std::string_view b) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (char c : b) {
+    s += digits[(static_cast<unsigned char>(c) >> 4) & 0xf];
+    s += digits[static_cast<unsigned char>(c) & 0xf];
+  }
+  return s;
+}
+
+std::string from_hex(const std::string& s) {
+  if (s.size() != 32) return {};
+  std::string b(16, '\0');
+  for (size_t k = 0; k < 16; ++k)
+    b[k] = static_cast<char>(std::stoi(s.substr(2 * k, 2), nullptr, 16));
+  return b;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<TopicStore>> TopicStore::open(const std::string& data_dir, LogConfig log) {
   std::unique_ptr<TopicStore> store(new TopicStore(data_dir, log));
@@ -31,37 +62,103 @@ Result<std::unique_ptr<TopicStore>> TopicStore::open(const std::string& data_dir
                                                   "); restore it or remove it to start empty");
   }
   const auto topics = j.find("topics");
+  bool missing_ids = false;
   if (topics != j.end() && topics->is_object()) {
     for (auto it = topics->begin(); it != topics->end(); ++it) {
-      const int32_t partitions = it->is_object() ? it->value("partitions", 1) : 1;
-      if (Status s = store->open_topic(it.key(), partitions); !s) return s.error();
+      int32_t partitions = 1;
+      std::string id;
+      TopicConfigs configs;
+      if (it->is_object()) {
+        partitions = it->value("partitions", 1);
+        try {
+          id = from_hex(it->value("id", std::string()));
+        } catch (const std::exception&) {
+          id.clear();
+        }
+        if (auto c = it->find("configs"); c != it->end() && c->is_object())
+          for (auto kv = c->begin(); kv != c->end(); ++kv)
+            if (kv->is_string()) configs[kv.key()] = kv->get<std::string>();
+      }
+      if (id.empty()) {
+        id = new_topic_id();
+        missing_ids = true;
+      }
+      if (Status s = store->open_topic(it.key(), partitions, id, std::move(configs)); !s)
+        return s.error();
     }
   }
+  if (missing_ids)
+    if (Status s = store->save(); !s) return s.error();
   spdlog::info("broker: {} topic(s) in {}", store->topics_.size(), data_dir);
   return store;
 }
 
-Status TopicStore::open_topic(const std::string& name, int32_t partitions) {
+Status TopicStore::open_topic(const std::string& name, int32_t partitions, std::string id,
+                              TopicConfigs configs) {
   auto t = std::make_unique<Topic>();
   t->name = name;
-  for (int32_t p = 0; p < partitions; ++p) {
-    auto log = PartitionLog::open(dir_ + "/" + name + "-" + std::to_string(p), log_);
-    if (!log) return log.status();
-    t->partitions.push_back(std::move(log).value());
-  }
-  t->sequences.resize(t->partitions.size());
-  // The idempotent producers' last sequences come back from the batches themselves, so that a
-  // batch appended just before a crash and sent again after it is recognised, not doubled.
-  for (size_t p = 0; p < t->partitions.size(); ++p) {
-    ProducerSequences& seqs = t->sequences[p];
-    t->partitions[p]->visit_recent_batches(kProducerStateSegments, [&seqs](const BatchHeader& h) {
-      if (h.producer_id >= 0 && h.base_sequence >= 0)
-        seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
-                    h.base_offset);
-    });
-  }
+  t->id = std::move(id);
+  t->configs = std::move(configs);
+  for (int32_t p = 0; p < partitions; ++p)
+    if (Status s = open_partition(*t, p); !s) return s;
   topics_[name] = std::move(t);
   return Status::ok();
+}
+
+Status TopicStore::open_partition(Topic& t, int32_t index) {
+  auto log = PartitionLog::open(dir_ + "/" + t.name + "-" + std::to_string(index),
+                                effective_log_config(log_, t.configs));
+  if (!log) return log.status();
+  t.partitions.push_back(std::move(log).value());
+  t.sequences.emplace_back();
+  // The idempotent producers' last sequences come back from the batches themselves, so that a
+  // batch appended just before a crash and sent again after it is recognised, not doubled.
+  ProducerSequences& seqs = t.sequences.back();
+  t.partitions.back()->visit_recent_batches(kProducerStateSegments, [&seqs](const BatchHeader& h) {
+    if (h.producer_id >= 0 && h.base_sequence >= 0)
+      seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
+                  h.base_offset);
+  });
+  return Status::ok();
+}
+
+Topic* TopicStore::find_by_id(std::string_view id) {
+  for (auto& [name, t] : topics_)
+    if (t->id == id) return t.get();
+  return nullptr;
+}
+
+Status TopicStore::set_configs(Topic& topic, TopicConfigs configs) {
+  topic.configs = std::move(configs);
+  const LogConfig c = effective_log_config(log_, topic.configs);
+  for (auto& p : topic.partitions)
+    p->set_config(c);
+  return save();
+}
+
+int16_t TopicStore::add_partitions(Topic& topic, int32_t total, std::string& why) {
+  const auto have = static_cast<int32_t>(topic.partitions.size());
+  if (total <= have) {
+    why = "topic " + topic.name + " has " + std::to_string(have) +
+          " partition(s): the new count must be larger";
+    return 37;
+  }
+  if (total > 10000) {
+    why = "partitions must be 1..10000";
+    return 37;
+  }
+  for (int32_t p = have; p < total; ++p) {
+    if (Status s = open_partition(topic, p); !s) {
+      why = s.message();
+      return 56;
+    }
+  }
+  if (Status s = save(); !s) {
+    why = s.message();
+    return 56;
+  }
+  spdlog::info("broker: topic {} now has {} partition(s)", topic.name, total);
+  return 0;
 }
 
 Topic* TopicStore::find(std::string_view name) {
@@ -77,7 +174,8 @@ bool TopicStore::valid_name(std::string_view name) {
   return true;
 }
 
-int16_t TopicStore::create(std::string_view name, int32_t partitions, std::string& why) {
+int16_t TopicStore::create(std::string_view name, int32_t partitions, const TopicConfigs& configs,
+                           std::string& why) {
   if (!valid_name(name)) {
     why = "topic names use [a-zA-Z0-9._-], at most 249 characters";
     return 17;
@@ -90,7 +188,7 @@ int16_t TopicStore::create(std::string_view name, int32_t partitions, std::strin
     why = "partitions must be 1..10000";
     return 37;
   }
-  if (Status s = open_topic(std::string(name), partitions); !s) {
+  if (Status s = open_topic(std::string(name), partitions, new_topic_id(), configs); !s) {
     why = s.message();
     return 56;  // KAFKA_STORAGE_ERROR
   }
@@ -117,7 +215,8 @@ Status TopicStore::save() const {
   nlohmann::json j;
   j["topics"] = nlohmann::json::object();
   for (const auto& [name, t] : topics_)
-    j["topics"][name] = {{"partitions", t->partitions.size()}};
+    j["topics"][name] = {
+        {"partitions", t->partitions.size()}, {"id", to_hex(t->id)}, {"configs", t->configs}};
   return write_file_atomically(dir_ + "/topics.json", j.dump(2) + "\n", true);
 }
 

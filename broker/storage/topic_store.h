@@ -1,7 +1,9 @@
 #pragma once
 // TopicStore: the broker's topics and their partition logs. Topic metadata lives in
-// <data-dir>/topics.json ({"topics": {"name": {"partitions": N}}}), rewritten atomically (temp
-// file, fsync, rename) on every change; each partition's log in <data-dir>/<topic>-<partition>/.
+// <data-dir>/topics.json ({"topics": {"name": {"partitions": N, "id": "<32 hex digits>",
+// "configs": {"retention.ms": "..."}}}}), rewritten atomically (temp file, fsync, rename) on
+// every change; each partition's log in <data-dir>/<topic>-<partition>/. A topic without an id
+// (written by an older broker) gets one when it is loaded.
 #include <map>
 #include <memory>
 #include <string>
@@ -10,11 +12,14 @@
 #include "agent/util/result.h"
 #include "broker/storage/partition_log.h"
 #include "broker/storage/producer_state.h"
+#include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
 
 struct Topic {
   std::string name;
+  std::string id;        // 16 bytes: the topic id of Metadata v10+, DeleteTopics v6
+  TopicConfigs configs;  // the topic's overrides of the broker's log config
   std::vector<std::unique_ptr<PartitionLog>> partitions;
   std::vector<ProducerSequences> sequences;  // per partition: idempotent producers
 };
@@ -24,11 +29,21 @@ class TopicStore {
   static Result<std::unique_ptr<TopicStore>> open(const std::string& data_dir, LogConfig log);
 
   Topic* find(std::string_view name);
+  Topic* find_by_id(std::string_view id);
   const std::map<std::string, std::unique_ptr<Topic>, std::less<>>& topics() const {
     return topics_;
   }
   // Kafka error codes: 0, 36 TOPIC_ALREADY_EXISTS, 37 INVALID_PARTITIONS, 17 INVALID_TOPIC.
-  int16_t create(std::string_view name, int32_t partitions, std::string& why);
+  // `configs` must be validated already (validate_topic_config).
+  int16_t create(std::string_view name, int32_t partitions, const TopicConfigs& configs,
+                 std::string& why);
+  int16_t create(std::string_view name, int32_t partitions, std::string& why) {
+    return create(name, partitions, {}, why);
+  }
+  // Replaces a topic's overrides (validated already) and applies them to its logs.
+  Status set_configs(Topic& topic, TopicConfigs configs);
+  // Grows a topic to `total` partitions: 0, or 37 INVALID_PARTITIONS with `why`.
+  int16_t add_partitions(Topic& topic, int32_t total, std::string& why);
   // 0 or 3 UNKNOWN_TOPIC_OR_PARTITION.
   int16_t remove(std::string_view name);
   static bool valid_name(std::string_view name);
@@ -43,7 +58,9 @@ class TopicStore {
  private:
   TopicStore(std::string dir, LogConfig log) : dir_(std::move(dir)), log_(log) {}
   Status save() const;
-  Status open_topic(const std::string& name, int32_t partitions);
+  Status open_topic(const std::string& name, int32_t partitions, std::string id,
+                    TopicConfigs configs);
+  Status open_partition(Topic& t, int32_t index);
 
   std::string dir_;
   LogConfig log_;

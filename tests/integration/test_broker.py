@@ -58,6 +58,35 @@ class Broker:
             return json.load(r)["BROKER.broker"]
 
 
+class ClientTestCase(AgentTestCase):
+    """A broker of its own for each test, and a way to run an independent Kafka client (a
+    separate process printing one JSON line) against it."""
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.addr = "127.0.0.1:%d" % self.port
+        self.data = self.path("broker")
+        self.broker = Broker(self.workdir, self.data, self.port)
+
+    def tearDown(self):
+        if self.broker.proc.poll() is None:
+            self.broker.stop()
+        super().tearDown()
+
+    def restart_broker(self):
+        self.assertEqual(self.broker.stop(), 0)
+        self.broker = Broker(self.workdir, self.data, self.port)
+
+    def run_client(self, argv, ok=True):
+        """The client's JSON answer; with ok=False the finished process, whatever its exit."""
+        r = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=120)
+        if not ok:
+            return r
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:] + self.broker.log_text()[-2000:])
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 class BrokerTest(AgentTestCase):
     def setUp(self):
         super().setUp()

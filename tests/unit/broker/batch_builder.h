@@ -25,15 +25,16 @@ struct ProducerFields {
   int32_t base_sequence = -1;
 };
 
+// Record i has timestamp `timestamp + i * timestamp_step`.
 inline std::string make_batch(const std::vector<std::string>& values, int64_t timestamp = 1000,
-                              ProducerFields producer = {}) {
+                              ProducerFields producer = {}, int64_t timestamp_step = 0) {
   std::string records;
   for (size_t i = 0; i < values.size(); ++i) {
     std::string r;
-    r.push_back(0);                          // attributes
-    put_varint(r, 0);                        // timestamp delta
-    put_varint(r, static_cast<int64_t>(i));  // offset delta
-    put_varint(r, -1);                       // null key
+    r.push_back(0);                                           // attributes
+    put_varint(r, static_cast<int64_t>(i) * timestamp_step);  // timestamp delta
+    put_varint(r, static_cast<int64_t>(i));                   // offset delta
+    put_varint(r, -1);                                        // null key
     put_varint(r, static_cast<int64_t>(values[i].size()));
     r += values[i];
     put_varint(r, 0);  // no headers
@@ -50,7 +51,7 @@ inline std::string make_batch(const std::vector<std::string>& values, int64_t ti
   w.i16(0);                                                             // attributes
   w.i32(static_cast<int32_t>(values.size()) - 1);                       // last offset delta
   w.i64(timestamp);
-  w.i64(timestamp);
+  w.i64(timestamp + static_cast<int64_t>(values.empty() ? 0 : values.size() - 1) * timestamp_step);
   w.i64(producer.id);
   w.i16(producer.epoch);
   w.i32(producer.base_sequence);

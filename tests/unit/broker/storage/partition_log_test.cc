@@ -65,6 +65,24 @@ TEST_CASE("appends get consecutive offsets; reads start at the batch holding the
   CHECK(log->offset_for_timestamp(999999, ts) == -1);
 }
 
+TEST_CASE("offsets for times find the record inside a batch, not the batch's base offset") {
+  TempDir dir;
+  auto log = PartitionLog::open(dir.path.string(), LogConfig{}).value();
+  REQUIRE(log->append(testing::make_batch({"x"}, 500)).is_ok());
+  // One batch, CreateTime 1000, 2000, 3000, 4000: offsets 1..4.
+  REQUIRE(log->append(testing::make_batch({"a", "b", "c", "d"}, 1000, {}, 1000)).is_ok());
+  int64_t ts = 0;
+  CHECK(log->offset_for_timestamp(2000, ts) == 2);
+  CHECK(ts == 2000);
+  CHECK(log->offset_for_timestamp(2500, ts) == 3);
+  CHECK(ts == 3000);
+  CHECK(log->offset_for_timestamp(1000, ts) == 1);
+  CHECK(log->offset_for_timestamp(600, ts) == 1);
+  CHECK(log->offset_for_timestamp(4001, ts) == -1);
+  CHECK(log->offset_of_max_timestamp(ts) == 4);
+  CHECK(ts == 4000);
+}
+
 TEST_CASE("segments roll by size, survive a reopen, and retention drops the oldest") {
   TempDir dir;
   LogConfig cfg;

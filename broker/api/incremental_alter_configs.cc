@@ -1,0 +1,76 @@
+#include "broker/api/api.h"
+#include "broker/storage/topic_config.h"
+
+namespace flumen::broker {
+
+namespace {
+
+using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// The request and response of every version, as Kafka's message spec describes them (fields of
+// versions above the served range left out).
+const Message kRequest{
+    "1+",
+    {
+        {.name = "Resources",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "ResourceType", .type = kInt8, .versions = "0+"},
+                 {.name = "ResourceName", .type = kString, .versions = "0+"},
+                 {.name = "Configs",
+                  .type = kArray,
+                  .versions = "0+",
+                  .fields =
+                      {
+                          {.name = "Name", .type = kString, .versions = "0+"},
+                          {.name = "ConfigOperation", .type = kInt8, .versions = "0+"},
+                          {.name = "Value", .type = kString, .versions = "0+", .nullable = "0+"},
+                      }},
+             }},
+        {.name = "ValidateOnly", .type = kBool, .versions = "0+"},
+    }};
+const Message kResponse{
+    "1+",
+    {
+        {.name = "ThrottleTimeMs", .type = kInt32, .versions = "0+"},
+        {.name = "Responses",
+         .type = kArray,
+         .versions = "0+",
+         .fields =
+             {
+                 {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                 {.name = "ErrorMessage", .type = kString, .versions = "0+", .nullable = "0+"},
+                 {.name = "ResourceType", .type = kInt8, .versions = "0+"},
+                 {.name = "ResourceName", .type = kString, .versions = "0+"},
+             }},
+    }};
+
+// IncrementalAlterConfigs 0-1: SET (0) and DELETE (1) of single topic overrides, each validated
+// first; nothing changes when one is refused. APPEND/SUBTRACT (2, 3) apply to list configs only,
+// which no served config is: INVALID_CONFIG.
+Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  for (const Struct& r : in.array("Resources")) {
+    Struct& res = out.add("Responses");
+    res.set("ResourceType", r.i("ResourceType")).set("ResourceName", r.s("ResourceName"));
+    std::string why;
+    int16_t error = alter_topic_configs(ctx, r, true, in.b("ValidateOnly"), why);
+    res.set("ErrorCode", error);
+    if (error) {
+      res.set("ErrorMessage", why);
+    } else {
+      res.set_null("ErrorMessage");
+    }
+  }
+  return Reply::kNow;
+}
+
+}  // namespace
+
+const ApiInfo& incremental_alter_configs_api() {
+  static const ApiInfo api{44, "IncrementalAlterConfigs", 0, 1, kRequest, kResponse, handle};
+  return api;
+}
+
+}  // namespace flumen::broker

@@ -1,0 +1,175 @@
+#include "broker/storage/topic_config.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace flumen::broker {
+
+namespace {
+
+enum class Kind { kLong, kRatio, kBool, kChoice };
+
+struct TopicConfigDef {
+  const char* name;
+  Kind kind;
+  int64_t min = 0;
+  int64_t max = INT64_MAX;
+  const char* choices = nullptr;        // kChoice: '|'-separated, the first is the default
+  const char* kafka_default = nullptr;  // when the broker's conf does not give it
+  int64_t LogConfig::*broker = nullptr;
+  const char* refused = nullptr;  // a value we cannot honour yet, and why
+};
+
+// Kafka's topic configs (names, ranges and defaults as Kafka 3.x documents them).
+const std::vector<TopicConfigDef>& defs() {
+  static const std::vector<TopicConfigDef> table = {
+      {"cleanup.policy", Kind::kChoice, 0, 0, "delete|compact|compact,delete|delete,compact",
+       nullptr, nullptr,
+       "compact: log compaction is not implemented yet (cleanup.policy=delete only)"},
+      {"compression.type", Kind::kChoice, 0, 0, "producer|uncompressed|gzip|snappy|lz4|zstd",
+       nullptr, nullptr, "the broker stores batches as produced (compression.type=producer only)"},
+      {"delete.retention.ms", Kind::kLong, 0, INT64_MAX, nullptr, "86400000"},
+      {"file.delete.delay.ms", Kind::kLong, 0, INT64_MAX, nullptr, "60000"},
+      {"flush.messages", Kind::kLong, 1, INT64_MAX, nullptr, "9223372036854775807"},
+      {"flush.ms", Kind::kLong, 0, INT64_MAX, nullptr, "9223372036854775807"},
+      {"follower.replication.throttled.replicas", Kind::kChoice, 0, 0, nullptr, ""},
+      {"index.interval.bytes", Kind::kLong, 0, INT32_MAX, nullptr, nullptr,
+       &LogConfig::index_interval_bytes},
+      {"leader.replication.throttled.replicas", Kind::kChoice, 0, 0, nullptr, ""},
+      {"local.retention.bytes", Kind::kLong, -2, INT64_MAX, nullptr, "-2"},
+      {"local.retention.ms", Kind::kLong, -2, INT64_MAX, nullptr, "-2"},
+      {"max.compaction.lag.ms", Kind::kLong, 1, INT64_MAX, nullptr, "9223372036854775807"},
+      {"max.message.bytes", Kind::kLong, 0, INT32_MAX, nullptr, nullptr,
+       &LogConfig::max_message_bytes},
+      {"message.downconversion.enable", Kind::kBool, 0, 0, nullptr, "true"},
+      {"message.format.version", Kind::kChoice, 0, 0, nullptr, "3.0-IV1"},
+      {"message.timestamp.after.max.ms", Kind::kLong, 0, INT64_MAX, nullptr, "9223372036854775807"},
+      {"message.timestamp.before.max.ms", Kind::kLong, 0, INT64_MAX, nullptr,
+       "9223372036854775807"},
+      {"message.timestamp.difference.max.ms", Kind::kLong, 0, INT64_MAX, nullptr,
+       "9223372036854775807"},
+      {"message.timestamp.type", Kind::kChoice, 0, 0, "CreateTime|LogAppendTime"},
+      {"min.cleanable.dirty.ratio", Kind::kRatio, 0, 1, nullptr, "0.5"},
+      {"min.compaction.lag.ms", Kind::kLong, 0, INT64_MAX, nullptr, "0"},
+      {"min.insync.replicas", Kind::kLong, 1, INT32_MAX, nullptr, "1"},
+      {"preallocate", Kind::kBool, 0, 0, nullptr, "false"},
+      {"remote.storage.enable", Kind::kBool, 0, 0, nullptr, "false"},
+      {"retention.bytes", Kind::kLong, -1, INT64_MAX, nullptr, nullptr,
+       &LogConfig::retention_bytes},
+      {"retention.ms", Kind::kLong, -1, INT64_MAX, nullptr, nullptr, &LogConfig::retention_ms},
+      {"segment.bytes", Kind::kLong, 14, INT32_MAX, nullptr, nullptr, &LogConfig::segment_bytes},
+      {"segment.index.bytes", Kind::kLong, 8, INT32_MAX, nullptr, "10485760"},
+      {"segment.jitter.ms", Kind::kLong, 0, INT64_MAX, nullptr, "0"},
+      {"segment.ms", Kind::kLong, 1, INT64_MAX, nullptr, nullptr, &LogConfig::segment_ms},
+      {"unclean.leader.election.enable", Kind::kBool, 0, 0, nullptr, "false"},
+  };
+  return table;
+}
+
+const TopicConfigDef* find_def(std::string_view name) {
+  for (const TopicConfigDef& d : defs())
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+bool parse_long(std::string_view s, int64_t& v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string default_of(const TopicConfigDef& d, const LogConfig& broker, int8_t& source) {
+  source = kConfigSourceDefault;
+  if (d.broker) {
+    source = kConfigSourceStaticBroker;
+    return std::to_string(broker.*d.broker);
+  }
+  if (d.kafka_default) return d.kafka_default;
+  if (d.choices) return std::string(d.choices, std::strcspn(d.choices, "|"));
+  return "";
+}
+
+}  // namespace
+
+bool is_topic_config(std::string_view name) {
+  return find_def(name) != nullptr;
+}
+
+int16_t validate_topic_config(std::string_view name, std::string_view value, std::string& why) {
+  constexpr int16_t kInvalidConfig = 40;
+  const TopicConfigDef* d = find_def(name);
+  if (!d) {
+    why = "unknown topic config " + std::string(name);
+    return kInvalidConfig;
+  }
+  auto bad = [&](const std::string& what) {
+    why = "invalid value " + std::string(value) + " for " + d->name + ": " + what;
+    return kInvalidConfig;
+  };
+  switch (d->kind) {
+    case Kind::kLong: {
+      int64_t v = 0;
+      if (!parse_long(value, v)) return bad("not an integer");
+      if (v < d->min || v > d->max)
+        return bad("must be in [" + std::to_string(d->min) + ", " + std::to_string(d->max) + "]");
+      break;
+    }
+    case Kind::kRatio: {
+      char* end = nullptr;
+      const std::string s(value);
+      const double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || v < 0 || v > 1) return bad("must be a number in [0, 1]");
+      break;
+    }
+    case Kind::kBool:
+      if (value != "true" && value != "false") return bad("must be true or false");
+      break;
+    case Kind::kChoice: {
+      if (!d->choices) break;  // free text (replica lists, format versions)
+      bool known = false;
+      std::string_view rest(d->choices);
+      while (!rest.empty() && !known) {
+        const size_t bar = rest.find('|');
+        known = rest.substr(0, bar) == value;
+        rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+      }
+      if (!known) return bad(std::string("must be one of ") + d->choices);
+      break;
+    }
+  }
+  if (d->refused && value != std::string_view(d->choices, std::strcspn(d->choices, "|"))) {
+    why = std::string("unsupported ") + d->name + "=" + std::string(value) + ": " + d->refused;
+    return kInvalidConfig;
+  }
+  return 0;
+}
+
+std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
+                                                const TopicConfigs* overrides) {
+  std::vector<ConfigEntry> out;
+  for (const TopicConfigDef& d : defs()) {
+    ConfigEntry e{d.name, "", kConfigSourceDefault};
+    auto it = overrides ? overrides->find(d.name) : TopicConfigs::const_iterator();
+    if (overrides && it != overrides->end()) {
+      e.value = it->second;
+      e.source = kConfigSourceTopic;
+    } else {
+      e.value = default_of(d, broker, e.source);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& overrides) {
+  LogConfig c = broker;
+  for (const auto& [name, value] : overrides) {
+    const TopicConfigDef* d = find_def(name);
+    if (!d) continue;
+    int64_t v = 0;
+    if (d->broker && parse_long(value, v)) c.*(d->broker) = v;
+    if (name == "message.timestamp.type") c.log_append_time = value == "LogAppendTime";
+  }
+  return c;
+}
+
+}  // namespace flumen::broker

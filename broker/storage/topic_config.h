@@ -1,0 +1,46 @@
+#pragma once
+// Per-topic configs: Kafka's topic config names, each validated against one table (an unknown
+// name or a bad value is INVALID_CONFIG, with the reason), kept with the topic (topics.json) and
+// applied to its partition logs. A topic's effective config is the broker's (its conf file)
+// with the topic's overrides on top.
+//
+// Applied: retention.ms, retention.bytes, segment.bytes, segment.ms, max.message.bytes,
+// index.interval.bytes, message.timestamp.type (LogAppendTime stamps batches on append).
+// Accepted and shown, with no effect on a single node: min.insync.replicas,
+// unclean.leader.election.enable, the replication throttles, flush.*, preallocate, ....
+// Refused until implemented: cleanup.policy=compact, compression.type other than producer.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/storage/partition_log.h"
+
+namespace flumen::broker {
+
+using TopicConfigs = std::map<std::string, std::string, std::less<>>;
+
+// Kafka's ConfigSource values, as DescribeConfigs and CreateTopics v5+ answer them.
+inline constexpr int8_t kConfigSourceTopic = 1;         // DYNAMIC_TOPIC_CONFIG
+inline constexpr int8_t kConfigSourceStaticBroker = 4;  // STATIC_BROKER_CONFIG
+inline constexpr int8_t kConfigSourceDefault = 5;       // DEFAULT_CONFIG
+
+struct ConfigEntry {
+  std::string name;
+  std::string value;
+  int8_t source;
+};
+
+// 0, or INVALID_CONFIG (40) with `why`.
+int16_t validate_topic_config(std::string_view name, std::string_view value, std::string& why);
+// Whether `name` is a topic config at all.
+bool is_topic_config(std::string_view name);
+// Every topic config with its effective value and where it comes from.
+std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
+                                                const TopicConfigs* overrides);
+// The broker's log config with a topic's overrides applied (values already validated).
+LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& overrides);
+
+}  // namespace flumen::broker
