@@ -67,7 +67,8 @@ TEST_CASE("plugins_json: every plugin and every key of its table, with types and
   std::set<std::string> core;
   for (const auto& c : j["core"])
     core.insert(c["name"].get<std::string>());
-  CHECK(core == std::set<std::string>{"failover", "load_balance", "multiplexing", "replicating"});
+  CHECK(core == std::set<std::string>{"default", "failover", "load_balance", "load_balancing",
+                                      "multiplexing", "replicating"});
 }
 
 }  // namespace
