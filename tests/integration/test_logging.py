@@ -47,7 +47,7 @@ class LoggingTest(AgentTestCase):
             r = self.run_flumen("agent", "-f", conf, "-n", "a1", *args)
             self.assertEqual(r.returncode, 1, args)
             self.assertNotIn(" info ", r.stderr, args)
-            self.assertIn("bad.conf:1: source 'r1' is listed but not configured", r.stderr, args)
+            self.assertIn("error <config>: agent 'a1' lists no channels", r.stderr, args)
             # The line says "error" once, as its level, not again in the text.
             self.assertNotRegex(r.stderr, r"error .*: error:")
 

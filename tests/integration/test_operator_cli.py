@@ -25,7 +25,8 @@ b1.sources.r1.type = seq
 b1.sources.r1.channels = c1
 b1.channels.c1.type = memory
 b1.sinks.k1.type = logger
-b1.sinks.k1.channel = c9
+b1.sinks.k1.channel = c1
+b1.sinks.k1.batchSize = many
 """
 
 
@@ -41,13 +42,13 @@ class OperatorCliTest(AgentTestCase):
         r = self.run_flumen("check", "-f", conf)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("agent 'a1' is valid", r.stdout)
-        self.assertIn("agents.conf:19: error: sink 'k1' refers to channel 'c9'", r.stderr)
+        self.assertRegex(r.stderr, r"agents.conf:20: error: .*batchSize")
         self.assertIn("agent 'b1' would not start", r.stderr)
         r = self.run_flumen("check", "-f", conf, "-n", "a1")
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_graphs_of_the_topology(self):
-        conf = self.write(TWO_AGENTS.replace("channel = c9", "channel = c1"))
+        conf = self.write(TWO_AGENTS.replace("b1.sinks.k1.batchSize = many\n", ""))
         r = self.run_flumen("check", "-f", conf, "--graph", "mermaid")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith("flowchart LR\n"), r.stdout)
