@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   agent->add_flag("--no-reload-conf", no_reload, "Do not reload when the conf files change");
   add_log_options(agent, args.log);
 
-  auto* check = app.add_subcommand("check", "Validate a configuration as start would; exit 1 on errors (warnings: exit 0)");
+  auto* check = app.add_subcommand(
+      "check", "Validate a configuration as start would; exit 1 on errors (warnings: exit 0)");
   add_conf_options(check, false);
   std::string graph;
   check->add_option("--graph", graph, "Print the topology as a Graphviz (dot) or Mermaid graph")

@@ -63,8 +63,8 @@ struct CoreTable {
 std::vector<CoreTable> core_tables() {
   std::vector<CoreTable> out;
   for (const auto& d : selector_defs())
-    out.push_back({d.name, "selector: " + d.name, "<agent>.sources.<source>.selector.", d.summary,
-                   d.table});
+    out.push_back(
+        {d.name, "selector: " + d.name, "<agent>.sources.<source>.selector.", d.summary, d.table});
   for (const auto& d : processor_defs())
     out.push_back({d.name, "sink processor: " + d.name, "<agent>.sinkgroups.<group>.processor.",
                    d.summary, d.table});

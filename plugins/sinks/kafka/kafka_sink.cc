@@ -68,8 +68,8 @@ Status KafkaSink::create_producer() {
       {"message.timeout.ms", "30000"},
   };
   if (!options_.required_acks.empty()) props["acks"] = options_.required_acks;
-  for (const auto& [k, v] : kafka::librdkafka_properties(options_.producer,
-                                                         kafka::ClientRole::kProducer))
+  for (const auto& [k, v] :
+       kafka::librdkafka_properties(options_.producer, kafka::ClientRole::kProducer))
     props[k] = v;
   if (!props.count("acks")) props["acks"] = "all";
   const bool acks_all = props["acks"] == "all" || props["acks"] == "-1";

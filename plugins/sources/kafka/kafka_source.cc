@@ -41,8 +41,8 @@ Status KafkaSource::do_start() {
   // queued.max.messages.kbytes (64 MB) instead.
   std::map<std::string, std::string> props = {{"auto.offset.reset", "earliest"},
                                               {"queued.min.messages", "1000000"}};
-  for (const auto& [k, v] : kafka::librdkafka_properties(options_.consumer,
-                                                         kafka::ClientRole::kConsumer))
+  for (const auto& [k, v] :
+       kafka::librdkafka_properties(options_.consumer, kafka::ClientRole::kConsumer))
     props[k] = v;
   // The source commits, after the channel did: never librdkafka on its own.
   props["enable.auto.commit"] = "false";
