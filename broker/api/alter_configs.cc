@@ -50,18 +50,7 @@ const Message kResponse{
 // is not named returns to the broker's default), each validated first; nothing changes when one
 // is refused. Broker configs come from the conf file and are not alterable here.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
-  for (const Struct& r : in.array("Resources")) {
-    Struct& res = out.add("Responses");
-    res.set("ResourceType", r.i("ResourceType")).set("ResourceName", r.s("ResourceName"));
-    std::string why;
-    int16_t error = alter_topic_configs(ctx, r, false, in.b("ValidateOnly"), why);
-    res.set("ErrorCode", error);
-    if (error) {
-      res.set("ErrorMessage", why);
-    } else {
-      res.set_null("ErrorMessage");
-    }
-  }
+  answer_alter_configs(ctx, in, out, /*incremental=*/false);
   return Reply::kNow;
 }
 

@@ -126,6 +126,8 @@ const ApiInfo& create_partitions_api();
 // `why`. Everything is validated before anything changes.
 int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
                             bool validate_only, std::string& why);
+// The whole answer of either API: one response per resource, with its error and message.
+void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool incremental);
 
 // Kafka error codes used across handlers.
 namespace kafka_error {

@@ -47,6 +47,21 @@ Topic* topic_or_create(ApiContext& ctx, std::string_view name, bool allow) {
   return ctx.store.find(name);
 }
 
+void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool incremental) {
+  for (const Struct& r : in.array("Resources")) {
+    Struct& res = out.add("Responses");
+    res.set("ResourceType", r.i("ResourceType")).set("ResourceName", r.s("ResourceName"));
+    std::string why;
+    const int16_t error = alter_topic_configs(ctx, r, incremental, in.b("ValidateOnly"), why);
+    res.set("ErrorCode", error);
+    if (error) {
+      res.set("ErrorMessage", why);
+    } else {
+      res.set_null("ErrorMessage");
+    }
+  }
+}
+
 int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
                             bool validate_only, std::string& why) {
   constexpr int64_t kTopicResource = 2, kSet = 0, kDelete = 1;

@@ -51,18 +51,7 @@ const Message kResponse{
 // first; nothing changes when one is refused. APPEND/SUBTRACT (2, 3) apply to list configs only,
 // which no served config is: INVALID_CONFIG.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
-  for (const Struct& r : in.array("Resources")) {
-    Struct& res = out.add("Responses");
-    res.set("ResourceType", r.i("ResourceType")).set("ResourceName", r.s("ResourceName"));
-    std::string why;
-    int16_t error = alter_topic_configs(ctx, r, true, in.b("ValidateOnly"), why);
-    res.set("ErrorCode", error);
-    if (error) {
-      res.set("ErrorMessage", why);
-    } else {
-      res.set_null("ErrorMessage");
-    }
-  }
+  answer_alter_configs(ctx, in, out, /*incremental=*/true);
   return Reply::kNow;
 }
 
