@@ -283,9 +283,57 @@ int TaildirSource::take_slot(int wanted) {
 }
 
 void TaildirSource::release(File& f) {
+  release_copies(f, "let go");
   if (f.slot >= 0 && static_cast<size_t>(f.slot) < slot_used_.size()) slot_used_[f.slot] = 0;
   f.slot = -1;
   close_file(f, "let go");
+}
+
+bool TaildirSource::release_copies(File& original, const char* why) {
+  const auto key = std::make_pair(original.dev, original.ino);
+  bool any = false;
+  for (auto& [k, c] : files_) {
+    if (!c.copy_of || *c.copy_of != key) continue;
+    any = true;
+    c.copy_of.reset();
+    // Everything before the original's position was read from the original; the rest of the
+    // copy was not read anywhere. A copy still shorter than that is still being written.
+    c.pos = original.pos;
+    c.head = original.head.substr(0, std::min<size_t>(original.head.size(), c.pos));
+    c.copy_filling = c.size < c.pos;
+    positions_urgent_ = true;
+    spdlog::info("taildir {}: {} was {}; reading its copy {} from byte {}", name(), original.path,
+                 why, c.path, c.pos);
+  }
+  return any;
+}
+
+void TaildirSource::follow_originals() {
+  for (auto& [k, c] : files_) {
+    if (!c.copy_of) continue;
+    auto it = files_.find(*c.copy_of);
+    if (it == files_.end()) {
+      // Let go without release() (cannot happen today); read on from where it was followed.
+      c.copy_of.reset();
+      continue;
+    }
+    const File& o = it->second;
+    if (c.size > o.size) {
+      // Written to on its own: no longer a copy. The bytes the original holds are read there.
+      c.copy_of.reset();
+      c.pos = std::max(c.pos, std::min(o.size, c.size));
+      positions_urgent_ = true;
+      spdlog::info("taildir {}: {} grew beyond {}; reading it on its own from byte {}", name(),
+                   c.path, o.path, c.pos);
+      continue;
+    }
+    const uint64_t pos = std::min(o.pos, c.size);
+    if (pos != c.pos) {
+      c.pos = pos;
+      c.head = o.head.substr(0, std::min<size_t>(o.head.size(), pos));
+      positions_dirty_ = true;
+    }
+  }
 }
 
 void TaildirSource::track_new_file(size_t gi, const std::string& path,
@@ -345,7 +393,8 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
   }
   for (const auto& [k, other] : files_) {
     if (copy_pos) break;
-    if (&other == &f || other.undecided) continue;
+    // A linked copy is not compared: its bytes are its original's, which is.
+    if (&other == &f || other.undecided || other.copy_of) continue;
     // An original whose head is gone from its disk was truncated (copytruncate, not noticed
     // yet): short heads count then. One still intact must also hold the copy's bytes just
     // before the position: files that merely share a long banner are not copies.
@@ -359,6 +408,10 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
     if (v == CopyVerdict::kCopy) {
       copy_pos = other.pos;
       original = &other.path;
+      if (intact)
+        f.copy_of = k;
+      else
+        files_.at(k).copy_found = true;
     }
     undecided |= v == CopyVerdict::kUndecided;
   }
@@ -368,7 +421,15 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
       now - f.first_seen < std::chrono::milliseconds(options_.rotated_grace_ms))
     return;
   f.undecided = false;
-  if (copy_pos) {
+  if (copy_pos && f.copy_of) {
+    f.pos = std::min<uint64_t>(*copy_pos, f.size);
+    f.head = head.substr(0, std::min<uint64_t>(f.pos, head.size()));
+    positions_urgent_ = true;
+    spdlog::info(
+        "taildir {}: {} is a copy of {}, which is still being read; it is read only once {} is "
+        "truncated or let go",
+        name(), f.path, *original, *original);
+  } else if (copy_pos) {
     f.pos = *copy_pos;
     f.head = head.substr(0, std::min<uint64_t>(f.pos, head.size()));
     f.copy_filling = f.size < f.pos;
@@ -445,9 +506,13 @@ void TaildirSource::restart_truncated(File& f, Clock::time_point now) {
       "taildir {}: {} was truncated (or replaced under the same inode) at byte {}; reading it "
       "again from its start",
       name(), f.path, f.pos);
-  // copytruncate: the copy (if it shows up, under a name we tail) holds what we had not read
-  // yet; remember where we were so the copy is read from there, not from 0.
-  if (!f.head.empty()) {
+  // copytruncate: the copy holds what we had not read yet. A copy already found is read on
+  // from where we were; one that may show up later (under a name we tail) is matched by the
+  // head and position remembered here, so it is read from there, not from 0.
+  f.copy_of.reset();
+  const bool copy_known = release_copies(f, "truncated") || f.copy_found;
+  f.copy_found = false;
+  if (!f.head.empty() && !copy_known) {
     if (truncated_.size() >= kTruncatedMax) truncated_.erase(truncated_.begin());
     truncated_.push_back({f.head, f.pos, now});
   }
@@ -610,6 +675,7 @@ void TaildirSource::work() {
   if (stopping_) return;
   const auto now = Clock::now();
   if (now - last_scan_ >= std::chrono::milliseconds(500)) scan(false);
+  follow_originals();
   bool progress = false;
   bool blocked = false;
   bool waiting = false;  // undecided or let-go files want a look sooner than a long backoff
@@ -628,6 +694,10 @@ void TaildirSource::work() {
         ++it;
         continue;
       }
+    }
+    if (f.copy_of) {
+      ++it;  // its bytes are the original's, read there
+      continue;
     }
     const uint64_t before = f.pos;
     for (int64_t batches = 0; batches < options_.max_batch_count; ++batches) {
@@ -709,6 +779,7 @@ void TaildirSource::update_lag() {
 }
 
 void TaildirSource::save_positions_now() {
+  follow_originals();
   std::vector<PositionEntry> entries;
   for (const auto& [k, f] : files_)
     if (!f.undecided) entries.push_back(entry_of(f));

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -88,6 +89,14 @@ class TaildirSource : public pipeline::Source {
     // Positioned as a copy beyond its current end: the copy is still being written, its being
     // shorter than the position is no truncation.
     bool copy_filling = false;
+    // A copy found while its original is still intact and tailed (cp done, truncate not yet):
+    // both hold the same bytes, so the copy is not read while the original is. Its position
+    // follows the original's; when the original is truncated (copytruncate) the copy is read on
+    // from where the original was, and when the original is let go, from where it ended.
+    std::optional<std::pair<uint64_t, uint64_t>> copy_of;
+    // A copy of this file was found before its truncation was noticed: the truncation need not
+    // be remembered for a copy that shows up later.
+    bool copy_found = false;
     bool matched = true;  // its current name matches its group
     int slot = -1;        // its marker key in durable channels
     Clock::time_point first_seen;
@@ -118,6 +127,12 @@ class TaildirSource : public pipeline::Source {
   // An undecided file: a copy (positioned where its original was), a new file (from 0), or
   // still undecided.
   void decide_identity(File& f, Clock::time_point now);
+  // Linked copies (File::copy_of) take their original's position, and are let go of an
+  // original that is gone or that they no longer copy.
+  void follow_originals();
+  // The original `f` was truncated or is let go: its linked copies are read on from its position.
+  // Returns whether it had any.
+  bool release_copies(File& f, const char* why);
   bool apply_saved_position(File& f);
   bool identifies(const PositionEntry& e, const File& f) const;
   PositionEntry entry_of(const File& f) const;
