@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with Debian's clang and runs one for a while (default: the forward
 # frame decoder for 60 s). A crash leaves its input in build-fuzz/ and exits non-zero.
 # Usage: scripts/fuzz.sh [seconds] [forward_frame_fuzz | broker_request_fuzz | syslog_message_fuzz |
-#                                   listener_fuzz]
+#                                   listener_fuzz | avro_rpc_fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
