@@ -322,11 +322,4 @@ Status decode_batch_events(const BatchHeader& h, uint32_t max_raw, EventBatch& o
   return Status::ok();
 }
 
-bool looks_like_avro_netty(std::string_view b) {
-  if (b.size() < 12) return false;
-  uint32_t count = util::load_be<uint32_t>(b.data() + 4);
-  uint32_t first_len = util::load_be<uint32_t>(b.data() + 8);
-  return count >= 1 && count <= 1024 && first_len > 0 && first_len <= (64u << 20);
-}
-
 }  // namespace flumen::net::forward

@@ -114,8 +114,4 @@ bool decode_error(std::string_view payload, WireErrorFrame& out);
 Status decode_batch_events(const BatchHeader& h, uint32_t max_raw, EventBatch& out,
                            std::string& scratch);
 
-// Whether the first bytes of a connection look like Avro IPC over Netty (Apache Flume's avro
-// sink): serial:u32 count:u32 then count buffers of length:u32. Used to explain the failure.
-bool looks_like_avro_netty(std::string_view first_bytes);
-
 }  // namespace flumen::net::forward

@@ -125,6 +125,7 @@ void Connection::pause() {
 void Connection::resume() {
   if (!handler_paused_ || closing_) return;
   handler_paused_ = false;
+  offer_empty_ = true;
   if (in_deliver_) {
     redeliver_ = true;
     return;
@@ -239,7 +240,8 @@ void Connection::deliver() {
   do {
     redeliver_ = false;
     if (handler_paused_ || write_paused_) break;
-    if (begin_ == end_ && !eof_) break;
+    if (begin_ == end_ && !eof_ && !offer_empty_) break;
+    offer_empty_ = false;
     std::string_view data(buffer_.data() + begin_, end_ - begin_);
     in_deliver_ = true;
     size_t used = std::min(handler_->on_data(*this, data, eof_), data.size());

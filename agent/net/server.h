@@ -88,8 +88,8 @@ class Connection {
   void write(std::vector<std::string> data);
   // The handler's consumer is full: stop reading; the buffered bytes wait for resume().
   void pause();
-  // Start again: the buffered bytes are offered to on_data first (possibly from inside this
-  // call), then reading resumes.
+  // Start again: the buffered bytes (even none) are offered to on_data first (possibly from
+  // inside this call), then reading resumes.
   void resume();
   bool paused() const { return handler_paused_; }
   // A handler that parses as bytes arrive (and so consumes them at once) says here whether it
@@ -148,6 +148,9 @@ class Connection {
   bool closing_ = false;
   bool in_deliver_ = false;
   bool redeliver_ = false;
+  // resume() offers on_data a call even with nothing buffered: a handler that consumed its
+  // input into its own buffer (a decompressor) goes on from there.
+  bool offer_empty_ = false;
   bool handles_closing_ = false;
   bool handler_in_frame_ = false;
   int outstanding_writes_ = 0;

@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   std::string scratch;
   EventBatch events;
-  (void)looks_like_avro_netty(in);
   while (!in.empty()) {
     Frame f;
     size_t used = 0;

@@ -431,8 +431,9 @@ edge.sinks.k1.batch-size = 5000
                     self.assertIn(b"\x08", answer[4:5], "an ERROR frame before closing")
         wait_until(lambda: agg.counter("SOURCE.r1", "ProtocolErrorCount") >= before + len(cases),
                    10, "every bad connection counted")
-        self.assertIn("Apache Flume's Avro RPC", agg.log_text())
-        self.assertEqual(agg.counter("SOURCE.r1", "AuthFailureCount"), 1)
+        # Avro RPC (Flume's avro sink) is spoken, but carries no token: refused here.
+        self.assertIn("Apache Flume's Avro RPC carries no token", agg.log_text())
+        self.assertEqual(agg.counter("SOURCE.r1", "AuthFailureCount"), 2)
         # A truncated batch inside a valid session is refused by a NACK, the session goes on.
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(hello(token=b"s3cret"))
@@ -460,9 +461,9 @@ edge.sinks.k1.batch-size = 5000
         self.assertEqual(edge.stop(), 0)
         self.assertEqual(agg.stop(), 0)
 
-    def test_a_peer_that_is_not_a_flumen_source_gets_a_clear_error(self):
-        # Apache Flume's avro source reads our HELLO as Avro IPC framing and drops the
-        # connection: the sink must say what is going on.
+    def test_a_peer_that_speaks_neither_protocol_gets_a_clear_error(self):
+        # A peer that drops the connection on HELLO is tried with Apache Flume's Avro RPC
+        # (protocol = auto); one that drops that too fails the delivery, and the sink says so.
         srv = socket.socket()
         srv.bind(("127.0.0.1", 0))
         srv.listen(8)
@@ -470,13 +471,13 @@ edge.sinks.k1.batch-size = 5000
         edge = self.start_agent(edge_conf("edge", 100, {"k1": port}), name="edge",
                                 args=["--drain-timeout", "1"])
         try:
-            for _ in range(2):
+            for _ in range(4):
                 c, _ = srv.accept()
                 c.recv(1024)
                 c.close()
-            wait_until(lambda: "not a flumen forward source" in edge.log_text(), 10,
+            wait_until(lambda: "the receiver closed the connection" in edge.log_text(), 10,
                        "the sink's explanation")
-            self.assertIn("Apache Flume", edge.log_text())
+            self.assertIn("does not speak the flumen forward protocol", edge.log_text())
         finally:
             srv.close()
         # Its 100 events could go nowhere: the stop says the drain timed out (exit code 4).

@@ -18,7 +18,8 @@ const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
           .one_of("compression-type", &T::compression_type, "none",
                   {"none", "deflate", "zstd", "lz4"},
                   "Per-batch compression: zstd (smallest), lz4 (cheapest); Flume's deflate is "
-                  "served by zstd.")
+                  "served by zstd between flumen agents, and is the zlib stream Flume expects "
+                  "when speaking Avro RPC (zstd and lz4 are then none).")
           .integer("compression-level", &T::compression_level, "0", 0, 19,
                    "zstd level (0 = zstd's fast default of 1); ignored by lz4.")
           .integer("connect-timeout", &T::connect_timeout_ms, "20000", 100, 3'600'000,
@@ -31,7 +32,12 @@ const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
                    "rebalance); 0 = never.")
           .string("token", &T::token, "", "Shared secret presented to the receiving source.")
           .integer("keepalive", &T::keepalive_s, "10", 1, 3600,
-                   "flumen: seconds of idleness after which a ping checks the connection.");
+                   "flumen: seconds of idleness after which a ping checks the connection.")
+          .one_of("protocol", &T::protocol, "auto", {"auto", "flumen", "flume"},
+                  "flumen: flumen = the forward protocol (another flumen agent); flume = Apache "
+                  "Flume's Avro RPC (a Flume avro source; compression-type deflate or none); "
+                  "auto = the forward protocol, or Avro RPC when the peer does not answer its "
+                  "HELLO.");
   return table;
 }
 

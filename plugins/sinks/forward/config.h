@@ -17,6 +17,7 @@ struct ForwardSinkOptions {
   int64_t reset_connection_interval_s = 0;
   std::string token;
   int64_t keepalive_s = 10;
+  std::string protocol = "auto";
 };
 const config::PropertyTable<ForwardSinkOptions>& forward_sink_table();
 // A hostname that does not resolve now is a warning, not an error: the sink starts and keeps

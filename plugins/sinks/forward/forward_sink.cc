@@ -74,9 +74,7 @@ void ForwardSink::disconnect(const std::string& why) {
                options_.port, why);
 }
 
-Status ForwardSink::connect(Clock::time_point deadline) {
-  const auto limit =
-      std::min(deadline, Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms));
+Status ForwardSink::tcp_connect(Clock::time_point limit) {
   const std::string where = options_.hostname + ":" + std::to_string(options_.port);
   auto fail = [&](std::string why) -> Status {
     if (fd_ >= 0) ::close(fd_);
@@ -126,9 +124,50 @@ Status ForwardSink::connect(Clock::time_point deadline) {
   in_.clear();
   out_.clear();
   out_sent_ = 0;
+  return Status::ok();
+}
+
+namespace {
+// How long `protocol = auto` waits for a WELCOME before it takes the peer for a Flume avro
+// source (which, given a HELLO, either closes the connection or waits for more bytes).
+constexpr auto kForwardProbe = std::chrono::seconds(2);
+}  // namespace
+
+Status ForwardSink::connect(Clock::time_point deadline) {
+  const auto limit =
+      std::min(deadline, Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms));
+  const std::string where = options_.hostname + ":" + std::to_string(options_.port);
+  if (options_.protocol == "flume") wire_ = Wire::kAvro;
+  if (Status s = tcp_connect(limit); !s) return s;
+  if (wire_ == Wire::kAvro) {
+    start_avro_connection();
+    return Status::ok();
+  }
+  auto fail = [&](std::string why) -> Status {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    counters().connection_failed->inc();
+    return make_error(ErrorCode::kUnavailable, "cannot reach " + where + ": " + why);
+  };
+  // Not a forward source: in auto mode the next connection speaks Flume's Avro RPC.
+  auto not_forward = [&](std::string why) -> Status {
+    if (options_.protocol != "auto") return fail(why + " (it is not a flumen forward source)");
+    ::close(fd_);
+    fd_ = -1;
+    wire_ = Wire::kAvro;
+    probe_log_.log(spdlog::level::info,
+                   "forward sink {}: {} does not speak the flumen forward protocol ({}); "
+                   "speaking Apache Flume's Avro RPC to it",
+                   name(), where, why);
+    if (Status s = tcp_connect(limit); !s) return s;
+    start_avro_connection();
+    return Status::ok();
+  };
+  const auto probe_limit =
+      options_.protocol == "auto" ? std::min(limit, Clock::now() + kForwardProbe) : limit;
   fwd::append_hello(out_, {fwd::kVersion, stream_, name(), options_.token});
   // pump leaves a WELCOME (and an ERROR) at the front of in_ for the handshake to read.
-  Io io = pump(limit, [&] {
+  Io io = pump(probe_limit, [&] {
     fwd::Frame first;
     size_t n = 0;
     return fwd::split_frame(in_, fwd::kDefaultMaxFrame, first, n) == fwd::Split::kFrame;
@@ -143,14 +182,15 @@ Status ForwardSink::connect(Clock::time_point deadline) {
     fwd::WireErrorFrame e;
     fwd::decode_error(f.payload, e);
     return fail("refused: " + e.message);
-  } else if (io == Io::kTimeout) {
-    return fail(in_.empty() ? "no answer to the handshake (is it a flumen forward source?)"
-                            : "malformed answer to the handshake");
+  } else if (io == Io::kTimeout && in_.empty()) {
+    if (Clock::now() >= limit) return fail("no answer to the handshake");
+    return not_forward("no answer to HELLO");
+  } else if (io == Io::kTimeout || sp != fwd::Split::kNeedMore) {
+    return not_forward("a malformed answer to HELLO");
+  } else if (interrupted_.load()) {
+    return fail("interrupted: the agent is stopping");
   } else {
-    return fail(
-        "the peer closed the connection during the handshake: it is not a flumen "
-        "forward source (Apache Flume's avro source speaks Avro RPC, which flumen "
-        "does not)");
+    return not_forward("it closed the connection on HELLO");
   }
   if (welcome_.version != fwd::kVersion) return fail("unsupported protocol version");
   counters().connection_created->inc();
@@ -166,7 +206,6 @@ constexpr int kInterruptCheckMs = 100;
 
 template <typename Done>
 ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
-  char buf[64 * 1024];
   for (;;) {
     // Complete frames already received.
     size_t at = 0;
@@ -190,49 +229,52 @@ ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
       out_sent_ = 0;
       return Io::kOk;
     }
-    if (interrupted_.load()) {
-      last_error_ = "interrupted: the agent is stopping";
-      return Io::kBroken;
-    }
-    pollfd p{fd_, static_cast<short>(POLLIN | (out_sent_ < out_.size() ? POLLOUT : 0)), 0};
-    // Short polls so that an interrupt() is seen soon.
-    int rc = ::poll(&p, 1, std::min(remaining_ms(deadline), kInterruptCheckMs));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0) {
-      if (Clock::now() >= deadline) return Io::kTimeout;
-      continue;
-    }
-    if (rc < 0) {
+    if (Io io = io_step(deadline); io != Io::kOk) return io;
+  }
+}
+
+ForwardSink::Io ForwardSink::io_step(Clock::time_point deadline) {
+  if (interrupted_.load()) {
+    last_error_ = "interrupted: the agent is stopping";
+    return Io::kBroken;
+  }
+  pollfd p{fd_, static_cast<short>(POLLIN | (out_sent_ < out_.size() ? POLLOUT : 0)), 0};
+  // Short polls so that an interrupt() is seen soon.
+  int rc = ::poll(&p, 1, std::min(remaining_ms(deadline), kInterruptCheckMs));
+  if (rc < 0 && errno == EINTR) return Io::kOk;
+  if (rc == 0) return Clock::now() >= deadline ? Io::kTimeout : Io::kOk;
+  if (rc < 0) {
+    last_error_ = std::strerror(errno);
+    return Io::kBroken;
+  }
+  if (p.revents & POLLOUT) {
+    ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
       last_error_ = std::strerror(errno);
       return Io::kBroken;
     }
-    if (p.revents & POLLOUT) {
-      ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        last_error_ = std::strerror(errno);
-        return Io::kBroken;
-      }
-      if (n > 0) {
-        out_sent_ += static_cast<size_t>(n);
-        bytes_sent_->inc(n);
-      }
-    }
-    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n == 0) {
-        last_error_ = "the receiver closed the connection";
-        return Io::kBroken;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        last_error_ = std::strerror(errno);
-        return Io::kBroken;
-      }
-      if (n > 0) {
-        in_.append(buf, static_cast<size_t>(n));
-        last_io_ = Clock::now();
-      }
+    if (n > 0) {
+      out_sent_ += static_cast<size_t>(n);
+      bytes_sent_->inc(n);
     }
   }
+  if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+    char buf[64 * 1024];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) {
+      last_error_ = "the receiver closed the connection";
+      return Io::kBroken;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      last_error_ = std::strerror(errno);
+      return Io::kBroken;
+    }
+    if (n > 0) {
+      in_.append(buf, static_cast<size_t>(n));
+      last_io_ = Clock::now();
+    }
+  }
+  return Io::kOk;
 }
 
 bool ForwardSink::on_answer(const fwd::Frame& f) {
@@ -352,6 +394,10 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
         return keep_for_retry(s.message());
       }
     }
+    if (wire_ == Wire::kAvro) {
+      plan_.clear();  // Avro RPC numbers nothing: a resend is a new call
+      return deliver_avro(batch, deadline);
+    }
     if (plan_.empty()) plan(batch);
     // Batches planned before a reconnect must still fit the (possibly new) receiver.
     for (const Planned& p : plan_) {
@@ -421,6 +467,13 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
 
 void ForwardSink::tick(Clock::time_point now) {
   if (fd_ < 0) return;
+  if (wire_ == Wire::kAvro) {
+    // Avro RPC has no ping: an idle connection is only rebuilt when asked to.
+    if (options_.reset_connection_interval_s > 0 &&
+        now - connected_at_ >= std::chrono::seconds(options_.reset_connection_interval_s))
+      disconnect("reset-connection-interval");
+    return;
+  }
   if (options_.reset_connection_interval_s > 0 &&
       now - connected_at_ >= std::chrono::seconds(options_.reset_connection_interval_s)) {
     disconnect("reset-connection-interval");

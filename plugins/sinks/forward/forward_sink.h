@@ -11,13 +11,21 @@
 // come back to this sink, the batches already acknowledged are not sent again and the rest keep
 // their numbers, so the receiver puts nothing twice.
 //
+// To an Apache Flume avro source it speaks Flume's Avro RPC instead (forward_sink_avro.cc):
+// `protocol = flume`, or with the default `auto` when the peer does not answer the forward
+// HELLO. Each transaction is then one appendBatch (with deflate if compression-type says so),
+// delivered when Flume answers OK; FAILED (its channel full) is retried within request-timeout.
+//
 // Runs entirely on its sink runner's thread, with a non-blocking socket and poll(2).
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "agent/net/avro_rpc.h"
 #include "agent/net/forward_codec.h"
+#include "agent/net/zlib_stream.h"
 #include "agent/pipeline/sink.h"
 #include "agent/util/log_throttle.h"
 #include "plugins/sinks/forward/config.h"
@@ -41,6 +49,7 @@ class ForwardSink : public pipeline::Sink {
   // Set by interrupt() (the agent's stop, past its deadline): waits end within ~100 ms.
   std::atomic<bool> interrupted_{false};
   util::LogThrottle split_log_{std::chrono::minutes(10)};
+  util::LogThrottle probe_log_;  // a peer that speaks neither protocol is probed on every retry
   struct Planned {
     uint64_t seq;
     size_t begin, end;     // events of the transaction's batch
@@ -48,8 +57,20 @@ class ForwardSink : public pipeline::Sink {
     bool at_peer = false;  // acknowledged, or sent and not answered (it may be committed there)
   };
   enum class Io { kOk, kTimeout, kBroken };
+  enum class Wire { kForward, kAvro };
 
   Status connect(Clock::time_point deadline);
+  Status tcp_connect(Clock::time_point limit);
+  // A new connection speaks Avro RPC: its first call carries the handshake.
+  void start_avro_connection();
+  pipeline::DeliveryResult deliver_avro(const EventBatch& batch, Clock::time_point deadline);
+  // One appendBatch of the whole transaction, its answer in `status` (or `error`).
+  Io avro_call(const EventBatch& batch, Clock::time_point deadline, net::avro_rpc::Status& status,
+               std::string& error);
+  // Sends out_ and reads until the whole answer to `serial` is in avro_pack_.
+  Io avro_exchange(Clock::time_point deadline, uint32_t serial);
+  // One poll: writes what it can of out_, reads what came into in_.
+  Io io_step(Clock::time_point deadline);
   void disconnect(const std::string& why);
   void plan(const EventBatch& batch);
   // Writes out_ and reads answers until `done()` holds, the deadline passes or the connection
@@ -61,6 +82,16 @@ class ForwardSink : public pipeline::Sink {
 
   ForwardSinkOptions options_;
   net::forward::Codec codec_ = net::forward::Codec::kNone;
+  Wire wire_ = Wire::kForward;
+  // Avro RPC state of the connection.
+  bool avro_handshaken_ = false;
+  bool avro_send_protocol_ = false;  // the server asked for our protocol's text (match NONE)
+  bool avro_worked_ = false;         // an Avro call was answered on some connection
+  uint32_t avro_serial_ = 0;
+  std::unique_ptr<net::ZlibInflater> avro_inflater_;
+  std::unique_ptr<net::ZlibDeflater> avro_deflater_;
+  std::string avro_plain_;  // inflated answers not read yet
+  std::string avro_pack_;   // the answer just read
   int fd_ = -1;
   std::string in_;
   std::string out_;

@@ -21,10 +21,12 @@ const config::PropertyTable<ForwardSourceOptions>& forward_source_table() {
                  "arrive.")
         .one_of("compression-type", &T::compression_type, "none",
                 {"none", "deflate", "zstd", "lz4"},
-                "Accepted for Flume compatibility: every batch names its own codec and the "
-                "source decodes none, zstd and lz4 whatever this says.")
+                "Accepted for Flume compatibility: forward batches name their own codec (none, "
+                "zstd, lz4), and Apache Flume's Avro RPC with deflate is detected from the "
+                "stream, whatever this says.")
         .integer("handshake-timeout", &T::handshake_timeout_s, "10", 1, 3600,
-                 "flumen: seconds a new connection has to send a valid HELLO.");
+                 "flumen: seconds a new connection has to send a valid HELLO (or its first "
+                 "Avro RPC request).");
     net::add_listener_rows(
         t, {.max_connections = "256", .idle_timeout_s = "60", .frame_timeout_s = "30"},
         net::KeyStyle::kDashed);

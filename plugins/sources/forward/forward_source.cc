@@ -9,12 +9,15 @@
 #include <map>
 #include <utility>
 
+#include "agent/net/avro_rpc.h"
 #include "agent/net/forward_codec.h"
 #include "agent/pipeline/channel_processor.h"
+#include "plugins/sources/forward/session.h"
 
 namespace flumen::plugins {
 
 namespace fwd = net::forward;
+namespace avro_rpc = net::avro_rpc;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -24,38 +27,43 @@ constexpr size_t kFrameHeaderRoom = 64;
 
 }  // namespace
 
-// One sender's connection: HELLO first (within handshake-timeout), then batches, pings. The
-// answers to the frames of one read go out in one write.
-class ForwardSource::Session : public net::ConnectionHandler {
- public:
-  explicit Session(ForwardSource* src) : src(src) {}
-
-  size_t on_data(net::Connection& c, std::string_view data, bool eof) override {
-    size_t used = src->on_readable(*this, c, data);
-    if (!out.empty() && !c.closing()) c.write(std::exchange(out, {}));
-    if (eof && used < data.size() && !c.closing()) {
-      src->protocol_errors_->inc();
-      src->eof_log_.warn("forward source {}: {} closed the connection in the middle of a frame",
-                         src->name(), c.peer());
-    }
-    return used;
+size_t ForwardSource::Session::on_data(net::Connection& c, std::string_view data, bool eof) {
+  if (protocol == Protocol::kUnknown && !data.empty()) {
+    // A forward frame is length:u32 then a type byte (1..8); Flume's avro sink sends a Netty
+    // frame, serial:u32 then a buffer count:u32 whose first byte is 0 (or, with deflate, a
+    // zlib stream, whose header no frame length starts with). Anything else is refused as a
+    // forward connection, with what it expected.
+    if (avro_rpc::looks_like_zlib_stream(data))
+      protocol = Protocol::kAvro;
+    else if (data.size() >= 5 && data[4] != 0)
+      protocol = Protocol::kForward;
+    else if (data.size() >= 12)
+      protocol = avro_rpc::looks_like_netty_pack(data) ? Protocol::kAvro : Protocol::kForward;
   }
-
-  ForwardSource* src;
-  std::string out;  // answers gathered while handling one read, written together
-  bool greeted = false;
-  uint64_t stream = 0;
-  // After a batch was refused, only that batch (or retransmissions below it) is accepted until
-  // it comes again: a later batch must not overtake it, or dedup would skip the refused one.
-  uint64_t blocked_from = 0;
-  // The batch just handled did not fit its channel: it stays unread in the connection's buffer,
-  // the connection is paused, and the batch is put again when the channel frees room.
-  bool holding = false;
-
-  void on_close(net::Connection& c, net::CloseReason) override {
-    if (src->resumer_) src->resumer_->forget(c);
+  size_t used = 0;
+  if (protocol == Protocol::kForward)
+    used = src->on_readable(*this, c, data);
+  else if (protocol == Protocol::kAvro)
+    used = src->on_avro_readable(*this, c, data);
+  if (!out.empty() && !c.closing()) flush(c);
+  if (eof && (used < data.size() || !plain.empty()) && !c.closing()) {
+    src->protocol_errors_->inc();
+    src->eof_log_.warn("forward source {}: {} closed the connection in the middle of a frame",
+                       src->name(), c.peer());
   }
-};
+  return used;
+}
+
+void ForwardSource::Session::flush(net::Connection& c) {
+  if (!deflater) {
+    c.write(std::exchange(out, {}));
+    return;
+  }
+  std::string compressed;
+  deflater->write(out, compressed);
+  out.clear();
+  c.write(std::move(compressed));
+}
 
 ForwardSource::ForwardSource(std::string name, ForwardSourceOptions options)
     : Source(std::move(name)), options_(std::move(options)), loop_("forward") {}
@@ -70,6 +78,7 @@ Status ForwardSource::do_start() {
   nacks_full_ = &metrics().counter("BatchChannelFullCount");
   rejected_batches_ = &metrics().counter("BatchRejectedCount");
   auth_failures_ = &metrics().counter("AuthFailureCount");
+  avro_batches_ = &metrics().counter("AvroRpcBatchCount");
   load_ledger();
   // Every connection is served on one loop: a put into a full channel fails at once instead of
   // stalling all of them for its keep-alive; the connection whose batch did not fit is paused
@@ -111,12 +120,6 @@ size_t ForwardSource::on_readable(Session& s, net::Connection& c, std::string_vi
     fwd::Split r = fwd::split_frame(avail, max_frame, frame, used);
     if (!s.greeted && (r != fwd::Split::kFrame || frame.type != fwd::FrameType::kHello) &&
         (r != fwd::Split::kNeedMore || avail.size() >= 12)) {
-      if (fwd::looks_like_avro_netty(avail)) {
-        c.close(net::CloseReason::kProtocolError,
-                "it speaks Apache Flume's Avro RPC, not the flumen forward protocol; send to "
-                "this agent from a flumen forward/avro sink");
-        return start;
-      }
       if (r == fwd::Split::kNeedMore) break;
       refuse(s, c, fwd::WireError::kHandshakeExpected,
              "the connection must open with HELLO (is this a flumen forward sink?)");
@@ -273,7 +276,7 @@ void ForwardSource::refuse(Session& s, net::Connection& c, fwd::WireError code,
                            const std::string& why) {
   // The ERROR frame goes out before the FIN; the layer counts and logs the close.
   fwd::append_error(s.out, {code, why});
-  c.write(std::exchange(s.out, {}));
+  s.flush(c);
   c.close(net::CloseReason::kProtocolError, why);
 }
 

@@ -5,12 +5,16 @@
 // with "channel full" when the channel pushes back, and acknowledged again without a second put
 // when it is a retransmission of a batch already committed (lost ack).
 //
-// Bad input (random bytes, a wrong version or token, an oversized, truncated or slow frame, Avro
-// RPC from Apache Flume, no HELLO within handshake-timeout) closes that connection with a
+// It also serves Apache Flume's Avro RPC (avro_rpc_handling.cc), told apart by a connection's
+// first bytes, so Flume's avro sinks send to it as to a Flume avro source.
+//
+// Bad input (random bytes, a wrong version or token, an oversized, truncated or slow frame, no
+// HELLO within handshake-timeout, a malformed Avro request) closes that connection with a
 // counted error and a log line that says what it was; other connections go on. Connections run
 // on net::Server: a frame is buffered as its bytes arrive (never reserved for its announced
 // length), a sender that does not read its acks stops being read. Own libuv loop thread.
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +49,12 @@ class ForwardSource : public pipeline::Source {
   bool on_hello(Session& s, net::Connection& c, std::string_view payload);
   void on_batch(Session& s, net::Connection& c, std::string_view payload);
   void refuse(Session& s, net::Connection& c, net::forward::WireError code, const std::string& why);
+  // Apache Flume's Avro RPC (avro_rpc_handling.cc): the whole Netty frames at the front of
+  // `data` (inflated first with deflate); returns the bytes used.
+  size_t on_avro_readable(Session& s, net::Connection& c, std::string_view data);
+  // One request; false when the connection was closed.
+  bool on_avro_request(Session& s, net::Connection& c, uint32_t serial);
+  void refuse_avro(Session& s, net::Connection& c, const std::string& why);
   uint32_t max_batch_events();
   void load_ledger();
 
@@ -66,6 +76,11 @@ class ForwardSource : public pipeline::Source {
   metrics::Counter* nacks_full_ = nullptr;
   metrics::Counter* rejected_batches_ = nullptr;
   metrics::Counter* auth_failures_ = nullptr;
+  metrics::Counter* avro_batches_ = nullptr;
+  // Hashes of Avro client protocols accepted by their text (an older Flume's): known on their
+  // next connection without the text.
+  std::set<std::string> avro_client_hashes_;
+  util::LogThrottle avro_log_{std::chrono::seconds(10)};
 };
 
 }  // namespace flumen::plugins

@@ -1,5 +1,7 @@
 #include "agent/net/forward_codec.h"
 
+#include "agent/net/avro_rpc.h"
+
 #include <doctest/doctest.h>
 
 #include <random>
@@ -214,13 +216,18 @@ TEST_CASE("random bytes never crash the decoders") {
   }
 }
 
-TEST_CASE("Avro IPC over Netty is recognised") {
+TEST_CASE("Avro IPC over Netty is told from a HELLO by its first bytes") {
   // serial 1, one buffer of 57 bytes: how Flume's NettyTransceiver opens a connection.
   std::string avro("\0\0\0\x01\0\0\0\x01\0\0\0\x39", 12);
-  CHECK(looks_like_avro_netty(avro));
+  CHECK(net::avro_rpc::looks_like_netty_pack(avro));
   std::string ours;
   append_hello(ours, {});
-  CHECK_FALSE(looks_like_avro_netty(ours));
+  // The source tells them apart by the fifth byte: a frame type (1..8), or a buffer count's
+  // first byte (0).
+  CHECK(ours[4] != 0);
+  CHECK(avro[4] == 0);
+  CHECK_FALSE(net::avro_rpc::looks_like_netty_pack(ours));
+  CHECK_FALSE(net::avro_rpc::looks_like_zlib_stream(ours));
   CHECK(codec_from_name("zstd").value() == Codec::kZstd);
   CHECK_FALSE(codec_from_name("deflate").is_ok());
 }
