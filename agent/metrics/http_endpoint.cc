@@ -47,6 +47,9 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
     kFlumenText,
     kFlumeText
   } format = mode == MetricsMode::kFlumePrometheus ? kFlumeText : kJson;
+  // A Prometheus scrape (its Accept prefers OpenMetrics or text/plain to JSON) gets the text
+  // format without ?format=prometheus; curl and browsers still get Flume's JSON.
+  if (format == kJson && accepts_prometheus(req.header("Accept"))) format = kFlumenText;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view param = query.substr(0, amp);

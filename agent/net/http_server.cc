@@ -1,5 +1,8 @@
 #include "agent/net/http_server.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <http_parser.h>
 #include <spdlog/spdlog.h>
 
@@ -135,6 +138,8 @@ class HttpServer::Session : public ConnectionHandler {
   static int on_message_begin(http_parser* p) {
     Session* s = of(p);
     s->url_.clear();
+    s->headers_.clear();
+    s->in_value_ = false;
     s->body_.clear();
     s->body_bytes_ = 0;
     s->in_body_ = false;
@@ -149,6 +154,22 @@ class HttpServer::Session : public ConnectionHandler {
       return 1;
     }
     s->url_.append(at, len);
+    return 0;
+  }
+  // A header's name and value may come in several pieces; a name after a value starts the
+  // next header. Their total is bounded by the header limit (the parser's nread).
+  static int on_header_field(http_parser* p, const char* at, size_t len) {
+    Session* s = of(p);
+    if (s->headers_.empty() || s->in_value_) s->headers_.emplace_back();
+    s->in_value_ = false;
+    s->headers_.back().first.append(at, len);
+    return 0;
+  }
+  static int on_header_value(http_parser* p, const char* at, size_t len) {
+    Session* s = of(p);
+    if (s->headers_.empty()) return 0;
+    s->in_value_ = true;
+    s->headers_.back().second.append(at, len);
     return 0;
   }
   static int on_headers_complete(http_parser* p) {
@@ -188,6 +209,7 @@ class HttpServer::Session : public ConnectionHandler {
       req.method = method_;
       req.url = url_;
       req.body.swap(body_);
+      req.headers.swap(headers_);
       http_parser_url u;
       http_parser_url_init(&u);
       if (req.url.empty() || http_parser_parse_url(req.url.data(), req.url.size(), 0, &u) != 0) {
@@ -220,6 +242,8 @@ class HttpServer::Session : public ConnectionHandler {
   Connection* conn_ = nullptr;
   http_parser parser_;
   std::string url_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  bool in_value_ = false;
   std::string body_;
   size_t body_bytes_ = 0;
   bool in_body_ = false;
@@ -234,12 +258,24 @@ class HttpServer::Session : public ConnectionHandler {
   http_method method_ = HTTP_GET;
 };
 
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      return v;
+  return {};
+}
+
 HttpServer::HttpServer(uv_loop_t* loop, std::string log_name, size_t max_body, Handler handler,
                        ListenerLimits limits, ServerCounters counters)
     : log_name_(std::move(log_name)), max_body_(max_body), handler_(std::move(handler)) {
   http_parser_settings_init(&settings_);
   settings_.on_message_begin = &Session::on_message_begin;
   settings_.on_url = &Session::on_url;
+  settings_.on_header_field = &Session::on_header_field;
+  settings_.on_header_value = &Session::on_header_value;
   settings_.on_headers_complete = &Session::on_headers_complete;
   settings_.on_body = &Session::on_body;
   settings_.on_message_complete = &Session::on_message_complete;

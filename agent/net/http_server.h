@@ -13,6 +13,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/net/server.h"
 #include "agent/util/log_throttle.h"
@@ -26,6 +28,9 @@ struct HttpRequest {
   std::string path;  // "/" when the URL has none
   std::string query;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // as sent, names as spelled
+  // The value of the first header of that name (case-insensitive), or empty.
+  std::string_view header(std::string_view name) const;
 };
 
 struct HttpResponse {

@@ -202,8 +202,11 @@ a1.sinks.k1.channel = c1
                                  "-Dflume.monitoring.port=%d" % port],
                                 stderr=subprocess.DEVNULL)
         try:
-            def fetch(path):
-                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+            def fetch(path, accept=None):
+                req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
+                if accept:
+                    req.add_header("Accept", accept)
+                with urllib.request.urlopen(req, timeout=5) as r:
                     return r.read().decode(), r.headers.get("Content-Type")
             body, ctype = wait_until(lambda: fetch("/metrics"), 20)
             self.assertIn("application/json", ctype)
@@ -213,6 +216,15 @@ a1.sinks.k1.channel = c1
             self.assertIn('flumen_event_drain_success_count{agent="a1",type="sink",component="k1"} 10',
                           text)
             self.assertIn("# TYPE flumen_channel_size gauge", text)
+            # A default Prometheus scrape names no format, only its Accept header.
+            scrape = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+            text, ctype = fetch("/metrics", accept=scrape)
+            self.assertIn("text/plain", ctype)
+            self.assertIn("# TYPE flumen_channel_size gauge", text)
+            # curl's */* and a browser's Accept still get Flume's JSON.
+            for accept in ("*/*", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"):
+                self.assertIn("application/json", fetch("/metrics", accept=accept)[1], accept)
         finally:
             proc.terminate()
             self.assertEqual(proc.wait(timeout=30), 0)
