@@ -97,6 +97,45 @@ class FileChannelDurabilityTest(AgentTestCase):
         return CONF.format(port=port, data=data or self.path("data"), out=out or self.path("out"),
                            min_space=min_space, sink_batch=sink_batch)
 
+    def test_repair_channel_refuses_what_is_not_a_channel_and_repairs_one(self):
+        # A directory of other files, an empty one, a missing one: refused, left as they were.
+        other = self.path("not-a-channel")
+        os.makedirs(other)
+        with open(os.path.join(other, "notes.txt"), "w") as f:
+            f.write("mine\n")
+        empty = self.path("empty")
+        os.makedirs(empty)
+        for d, why in ((other, "notes.txt"), (empty, "no file channel database"),
+                       (self.path("missing"), "does not exist")):
+            r = self.run_flumen("repair-channel", d)
+            self.assertNotEqual(r.returncode, 0, d)
+            self.assertIn(why, r.stderr)
+            if os.path.isdir(d):
+                self.assertNotIn("CURRENT", os.listdir(d), "nothing written into " + d)
+        # A real channel (an agent ran on it, put 300 events and stopped without a sink) is
+        # repaired, and the agent then delivers every event it held.
+        data, out = self.path("data"), self.path("out")
+        port = free_port()
+        conf = CONF.format(port=port, data=data, out=out, min_space=1048576, sink_batch=100)
+        no_sink = "\n".join(l for l in conf.splitlines() if not l.startswith("a1.sinks")) + "\n"
+        agent = self.start_agent(no_sink)
+        s = socket.create_connection(("127.0.0.1", port))
+        reader = LineReader(s)
+        for i in range(300):
+            s.sendall(b"held-%03d\n" % i)
+            reader.readline(10)
+        s.close()
+        wait_until(lambda: agent.counter("CHANNEL.c1", "ChannelSize") == 300, 20)
+        self.assertEqual(agent.stop(), 0)
+        r = self.run_flumen("repair-channel", data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("repaired", r.stdout)
+        os.makedirs(out, exist_ok=True)
+        agent = self.start_agent(conf)
+        wait_until(lambda: len(read_lines(out)) == 300, 20, "the events the channel held")
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(sorted(read_lines(out)), ["held-%03d" % i for i in range(300)])
+
     def test_kill_9_in_a_loop_loses_nothing(self):
         rng = random.Random(20261124)
         sender = AckingSender()
