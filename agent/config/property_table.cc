@@ -145,6 +145,21 @@ std::optional<std::string> PropertyTableBase::check_value(const PropertyInfo& ro
   return std::nullopt;
 }
 
+void PropertyTableBase::check_paths(const PropertyInfo& row, std::string_view value,
+                                    const std::string& key, const Location& where,
+                                    Diagnostics& diags) {
+  if (row.path_use == PathUse::kNone) return;
+  std::vector<std::string> paths;
+  if (row.type == PropType::kList) {
+    for (auto& p : split_words(value))
+      paths.push_back(p);
+  } else {
+    paths.emplace_back(trim(value));
+  }
+  for (const auto& p : paths)
+    if (auto why = check_writable(p, row.path_use)) diags.error(where, key + ": " + *why);
+}
+
 bool PropertyTableBase::parse_into(void* opts, const ComponentEntries& in,
                                    Diagnostics& diags) const {
   size_t errors_before = diags.error_count();
@@ -198,11 +213,17 @@ bool PropertyTableBase::parse_into(void* opts, const ComponentEntries& in,
     }
     seen[match] = true;
     setters_[match](opts, map_key, trim(e.value));
+    check_paths(row, e.value, in.key_prefix + e.key, e.where, diags);
   }
   for (size_t r = 0; r < infos_.size(); ++r) {
     if (infos_[r].required && !seen[r])
       diags.error(in.where, in.description + ": missing required property '" + in.key_prefix +
                                 infos_[r].key + "'");
+    // A default path is written as much as a configured one.
+    if (!seen[r] && !infos_[r].default_value.empty())
+      check_paths(infos_[r], infos_[r].default_value,
+                  in.key_prefix + infos_[r].key + " (default " + infos_[r].default_value + ")",
+                  in.where, diags);
   }
   return diags.error_count() == errors_before;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/config/diagnostics.h"
+#include "agent/config/path_check.h"
 #include "agent/config/properties.h"
 
 namespace flumen::config {
@@ -39,6 +40,8 @@ struct PropertyInfo {
   std::vector<std::string> choices;  // kEnum, lower case
   std::vector<std::string> aliases;  // other accepted spellings (Flume's deprecated keys)
   std::string doc;
+  // A path the component writes (kString and kList rows): checked when the conf is parsed.
+  PathUse path_use = PathUse::kNone;
 
   // "1..1000000", "round_robin | random" or "".
   std::string constraint_text() const;
@@ -66,6 +69,9 @@ class PropertyTableBase {
 
   // Parses one value for a row (also used to check that defaults parse).
   static std::optional<std::string> check_value(const PropertyInfo& row, std::string_view value);
+  // For rows naming paths the component writes: an error per path it could not write.
+  static void check_paths(const PropertyInfo& row, std::string_view value, const std::string& key,
+                          const Location& where, Diagnostics& diags);
 
  protected:
   using Setter =
@@ -146,6 +152,15 @@ class PropertyTable : public PropertyTableBase {
   }
   PropertyTable& required() {
     last().required = true;
+    return *this;
+  }
+  // The value names a file the component creates or rewrites / a directory it writes in.
+  PropertyTable& writable_file() {
+    last().path_use = PathUse::kWritableFile;
+    return *this;
+  }
+  PropertyTable& writable_dir() {
+    last().path_use = PathUse::kWritableDir;
     return *this;
   }
   PropertyTable& alias(std::string key) {

@@ -82,6 +82,43 @@ class CheckTest(AgentTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("configuration error(s): agent 'a1' not started", r.stderr)
 
+    def test_paths_a_component_writes_are_checked_before_start(self):
+        # A regular file where a directory must be: nothing could be created below it (the
+        # suite runs as root, so permission bits alone would not stop a write).
+        blocker = self.path("a-file")
+        with open(blocker, "w") as f:
+            f.write("in the way\n")
+        conf = self.write("""a1.sources = r1
+a1.channels = c1 c2
+a1.sinks = k1
+a1.sources.r1.type = TAILDIR
+a1.sources.r1.filegroups = g1
+a1.sources.r1.filegroups.g1 = {logs}/app.log
+a1.sources.r1.positionFile = {b}/pos/taildir_position.json
+a1.sources.r1.channels = c1 c2
+a1.channels.c1.type = memory
+a1.channels.c2.type = file
+a1.channels.c2.dataDirs = {b}/channel
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = {b}
+a1.sinks.k1.channel = c1
+""".format(logs=self.workdir, b=blocker))
+        r = self.run_flumen("check", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        out = r.stdout + r.stderr
+        self.assertRegex(out, r":7: error: a1\.sources\.r1\.positionFile: cannot create .*"
+                              r"a-file is not a directory")
+        self.assertRegex(out, r":10: error: channel 'c2'.* cannot be written")
+        self.assertRegex(out, r":13: error: a1\.sinks\.k1\.sink\.directory: .*a-file is not a "
+                              r"directory")
+        r = self.run_flumen("agent", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not started", r.stderr)
+        # Where they can be created, they pass.
+        os.remove(blocker)
+        r = self.run_flumen("check", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     TOLERATED = """a1.sources = r1 r2
 a1.channels = c1
 a1.sinks = k1 k2

@@ -67,6 +67,15 @@ const config::PropertyTable<FileChannelOptions>& file_channel_table() {
 
 void validate(const FileChannelOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags) {
+  // The database directory (created with its parents at start) must be writable: said now, not
+  // as a failed start.
+  std::string name = where.key_prefix;  // "a1.channels.c1."
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  name = name.substr(name.rfind('.') + 1);
+  const std::string dir = o.database_dir(name);
+  if (auto why = config::check_writable(dir, config::PathUse::kWritableDir))
+    diags.error(where.where, where.description + ": its database directory " + dir +
+                                 " cannot be written: " + *why);
   if (o.transaction_capacity > o.capacity)
     diags.error(where.where, where.description + ": transactionCapacity (" +
                                  std::to_string(o.transaction_capacity) +

@@ -8,6 +8,7 @@ const config::PropertyTable<FileRollSinkOptions>& file_roll_sink_table() {
       config::PropertyTable<T>()
           .string("sink.directory", &T::directory, "", "Directory the files are written to.")
           .required()
+          .writable_dir()
           .integer("sink.rollInterval", &T::roll_interval_s, "30", 0, 365LL * 86400,
                    "Seconds before a new file is started; 0 = write one file.")
           .one_of("sink.serializer", &T::serializer, "TEXT", {"TEXT", "header_and_text"},

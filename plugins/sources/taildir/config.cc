@@ -19,6 +19,8 @@ const config::PropertyTable<TaildirSourceOptions>& taildir_source_table() {
                   "read it back), with flumen's file identities beside it in <positionFile>"
                   ".flumen; written atomically. With a durable channel the positions committed "
                   "with the events decide at restart, this file serves Flume's tools.")
+          .writable_file()
+
           .map("headers.", &T::headers, "headers.<group>.<key> = value added to each event.")
           .boolean("fileHeader", &T::file_header, "false",
                    "Put the file's absolute path in a header.")
