@@ -21,7 +21,7 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}" >&2
+  echo "setup: installing ${#missing[@]} Debian packages (first run: a few minutes): ${missing[*]}" >&2
   sudo_cmd=()
   [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
@@ -44,12 +44,34 @@ if ! command -v go >/dev/null 2>&1; then
     golang-go >/dev/null
 fi
 if [ ! -d tests/integration/kafkajs/node_modules/kafkajs ]; then
+  echo "setup: installing kafkajs (npm) for the broker's client tests" >&2
   (cd tests/integration/kafkajs && npm install --no-audit --no-fund --silent >/dev/null)
 fi
 if [ ! -d tests/integration/platformatic/node_modules/@platformatic/kafka ]; then
+  echo "setup: installing @platformatic/kafka (npm) for the broker's client tests" >&2
   (cd tests/integration/platformatic && npm install --no-audit --no-fund --silent >/dev/null)
 fi
 
 build_dir=${1:-build}
+# A build directory configured for another checkout (this one was moved or copied) makes CMake
+# refuse with a cache error: configure it again for this one.
+if [ -f "$build_dir/CMakeCache.txt" ] &&
+   ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$(pwd)" "$build_dir/CMakeCache.txt"; then
+  echo "setup: $build_dir was configured for another checkout; configuring it again for $(pwd)" >&2
+  rm -rf "$build_dir/CMakeCache.txt" "$build_dir/CMakeFiles"
+fi
+if [ ! -x "$build_dir/flumen" ]; then
+  echo "setup: building flumen in $build_dir (a first build takes 10 to 20 minutes on 2 cores;" \
+       "later ones only rebuild what changed)" >&2
+fi
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j2
+# The build's own output goes to stdout; its progress, every 10 %, also to stderr, so a caller
+# that hides stdout (scripts/demo.sh) still shows that something is happening.
+set -o pipefail
+cmake --build "$build_dir" -j2 | awk '
+  { print; fflush() }
+  match($0, /^\[ *[0-9]+%\]/) {
+    pct = substr($0, RSTART + 1, RLENGTH - 3) + 0
+    if (pct >= shown + 10) { shown = pct - pct % 10; printf "setup: build %d%%\n", shown > "/dev/stderr" }
+  }'
+
