@@ -83,6 +83,35 @@ def kafka_classpath():
     return maven_classpath(KAFKA_POM_DIR, "kafka-peer")
 
 
+JAVA_CLIENT_DIR = os.path.join(HERE, "java_client")
+
+
+def java_client_command():
+    """The argv prefix that runs the Java check program (java_client/, on kafka-clients),
+    built with Maven into the test cache on first use and again whenever its sources change."""
+    digest = hashlib.sha256()
+    for root, _dirs, files in sorted(os.walk(JAVA_CLIENT_DIR)):
+        for name in sorted(files):
+            if name == "pom.xml" or name.endswith(".java"):
+                with open(os.path.join(root, name), "rb") as f:
+                    digest.update(name.encode() + b"\0" + f.read())
+    build_dir = os.path.join(CACHE, "java-client-" + digest.hexdigest()[:12])
+    classes = os.path.join(build_dir, "classes")
+    label = "java-client-" + digest.hexdigest()[:12]
+    if not os.path.exists(os.path.join(classes, "flumen", "test", "Client.class")):
+        shutil.rmtree(build_dir, ignore_errors=True)
+        # Forget a cached classpath too, so compile runs in the same Maven call.
+        for name in os.listdir(CACHE) if os.path.isdir(CACHE) else []:
+            if name.startswith(label):
+                os.remove(os.path.join(CACHE, name))
+    cp = maven_classpath(JAVA_CLIENT_DIR, label, extra_goals=["compile"],
+                         extra_args=["-Dflumen.build.dir=" + build_dir])
+    if not os.path.exists(os.path.join(classes, "flumen", "test", "Client.class")):
+        raise RuntimeError("the Java client did not build into " + classes)
+    return ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx512m",
+            "-cp", classes + os.pathsep + cp, "flumen.test.Client"]
+
+
 def _free_ports(n):
     socks = []
     try:

@@ -1,0 +1,143 @@
+"""The reference Java Kafka client (kafka-clients 4.1.1, java_client/) against the bundled
+broker AND against Apache Kafka 4.1.1 (one KRaft node, kafka_peer.py): the same checks, the
+same answers. Produce with every codec, the idempotent producer, a consumer group that commits,
+closes and resumes from its commit, two members splitting partitions, and the admin client
+(create, describe, describe and alter configs, create partitions, delete, describe cluster).
+
+Each broker's answer is compared with the other's and with what the checks expect, so a
+difference names which side is wrong. Transactions are not checked: the bundled broker does
+not have them yet (no AddPartitionsToTxn / EndTxn / TxnOffsetCommit)."""
+import json
+import os
+import subprocess
+import tempfile
+import shutil
+import threading
+import time
+import unittest
+
+import kafka_peer
+from flumen_harness import free_port
+from test_broker import Broker
+
+CODEC_OK = {"acked": 300, "offsets_in_order": True, "read": 300, "same": True}
+EXPECTED = {
+    "codecs": {c: CODEC_OK for c in ("none", "gzip", "snappy", "lz4", "zstd")},
+    "idempotent": {"acked": 3000, "read": 3000, "duplicates": 0, "in_send_order": True},
+    "group": {
+        "first_read": 300, "first_distinct": 300, "committed_after_first": 300,
+        "resumed_read": 100, "resumed_exactly_after_commit": True,
+        "admin_committed_partitions": 3, "admin_committed_sum": 400,
+        "group_state_after_close": "Empty", "group_members_after_close": 0,
+        "group_listed": True,
+        "two_members": {"both_assigned": True, "disjoint": True, "partitions_covered": 3,
+                        "values_read": 400},
+    },
+    "admin": {
+        "create": "ok", "create_again": "TopicExistsException",
+        "create_unknown_config": "InvalidConfigurationException",
+        "create_bad_value": "InvalidConfigurationException",
+        "create_validate_only": "ok", "listed": True, "dry_run_listed": False,
+        "bad_listed": False, "partitions": 3, "replicas_per_partition": 1, "internal": False,
+        "configs": {"retention.ms": ["3600000", "DYNAMIC_TOPIC_CONFIG"],
+                    "max.message.bytes": ["200000", "DYNAMIC_TOPIC_CONFIG"],
+                    "cleanup.policy": ["(default)", "DEFAULT_CONFIG"]},
+        "alter": "ok",
+        "configs_after_alter": {"retention.ms": ["7200000", "DYNAMIC_TOPIC_CONFIG"],
+                                "max.message.bytes": ["(default)", "DEFAULT_CONFIG"],
+                                "cleanup.policy": ["(default)", "DEFAULT_CONFIG"]},
+        "alter_bad_value": "InvalidConfigurationException",
+        "alter_unknown_config": "InvalidConfigurationException",
+        "alter_unknown_topic": "UnknownTopicOrPartitionException",
+        "configs_after_bad_alters": {"retention.ms": ["7200000", "DYNAMIC_TOPIC_CONFIG"],
+                                     "max.message.bytes": ["(default)", "DEFAULT_CONFIG"],
+                                     "cleanup.policy": ["(default)", "DEFAULT_CONFIG"]},
+        "grow": "ok", "shrink": "InvalidPartitionsException", "partitions_after_grow": 5,
+        "delete": "ok", "listed_after_delete": False,
+        "describe_deleted": "UnknownTopicOrPartitionException",
+        "delete_again": "UnknownTopicOrPartitionException",
+        "cluster_nodes": 1, "cluster_has_controller": True,
+    },
+}
+
+RESULTS = {}
+ERRORS = {}
+
+
+def run_client(command, bootstrap, name):
+    """Runs every check against one broker; the answer (or the failure) lands in RESULTS."""
+    started = time.time()
+    try:
+        r = subprocess.run(command + [bootstrap, "all", "jc"], capture_output=True, text=True,
+                           timeout=240)
+        lines = r.stdout.strip().splitlines()
+        if r.returncode != 0 or not lines:
+            ERRORS[name] = "rc %s\n%s" % (r.returncode, r.stderr[-4000:])
+            return
+        RESULTS[name] = json.loads(lines[-1])
+        if "exception" in r.stdout:
+            ERRORS[name + " stderr"] = r.stderr[-6000:]
+    except Exception as e:  # noqa: BLE001 - reported by the tests below
+        ERRORS[name] = repr(e)
+    finally:
+        kafka_peer.say("Java checks against %s took %.1f s" % (name, time.time() - started))
+
+
+flumen_dir = None
+flumen_broker = None
+
+
+def setUpModule():
+    global flumen_dir, flumen_broker
+    command = kafka_peer.java_client_command()
+    cluster = kafka_peer.shared_cluster(1)
+    flumen_dir = tempfile.mkdtemp(prefix="flumen-jc-")
+    port = free_port()
+    flumen_broker = Broker(flumen_dir, os.path.join(flumen_dir, "data"), port)
+    # Both runs at once: most of each is waiting (polls, group joins), not CPU.
+    threads = [threading.Thread(target=run_client, args=(command, b, n)) for b, n in
+               ((cluster.bootstrap, "kafka"), ("127.0.0.1:%d" % port, "flumen"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def tearDownModule():
+    if flumen_broker is not None and flumen_broker.proc.poll() is None:
+        flumen_broker.stop()
+    if flumen_dir:
+        shutil.rmtree(flumen_dir, ignore_errors=True)
+
+
+class JavaClientDifferentialTest(unittest.TestCase):
+    maxDiff = None
+
+    def section(self, name):
+        for who in ("kafka", "flumen"):
+            self.assertIn(who, RESULTS, "the Java client failed against %s: %s"
+                          % (who, ERRORS.get(who)))
+        return RESULTS["kafka"][name], RESULTS["flumen"][name]
+
+    def check(self, name):
+        kafka, flumen = self.section(name)
+        detail = "\nstderr: %s" % ERRORS.get("flumen stderr", "")[-3000:]
+        self.assertEqual(kafka, EXPECTED[name], "Apache Kafka answers differently than expected")
+        self.assertEqual(flumen, kafka, "flumen's broker answers differently than Apache Kafka"
+                         + detail + "\nbroker log: " + flumen_broker.log_text()[-2000:])
+
+    def test_produce_every_codec(self):
+        self.check("codecs")
+
+    def test_idempotent_producer(self):
+        self.check("idempotent")
+
+    def test_group_commits_and_resumes_after_a_consumer_restart(self):
+        self.check("group")
+
+    def test_admin(self):
+        self.check("admin")
+
+
+if __name__ == "__main__":
+    unittest.main()
