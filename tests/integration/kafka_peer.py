@@ -70,6 +70,7 @@ def maven_classpath(pom_dir, label, extra_goals=(), extra_args=()):
             say("  fetched %s" % url_and_size.rsplit("/", 1)[-1])
         elif "[ERROR]" in line:
             say("  " + line.rstrip())
+    proc.stdout.close()
     if proc.wait() != 0:
         raise RuntimeError("mvn failed for %s (rc %d):\n%s" % (label, proc.returncode,
                                                              "\n".join(tail)))

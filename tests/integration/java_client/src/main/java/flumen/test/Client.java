@@ -61,8 +61,13 @@ public final class Client {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length >= 5 && args[1].equals("create-topic")) {
+      System.out.println(Json.write(createTopic(args)));
+      System.exit(0);
+    }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|all PREFIX");
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|all PREFIX\n"
+          + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]");
       System.exit(2);
     }
     Client c = new Client(args[0], args[2]);
@@ -77,6 +82,25 @@ public final class Client {
     System.out.flush();
     // Client threads (metadata, heartbeat) must not keep the JVM alive after the answer.
     System.exit(0);
+  }
+
+  /** A topic for other tests (a replicated one on a real cluster), with its configs, once
+   * every partition has a leader. */
+  private static Map<String, Object> createTopic(String[] args) throws Exception {
+    Map<String, String> configs = new LinkedHashMap<>();
+    for (int i = 5; i < args.length; i++) {
+      String[] kv = args[i].split("=", 2);
+      configs.put(kv[0], kv[1]);
+    }
+    Client c = new Client(args[0], "");
+    Map<String, Object> out = new LinkedHashMap<>();
+    try (Admin admin = c.admin()) {
+      NewTopic nt = new NewTopic(args[2], Integer.parseInt(args[3]), Short.parseShort(args[4]))
+          .configs(configs);
+      out.put("create", outcome(() -> admin.createTopics(List.of(nt)).all().get()));
+      waitFor(() -> leaders(admin, args[2]) == Integer.parseInt(args[3]));
+    }
+    return out;
   }
 
   interface Check {
