@@ -36,6 +36,19 @@ struct LogConfig {
   int64_t index_interval_bytes = 4096;
   int64_t max_message_bytes = 1048588;
   bool log_append_time = false;  // message.timestamp.type=LogAppendTime
+  // Which of the members above the broker's conf file set (a LogConfigKey bit each), so that
+  // DescribeConfigs can say STATIC_BROKER_CONFIG for those and DEFAULT_CONFIG for the rest,
+  // as Kafka does.
+  uint32_t set_in_conf = 0;
+};
+
+enum LogConfigKey : uint32_t {
+  kConfSegmentBytes = 1u << 0,
+  kConfSegmentMs = 1u << 1,
+  kConfRetentionBytes = 1u << 2,
+  kConfRetentionMs = 1u << 3,
+  kConfIndexIntervalBytes = 1u << 4,
+  kConfMaxMessageBytes = 1u << 5,
 };
 
 class PartitionLog {
