@@ -8,6 +8,8 @@
 //   <base offset, 20 digits>.timeindex  (max timestamp i64, relative offset u32) big-endian, one
 //                                       entry each time a batch raises the segment's max timestamp
 //                                       at an index point
+//   log-start-offset                    the log start offset DeleteRecords set, decimal text;
+//                                       absent: the first segment's base
 // A segment is named after the first offset it holds. Indexes are hints: a lookup lands at or
 // before the wanted batch and the batch headers are scanned from there.
 //
@@ -97,6 +99,12 @@ class PartitionLog {
   void visit_recent_batches(size_t segments,
                             const std::function<void(const BatchHeader&)>& visit) const;
 
+  // DeleteRecords: moves the log start offset up to `offset` (at most the log end offset),
+  // persists it (synced) before anything is deleted, then deletes the segments wholly below it
+  // (rolling the active one first when it is). A lower offset changes nothing. Returns the log
+  // start offset after the call.
+  Result<int64_t> advance_start(int64_t offset);
+
   // Deletes whole segments past retention (never the active one); returns how many.
   int enforce_retention(int64_t now_ms);
 
@@ -118,6 +126,7 @@ class PartitionLog {
   LogConfig config_;
   std::vector<std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t next_offset_ = 0;
+  int64_t start_offset_ = 0;  // DeleteRecords' start; the first segment's base may be lower
   bool dirty_ = false;
   uint64_t truncated_bytes_ = 0;
 };

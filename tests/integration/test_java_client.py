@@ -1,8 +1,11 @@
 """The reference Java Kafka client (kafka-clients 4.1.1, java_client/) against the bundled
 broker AND against Apache Kafka 4.1.1 (one KRaft node, kafka_peer.py): the same checks, the
 same answers. Produce with every codec, the idempotent producer, a consumer group that commits,
-closes and resumes from its commit, two members splitting partitions, and the admin client
-(create, describe, describe and alter configs, create partitions, delete, describe cluster).
+closes and resumes from its commit, two members splitting partitions, the admin client (create,
+describe, describe and alter configs, create partitions, delete, describe cluster), records with
+null keys, values and headers, LogAppendTime, a record above max.message.bytes, offsets by time
+and by spec, a batch larger than the fetch limits, DeleteRecords, and group offsets through the
+admin client (alter, OffsetDelete, DeleteGroups).
 
 Each broker's answer is compared with the other's and with what the checks expect, so a
 difference names which side is wrong. Transactions are not checked: the bundled broker does
@@ -57,6 +60,38 @@ EXPECTED = {
         "describe_deleted": "UnknownTopicOrPartitionException",
         "delete_again": "UnknownTopicOrPartitionException",
         "cluster_nodes": 1, "cluster_has_controller": True,
+    },
+    "records": {
+        "too_large": "RecordTooLargeException", "fits": "ok",
+        # [offset, key, value, timestamp, type, headers]
+        "records": [[0, None, "no-key", 1000, "CreateTime", []],
+                    [1, "tombstone", None, 1001, "CreateTime", []],
+                    [2, "empty", "", 1002, "CreateTime", []],
+                    [3, "headers", "h", 1003, "CreateTime",
+                     [["null", None], ["twice", "1"], ["twice", "2"], ["", "empty-name"]]]],
+        "log_append_type": "LogAppendTime", "log_append_time_set_by_broker": True,
+        "log_append_time_acked": True, "small_topic_records": 1,
+    },
+    "offsets": {
+        # timestamps 1000, 2000, 3000, 9000, 4000, ..., 8000, 10000 in one batch
+        "offsets_for_times": {"0": [0, 1000], "1500": [1, 2000], "3000": [2, 3000],
+                              "8500": [3, 9000], "9500": [9, 10000], "10001": None},
+        "beginning": 0, "end": 10,
+        "list_offsets": {"earliest": [0, -1], "latest": [10, -1], "max_timestamp": [9, 10000],
+                         "for_timestamp_3500": [3, 9000]},
+        "big_batch_small_fetch_read": 20, "big_batch_small_fetch_in_order": True,
+        "delete_records": "ok", "earliest_after_delete_records": [4, -1],
+        "first_after_delete_records": 4, "read_after_delete_records": 6,
+    },
+    "group_admin": {
+        "live_state": "Stable", "live_members": 1, "live_assignment": 1,
+        "live_delete_offsets": "GroupSubscribedToTopicException",
+        "live_delete_group": "GroupNotEmptyException",
+        "committed_with_metadata": [5, "note"],
+        "alter_offsets": "ok", "after_alter": {"jc-gadm-0": 3},
+        "delete_offsets": "ok", "after_delete_offsets": {},
+        "delete_group": "ok", "delete_group_again": "GroupIdNotFoundException",
+        "listed_after_delete": False,
     },
 }
 
@@ -137,6 +172,15 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def test_admin(self):
         self.check("admin")
+
+    def test_null_keys_values_headers_log_append_time_and_too_large(self):
+        self.check("records")
+
+    def test_offsets_by_time_and_spec_small_fetches_and_delete_records(self):
+        self.check("offsets")
+
+    def test_group_offsets_through_the_admin_client(self):
+        self.check("group_admin")
 
 
 if __name__ == "__main__":

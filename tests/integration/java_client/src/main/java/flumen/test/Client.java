@@ -3,6 +3,7 @@ package flumen.test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -66,7 +67,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|all PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|all PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]");
       System.exit(2);
     }
@@ -78,6 +79,9 @@ public final class Client {
     if (all || check.equals("idempotent")) out.put("idempotent", guarded(c::idempotent));
     if (all || check.equals("group")) out.put("group", guarded(c::group));
     if (all || check.equals("admin")) out.put("admin", guarded(c::adminChecks));
+    if (all || check.equals("records")) out.put("records", guarded(c::records));
+    if (all || check.equals("offsets")) out.put("offsets", guarded(c::offsets));
+    if (all || check.equals("group_admin")) out.put("group_admin", guarded(c::groupAdmin));
     System.out.println(Json.write(out));
     System.out.flush();
     // Client threads (metadata, heartbeat) must not keep the JVM alive after the answer.
@@ -157,6 +161,10 @@ public final class Client {
   }
 
   private KafkaConsumer<String, String> consumer(String group) {
+    return consumer(group, new Properties());
+  }
+
+  private KafkaConsumer<String, String> consumer(String group, Properties extra) {
     Properties p = common();
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -168,6 +176,7 @@ public final class Client {
       p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
       p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
     }
+    p.putAll(extra);
     return new KafkaConsumer<>(p);
   }
 
@@ -523,6 +532,201 @@ public final class Client {
     try {
       a.run();
       return "ok";
+    } catch (Exception e) {
+      return rootName(e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  /** Records as they are stored: null keys and values, empty values, headers with null values
+   * and repeated names; LogAppendTime topics; a record above the topic's max.message.bytes. */
+  private Map<String, Object> records() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String plain = prefix + "-rec";
+    String appendTime = prefix + "-lat";
+    String small = prefix + "-small";
+    try (Admin admin = admin()) {
+      create(admin, plain, 1);
+      admin.createTopics(List.of(
+          new NewTopic(appendTime, 1, (short) 1)
+              .configs(Map.of("message.timestamp.type", "LogAppendTime")),
+          new NewTopic(small, 1, (short) 1).configs(Map.of("max.message.bytes", "2000"))))
+          .all().get();
+      waitFor(() -> leaders(admin, appendTime) == 1 && leaders(admin, small) == 1);
+    }
+    long before = System.currentTimeMillis();
+    RecordMetadata appended;
+    try (KafkaProducer<String, String> p = producer(Map.of("acks", "all"))) {
+      p.send(new ProducerRecord<>(plain, 0, 1000L, null, "no-key"));
+      p.send(new ProducerRecord<String, String>(plain, 0, 1001L, "tombstone", (String) null));
+      p.send(new ProducerRecord<>(plain, 0, 1002L, "empty", ""));
+      ProducerRecord<String, String> h = new ProducerRecord<>(plain, 0, 1003L, "headers", "h");
+      h.headers().add("null", null);
+      h.headers().add("twice", "1".getBytes(StandardCharsets.UTF_8));
+      h.headers().add("twice", "2".getBytes(StandardCharsets.UTF_8));
+      h.headers().add("", "empty-name".getBytes(StandardCharsets.UTF_8));
+      p.send(h);
+      appended = p.send(new ProducerRecord<>(appendTime, 0, 1000L, "k", "v")).get();
+      out.put("too_large", outcome(() -> p.send(
+          new ProducerRecord<>(small, 0, "k", "x".repeat(5000))).get()));
+      out.put("fits", outcome(() -> p.send(
+          new ProducerRecord<>(small, 0, "k", "x".repeat(1000))).get()));
+      p.flush();
+    }
+    List<Object> seen = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = consumer(null)) {
+      for (ConsumerRecord<String, String> r :
+          readAll(c, List.of(new TopicPartition(plain, 0)), 4)) {
+        List<Object> headers = new ArrayList<>();
+        for (Header hd : r.headers()) {
+          headers.add(Arrays.asList(hd.key(),
+              hd.value() == null ? null : new String(hd.value(), StandardCharsets.UTF_8)));
+        }
+        seen.add(Arrays.asList(r.offset(), r.key(), r.value(), r.timestamp(),
+            r.timestampType().toString(), headers));
+      }
+      out.put("records", seen);
+      List<ConsumerRecord<String, String>> lat =
+          readAll(c, List.of(new TopicPartition(appendTime, 0)), 1);
+      ConsumerRecord<String, String> r = lat.get(0);
+      out.put("log_append_type", r.timestampType().toString());
+      out.put("log_append_time_set_by_broker", r.timestamp() >= before);
+      out.put("log_append_time_acked", appended.timestamp() == r.timestamp());
+      out.put("small_topic_records",
+          readAll(c, List.of(new TopicPartition(small, 0)), 1).size());
+    }
+    return out;
+  }
+
+  /** Offsets by time and the earliest / latest / max-timestamp specs, a batch bigger than the
+   * consumer's fetch limits (still delivered whole), and deleteRecords moving the start. */
+  private Map<String, Object> offsets() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String topic = prefix + "-times";
+    String big = prefix + "-big";
+    TopicPartition tp = new TopicPartition(topic, 0);
+    TopicPartition bigTp = new TopicPartition(big, 0);
+    try (Admin admin = admin()) {
+      create(admin, topic, 1);
+      create(admin, big, 1);
+      try (KafkaProducer<String, String> p =
+          producer(Map.of("acks", "all", "linger.ms", "50", "batch.size", "1000000"))) {
+        // Timestamps out of order inside one batch: 1000, 2000, ..., with 9000 in the middle.
+        long[] ts = {1000, 2000, 3000, 9000, 4000, 5000, 6000, 7000, 8000, 10000};
+        for (int i = 0; i < ts.length; i++) {
+          p.send(new ProducerRecord<>(topic, 0, ts[i], "k", "t" + i));
+        }
+        for (int i = 0; i < 20; i++) {
+          p.send(new ProducerRecord<>(big, 0, "k", String.format("%04d", i) + "y".repeat(1000)));
+        }
+        p.flush();
+      }
+      try (KafkaConsumer<String, String> c = consumer(null)) {
+        Map<String, Object> times = new LinkedHashMap<>();
+        for (long t : new long[] {0, 1500, 3000, 8500, 9500, 10001}) {
+          var found = c.offsetsForTimes(Map.of(tp, t)).get(tp);
+          times.put(Long.toString(t),
+              found == null ? null : List.of(found.offset(), found.timestamp()));
+        }
+        out.put("offsets_for_times", times);
+        out.put("beginning", c.beginningOffsets(List.of(tp)).get(tp));
+        out.put("end", c.endOffsets(List.of(tp)).get(tp));
+      }
+      Map<String, Object> specs = new LinkedHashMap<>();
+      specs.put("earliest", listOffset(admin, tp, org.apache.kafka.clients.admin.OffsetSpec.earliest()));
+      specs.put("latest", listOffset(admin, tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      specs.put("max_timestamp",
+          listOffset(admin, tp, org.apache.kafka.clients.admin.OffsetSpec.maxTimestamp()));
+      specs.put("for_timestamp_3500",
+          listOffset(admin, tp, org.apache.kafka.clients.admin.OffsetSpec.forTimestamp(3500)));
+      out.put("list_offsets", specs);
+
+      Properties tiny = new Properties();
+      tiny.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "1024");
+      tiny.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, "1024");
+      try (KafkaConsumer<String, String> c = consumer(null, tiny)) {
+        List<ConsumerRecord<String, String>> got = readAll(c, List.of(bigTp), 20);
+        boolean inOrder = got.size() == 20;
+        for (int i = 0; inOrder && i < 20; i++) {
+          inOrder = got.get(i).value().startsWith(String.format("%04d", i));
+        }
+        out.put("big_batch_small_fetch_read", got.size());
+        out.put("big_batch_small_fetch_in_order", inOrder);
+      }
+
+      out.put("delete_records", outcome(() -> admin.deleteRecords(
+          Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(4)))
+          .all().get()));
+      out.put("earliest_after_delete_records",
+          listOffset(admin, tp, org.apache.kafka.clients.admin.OffsetSpec.earliest()));
+      try (KafkaConsumer<String, String> c = consumer(null)) {
+        List<ConsumerRecord<String, String>> rest = readAll(c, List.of(tp), 6);
+        out.put("first_after_delete_records", rest.isEmpty() ? null : rest.get(0).offset());
+        out.put("read_after_delete_records", rest.size());
+      }
+    }
+    return out;
+  }
+
+  private static Object listOffset(Admin admin, TopicPartition tp,
+                                   org.apache.kafka.clients.admin.OffsetSpec spec) {
+    try {
+      var info = admin.listOffsets(Map.of(tp, spec)).partitionResult(tp).get();
+      return List.of(info.offset(), info.timestamp());
+    } catch (Exception e) {
+      return rootName(e);
+    }
+  }
+
+  /** Group offsets through the admin client: commit metadata, alter, delete offsets, delete
+   * the group, describe a live group. */
+  private Map<String, Object> groupAdmin() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String topic = prefix + "-gadm";
+    String group = prefix + "-ops";
+    TopicPartition tp = new TopicPartition(topic, 0);
+    try (Admin admin = admin()) {
+      create(admin, topic, 1);
+      produceValues(topic, 0, 10);
+      try (KafkaConsumer<String, String> c = consumer(group)) {
+        c.subscribe(List.of(topic));
+        pollUntil(c, 10);
+        ConsumerGroupDescription live =
+            admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+        out.put("live_state", live.groupState().toString());
+        out.put("live_members", live.members().size());
+        out.put("live_assignment", live.members().isEmpty() ? null
+            : live.members().iterator().next().assignment().topicPartitions().size());
+        out.put("live_delete_offsets", outcome(() ->
+            admin.deleteConsumerGroupOffsets(group, Set.of(tp)).all().get()));
+        out.put("live_delete_group", outcome(() ->
+            admin.deleteConsumerGroups(List.of(group)).all().get()));
+        c.commitSync(Map.of(tp, new OffsetAndMetadata(5, "note")));
+        OffsetAndMetadata back = c.committed(Set.of(tp)).get(tp);
+        out.put("committed_with_metadata", List.of(back.offset(), back.metadata()));
+      }
+      out.put("alter_offsets", outcome(() -> admin.alterConsumerGroupOffsets(group,
+          Map.of(tp, new OffsetAndMetadata(3))).all().get()));
+      out.put("after_alter", committedOffsets(admin, group));
+      out.put("delete_offsets", outcome(() ->
+          admin.deleteConsumerGroupOffsets(group, Set.of(tp)).all().get()));
+      out.put("after_delete_offsets", committedOffsets(admin, group));
+      out.put("delete_group", outcome(() ->
+          admin.deleteConsumerGroups(List.of(group)).all().get()));
+      out.put("delete_group_again", outcome(() ->
+          admin.deleteConsumerGroups(List.of(group)).all().get()));
+      out.put("listed_after_delete", admin.listConsumerGroups().all().get().stream()
+          .anyMatch(l -> l.groupId().equals(group)));
+    }
+    return out;
+  }
+
+  private static Object committedOffsets(Admin admin, String group) {
+    try {
+      Map<String, Object> m = new TreeMap<>();
+      admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+          .forEach((k, v) -> m.put(k.toString(), v == null ? null : v.offset()));
+      return m;
     } catch (Exception e) {
       return rootName(e);
     }
