@@ -14,6 +14,7 @@ packages=(
   # use) and Sarama's Go sources (built in GOPATH mode, no module proxy).
   python3-kafka python3-snappy python3-lz4 python3-zstandard
   golang-github-shopify-sarama-dev
+  openjdk-17-jdk-headless maven  # Apache Kafka and the Java client come through Maven at test time
 )
 missing=()
 for p in "${packages[@]}"; do
