@@ -17,6 +17,7 @@ cluster in setUpModule / setUpClass and shares it between its tests.
 import base64
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -37,6 +38,10 @@ def say(message):
     """Progress on the terminal (stderr, unbuffered) so a long first fetch is not silent."""
     sys.stderr.write("[kafka_peer] %s\n" % message)
     sys.stderr.flush()
+
+
+# "Downloaded from central: https://.../kafka_2.13-4.1.1.jar (6.3 MB at 2.1 MB/s)"
+DOWNLOADED = re.compile(r"Downloaded from [^:]+: (\S+) \(([^)]*?)(?: at [^)]*)?\)")
 
 
 def maven_classpath(pom_dir, label, extra_goals=(), extra_args=()):
@@ -63,11 +68,13 @@ def maven_classpath(pom_dir, label, extra_goals=(), extra_args=()):
     fetched = 0
     for line in proc.stdout:
         tail = (tail + [line.rstrip()])[-60:]
-        if "Downloaded from" in line:
+        m = DOWNLOADED.search(line)
+        if m:
+            # Every jar by name and size; poms and plugin metadata only as a running count.
             fetched += 1
-            # "Downloaded from central: https://.../kafka_2.13-4.1.1.jar (6.3 MB at 2.1 MB/s)"
-            url_and_size = line.split(": ", 1)[-1].strip()
-            say("  fetched %s" % url_and_size.rsplit("/", 1)[-1])
+            name = m.group(1).rsplit("/", 1)[-1]
+            if name.endswith(".jar"):
+                say("  fetched %s (%s; %d files so far)" % (name, m.group(2), fetched))
         elif "[ERROR]" in line:
             say("  " + line.rstrip())
     proc.stdout.close()
