@@ -117,6 +117,8 @@ def java_client_command():
     if not os.path.exists(os.path.join(classes, "flumen", "test", "Client.class")):
         raise RuntimeError("the Java client did not build into " + classes)
     return ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx512m",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-Dorg.slf4j.simpleLogger.logFile=System.err",
             "-cp", classes + os.pathsep + cp, "flumen.test.Client"]
 
 
@@ -136,7 +138,12 @@ def _free_ports(n):
 def random_cluster_id():
     """What `kafka-storage random-uuid` prints (a URL-safe base64 of 16 random bytes), made
     here to save a JVM start."""
-    return base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    while True:
+        # Not starting with "-": the tools' argument parser would take it for an option (Kafka's
+        # Uuid.randomUuid() rejects those too).
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 # Test-friendly timings: a killed node is fenced, and leaves the ISR, within ~3 s instead of the
@@ -226,8 +233,8 @@ class KafkaNode:
                 f.write("%s=%s\n" % (k, v))
 
     def format_command(self, cluster_id):
-        return self.cluster.java("kafka.tools.StorageTool", "format", "-t", cluster_id,
-                                 "-c", self.conf, "--ignore-formatted")
+        return self.cluster.java("kafka.tools.StorageTool", "format", "--cluster-id=" + cluster_id,
+                                 "--config=" + self.conf, "--ignore-formatted")
 
     def start(self):
         self.starts += 1

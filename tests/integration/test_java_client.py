@@ -5,7 +5,9 @@ closes and resumes from its commit, two members splitting partitions, the admin 
 describe, describe and alter configs, create partitions, delete, describe cluster), records with
 null keys, values and headers, LogAppendTime, a record above max.message.bytes, offsets by time
 and by spec, a batch larger than the fetch limits, DeleteRecords, and group offsets through the
-admin client (alter, OffsetDelete, DeleteGroups).
+admin client (alter, OffsetDelete, DeleteGroups); a read_committed consumer, acks=0, auto-commit
+on close, the cooperative-sticky assignor, a static member (group.instance.id) restarting, and
+keys over 24 partitions.
 
 Each broker's answer is compared with the other's and with what the checks expect, so a
 difference names which side is wrong. Transactions are not checked: the bundled broker does
@@ -93,6 +95,16 @@ EXPECTED = {
         "delete_group": "ok", "delete_group_again": "GroupIdNotFoundException",
         "listed_after_delete": False,
     },
+    "variants": {
+        "read_committed_read": 200, "read_committed_end": 200,
+        "auto_commit_read": 200,
+        # 100 acks=0 records over partitions 0 and 1 in turn, 100 keyed by the producer's hash
+        "auto_committed_on_close": {"jc-var-0": 78, "jc-var-1": 122},
+        "coop_first_member_partitions": 2, "coop_partitions_after_second": [1, 1],
+        "coop_values": 200,
+        "static_first_read": 200, "static_restart_read": 10, "static_restart_within_5s": True,
+        "wide_keys": 40, "wide_keys_split_over_partitions": 0, "wide_partitions_used": 19,
+    },
 }
 
 RESULTS = {}
@@ -110,8 +122,7 @@ def run_client(command, bootstrap, name):
             ERRORS[name] = "rc %s\n%s" % (r.returncode, r.stderr[-4000:])
             return
         RESULTS[name] = json.loads(lines[-1])
-        if "exception" in r.stdout:
-            ERRORS[name + " stderr"] = r.stderr[-6000:]
+        ERRORS[name + " stderr"] = r.stderr
     except Exception as e:  # noqa: BLE001 - reported by the tests below
         ERRORS[name] = repr(e)
     finally:
@@ -156,10 +167,15 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def check(self, name):
         kafka, flumen = self.section(name)
-        detail = "\nstderr: %s" % ERRORS.get("flumen stderr", "")[-3000:]
-        self.assertEqual(kafka, EXPECTED[name], "Apache Kafka answers differently than expected")
+        if kafka != EXPECTED[name]:
+            server_log = kafka_peer.shared_cluster(1).nodes[0].log_tail(3000)
+            self.assertEqual(kafka, EXPECTED[name],
+                             "Apache Kafka answers differently than expected\nclient stderr: "
+                             + ERRORS.get("kafka stderr", "")[-4000:] + "\nKafka's log: "
+                             + server_log)
         self.assertEqual(flumen, kafka, "flumen's broker answers differently than Apache Kafka"
-                         + detail + "\nbroker log: " + flumen_broker.log_text()[-2000:])
+                         "\nclient stderr: " + ERRORS.get("flumen stderr", "")[-4000:]
+                         + "\nbroker log: " + flumen_broker.log_text()[-2000:])
 
     def test_produce_every_codec(self):
         self.check("codecs")
@@ -181,6 +197,9 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def test_group_offsets_through_the_admin_client(self):
         self.check("group_admin")
+
+    def test_read_committed_acks_0_auto_commit_cooperative_static_member_many_partitions(self):
+        self.check("variants")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +51,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>Usage: Client BOOTSTRAP CHECK PREFIX, CHECK one of codecs, idempotent, group, admin, all.
  */
 public final class Client {
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String[] CODECS = {"none", "gzip", "snappy", "lz4", "zstd"};
 
   private final String bootstrap;
@@ -67,7 +68,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|all PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|variants|all PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]");
       System.exit(2);
     }
@@ -82,6 +83,7 @@ public final class Client {
     if (all || check.equals("records")) out.put("records", guarded(c::records));
     if (all || check.equals("offsets")) out.put("offsets", guarded(c::offsets));
     if (all || check.equals("group_admin")) out.put("group_admin", guarded(c::groupAdmin));
+    if (all || check.equals("variants")) out.put("variants", guarded(c::variants));
     System.out.println(Json.write(out));
     System.out.flush();
     // Client threads (metadata, heartbeat) must not keep the JVM alive after the answer.
@@ -102,7 +104,7 @@ public final class Client {
       NewTopic nt = new NewTopic(args[2], Integer.parseInt(args[3]), Short.parseShort(args[4]))
           .configs(configs);
       out.put("create", outcome(() -> admin.createTopics(List.of(nt)).all().get()));
-      waitFor(() -> leaders(admin, args[2]) == Integer.parseInt(args[3]));
+      waitWritable(admin, args[2], Integer.parseInt(args[3]));
     }
     return out;
   }
@@ -154,8 +156,9 @@ public final class Client {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, "16384");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+    // Generous: a loaded 2-core machine runs both brokers and both clients at once.
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000");
     p.putAll(extra);
     return new KafkaProducer<>(p);
   }
@@ -182,10 +185,24 @@ public final class Client {
 
   private void create(Admin admin, String topic, int partitions) throws Exception {
     admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+    waitWritable(admin, topic, partitions);
+  }
+
+  /** Until every partition has a leader that serves it. Kafka names a leader in its metadata
+   * before that broker has created the partition's log (it answers NOT_LEADER_OR_FOLLOWER
+   * meanwhile), and an idempotent producer whose first batches meet that can be stuck on
+   * OUT_OF_ORDER_SEQUENCE_NUMBER until it times out (seen under load): ListOffsets succeeds only
+   * once the leader has the log. */
+  private static void waitWritable(Admin admin, String topic, int partitions)
+      throws InterruptedException {
+    Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> specs = new HashMap<>();
+    for (int i = 0; i < partitions; i++) {
+      specs.put(new TopicPartition(topic, i), org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
     waitFor(() -> {
       try {
-        return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
-            .partitions().stream().allMatch(p -> p.leader() != null);
+        admin.listOffsets(specs).all().get();
+        return true;
       } catch (Exception e) {
         return false;
       }
@@ -455,6 +472,15 @@ public final class Client {
           new AlterConfigOp(new ConfigEntry("retention.ms", "7200000"), AlterConfigOp.OpType.SET),
           new AlterConfigOp(new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE))))
           .all().get()));
+      // Kafka applies a config change to its brokers' metadata shortly after answering (KRaft):
+      // wait until describe shows it (flumen's broker shows it at once).
+      waitFor(() -> {
+        try {
+          return topicConfigs(admin, topic).get("retention.ms").toString().contains("7200000");
+        } catch (Exception e) {
+          return false;
+        }
+      });
       out.put("configs_after_alter", topicConfigs(admin, topic));
       out.put("alter_bad_value", outcome(() -> admin.incrementalAlterConfigs(Map.of(res, List.of(
           new AlterConfigOp(new ConfigEntry("retention.ms", "abc"), AlterConfigOp.OpType.SET))))
@@ -552,7 +578,8 @@ public final class Client {
               .configs(Map.of("message.timestamp.type", "LogAppendTime")),
           new NewTopic(small, 1, (short) 1).configs(Map.of("max.message.bytes", "2000"))))
           .all().get();
-      waitFor(() -> leaders(admin, appendTime) == 1 && leaders(admin, small) == 1);
+      waitWritable(admin, appendTime, 1);
+      waitWritable(admin, small, 1);
     }
     long before = System.currentTimeMillis();
     RecordMetadata appended;
@@ -730,6 +757,117 @@ public final class Client {
     } catch (Exception e) {
       return rootName(e);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  /** Client settings people run with: a read_committed consumer, acks=0, auto-commit on close,
+   * the cooperative-sticky assignor with two members, a static member (group.instance.id)
+   * restarting, and keys spread over many partitions. */
+  private Map<String, Object> variants() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String topic = prefix + "-var";
+    String wide = prefix + "-wide";
+    try (Admin admin = admin()) {
+      create(admin, topic, 2);
+      create(admin, wide, 24);
+    }
+    try (KafkaProducer<String, String> p = producer(Map.of("acks", "0"))) {
+      for (int i = 0; i < 100; i++) p.send(new ProducerRecord<>(topic, i % 2, "k", "a" + i));
+      p.flush();
+    }
+    produceValues(topic, 100, 100);
+    List<TopicPartition> parts = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+    Properties committed = new Properties();
+    committed.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<String, String> c = consumer(null, committed)) {
+      out.put("read_committed_read", readAll(c, parts, 200).size());
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      out.put("read_committed_end", end.get(parts.get(0)) + end.get(parts.get(1)));
+    }
+
+    Properties auto = new Properties();
+    auto.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
+    auto.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, "60000");
+    try (KafkaConsumer<String, String> c = consumer(prefix + "-auto", auto)) {
+      c.subscribe(List.of(topic));
+      out.put("auto_commit_read", pollUntil(c, 200).size());
+    }  // close() commits what was consumed
+    try (Admin admin = admin()) {
+      out.put("auto_committed_on_close", committedOffsets(admin, prefix + "-auto"));
+    }
+
+    Properties coop = new Properties();
+    coop.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    try (KafkaConsumer<String, String> a = consumer(prefix + "-coop", coop);
+         KafkaConsumer<String, String> b = consumer(prefix + "-coop", coop)) {
+      a.subscribe(List.of(topic));
+      Set<String> values = new HashSet<>();
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (a.assignment().size() < 2 && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : a.poll(Duration.ofMillis(100))) values.add(r.value());
+      }
+      out.put("coop_first_member_partitions", a.assignment().size());
+      b.subscribe(List.of(topic));
+      while (System.nanoTime() < deadline
+          && (a.assignment().size() != 1 || b.assignment().size() != 1 || values.size() < 200)) {
+        for (ConsumerRecord<String, String> r : a.poll(Duration.ofMillis(100))) values.add(r.value());
+        for (ConsumerRecord<String, String> r : b.poll(Duration.ofMillis(100))) values.add(r.value());
+      }
+      out.put("coop_partitions_after_second", List.of(a.assignment().size(), b.assignment().size()));
+      out.put("coop_values", values.size());
+    }
+
+    Properties fixed = new Properties();
+    fixed.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "car-1");
+    try (KafkaConsumer<String, String> c = consumer(prefix + "-static", fixed)) {
+      c.subscribe(List.of(topic));
+      out.put("static_first_read", pollUntil(c, 200).size());
+      c.commitSync();
+    }  // a static member does not leave the group on close
+    produceValues(topic, 200, 10);
+    try (KafkaConsumer<String, String> c = consumer(prefix + "-static", fixed)) {
+      c.subscribe(List.of(topic));
+      long started = System.nanoTime();
+      List<ConsumerRecord<String, String>> got = new ArrayList<>();
+      long deadline = started + WAIT.toNanos();
+      while (got.size() < 10 && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) got.add(r);
+      }
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      out.put("static_restart_read", got.size());
+      // Kafka hands a returning static member its assignment at once, without waiting for the
+      // old member's session to expire (10 s here).
+      out.put("static_restart_within_5s", ms < 5000);
+      System.err.println("static member back in " + ms + " ms");
+    }
+
+    Map<Integer, Set<String>> byPartition = new TreeMap<>();
+    try (KafkaProducer<String, String> p = producer(Map.of("acks", "1"))) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (int i = 0; i < 480; i++) acks.add(p.send(new ProducerRecord<>(wide, "car-" + (i % 40), "w" + i)));
+      p.flush();
+      for (Future<RecordMetadata> f : acks) f.get();
+    }
+    List<TopicPartition> wideParts = new ArrayList<>();
+    for (int i = 0; i < 24; i++) wideParts.add(new TopicPartition(wide, i));
+    try (KafkaConsumer<String, String> c = consumer(null)) {
+      for (ConsumerRecord<String, String> r : readAll(c, wideParts, 480)) {
+        byPartition.computeIfAbsent(r.partition(), k -> new TreeSet<>()).add(r.key());
+      }
+    }
+    int keysOnOnePartition = 0, total = 0;
+    Set<String> seenKeys = new HashSet<>();
+    for (Set<String> keys : byPartition.values()) {
+      for (String k : keys) {
+        total++;
+        if (seenKeys.add(k)) keysOnOnePartition++;
+      }
+    }
+    out.put("wide_keys", keysOnOnePartition);
+    out.put("wide_keys_split_over_partitions", total - keysOnOnePartition);
+    out.put("wide_partitions_used", byPartition.size());
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------
