@@ -177,6 +177,36 @@ class JavaClientDifferentialTest(unittest.TestCase):
                          "\nclient stderr: " + ERRORS.get("flumen stderr", "")[-4000:]
                          + "\nbroker log: " + flumen_broker.log_text()[-2000:])
 
+    def test_zz_groups_after_a_broker_restart(self):
+        # Last (unittest runs tests by name): both brokers restart, then the groups the checks
+        # left are looked at again.
+        global flumen_broker
+        kafka, flumen = self.section("group")  # the checks ran
+        cluster = kafka_peer.shared_cluster(1)
+        cluster.restart(1)
+        self.assertEqual(flumen_broker.stop(), 0)
+        flumen_broker = Broker(flumen_dir, os.path.join(flumen_dir, "data"), flumen_broker.port)
+        command = kafka_peer.java_client_command()
+        answers = {}
+        for who, bootstrap in (("kafka", cluster.bootstrap),
+                               ("flumen", "127.0.0.1:%d" % flumen_broker.port)):
+            r = subprocess.run(command + [bootstrap, "after_restart", "jc"], capture_output=True,
+                               text=True, timeout=240)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            answers[who] = json.loads(r.stdout.strip().splitlines()[-1])["after_restart"]
+            answers[who + " stderr"] = r.stderr
+        expected = {
+            "jc-fleet": {"listed": True, "state": "Empty", "members": 0,
+                         "offsets": {"jc-grp-0": 115, "jc-grp-1": 114, "jc-grp-2": 171}},
+            "jc-auto": {"listed": True, "state": "Empty", "members": 0,
+                        "offsets": {"jc-var-0": 78, "jc-var-1": 122}},
+            "jc-ops": {"listed": False, "state": "GroupIdNotFoundException", "offsets": {}},
+            "resumed_assigned": 3, "resumed_read": 0,
+        }
+        self.assertEqual(answers["kafka"], expected, answers["kafka stderr"][-3000:])
+        self.assertEqual(answers["flumen"], answers["kafka"], answers["flumen stderr"][-3000:]
+                         + flumen_broker.log_text()[-2000:])
+
     def test_produce_every_codec(self):
         self.check("codecs")
 

@@ -68,7 +68,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|variants|all PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|variants|all|after_restart PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]");
       System.exit(2);
     }
@@ -84,6 +84,8 @@ public final class Client {
     if (all || check.equals("offsets")) out.put("offsets", guarded(c::offsets));
     if (all || check.equals("group_admin")) out.put("group_admin", guarded(c::groupAdmin));
     if (all || check.equals("variants")) out.put("variants", guarded(c::variants));
+    // After a broker restart, on the groups the other checks left (not part of "all").
+    if (check.equals("after_restart")) out.put("after_restart", guarded(c::afterRestart));
     System.out.println(Json.write(out));
     System.out.flush();
     // Client threads (metadata, heartbeat) must not keep the JVM alive after the answer.
@@ -867,6 +869,46 @@ public final class Client {
     out.put("wide_keys", keysOnOnePartition);
     out.put("wide_keys_split_over_partitions", total - keysOnOnePartition);
     out.put("wide_partitions_used", byPartition.size());
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  /** The groups the other checks left, as the admin client sees them once the broker has
+   * restarted: listed, their state and protocol type, their committed offsets; and a consumer
+   * that resumes from them. */
+  private Map<String, Object> afterRestart() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    try (Admin admin = admin()) {
+      Set<String> listed = new TreeSet<>();
+      admin.listConsumerGroups().all().get().forEach(l -> listed.add(l.groupId()));
+      for (String g : new String[] {prefix + "-fleet", prefix + "-auto", prefix + "-ops"}) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("listed", listed.contains(g));
+        try {
+          ConsumerGroupDescription d =
+              admin.describeConsumerGroups(List.of(g)).describedGroups().get(g).get();
+          m.put("state", d.groupState().toString());
+          m.put("members", d.members().size());
+        } catch (Exception e) {
+          m.put("state", rootName(e));
+        }
+        m.put("offsets", committedOffsets(admin, g));
+        out.put(g, m);
+      }
+    }
+    try (KafkaConsumer<String, String> c = consumer(prefix + "-fleet")) {
+      c.subscribe(List.of(prefix + "-grp"));
+      // Everything was committed: once the member has its partitions, nothing comes.
+      int read = 0;
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (c.assignment().isEmpty() && System.nanoTime() < deadline) {
+        read += c.poll(Duration.ofMillis(100)).count();
+      }
+      long more = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+      while (System.nanoTime() < more) read += c.poll(Duration.ofMillis(100)).count();
+      out.put("resumed_assigned", c.assignment().size());
+      out.put("resumed_read", read);
+    }
     return out;
   }
 
