@@ -245,6 +245,8 @@ class KafkaNode:
                                      stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
+        with open(self.cluster.pid_file, "a") as f:
+            f.write("%d\n" % self.proc.pid)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -274,6 +276,8 @@ class KafkaCluster:
         ports = _free_ports(2 * size)
         self.nodes = [KafkaNode(self, i + 1, ports[2 * i], ports[2 * i + 1]) for i in range(size)]
         self.log4j = os.path.join(self.workdir, "log4j2.yaml")
+        self.pid_file = os.path.join(self.workdir, "pids")
+        self.watchdog = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def java(self, main, *args):
@@ -282,6 +286,7 @@ class KafkaCluster:
 
     def start(self, timeout=120):
         self.classpath = kafka_classpath()
+        self._start_watchdog()
         with open(self.log4j, "w") as f:
             f.write(LOG4J2)
         voters = ",".join("%d@127.0.0.1:%d" % (n.node_id, n.controller_port) for n in self.nodes)
@@ -290,17 +295,17 @@ class KafkaCluster:
         started = time.time()
         cluster_id = random_cluster_id()
         say("formatting %d KRaft node(s) in %s" % (self.size, self.workdir))
-        # One JVM per node for the format step, all at once.
-        fmts = [subprocess.Popen(n.format_command(cluster_id), stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True) for n in self.nodes]
-        for n, p in zip(self.nodes, fmts):
-            out = p.communicate(timeout=timeout)[0]
-            if p.returncode != 0:
-                raise RuntimeError("kafka-storage format failed for node %d:\n%s"
-                                   % (n.node_id, out))
-        say("starting %d Kafka node(s) on ports %s" % (
-            self.size, ", ".join(str(n.port) for n in self.nodes)))
         try:
+            # One JVM per node for the format step, all at once.
+            fmts = [subprocess.Popen(n.format_command(cluster_id), stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True) for n in self.nodes]
+            for n, p in zip(self.nodes, fmts):
+                out = p.communicate(timeout=timeout)[0]
+                if p.returncode != 0:
+                    raise RuntimeError("kafka-storage format failed for node %d:\n%s"
+                                       % (n.node_id, out))
+            say("starting %d Kafka node(s) on ports %s" % (
+                self.size, ", ".join(str(n.port) for n in self.nodes)))
             for n in self.nodes:
                 n.start()
             self.wait_ready(timeout=timeout)
@@ -314,8 +319,38 @@ class KafkaCluster:
         # The data is thrown away, so there is nothing for a controlled shutdown to protect.
         for n in self.nodes:
             n.kill()
+        if self.watchdog is not None and self.watchdog.poll() is None:
+            self.watchdog.kill()
+            self.watchdog.wait()
         if self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _start_watchdog(self):
+        """A small process that kills the nodes (by the pids in pid_file) and removes the data
+        if this process dies without stop(), e.g. killed by ctest's timeout: the JVMs run in
+        sessions of their own and would otherwise outlive it, holding ports, disk and CPU."""
+        if self.watchdog is not None:
+            return
+        script = (
+            "import os, shutil, signal, sys, time\n"
+            "parent, pid_file, workdir, own = int(sys.argv[1]), sys.argv[2], sys.argv[3], "
+            "sys.argv[4] == '1'\n"
+            "while os.getppid() == parent:\n"
+            "    time.sleep(1)\n"
+            "try:\n"
+            "    pids = [int(p) for p in open(pid_file).read().split()]\n"
+            "except OSError:\n"
+            "    pids = []\n"
+            "for p in pids:\n"
+            "    try:\n"
+            "        os.kill(p, signal.SIGKILL)\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "if own:\n"
+            "    shutil.rmtree(workdir, ignore_errors=True)\n")
+        self.watchdog = subprocess.Popen(
+            [sys.executable, "-c", script, str(os.getpid()), self.pid_file, self.workdir,
+             "1" if self.own_workdir else "0"], start_new_session=True)
 
     def __enter__(self):
         return self.start()
