@@ -98,6 +98,17 @@ Status load_broker_properties(const std::string& path, BrokerConfig& cfg) {
                                                     : -1;
   cfg.log.index_interval_bytes = p.index_interval_bytes;
   cfg.log.max_message_bytes = p.message_max_bytes;
+  cfg.log.set_in_conf = 0;
+  for (const config::PropertyEntry& e : file->entries()) {
+    const std::string& k = e.key;
+    if (k == "log.segment.bytes") cfg.log.set_in_conf |= kConfSegmentBytes;
+    if (k == "log.roll.ms" || k == "log.roll.hours") cfg.log.set_in_conf |= kConfSegmentMs;
+    if (k == "log.retention.bytes") cfg.log.set_in_conf |= kConfRetentionBytes;
+    if (k == "log.retention.ms" || k == "log.retention.minutes" || k == "log.retention.hours")
+      cfg.log.set_in_conf |= kConfRetentionMs;
+    if (k == "log.index.interval.bytes") cfg.log.set_in_conf |= kConfIndexIntervalBytes;
+    if (k == "message.max.bytes") cfg.log.set_in_conf |= kConfMaxMessageBytes;
+  }
   cfg.max_request_bytes = p.socket_request_max_bytes;
   cfg.idle_timeout_ms = p.idle_ms;
   cfg.flush_interval_ms = p.flush_interval_ms;

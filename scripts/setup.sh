@@ -14,7 +14,8 @@ packages=(
   # use) and Sarama's Go sources (built in GOPATH mode, no module proxy).
   python3-kafka python3-snappy python3-lz4 python3-zstandard
   golang-github-shopify-sarama-dev
-  openjdk-17-jdk-headless maven  # Apache Flume as a test peer, fetched from Maven Central by the tests
+  # Apache Flume, Apache Kafka and the Java Kafka client, test peers fetched through Maven
+  openjdk-17-jdk-headless maven
 )
 missing=()
 for p in "${packages[@]}"; do

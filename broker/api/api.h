@@ -120,6 +120,9 @@ const ApiInfo& describe_configs_api();
 const ApiInfo& alter_configs_api();
 const ApiInfo& incremental_alter_configs_api();
 const ApiInfo& create_partitions_api();
+const ApiInfo& delete_records_api();
+const ApiInfo& delete_groups_api();
+const ApiInfo& offset_delete_api();
 
 // AlterConfigs (incremental = false: the given set replaces the overrides) and
 // IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with

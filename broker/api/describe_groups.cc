@@ -23,6 +23,11 @@ const Message kResponse{
          .fields =
              {
                  {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
+                 {.name = "ErrorMessage",
+                  .type = kString,
+                  .versions = "6+",
+                  .nullable = "6+",
+                  .default_value = "null"},
                  {.name = "GroupId", .type = kString, .versions = "0+"},
                  {.name = "GroupState", .type = kString, .versions = "0+"},
                  {.name = "ProtocolType", .type = kString, .versions = "0+"},
@@ -50,16 +55,32 @@ const Message kResponse{
              }},
     }};
 
-// DescribeGroups 0-5: state, assignor and members (with their static instance id, metadata and
-// assignment). An unknown group is described as Dead with no members, as Kafka does.
-Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+// DescribeGroups 0-6: state, assignor and members (with their static instance id, metadata and
+// assignment). A group the coordinator does not hold but that has committed offsets (after a
+// restart: the coordinator keeps no state on disk) is an Empty consumer group, as Kafka, which
+// reloads its groups, says (the protocol type is not kept: "consumer", what Kafka's tools
+// list). An unknown group is Dead with no members up to v5, GROUP_ID_NOT_FOUND from v6
+// (KIP-1043).
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   for (std::string_view id : in.strings("Groups")) {
     auto info = ctx.groups.describe(std::string(id));
+    const bool offsets_only = !info && !ctx.offsets.all(std::string(id)).empty();
     Struct& g = out.add("Groups");
-    g.set("ErrorCode", kafka_error::kNone)
-        .set("GroupId", id)
-        .set("GroupState", info ? group_state_name(info->state) : "Dead")
-        .set("ProtocolType", info ? info->protocol_type : "")
+    g.set("ErrorCode", kafka_error::kNone).set("GroupId", id);
+    if (!info && !offsets_only && req.api_version >= 6) {
+      g.set("ErrorCode", kafka_error::kGroupIdNotFound)
+          .set("ErrorMessage", "Group " + std::string(id) + " not found.")
+          .set("GroupState", "Dead")
+          .set("ProtocolType", "")
+          .set("ProtocolData", "");
+      continue;
+    }
+    g.set("GroupState", info           ? group_state_name(info->state)
+                        : offsets_only ? "Empty"
+                                       : "Dead")
+        .set("ProtocolType", info           ? info->protocol_type
+                             : offsets_only ? "consumer"
+                                            : "")
         .set("ProtocolData", info ? info->protocol : "");
     if (!info) continue;
     for (const auto& m : info->members) {
@@ -78,7 +99,7 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
 }  // namespace
 
 const ApiInfo& describe_groups_api() {
-  static const ApiInfo api{15, "DescribeGroups", 0, 5, kRequest, kResponse, handle};
+  static const ApiInfo api{15, "DescribeGroups", 0, 6, kRequest, kResponse, handle};
   return api;
 }
 

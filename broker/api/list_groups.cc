@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <set>
 
 #include "broker/api/api.h"
 
@@ -31,18 +32,23 @@ const Message kResponse{"3+",
                         }};
 
 // ListGroups 0-4: every group with its protocol type and (v4+) its state; v4 may filter by
-// state (an empty filter lists all).
+// state (an empty filter lists all). Groups that only have committed offsets (after a restart:
+// the coordinator keeps no state on disk) are listed as Empty consumer groups, as Kafka, which
+// reloads its groups, lists them.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   const std::vector<std::string_view> states = in.strings("StatesFilter");
   out.set("ErrorCode", kafka_error::kNone);
+  auto add = [&](const std::string& id, std::string_view state, const std::string& type) {
+    if (!states.empty() && std::find(states.begin(), states.end(), state) == states.end()) return;
+    out.add("Groups").set("GroupId", id).set("ProtocolType", type).set("GroupState", state);
+  };
+  std::set<std::string> known;
   for (const auto& g : ctx.groups.list()) {
-    const std::string_view state = group_state_name(g.state);
-    if (!states.empty() && std::find(states.begin(), states.end(), state) == states.end()) continue;
-    out.add("Groups")
-        .set("GroupId", g.group_id)
-        .set("ProtocolType", g.protocol_type)
-        .set("GroupState", state);
+    known.insert(g.group_id);
+    add(g.group_id, group_state_name(g.state), g.protocol_type);
   }
+  for (const std::string& id : ctx.offsets.groups())
+    if (!known.count(id)) add(id, "Empty", "consumer");
   return Reply::kNow;
 }
 

@@ -18,6 +18,7 @@ constexpr int16_t kUnknownMemberId = 25;
 constexpr int16_t kInvalidSessionTimeout = 26;
 constexpr int16_t kRebalanceInProgress = 27;
 constexpr int16_t kMemberIdRequired = 79;
+constexpr int16_t kFencedInstanceId = 82;
 
 std::string random_suffix() {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -104,10 +105,20 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle rep
     }
     if (!shared) return fail(kInconsistentGroupProtocol, req.member_id);
   }
+  if (req.instance_id && !g.members.count(req.member_id)) {
+    auto old = std::find_if(g.members.begin(), g.members.end(), [&](const auto& kv) {
+      return kv.second.instance_id == req.instance_id;
+    });
+    if (old != g.members.end()) {
+      if (!req.member_id.empty()) return fail(kFencedInstanceId, req.member_id);
+      return rejoin_static(g, old->first, req, now, std::move(reply));
+    }
+  }
   std::string id = req.member_id;
   if (id.empty()) {
     id = (req.client_id.empty() ? std::string("member") : req.client_id) + "-" + random_suffix();
-    if (req.version >= 4) {
+    // KIP-345: a static member is let in without the member-id round trip, as Kafka does.
+    if (req.version >= 4 && !req.instance_id) {
       // KIP-394: hand out the id and let the client come back with it.
       g.pending[id] = now + req.session_timeout_ms;
       reply->complete(join_answer(kMemberIdRequired, -1, nullptr, id, {}));
@@ -130,6 +141,49 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now, ReplyHandle rep
   if (m.join_reply) m.join_reply->complete(join_answer(kRebalanceInProgress, -1, nullptr, id, {}));
   m.join_reply = reply;
   g.protocol_type = req.protocol_type;
+  if (g.state != GroupState::kPreparingRebalance) prepare_rebalance(g, now);
+  maybe_complete_join(g, now, false);
+}
+
+void GroupCoordinator::rejoin_static(Group& g, const std::string& old_id, const JoinRequest& req,
+                                     int64_t now, ReplyHandle reply) {
+  // KIP-345: a static member (group.instance.id) coming back under a new member id takes the
+  // place of its old id, which is fenced: what the old id had parked is answered
+  // FENCED_INSTANCE_ID. In a Stable group whose assignor the member still offers, the answer
+  // comes at once with the current generation and the member keeps its assignment (its
+  // SyncGroup gets it back); the answer names the old leader id, so that a returning leader
+  // does not recompute an assignment a Stable group would not pass on. Otherwise the group
+  // rebalances with the member's new id, as Kafka does.
+  auto node = g.members.extract(old_id);
+  Member& m = node.mapped();
+  if (m.join_reply) m.join_reply->complete(join_answer(kFencedInstanceId, -1, nullptr, old_id, {}));
+  if (m.sync_reply) m.sync_reply->complete(sync_answer(kFencedInstanceId, nullptr, ""));
+  m.join_reply.reset();
+  m.sync_reply.reset();
+  const std::string new_id =
+      (req.client_id.empty() ? std::string("member") : req.client_id) + "-" + random_suffix();
+  const std::string answer_leader = g.leader;
+  if (g.leader == old_id) g.leader = new_id;
+  node.key() = new_id;
+  m.id = new_id;
+  m.client_id = req.client_id;
+  m.client_host = req.client_host;
+  m.protocols = req.protocols;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms =
+      req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+  m.last_seen = now;
+  const bool keeps_protocol = std::any_of(m.protocols.begin(), m.protocols.end(),
+                                          [&](const auto& p) { return p.first == g.protocol; });
+  g.members.insert(std::move(node));
+  spdlog::info("broker: group {}: static member {} back as {}", g.id, *req.instance_id, new_id);
+  if (g.state == GroupState::kStable && keeps_protocol) {
+    GroupAnswer a = join_answer(0, g.generation, &g, new_id, {});
+    a.leader = answer_leader;
+    reply->complete(a);
+    return;
+  }
+  g.members[new_id].join_reply = std::move(reply);
   if (g.state != GroupState::kPreparingRebalance) prepare_rebalance(g, now);
   maybe_complete_join(g, now, false);
 }

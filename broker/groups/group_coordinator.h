@@ -8,7 +8,9 @@
 // once with MEMBER_ID_REQUIRED; later joins are parked until every member has rejoined (or the
 // rebalance timeout drops the stragglers); followers' SyncGroup waits for the leader's;
 // heartbeats during a rebalance answer REBALANCE_IN_PROGRESS so running members rejoin; a
-// member silent past its session timeout is removed. Runs on the broker's loop thread.
+// member silent past its session timeout is removed. A static member (group.instance.id,
+// KIP-345) that restarts takes its old place under a new member id without a rebalance while
+// the group is Stable. Runs on the broker's loop thread.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -133,6 +135,8 @@ class GroupCoordinator {
     bool new_group = true;
   };
 
+  void rejoin_static(Group& g, const std::string& old_id, const JoinRequest& req, int64_t now,
+                     ReplyHandle reply);
   void prepare_rebalance(Group& g, int64_t now);
   void maybe_complete_join(Group& g, int64_t now, bool deadline_passed);
   void complete_join(Group& g);

@@ -73,4 +73,40 @@ std::vector<OffsetStore::Entry> OffsetStore::all(const std::string& group) const
   return out;
 }
 
+Status OffsetStore::remove(const std::string& group,
+                           const std::vector<std::pair<std::string, int32_t>>& partitions) {
+  rocksdb::WriteBatch wb;
+  if (partitions.empty()) {
+    for (const Entry& e : all(group))
+      wb.Delete(key_of(group, e.topic, e.partition));
+  } else {
+    for (const auto& [topic, partition] : partitions)
+      wb.Delete(key_of(group, topic, partition));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &wb);
+  if (!s.ok()) return make_error(ErrorCode::kIo, "offset delete failed: " + s.ToString());
+  return Status::ok();
+}
+
+std::vector<std::string> OffsetStore::groups() const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid();) {
+    const std::string k = it->key().ToString();
+    const auto zero = k.find('\0');
+    if (zero == std::string::npos) {
+      it->Next();
+      continue;
+    }
+    out.push_back(k.substr(0, zero));
+    // Skip the rest of this group's keys: the next key after "<group>\1".
+    std::string next = out.back();
+    next.push_back('\1');
+    it->Seek(next);
+  }
+  return out;
+}
+
 }  // namespace flumen::broker

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/util/result.h"
@@ -34,6 +35,12 @@ class OffsetStore {
                                      int32_t partition) const;
   // Every committed partition of a group (OffsetFetch with a null topic list).
   std::vector<Entry> all(const std::string& group) const;
+  // Forgets committed offsets (OffsetDelete, DeleteGroups): the given partitions, or all of
+  // the group's when `partitions` is empty. One synced atomic write.
+  Status remove(const std::string& group,
+                const std::vector<std::pair<std::string, int32_t>>& partitions);
+  // The groups that have committed offsets.
+  std::vector<std::string> groups() const;
 
  private:
   std::unique_ptr<rocksdb::DB> db_;

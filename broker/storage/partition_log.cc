@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -32,6 +33,8 @@ std::string segment_name(int64_t base) {
   std::snprintf(b, sizeof b, "%020lld", static_cast<long long>(base));
   return b;
 }
+
+constexpr const char* kStartOffsetFile = "log-start-offset";
 
 Status io_error(const std::string& what, const std::string& path) {
   return make_error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
@@ -116,6 +119,11 @@ Status PartitionLog::load() {
   // producer that sends such a batch again is answered "already written" without a new fsync.
   if (::fdatasync(last.fd) != 0) return io_error("cannot sync", last.path + ".log");
   next_offset_ = last.next_offset;
+  if (FILE* f = std::fopen((dir_ + "/" + kStartOffsetFile).c_str(), "r")) {
+    long long v = 0;
+    if (std::fscanf(f, "%lld", &v) == 1) start_offset_ = std::min<int64_t>(v, next_offset_);
+    std::fclose(f);
+  }
   return Status::ok();
 }
 
@@ -321,7 +329,7 @@ int PartitionLog::take_dirty_fd() {
 }
 
 int64_t PartitionLog::log_start_offset() const {
-  return segments_.front()->base;
+  return std::max(start_offset_, segments_.front()->base);
 }
 
 uint64_t PartitionLog::size_bytes() const {
@@ -461,6 +469,33 @@ int64_t PartitionLog::offset_of_max_timestamp(int64_t& found) const {
       (void)find_record_by_timestamp(batch, 0, true, offset, ts);
   }
   return offset;
+}
+
+Result<int64_t> PartitionLog::advance_start(int64_t offset) {
+  offset = std::min(offset, next_offset_);
+  if (offset <= log_start_offset()) return log_start_offset();
+  // The new start is on disk before any segment goes: a crash in between leaves segments
+  // that are only hidden, never a start that points into deleted data.
+  const std::string path = dir_ + "/" + kStartOffsetFile;
+  const std::string text = std::to_string(offset) + "\n";
+  const int fd = ::open((path + ".tmp").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("cannot write", path + ".tmp").error();
+  const bool ok = write_all(fd, text, {}) && ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename((path + ".tmp").c_str(), path.c_str()) != 0)
+    return io_error("cannot write", path).error();
+  start_offset_ = offset;
+  Segment& active = *segments_.back();
+  if (active.base < offset && offset == next_offset_ && active.size > 0) {
+    if (Status st = roll(); !st) return st.error();
+  }
+  while (segments_.size() > 1 && segments_[1]->base <= offset) {
+    const std::string seg = segments_.front()->path;
+    segments_.erase(segments_.begin());
+    for (const char* ext : {".log", ".index", ".timeindex"})
+      ::unlink((seg + ext).c_str());
+  }
+  return log_start_offset();
 }
 
 int PartitionLog::enforce_retention(int64_t now) {

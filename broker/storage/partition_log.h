@@ -8,6 +8,8 @@
 //   <base offset, 20 digits>.timeindex  (max timestamp i64, relative offset u32) big-endian, one
 //                                       entry each time a batch raises the segment's max timestamp
 //                                       at an index point
+//   log-start-offset                    the log start offset DeleteRecords set, decimal text;
+//                                       absent: the first segment's base
 // A segment is named after the first offset it holds. Indexes are hints: a lookup lands at or
 // before the wanted batch and the batch headers are scanned from there.
 //
@@ -36,6 +38,19 @@ struct LogConfig {
   int64_t index_interval_bytes = 4096;
   int64_t max_message_bytes = 1048588;
   bool log_append_time = false;  // message.timestamp.type=LogAppendTime
+  // Which of the members above the broker's conf file set (a LogConfigKey bit each), so that
+  // DescribeConfigs can say STATIC_BROKER_CONFIG for those and DEFAULT_CONFIG for the rest,
+  // as Kafka does.
+  uint32_t set_in_conf = 0;
+};
+
+enum LogConfigKey : uint32_t {
+  kConfSegmentBytes = 1u << 0,
+  kConfSegmentMs = 1u << 1,
+  kConfRetentionBytes = 1u << 2,
+  kConfRetentionMs = 1u << 3,
+  kConfIndexIntervalBytes = 1u << 4,
+  kConfMaxMessageBytes = 1u << 5,
 };
 
 class PartitionLog {
@@ -84,6 +99,12 @@ class PartitionLog {
   void visit_recent_batches(size_t segments,
                             const std::function<void(const BatchHeader&)>& visit) const;
 
+  // DeleteRecords: moves the log start offset up to `offset` (at most the log end offset),
+  // persists it (synced) before anything is deleted, then deletes the segments wholly below it
+  // (rolling the active one first when it is). A lower offset changes nothing. Returns the log
+  // start offset after the call.
+  Result<int64_t> advance_start(int64_t offset);
+
   // Deletes whole segments past retention (never the active one); returns how many.
   int enforce_retention(int64_t now_ms);
 
@@ -105,6 +126,7 @@ class PartitionLog {
   LogConfig config_;
   std::vector<std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t next_offset_ = 0;
+  int64_t start_offset_ = 0;  // DeleteRecords' start; the first segment's base may be lower
   bool dirty_ = false;
   uint64_t truncated_bytes_ = 0;
 };

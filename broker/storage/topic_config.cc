@@ -77,10 +77,23 @@ bool parse_long(std::string_view s, int64_t& v) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+// The conf-file bit of a LogConfig member (see LogConfig::set_in_conf).
+uint32_t conf_key(int64_t LogConfig::*member) {
+  if (member == &LogConfig::segment_bytes) return kConfSegmentBytes;
+  if (member == &LogConfig::segment_ms) return kConfSegmentMs;
+  if (member == &LogConfig::retention_bytes) return kConfRetentionBytes;
+  if (member == &LogConfig::retention_ms) return kConfRetentionMs;
+  if (member == &LogConfig::index_interval_bytes) return kConfIndexIntervalBytes;
+  if (member == &LogConfig::max_message_bytes) return kConfMaxMessageBytes;
+  return 0;
+}
+
 std::string default_of(const TopicConfigDef& d, const LogConfig& broker, int8_t& source) {
   source = kConfigSourceDefault;
   if (d.broker) {
-    source = kConfigSourceStaticBroker;
+    // Kafka says STATIC_BROKER_CONFIG only when server.properties gives the key; a value the
+    // broker has because nobody set it is DEFAULT_CONFIG.
+    if (broker.set_in_conf & conf_key(d.broker)) source = kConfigSourceStaticBroker;
     return std::to_string(broker.*d.broker);
   }
   if (d.kafka_default) return d.kafka_default;

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "broker/storage/topic_config.h"
+
 using namespace flumen;
 using namespace flumen::broker;
 
@@ -44,4 +46,25 @@ TEST_CASE("broker conf: unknown keys and bad values are errors with file:line") 
   CHECK(s.message().find(":2:") != std::string::npos);
   CHECK(s.message().find("log.segment.bytes") != std::string::npos);  // the nearest key
   CHECK(s.message().find("num.partitions") != std::string::npos);     // out of range
+}
+
+TEST_CASE("broker conf: the topic defaults the file sets are static, the others Kafka's defaults") {
+  BrokerConfig cfg;
+  REQUIRE(load("message.max.bytes = 200000\nlog.retention.hours = 24\n", cfg).is_ok());
+  int8_t retention = -1, max_message = -1, segment = -1, cleanup = -1;
+  for (const ConfigEntry& e : describe_topic_configs(cfg.log, nullptr)) {
+    if (e.name == "retention.ms") retention = e.source;
+    if (e.name == "max.message.bytes") max_message = e.source;
+    if (e.name == "segment.bytes") segment = e.source;
+    if (e.name == "cleanup.policy") cleanup = e.source;
+  }
+  CHECK(retention == kConfigSourceStaticBroker);
+  CHECK(max_message == kConfigSourceStaticBroker);
+  // Not in the file: DEFAULT_CONFIG, as Apache Kafka answers (the Java admin client showed
+  // flumen saying STATIC_BROKER_CONFIG here).
+  CHECK(segment == kConfigSourceDefault);
+  CHECK(cleanup == kConfigSourceDefault);
+  BrokerConfig none;  // no conf file at all
+  for (const ConfigEntry& e : describe_topic_configs(none.log, nullptr))
+    CHECK_MESSAGE(e.source == kConfigSourceDefault, e.name);
 }

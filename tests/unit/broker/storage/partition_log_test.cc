@@ -137,3 +137,33 @@ TEST_CASE("a sync round takes each dirty log once; a failed round leaves it to t
   CHECK(fd >= 0);
   if (fd >= 0) ::close(fd);
 }
+
+TEST_CASE(
+    "DeleteRecords' start offset hides what is below, drops whole segments, survives a "
+    "reopen") {
+  TempDir dir;
+  LogConfig cfg;
+  cfg.segment_bytes = 1000;
+  {
+    auto log = PartitionLog::open(dir.path.string(), cfg).value();
+    for (int i = 0; i < 100; ++i)
+      REQUIRE(log->append(testing::make_batch({std::string(50, 'x')})).is_ok());
+    const size_t segments = log->segment_count();
+    CHECK(log->advance_start(45).value() == 45);
+    CHECK(log->log_start_offset() == 45);
+    CHECK(log->segment_count() < segments);       // the segments wholly below 45 are gone
+    CHECK(log->advance_start(10).value() == 45);  // lower: nothing changes
+  }
+  auto log = PartitionLog::open(dir.path.string(), cfg).value();
+  CHECK(log->log_start_offset() == 45);
+  CHECK(log->log_end_offset() == 100);
+  // Everything: the active segment is rolled so that it can go too; appends go on at 100.
+  CHECK(log->advance_start(100).value() == 100);
+  CHECK(log->segment_count() == 1);
+  CHECK(log->append(testing::make_batch({"after"})).value() == 100);
+  std::string out;
+  REQUIRE(log->read(100, 1 << 20, true, out).is_ok());
+  CHECK(batch_offsets(out) == std::vector<int64_t>{100});
+  // Never beyond the log end.
+  CHECK(log->advance_start(5000).value() == 101);
+}
