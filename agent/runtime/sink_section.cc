@@ -171,7 +171,18 @@ void build_sink_groups(BuildState& st) {
     pe.key_prefix = prefix + "processor.";
     pe.where = ptype ? ptype->where : g.where;
     pe.entries = proc_entries;
-    const ProcessorDef* def = find_processor(ptype ? ptype->value : "default");
+    // Flume's SinkGroupConfiguration reads processor.type with no default, and its
+    // SinkProcessorFactory then fails on the null type: the provider removes the group (ERROR),
+    // and its sinks with it. Flume's guide documents `default` as the default, so say both.
+    if (!ptype) {
+      st.diags.error(g.where, who +
+                                  " has no processor.type: Flume 1.11 fails to build its "
+                                  "processor and removes the group and its sinks (set "
+                                  "processor.type = failover, load_balance or default)");
+      st.out.sink_groups.push_back(std::move(g));
+      continue;
+    }
+    const ProcessorDef* def = find_processor(ptype->value);
     if (!def) {
       st.diags.error(pe.where, who + ": unknown processor type '" + ptype->value +
                                    "' (supported: " + join(processor_names()) + ")");

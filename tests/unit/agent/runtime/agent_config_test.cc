@@ -294,6 +294,46 @@ a1.sinkgroups.g1.processor.maxpenalty = lots
   CHECK(c.has("warning: sink group 'g2' is listed in a1.sinkgroups but not configured"));
 }
 
+// Found by running Flume 1.11 on its own test conf with real types
+// (tests/integration/test_flume_oracle.py): SinkGroupConfiguration reads processor.type with no
+// default, SinkProcessorFactory fails on the null type, and the provider removes the group and
+// its sinks ("SinkGroup sg1 has been removed due to an error during configuration"). The default
+// processor with two sinks fails the same way (AbstractSingleSinkProcessor takes exactly one).
+// Like every component Flume fails while building it, flumen refuses these.
+TEST_CASE("a sink group without processor.type, or default with two sinks, is refused") {
+  auto c = check(R"(a1.sources = r1
+a1.channels = c1
+a1.sinks = k1 k2 k3 k4
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+a1.sinks.k2.type = null
+a1.sinks.k2.channel = c1
+a1.sinks.k3.type = null
+a1.sinks.k3.channel = c1
+a1.sinks.k4.type = null
+a1.sinks.k4.channel = c1
+a1.sinkgroups = untyped pair single
+a1.sinkgroups.untyped.sinks = k1
+a1.sinkgroups.untyped.policy.type = failover
+a1.sinkgroups.pair.sinks = k2 k3
+a1.sinkgroups.pair.processor.type = default
+a1.sinkgroups.single.sinks = k4
+a1.sinkgroups.single.processor.type = DEFAULT
+)");
+  INFO(c.text());
+  CHECK_FALSE(c.config.has_value());
+  CHECK(c.diags.error_count() == 2);
+  CHECK(
+      c.has("t.conf:16: error: sink group 'untyped' has no processor.type: Flume 1.11 fails to "
+            "build its processor and removes the group and its sinks"));
+  CHECK(c.has("t.conf:19: error: sink group 'pair': the default processor drives one sink"));
+  // Flume reads policy.* nowhere (its guide's key is processor.*).
+  CHECK(c.has("t.conf:17: warning: unknown property 'a1.sinkgroups.untyped.policy.type'"));
+}
+
 TEST_CASE("selector channels must belong to the source; unknown selector types are errors") {
   auto c = check(R"(a1.sources = r1
 a1.channels = c1 c2
