@@ -14,7 +14,8 @@ API
     FlumeAgent(workdir, conf_text, agent_name, monitoring_port=None, jvm_opts=None,
                reload_conf=False, env=None, extra_classpath=())
         A Flume agent: the conf is written to workdir/<name>.conf, a log4j2 config sending
-        Flume's log to workdir/<name>-flume.log (level INFO). monitoring_port=P starts Flume's
+        Flume's log to workdir/<name>-flume.log (level INFO; a new agent of the same name in the
+        same workdir starts both afresh). monitoring_port=P starts Flume's
         HTTP monitoring (-Dflume.monitoring.type=http -Dflume.monitoring.port=P); pass
         monitoring_port=True to have a free port picked. jvm_opts replaces the test JVM options
         (DEFAULT_JVM_OPTS: a small heap and quick start-up); the bench passes its own.
@@ -151,7 +152,7 @@ def flume_classpath():
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <Configuration status="WARN">
   <Appenders>
-    <File name="file" fileName="%s" immediateFlush="true" append="true">
+    <File name="file" fileName="%s" immediateFlush="true" append="false">
       <PatternLayout pattern="%%d{HH:mm:ss.SSS} %%-5level [%%t] (%%logger{1}) %%msg%%n%%throwable"/>
     </File>
   </Appenders>

@@ -117,7 +117,9 @@ def flumen_check(conf_path, agent, env):
     return r, built, dropped
 
 
-class FlumeOracleTest(unittest.TestCase):
+class OracleTestCase(unittest.TestCase):
+    """Starts Flume and flumen check on one agent's conf text and compares them."""
+
     @classmethod
     def setUpClass(cls):
         flume_classpath()  # resolves Flume through Maven once, before any timeout starts
@@ -152,7 +154,8 @@ class FlumeOracleTest(unittest.TestCase):
 
     def run_flume(self, text, agent, env):
         """What Flume does with the agent: ("runs", built) or ("runs nothing", why)."""
-        a = FlumeAgent(self.workdir, text, agent, monitoring_port=True, env=env,
+        run_dir = tempfile.mkdtemp(prefix="flume-", dir=self.workdir)
+        a = FlumeAgent(run_dir, text, agent, monitoring_port=True, env=env,
                        extra_classpath=[self.book_classes])
         self.addCleanup(a.kill)
         a.start()
@@ -179,8 +182,9 @@ class FlumeOracleTest(unittest.TestCase):
         a.stop()
         return "runs", built
 
-    def check_agent(self, conf_name, agent, transform=None):
-        text = read_conf(conf_name)
+    def check_agent(self, conf_name, agent, transform=None, text=None):
+        if text is None:
+            text = read_conf(conf_name)
         if transform:
             text = transform(text)
         text = self.localize(text)
@@ -197,8 +201,12 @@ class FlumeOracleTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1, "Flume fails %s; flumen must refuse" % flume + report)
             for f in flume:
                 kind, name = f.split(" ", 1)
-                kind = {"SinkGroup": "sink group"}.get(kind, kind.lower())
-                self.assertRegex(r.stderr, r"error: %s '%s'" % (kind, re.escape(name)), report)
+                word = {"SinkGroup": "sink group"}.get(kind, kind.lower())
+                key = "%s.%s.%s." % (agent, {"SinkGroup": "sinkgroups"}.get(kind, word + "s"),
+                                     name)
+                # The error names the component, or one of its keys (an interceptor's type).
+                self.assertRegex(r.stderr, r"error: .*(%s '%s'|%s)" % (
+                    word, re.escape(name), re.escape(key)), report)
             return outcome, flume, r
         if outcome == "runs nothing":
             self.assertEqual(r.returncode, 1, "Flume runs nothing; flumen must refuse" + report)
@@ -210,6 +218,8 @@ class FlumeOracleTest(unittest.TestCase):
         self.assertEqual(dropped, expected_drops, "flumen drops other components" + report)
         return outcome, flume, r
 
+
+class FlumeOracleTest(OracleTestCase):
     # --- the confs as written -------------------------------------------------------------
 
     def test_flume_test_conf_host1(self):
@@ -256,6 +266,127 @@ class FlumeOracleTest(unittest.TestCase):
         outcome, failed, r = self.check_agent("flume-conf.properties", "host5", transform=typed)
         self.assertEqual((outcome, failed), ("fails components", ["SinkGroup sg1"]))
         self.assertIn("has no processor.type", r.stderr)
+
+
+# Probes of the rule table in docs/guide.md ("How flumen reads a conf's structure"), written for
+# this test: one agent with every deviation Flume tolerates, then one agent per rule that makes
+# Flume fail a component while building it.
+TOLERATED = """
+t.sources = r1 r2 r3 r4 r1
+t.channels = c1 c2 c3 c4
+t.sinks = k1 k2 k3 k4 k5 k6 g1 k7
+t.sinkgroups = g1 g2 g3 g4
+t.sourcez = x
+t.sources.r1.type = seq
+t.sources.r1.channels = c1 c9
+t.sources.r2.type = seq
+t.sources.r3.type = seq
+t.sources.r3.channels = c3
+t.sources.r4.channels = c1
+t.sources.r5.type = seq
+t.sources.r5.channels = c1
+t.channels.c1.type = memory
+t.channels.c2.type = memory
+t.channels.c4.capacity = 10
+t.sinks.k1.type = null
+t.sinks.k1.channel = c1
+t.sinks.k2.type = null
+t.sinks.k2.channel = c1
+t.sinks.k3.type = null
+t.sinks.k3.channels = c1
+t.sinks.k4.channel = c1
+t.sinks.k5.type = null
+t.sinks.k5.channel = c9
+t.sinks.k6.type = null
+t.sinks.k6.channel = c1
+t.sinks.k6.batchSize =
+t.sinks.k7.type = null
+t.sinks.k7.channel = c1
+t.sinks.k7.type = logger
+t.sinks.k8.type = null
+t.sinks.k8.channel = c1
+t.sinkgroups.g1.sinks = k1 k2 k3
+t.sinkgroups.g1.processor.type = failover
+t.sinkgroups.g2.sinks = k2
+t.sinkgroups.g2.processor.type = failover
+t.sinkgroups.g3.sinks = k9
+t.sinkgroups.g3.processor.type = failover
+t.sinkgroups.g4.sinks = k6 k7
+t.sinkgroups.g4.processor.type = load_balance
+"""
+
+BASE = """
+f.sources = r1
+f.channels = c1
+f.sinks = k1
+f.sources.r1.type = seq
+f.sources.r1.channels = c1
+f.channels.c1.type = memory
+f.sinks.k1.type = null
+f.sinks.k1.channel = c1
+"""
+FAILING = {
+    "a value that does not parse": BASE + "f.sources.r1.batchSize = lots\n",
+    "a batch above transactionCapacity": (
+        BASE + "f.channels.c1.transactionCapacity = 10\nf.sinks.k1.batchSize = 50\n"),
+    "an interceptor without a type": (
+        BASE + "f.sources.r1.interceptors = i1\nf.sources.r1.interceptors.i1.preserveExisting = "
+               "true\n"),
+    "a one-sink group without processor.type": (
+        BASE + "f.sinkgroups = g1\nf.sinkgroups.g1.sinks = k1\n"),
+    "a load_balance group left with one sink": (
+        BASE + "f.sinks = k1 k2\nf.sinks.k2.channel = c1\nf.sinkgroups = g1\n"
+               "f.sinkgroups.g1.sinks = k1 k2\nf.sinkgroups.g1.processor.type = load_balance\n"),
+    "a sink group without a sinks key (Flume exits)": (
+        BASE + "f.sinkgroups = g1\nf.sinkgroups.g1.processor.type = failover\n"),
+}
+
+
+class FlumeRuleProbeTest(OracleTestCase):
+    def test_every_tolerated_deviation_in_one_agent(self):
+        _, built, r = self.check_agent(None, "t", text=TOLERATED)
+        self.assertEqual(built["sinkgroups"], {"g1", "g4"})
+        self.assertEqual(built["sinks"], {"k1", "k2", "k6", "k7"})
+
+    def test_each_rule_that_fails_a_component_in_flume_is_an_error(self):
+        for rule, text in FAILING.items():
+            with self.subTest(rule=rule):
+                # check_agent asserts flumen's error names each component Flume failed.
+                outcome, flume, r = self.check_agent(None, "f", text=text)
+                self.assertIn(outcome, ("fails components", "runs nothing"), flume)
+
+    def run_both(self, text, agent):
+        text = self.localize(text)
+        outcome, flume = self.run_flume(text, agent, dict(os.environ))
+        conf_path = os.path.join(self.workdir, "probe.conf")
+        with open(conf_path, "w") as f:
+            f.write(text)
+        r, _, _ = flumen_check(conf_path, agent, dict(os.environ))
+        return outcome, flume, r
+
+    def test_a_capacity_that_does_not_parse_flume_defaults_flumen_refuses(self):
+        # A deliberate difference (docs/guide.md): MemoryChannel catches the
+        # NumberFormatException and runs with capacity 100 after a WARN; flumen refuses the
+        # typo rather than run a channel of another size than the one written.
+        outcome, flume, r = self.run_both(BASE + "f.channels.c1.capacity = lots\n", "f")
+        self.assertEqual(outcome, "runs")
+        self.assertEqual(flume["channels"], {"c1"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("f.channels.c1.capacity: expected an integer, got 'lots'", r.stderr)
+
+    def test_two_failover_sinks_with_one_priority_flume_ignores_one_flumen_refuses(self):
+        # A deliberate difference (docs/guide.md): Flume's FailoverSinkProcessor keeps one of
+        # the two sinks and never uses the other, silently.
+        text = BASE + ("f.sinks = k1 k2\nf.sinks.k2.type = null\nf.sinks.k2.channel = c1\n"
+                       "f.sinkgroups = g1\nf.sinkgroups.g1.sinks = k1 k2\n"
+                       "f.sinkgroups.g1.processor.type = failover\n"
+                       "f.sinkgroups.g1.processor.priority.k1 = 5\n"
+                       "f.sinkgroups.g1.processor.priority.k2 = 5\n")
+        outcome, flume, r = self.run_both(text, "f")
+        self.assertEqual(outcome, "runs")
+        self.assertEqual(flume["sinkgroups"], {"g1"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("have the same priority 5", r.stderr)
 
 
 if __name__ == "__main__":
