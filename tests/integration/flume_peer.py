@@ -2,8 +2,9 @@
 
 Flume is a test-only dependency: its jars come from Maven Central through Maven (the pom in
 flume_peer/), into ~/.m2 and a classpath file in the cache directory ($FLUMEN_TEST_CACHE, else
-~/.cache/flumen-test), never into the repo. The first call resolves them (about 150 jars with Hadoop's client, ~80 MB with Maven's plugins; a minute)
-and says on stderr what it is downloading; later calls read the cached classpath.
+~/.cache/flumen-test), never into the repo. The first call resolves them (about 150 jars with
+Hadoop's client, ~80 MB with Maven's plugins, a minute) and says on stderr what it is
+downloading; later calls read the cached classpath.
 
 API
     flume_classpath() -> str
@@ -101,9 +102,10 @@ def _cached(path):
 def _resolve(path):
     mvn = shutil.which("mvn")
     if mvn is None or shutil.which("java") is None:
-        raise FlumeUnavailable("Apache Flume needs java and mvn on PATH (scripts/setup.sh installs them)")
-    _say("resolving Apache Flume %s through Maven (first run: ~150 jars, ~80 MB into ~/.m2, about a minute)..."
-         % FLUME_VERSION)
+        raise FlumeUnavailable("Apache Flume needs java and mvn on PATH (scripts/setup.sh "
+                               "installs them)")
+    _say("resolving Apache Flume %s through Maven (first run: ~150 jars, ~80 MB into ~/.m2, "
+         "about a minute)..." % FLUME_VERSION)
     tmp = path + ".tmp"
     cmd = [mvn, "-B", "-f", os.path.join(POM_DIR, "pom.xml"), "dependency:build-classpath",
            "-Dmdep.outputFile=" + tmp, "-Dmdep.includeScope=runtime"]
