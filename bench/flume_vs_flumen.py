@@ -204,7 +204,8 @@ def main():
     binary = os.path.abspath(args.flumen)
     pipelines = args.pipelines.split(",")
     flume_classpath()
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.split("\n")[0]
+    java = subprocess.run(["java", "-version"], capture_output=True,
+                          text=True).stderr.split("\n")[0]
     workdir = tempfile.mkdtemp(prefix="flume-vs-flumen-")
     results = {}
     try:

@@ -144,7 +144,8 @@ class OracleTestCase(unittest.TestCase):
         address move into the test: paths into the test dir, hosts onto 127.0.0.1."""
         home = os.path.join(self.workdir, "home")
         text = text.replace("/home/pilot-pjt", home)
-        text = text.replace("= /pilot-pjt/", "= " + os.path.join(self.workdir, "hdfs") + "/pilot-pjt/")
+        hdfs_root = os.path.join(self.workdir, "hdfs")
+        text = text.replace("= /pilot-pjt/", "= " + hdfs_root + "/pilot-pjt/")
         text = text.replace("server02.hadoop.com:9092", "127.0.0.1:%d" % free_port())
         text = re.sub(r"^(\S+\.bind\s*=\s*)0\.0\.0\.0\s*$", r"\g<1>127.0.0.1", text, flags=re.M)
         for d in ("working/car-batch-log", "working /car-batch-log", "working/driver-realtime-log"):
@@ -179,7 +180,7 @@ class OracleTestCase(unittest.TestCase):
             kind, name = key.split(".", 1)
             self.assertIn(name, built[{"SOURCE": "sources", "CHANNEL": "channels",
                                        "SINK": "sinks"}[kind]], "%s counted but not started" % key)
-        a.stop()
+        a.kill()  # nothing to keep: SIGKILL saves the shutdown hook's second
         return "runs", built
 
     def check_agent(self, conf_name, agent, transform=None, text=None):
@@ -337,6 +338,16 @@ FAILING = {
     "a load_balance group left with one sink": (
         BASE + "f.sinks = k1 k2\nf.sinks.k2.channel = c1\nf.sinkgroups = g1\n"
                "f.sinkgroups.g1.sinks = k1 k2\nf.sinkgroups.g1.processor.type = load_balance\n"),
+    "a multiplexing selector mapping to a channel the source does not have": (
+        BASE + "f.channels = c1 c2\nf.channels.c2.type = memory\n"
+               "f.sources.r1.selector.type = multiplexing\nf.sources.r1.selector.header = h\n"
+               "f.sources.r1.selector.mapping.x = c2\nf.sources.r1.selector.default = c1\n"),
+    "an unknown selector type": BASE + "f.sources.r1.selector.type = nosuch\n",
+    "an unknown processor type": (
+        BASE + "f.sinkgroups = g1\nf.sinkgroups.g1.sinks = k1\n"
+               "f.sinkgroups.g1.processor.type = nosuch\n"),
+    "a source batch above transactionCapacity": (
+        BASE + "f.channels.c1.transactionCapacity = 10\nf.sources.r1.batchSize = 50\n"),
     "a sink group without a sinks key (Flume exits)": (
         BASE + "f.sinkgroups = g1\nf.sinkgroups.g1.processor.type = failover\n"),
 }
