@@ -140,8 +140,16 @@ void build_sink_groups(BuildState& st) {
       st.diags.warning(e.where, "unknown property '" + prefix + e.key + "' for " + who +
                                     " (a sink group has sinks and processor.*; ignored, as "
                                     "Flume ignores it)");
+    // Flume's SinkGroupConfiguration splits the `sinks` value without checking it is there: a
+    // group configured without it is a NullPointerException that FlumeConfiguration does not
+    // catch, and Flume 1.11 exits (whichever agent of the file it was asked to run).
+    if (!sinks) {
+      st.diags.error(g.where, who + " has no sinks (set " + prefix +
+                                  "sinks): Flume 1.11 exits on a sink group without them");
+      continue;
+    }
     // Flume keeps the group's sinks that exist and are in no other group.
-    if (sinks) {
+    {
       g.where = sinks->where;
       for (const auto& s : config::split_words(sinks->value)) {
         bool built = std::any_of(st.out.sinks.begin(), st.out.sinks.end(),
@@ -171,7 +179,18 @@ void build_sink_groups(BuildState& st) {
     pe.key_prefix = prefix + "processor.";
     pe.where = ptype ? ptype->where : g.where;
     pe.entries = proc_entries;
-    const ProcessorDef* def = find_processor(ptype ? ptype->value : "default");
+    // Flume's SinkGroupConfiguration reads processor.type with no default, and its
+    // SinkProcessorFactory then fails on the null type: the provider removes the group (ERROR),
+    // and its sinks with it. Flume's guide documents `default` as the default, so say both.
+    if (!ptype) {
+      st.diags.error(g.where, who +
+                                  " has no processor.type: Flume 1.11 fails to build its "
+                                  "processor and removes the group and its sinks (set "
+                                  "processor.type = failover, load_balance or default)");
+      st.out.sink_groups.push_back(std::move(g));
+      continue;
+    }
+    const ProcessorDef* def = find_processor(ptype->value);
     if (!def) {
       st.diags.error(pe.where, who + ": unknown processor type '" + ptype->value +
                                    "' (supported: " + join(processor_names()) + ")");
@@ -186,6 +205,14 @@ void build_sink_groups(BuildState& st) {
                                    ": the default processor drives one sink; use failover or "
                                    "load_balance for " +
                                    std::to_string(g.sinks.size()));
+    // LoadBalancingSinkProcessor.configure checks for more than one sink; with one (often what
+    // is left after the group's other sinks were dropped) Flume removes the group and that sink.
+    if (g.processor == "load_balance" && g.sinks.size() < 2)
+      st.diags.error(pe.where,
+                     who + ": the load_balance processor needs two or more sinks, it has '" +
+                         g.sinks[0] +
+                         "' only (Flume 1.11 fails it and removes the group with its "
+                         "sink; use failover or no group)");
     if (g.processor == "failover") {
       // Flume gives unset priorities -1, -2, ... in list order and silently drops a sink whose
       // priority duplicates another's; we reject duplicates instead.

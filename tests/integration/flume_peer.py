@@ -2,8 +2,9 @@
 
 Flume is a test-only dependency: its jars come from Maven Central through Maven (the pom in
 flume_peer/), into ~/.m2 and a classpath file in the cache directory ($FLUMEN_TEST_CACHE, else
-~/.cache/flumen-test), never into the repo. The first call resolves them (about 110 jars, ~60 MB)
-and says on stderr what it is downloading; later calls read the cached classpath.
+~/.cache/flumen-test), never into the repo. The first call resolves them (about 150 jars with
+Hadoop's client, ~80 MB with Maven's plugins, a minute) and says on stderr what it is
+downloading; later calls read the cached classpath.
 
 API
     flume_classpath() -> str
@@ -14,7 +15,8 @@ API
     FlumeAgent(workdir, conf_text, agent_name, monitoring_port=None, jvm_opts=None,
                reload_conf=False, env=None, extra_classpath=())
         A Flume agent: the conf is written to workdir/<name>.conf, a log4j2 config sending
-        Flume's log to workdir/<name>-flume.log (level INFO). monitoring_port=P starts Flume's
+        Flume's log to workdir/<name>-flume.log (level INFO; a new agent of the same name in the
+        same workdir starts both afresh). monitoring_port=P starts Flume's
         HTTP monitoring (-Dflume.monitoring.type=http -Dflume.monitoring.port=P); pass
         monitoring_port=True to have a free port picked. jvm_opts replaces the test JVM options
         (DEFAULT_JVM_OPTS: a small heap and quick start-up); the bench passes its own.
@@ -100,9 +102,10 @@ def _cached(path):
 def _resolve(path):
     mvn = shutil.which("mvn")
     if mvn is None or shutil.which("java") is None:
-        raise FlumeUnavailable("Apache Flume needs java and mvn on PATH (scripts/setup.sh installs them)")
-    _say("resolving Apache Flume %s through Maven (first run: ~110 jars, ~60 MB into ~/.m2)..."
-         % FLUME_VERSION)
+        raise FlumeUnavailable("Apache Flume needs java and mvn on PATH (scripts/setup.sh "
+                               "installs them)")
+    _say("resolving Apache Flume %s through Maven (first run: ~150 jars, ~80 MB into ~/.m2, "
+         "about a minute)..." % FLUME_VERSION)
     tmp = path + ".tmp"
     cmd = [mvn, "-B", "-f", os.path.join(POM_DIR, "pom.xml"), "dependency:build-classpath",
            "-Dmdep.outputFile=" + tmp, "-Dmdep.includeScope=runtime"]
@@ -151,7 +154,7 @@ def flume_classpath():
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <Configuration status="WARN">
   <Appenders>
-    <File name="file" fileName="%s" immediateFlush="true" append="true">
+    <File name="file" fileName="%s" immediateFlush="true" append="false">
       <PatternLayout pattern="%%d{HH:mm:ss.SSS} %%-5level [%%t] (%%logger{1}) %%msg%%n%%throwable"/>
     </File>
   </Appenders>

@@ -138,7 +138,7 @@ a1.sinks.k4.channel = c1
 a1.sinkgroups.g1.sinks = k1 k2 k3
 a1.sinkgroups.g1.processor.type = failover
 a1.sinkgroups.g2.sinks = k2
-a1.sinkgroups.g3.processor.type = failover
+a1.sinkgroups.g3.sinks = k9
 a1.sinks.k5.type = null
 a1.sinks.k1.hdfs.batchSize = 3
 )");
@@ -292,6 +292,60 @@ a1.sinkgroups.g1.processor.maxpenalty = lots
   CHECK(c.has("sinks 'k1' and 'k2' have the same priority 5"));
   CHECK(c.has("t.conf:13: error: a1.sinkgroups.g1.processor.maxpenalty: expected an integer"));
   CHECK(c.has("warning: sink group 'g2' is listed in a1.sinkgroups but not configured"));
+}
+
+// Found by running Flume 1.11 on its own test conf with real types
+// (tests/integration/test_flume_oracle.py): SinkGroupConfiguration reads processor.type with no
+// default, SinkProcessorFactory fails on the null type, and the provider removes the group and
+// its sinks ("SinkGroup sg1 has been removed due to an error during configuration"). The default
+// processor with two sinks fails the same way (AbstractSingleSinkProcessor takes exactly one).
+// Like every component Flume fails while building it, flumen refuses these.
+// And a group without a `sinks` key: SinkGroupConfiguration splits a null, FlumeConfiguration
+// does not catch the NullPointerException, and Flume exits. And load_balance with one sink:
+// LoadBalancingSinkProcessor.configure requires more than one, the group is removed.
+TEST_CASE("sink groups Flume 1.11 cannot build are refused") {
+  auto c = check(R"(a1.sources = r1
+a1.channels = c1
+a1.sinks = k1 k2 k3 k4 k5
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+a1.sinks.k2.type = null
+a1.sinks.k2.channel = c1
+a1.sinks.k3.type = null
+a1.sinks.k3.channel = c1
+a1.sinks.k4.type = null
+a1.sinks.k4.channel = c1
+a1.sinkgroups = untyped pair single nosinks lonely
+a1.sinkgroups.untyped.sinks = k1
+a1.sinkgroups.untyped.policy.type = failover
+a1.sinkgroups.pair.sinks = k2 k3
+a1.sinkgroups.pair.processor.type = default
+a1.sinkgroups.single.sinks = k4
+a1.sinkgroups.single.processor.type = DEFAULT
+a1.sinkgroups.nosinks.processor.type = failover
+a1.sinkgroups.lonely.sinks = k5
+a1.sinkgroups.lonely.processor.type = load_balance
+a1.sinks.k5.type = null
+a1.sinks.k5.channel = c1
+)");
+  INFO(c.text());
+  CHECK_FALSE(c.config.has_value());
+  CHECK(c.diags.error_count() == 4);
+  CHECK(
+      c.has("t.conf:24: error: sink group 'lonely': the load_balance processor needs two or "
+            "more sinks, it has 'k5' only"));
+  CHECK(
+      c.has("t.conf:22: error: sink group 'nosinks' has no sinks (set "
+            "a1.sinkgroups.nosinks.sinks): Flume 1.11 exits on a sink group without them"));
+  CHECK(
+      c.has("t.conf:16: error: sink group 'untyped' has no processor.type: Flume 1.11 fails to "
+            "build its processor and removes the group and its sinks"));
+  CHECK(c.has("t.conf:19: error: sink group 'pair': the default processor drives one sink"));
+  // Flume reads policy.* nowhere (its guide's key is processor.*).
+  CHECK(c.has("t.conf:17: warning: unknown property 'a1.sinkgroups.untyped.policy.type'"));
 }
 
 TEST_CASE("selector channels must belong to the source; unknown selector types are errors") {

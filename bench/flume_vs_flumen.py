@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Apache Flume 1.11.0 next to flumen, same machine, same file, same conf, same run.
+
+A 5,000,000-line log file (smart-car driving lines, ~110 bytes; ~550 MB) is tailed from its head
+by TAILDIR through a memory channel, one agent at a time, each pipeline in turn:
+  defaults   TAILDIR -> memory -> null with every batch and capacity at Flume's defaults (100);
+             Flume with its launcher's JVM options (bin/flume-ng: -Xmx20m)
+  tuned      batchSize 1000, capacity 100000, transactionCapacity 1000; Flume with the heap its
+             conf/flume-env.sh.template recommends (-Xms100m -Xmx2000m)
+  tuned-file the tuned pipeline into file_roll instead of null: every line written is compared
+             with the input, in order (nothing lost, nothing twice); flumen's file_roll fsyncs
+             each batch before it commits (its default), Flume's only flushes
+  file-nosync the same with flumen's sink.fsync = false (a key Flume does not read), so both
+             leave the writing to the page cache
+  file-channel tuned, through a file channel (capacity 1,000,000; both sync each commit, Flume's
+             fsyncPerTransaction and flumen's default) into file_roll, every line compared
+For each: wall seconds from process start until the channel has handed every line to the sink
+(start-up included), the start-up alone (until the source has started), lines/s overall and
+after the start, CPU seconds (user+sys of
+the agent process) and its peak RSS (VmHWM). The null-sink runs are checked by count (the
+channel's EventTakeSuccessCount and the source's EventAcceptedCount must equal the file's lines).
+Flume runs from Maven Central's jars (tests/integration/flume_peer.py fetches them on first use).
+
+Usage: bench/flume_vs_flumen.py [--flumen build/flumen] [--lines 5000000] [--runs 1]
+                                [--pipelines defaults,tuned,tuned-file,file-nosync]
+                                (add file-channel to the list: ~10 minutes for Flume)
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, HERE)
+from flume_peer import FlumeAgent, flume_classpath, free_port  # noqa: E402
+from taildir_throughput import make_log  # noqa: E402
+from agent_throughput import proc_stats  # noqa: E402
+
+FLUME_DEFAULT_JVM = ["-Xmx20m"]                 # bin/flume-ng
+FLUME_TUNED_JVM = ["-Xms100m", "-Xmx2000m"]     # conf/flume-env.sh.template
+
+PIPELINES = {
+    "defaults": dict(batch=None, sink="null", jvm=FLUME_DEFAULT_JVM),
+    "tuned": dict(batch=1000, sink="null", jvm=FLUME_TUNED_JVM),
+    "tuned-file": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM),
+    "file-nosync": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM, nosync=True),
+    "file-channel": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM, channel="file"),
+}
+
+
+def conf_text(agent, log_dir, pos, out, batch, sink, nosync=False, channel="memory",
+              channel_dir=None):
+    lines = [
+        "%s.sources = tail" % agent, "%s.channels = ch" % agent, "%s.sinks = out" % agent,
+        "%s.sources.tail.type = TAILDIR" % agent,
+        "%s.sources.tail.filegroups = g" % agent,
+        "%s.sources.tail.filegroups.g = %s/drive\\.log" % (agent, log_dir),
+        "%s.sources.tail.positionFile = %s" % (agent, pos),
+        "%s.sources.tail.channels = ch" % agent,
+        "%s.channels.ch.type = %s" % (agent, channel),
+        "%s.sinks.out.type = %s" % (agent, sink),
+        "%s.sinks.out.channel = ch" % agent,
+    ]
+    if batch:
+        lines += ["%s.sources.tail.batchSize = %d" % (agent, batch),
+                  "%s.channels.ch.capacity = %d" % (agent, 100000 if channel == "memory" else 1000000),
+                  "%s.channels.ch.transactionCapacity = %d" % (agent, batch),
+                  "%s.sinks.out.batchSize = %d" % (agent, batch)]
+    if channel == "file":
+        lines += ["%s.channels.ch.checkpointDir = %s/checkpoint" % (agent, channel_dir),
+                  "%s.channels.ch.dataDirs = %s/data" % (agent, channel_dir)]
+    if sink == "file_roll":
+        lines += ["%s.sinks.out.sink.directory = %s" % (agent, out),
+                  "%s.sinks.out.sink.rollInterval = 0" % agent]
+        if batch:
+            # file_roll's key is sink.batchSize; batchSize above is ignored by it (in both).
+            lines.append("%s.sinks.out.sink.batchSize = %d" % (agent, batch))
+        if nosync:
+            # flumen's own key (Flume never reads it): flumen's file_roll fsyncs every batch
+            # before its commit by default, Flume's only flushes to the page cache.
+            lines.append("%s.sinks.out.sink.fsync = false" % agent)
+    return "\n".join(lines) + "\n"
+
+
+def http_json(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return json.load(r)
+
+
+class Flumen:
+    """A flumen agent process (the bench's own, not the tests' harness: no readiness wait)."""
+
+    def __init__(self, binary, workdir, conf, name):
+        self.port = free_port()
+        path = os.path.join(workdir, "flumen-%s.conf" % name)
+        with open(path, "w") as f:
+            f.write(conf)
+        self.log = open(os.path.join(workdir, "flumen-%s.log" % name), "w")
+        self.proc = subprocess.Popen([binary, "agent", "-f", path, "-n", name, "--metrics-port",
+                                      str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid
+
+    def counters(self):
+        return http_json(self.port)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=120)
+        self.log.close()
+
+
+def source_started(agent):
+    """The TAILDIR source has started: Flume logs it (its monitoring answers only after all
+    sources started); flumen's metrics carry a StartTime."""
+    if isinstance(agent, FlumeAgent):
+        return "Component type: SOURCE, name: tail started" in agent.log_text()
+    try:
+        return agent.counters()["SOURCE.tail"].get("StartTime", "0") != "0"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def wait_done(agent, lines, timeout):
+    """Polls the agent until the channel has handed every line to the sink.
+    Returns (seconds until the source started, seconds until done, the final counters)."""
+    t0 = time.time()
+    started = None
+    deadline = t0 + timeout
+    while time.time() < deadline:
+        if agent.proc.poll() is not None:
+            raise RuntimeError("agent exited with %s" % agent.proc.returncode)
+        if started is None and source_started(agent):
+            started = time.time() - t0
+        try:
+            c = agent.counters()
+        except (OSError, ValueError):
+            time.sleep(0.02)
+            continue
+        if int(c.get("CHANNEL.ch", {}).get("EventTakeSuccessCount", 0)) >= lines:
+            done = time.time() - t0
+            return (started if started is not None else done), done, c
+        time.sleep(0.05)
+    raise RuntimeError("not done after %.0f s: %s" % (timeout, agent.counters()))
+
+
+def check_output(out_dir, log_path):
+    """Every line of the input, once, in order, in the file_roll output."""
+    files = sorted(os.listdir(out_dir))
+    with open(log_path, "rb") as want:
+        got_lines = 0
+        for name in files:
+            with open(os.path.join(out_dir, name), "rb") as got:
+                for line in got:
+                    expected = want.readline()
+                    got_lines += 1
+                    if line != expected:
+                        return "line %d differs: %r != %r" % (got_lines, line[:60], expected[:60])
+        rest = want.readline()
+        if rest:
+            return "output ends after %d lines; next input line %r" % (got_lines, rest[:60])
+    return None
+
+
+def run_one(kind, binary, workdir, log_dir, log_path, lines, pipeline):
+    p = PIPELINES[pipeline]
+    tag = "%s-%s-%d" % (kind, pipeline, time.time_ns())
+    pos = os.path.join(workdir, tag + ".pos.json")
+    out = os.path.join(workdir, tag + ".out")
+    os.makedirs(out)
+    name = "bench"
+    conf = conf_text(name, log_dir, pos, out, p["batch"], p["sink"], p.get("nosync", False),
+                     p.get("channel", "memory"), os.path.join(workdir, tag + ".channel"))
+    if kind == "flume":
+        run_dir = os.path.join(workdir, tag)
+        os.makedirs(run_dir)
+        agent = FlumeAgent(run_dir, conf, name, monitoring_port=True, jvm_opts=p["jvm"])
+        agent.start()
+    else:
+        agent = Flumen(binary, workdir, conf, name)
+    try:
+        startup, secs, counters = wait_done(agent, lines, 1800)
+        cpu, hwm, _ = proc_stats(agent.pid)
+    finally:
+        agent.stop()
+    accepted = int(counters["SOURCE.tail"]["EventAcceptedCount"])
+    taken = int(counters["CHANNEL.ch"]["EventTakeSuccessCount"])
+    problem = None
+    if accepted != lines or taken != lines:
+        problem = "source accepted %d, channel handed out %d, file has %d" % (accepted, taken,
+                                                                             lines)
+    if p["sink"] == "file_roll" and problem is None:
+        problem = check_output(out, log_path)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(os.path.join(workdir, tag + ".channel"), ignore_errors=True)
+    return dict(secs=secs, startup=startup, cpu=cpu, rss=hwm, problem=problem)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--flumen", default=os.path.join(HERE, "..", "build", "flumen"))
+    ap.add_argument("--lines", type=int, default=5_000_000)
+    ap.add_argument("--runs", type=int, default=1)
+    # file-channel is left out by default: Flume's file channel takes about 10 minutes for
+    # 5,000,000 lines on 2 cores (~10,000 lines/s).
+    ap.add_argument("--pipelines", default="defaults,tuned,tuned-file,file-nosync")
+    args = ap.parse_args()
+    binary = os.path.abspath(args.flumen)
+    pipelines = args.pipelines.split(",")
+    flume_classpath()
+    java = subprocess.run(["java", "-version"], capture_output=True,
+                          text=True).stderr.split("\n")[0]
+    workdir = tempfile.mkdtemp(prefix="flume-vs-flumen-")
+    results = {}
+    try:
+        log_dir = os.path.join(workdir, "logs")
+        os.mkdir(log_dir)
+        log_path = os.path.join(log_dir, "drive.log")
+        make_log(log_path, args.lines)
+        size = os.path.getsize(log_path)
+        subprocess.run(["cat", log_path], stdout=subprocess.DEVNULL, check=True)  # page cache
+        for pipeline in pipelines:
+            for kind in ("flume", "flumen"):
+                runs = []
+                for i in range(args.runs):
+                    r = run_one(kind, binary, workdir, log_dir, log_path, args.lines, pipeline)
+                    print("  %-10s %-6s run %d: %.2f s%s" % (
+                        pipeline, kind, i + 1, r["secs"],
+                        "  PROBLEM: " + r["problem"] if r["problem"] else ""), file=sys.stderr)
+                    runs.append(r)
+                results[(pipeline, kind)] = runs
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print("TAILDIR -> channel -> sink, %d lines, %.0f MB, from the page cache; median of %d run(s);"
+          " %s; %d CPUs" % (args.lines, size / 1e6, args.runs, java, os.cpu_count()))
+    print("%-12s %-7s %8s %9s %12s %14s %8s %10s  %s" % (
+        "pipeline", "agent", "wall s", "start s", "lines/s", "after start", "CPU s", "peak RSS",
+        "lines"))
+    for pipeline in pipelines:
+        row = {}
+        for kind in ("flume", "flumen"):
+            runs = results[(pipeline, kind)]
+            med = {k: statistics.median(r[k] for r in runs)
+                   for k in ("secs", "startup", "cpu", "rss")}
+            bad = [r["problem"] for r in runs if r["problem"]]
+            row[kind] = med
+            print("%-12s %-7s %8.2f %9.2f %12.0f %14.0f %8.2f %8.1fMB  %s" % (
+                pipeline, kind, med["secs"], med["startup"], args.lines / med["secs"],
+                args.lines / max(med["secs"] - med["startup"], 1e-3), med["cpu"],
+                med["rss"] / 2**20, "; ".join(bad) if bad else "all checked"))
+        f, n = row["flume"], row["flumen"]
+        print("%-12s %-7s %7.1fx %9s %11.1fx %13.1fx %7.1fx %9.1fx" % (
+            "", "ratio", f["secs"] / n["secs"], "", f["secs"] / n["secs"],
+            (f["secs"] - f["startup"]) / max(n["secs"] - n["startup"], 1e-3),
+            f["cpu"] / max(n["cpu"], 1e-3), f["rss"] / max(n["rss"], 1)))
+    print("(wall and lines/s include start-up; 'after start' counts from the source's start. "
+          "ratio = Flume / flumen: time, throughput, CPU seconds, peak RSS)")
+
+
+if __name__ == "__main__":
+    main()
