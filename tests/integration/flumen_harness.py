@@ -3,6 +3,7 @@ run time, a temporary directory per test, and processes that are always cleaned 
 import glob
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,6 +19,27 @@ FLUMEN = os.environ.get("FLUMEN_BIN", os.path.join(SOURCE_DIR, "build", "flumen"
 
 
 def free_port(kind=socket.SOCK_STREAM):
+    """A port free on 127.0.0.1 now, drawn at random below the kernel's ephemeral range: a port
+    the kernel hands out itself (bind to 0, an outgoing connection's local port) can be handed
+    to another process of a parallel test before the agent binds it; these are not."""
+    low, high = 20000, 32767
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+        high = min(high, ephemeral_low - 1)
+        low = min(low, high - 1000)
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(200):
+        port = random.randint(low, high)
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket(socket.AF_INET, kind)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]

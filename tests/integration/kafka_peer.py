@@ -123,16 +123,15 @@ def java_client_command():
 
 
 def _free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+    # The harness's ports (below the kernel's ephemeral range: a JVM that takes seconds to bind
+    # them does not meet another test's port-0 sockets there), n distinct ones.
+    from flumen_harness import free_port
+    ports = []
+    while len(ports) < n:
+        p = free_port()
+        if p not in ports:
+            ports.append(p)
+    return ports
 
 
 def random_cluster_id():
