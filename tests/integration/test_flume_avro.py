@@ -191,6 +191,26 @@ class FlumeAvroTest(AgentTestCase):
                 self.assertTrue(probe, "the sink says which protocol it found")
                 print(probe[0])
 
+    def test_flumen_avro_client_sends_a_file_to_a_flume_avro_source(self):
+        port = free_port()
+        out = self.path("flume-out-client")
+        os.makedirs(out)
+        flume = self.flume(FLUME_AVRO_TO_ROLL.format(port=port, compression="none", out=out))
+        lines = ["client line %04d" % i for i in range(1234)]
+        src = self.path("lines.txt")
+        with open(src, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        # A one-shot client needs the server listening: Flume binds after it says it started.
+        wait_until(lambda: "Avro source r1 started" in flume.log_text(), 30, "Flume's listener")
+        r = self.run_flumen("avro-client", "-H", "127.0.0.1", "-p", str(port), "-F", src)
+        self.assertEqual(r.returncode, 0, r.stderr + flume.log_text()[-3000:])
+        self.assertIn("sending with Apache Flume's Avro RPC", r.stderr)
+        self.assertIn("sent 1234 events", r.stderr)
+        wait_until(lambda: flume.counter("SINK.k1", "EventDrainSuccessCount") >= 1234, 30,
+                   "Flume to write the client's lines")
+        self.assertIn(flume.stop(), (0, 143))
+        self.assert_exactly(out, lines)
+
     def test_kill_9_of_each_hop_of_flumen_flume_flumen_loses_nothing(self):
         logs = self.path("logs")
         os.makedirs(logs)
