@@ -133,7 +133,10 @@ Result<LoadedPositions> load_positions(const std::string& path) {
   for (PositionEntry& e : out.entries) {
     if (e.dev || e.fingerprint) continue;  // the old format carries its own
     auto it = identities.find(std::make_tuple(e.inode, e.pos, e.file));
-    if (it == identities.end()) continue;
+    if (it == identities.end()) {
+      e.moved_by_another_writer = true;
+      continue;
+    }
     e.dev = it->second.dev;
     e.fingerprint = it->second.fingerprint;
     e.fingerprint_length = it->second.fingerprint_length;

@@ -34,6 +34,9 @@ struct PositionEntry {
   std::optional<uint64_t> dev;
   std::optional<uint64_t> fingerprint;
   uint64_t fingerprint_length = 0;
+  // Loaded from the Flume file with no identity of ours at that position: another writer (Flume,
+  // run in between) moved it on after flumen last wrote it.
+  bool moved_by_another_writer = false;
 };
 
 struct LoadedPositions {

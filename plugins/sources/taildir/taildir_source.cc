@@ -250,12 +250,22 @@ bool TaildirSource::apply_saved_position(File& f) {
       slot = here_slot;
     }
   }
-  if (!pos)
-    for (const PositionEntry& e : saved_)
-      if (identifies(e, f)) {
-        pos = e.pos;
-        break;
-      }
+  for (const PositionEntry& e : saved_) {
+    if (!identifies(e, f)) continue;
+    if (!pos) {
+      pos = e.pos;
+    } else if (e.moved_by_another_writer && e.pos > *pos) {
+      // flumen writes the position file only after the commits its markers record, so it is
+      // never ahead of them; ahead, another writer moved it (Apache Flume, run in between on
+      // the same file: a rollback and back). What Flume read was delivered by Flume.
+      spdlog::info(
+          "taildir {}: {} was read up to byte {} by another agent since this one stopped at "
+          "byte {} (the position file says so): resuming from byte {}",
+          name(), f.path, e.pos, *pos, e.pos);
+      pos = e.pos;  // its marker slot is kept: the next commit overwrites the stale entry
+    }
+    break;
+  }
   if (!pos) return false;
   f.pos = std::min<uint64_t>(*pos, f.size);
   f.head = read_head(f.fd, std::min<uint64_t>(f.pos, options_.fingerprint_bytes));
