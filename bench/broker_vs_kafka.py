@@ -10,7 +10,8 @@ in each phase (from /proc, sampled as kafka_load prints each phase) and its peak
 Kafka runs with the JVM options of its kafka-server-start.sh (-Xms1g -Xmx1g, G1) and its
 default thread counts; its JVM start-up is not counted in CPU. Not the same durability: Kafka's
 acks=all on one broker answers once the batch is in the page cache (it leaves fsync to the OS
-and replication), flumen's fsyncs before it answers (group commit).
+and replication), flumen's fsyncs before it answers (group commit); so Kafka also runs acks=all
+on a topic with flush.messages=1 (an fsync per append), the like-for-like row.
 
 Usage: bench/broker_vs_kafka.py [--build build] [--count 1000000] [--runs 3]
 """
@@ -57,6 +58,18 @@ def run_load(tool, pid, brokers, topic, acks, count):
     return out
 
 
+def bench_kafka_fsync(tool, pid, addr, count, rows, java_client):
+    """Kafka at acks=all on a topic with flush.messages=1 (an fsync per append, the durability
+    flumen's acks=all gives): the like-for-like acks=all figure."""
+    r = subprocess.run(java_client + [addr, "create-topic", "bench-fsync", "1", "1",
+                                      "flush.messages=1"], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0 or '"ok"' not in r.stdout:
+        raise RuntimeError("cannot create bench-fsync: " + r.stdout + r.stderr[-2000:])
+    res = run_load(tool, pid, addr, "bench-fsync", "all", count)
+    rows.setdefault(("kafka", "acks=all+fsync produce"), []).append(res["produce"])
+
+
 def bench_broker(name, tool, pid, addr, count, rows):
     # The topics exist before the clock starts: auto-creation and the client's first metadata
     # round trips are not what is measured.
@@ -86,6 +99,7 @@ def main():
             raise SystemExit("missing %s: build first (cmake --build %s)" % (path, args.build))
     rows = {}
     rss = {"flumen": [], "kafka": []}
+    java_client = kafka_peer.java_client_command()
     for run in range(args.runs):
         # flumen broker
         data = tempfile.mkdtemp(prefix="flumen-vs-kafka-")
@@ -106,6 +120,7 @@ def main():
             pid = cluster.nodes[0].proc.pid
             time.sleep(2)  # let start-up work (metadata, log loading) settle before counting CPU
             bench_broker("kafka", tool, pid, cluster.bootstrap, args.count, rows)
+            bench_kafka_fsync(tool, pid, cluster.bootstrap, args.count, rows, java_client)
             rss["kafka"].append(proc_stats(pid)[1])
         finally:
             cluster.stop()
@@ -126,6 +141,12 @@ def main():
         print("%-18s %12.0f %8.1f %8.2f | %12.0f %8.1f %8.2f | %9.2f %9.2f" % (
             phase, f[0], f[1], f[2], k[0], k[1], k[2], f[0] / k[0],
             f[2] / k[2] if k[2] else float("nan")))
+    f = [med("flumen", "acks=all produce", i) for i in range(3)]
+    k = [med("kafka", "acks=all+fsync produce", i) for i in range(3)]
+    print("%-18s %12.0f %8.1f %8.2f | %12.0f %8.1f %8.2f | %9.2f %9.2f   (Kafka: topic with "
+          "flush.messages=1, an fsync per append as flumen's acks=all)" % (
+              "acks=all, fsync", f[0], f[1], f[2], k[0], k[1], k[2], f[0] / k[0],
+              f[2] / k[2] if k[2] else float("nan")))
     frss = statistics.median(rss["flumen"]) / 2**20
     krss = statistics.median(rss["kafka"]) / 2**20
     print("peak RSS: flumen %.1f MB, kafka %.1f MB (ratio %.3f)" % (frss, krss, frss / krss))

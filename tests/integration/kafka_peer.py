@@ -15,6 +15,7 @@ cluster in setUpModule / setUpClass and shares it between its tests.
     cluster.stop()                        # kills every node and removes the data
 """
 import base64
+import fcntl
 import hashlib
 import os
 import re
@@ -87,8 +88,24 @@ def maven_classpath(pom_dir, label, extra_goals=(), extra_args=()):
         return f.read().strip()
 
 
+class _CacheLock:
+    """An exclusive lock on the test cache, so that test modules run in parallel (ctest -j)
+    do not run Maven into the same files at once; the second waits and finds them built."""
+
+    def __enter__(self):
+        os.makedirs(CACHE, exist_ok=True)
+        self.f = open(os.path.join(CACHE, ".lock"), "w")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
 def kafka_classpath():
-    return maven_classpath(KAFKA_POM_DIR, "kafka-peer")
+    with _CacheLock():
+        return maven_classpath(KAFKA_POM_DIR, "kafka-peer")
 
 
 JAVA_CLIENT_DIR = os.path.join(HERE, "java_client")
@@ -97,6 +114,11 @@ JAVA_CLIENT_DIR = os.path.join(HERE, "java_client")
 def java_client_command():
     """The argv prefix that runs the Java check program (java_client/, on kafka-clients),
     built with Maven into the test cache on first use and again whenever its sources change."""
+    with _CacheLock():
+        return _java_client_command()
+
+
+def _java_client_command():
     digest = hashlib.sha256()
     for root, _dirs, files in sorted(os.walk(JAVA_CLIENT_DIR)):
         for name in sorted(files):
