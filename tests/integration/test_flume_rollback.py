@@ -5,7 +5,8 @@ flumen tails two files and stops; Flume 1.11 starts on the same positionFile and
 must deliver exactly the lines written since; flumen starts again on the file Flume left and must
 deliver exactly the lines written after that. With a memory channel the position file is all
 flumen has; with a file channel flumen also keeps its positions in the channel (markers committed
-with the events), which are stale once Flume has moved the positions on.
+with the events), which are stale once Flume has moved the positions on. And a file rotated
+while Flume tails it leaves Flume's position file with two entries for one path.
 """
 import json
 import os
