@@ -49,6 +49,45 @@ void report_unlisted(const detail::RawAgent& raw, const std::string& agent_name,
   }
 }
 
+// FlumeConfiguration validates every agent of the file before Flume runs the one -n names, and
+// an exception there other than the ConfigurationException it catches stops Flume, whichever
+// agent it was to run. The one a conf without Java classes reaches: a sink group listed and
+// configured without `sinks` (SinkGroupConfiguration splits a null), in an agent with a channel
+// that has a type (validateGroups runs only after validateChannels kept one).
+void report_other_agents_stopping_flume(const config::PropertiesFile& props,
+                                        const std::string& agent_name, Diagnostics& diags) {
+  std::set<std::string> agents;
+  for (const auto& e : props.entries()) {
+    size_t dot = e.key.find('.');
+    if (dot != std::string::npos) agents.insert(e.key.substr(0, dot));
+  }
+  auto has_key = [](const detail::RawComponent& rc, const std::string& key) {
+    return std::any_of(rc.entries.begin(), rc.entries.end(),
+                       [&](const PropertyEntry& e) { return e.key == key; });
+  };
+  for (const auto& other : agents) {
+    if (other == agent_name) continue;
+    Diagnostics scratch;  // the other agent's own findings are reported when it is checked
+    detail::RawAgent raw = detail::collect(props, other, scratch);
+    const auto& channels = raw.section("channels");
+    bool typed_channel = false;
+    for (const auto& name : raw.listed["channels"]) {
+      auto it = channels.find(name);
+      if (it != channels.end() && has_key(it->second, "type")) typed_channel = true;
+    }
+    if (!typed_channel) continue;
+    const auto& groups = raw.section("sinkgroups");
+    for (const auto& name : raw.listed["sinkgroups"]) {
+      auto it = groups.find(name);
+      if (it == groups.end() || has_key(it->second, "sinks")) continue;
+      diags.warning(it->second.first, "agent '" + other + "' has sink group '" + name +
+                                          "' without sinks: Flume 1.11 exits on this file "
+                                          "whichever agent it runs (flumen runs '" +
+                                          agent_name + "')");
+    }
+  }
+}
+
 void build_channels(BuildState& st) {
   auto listed = st.raw.listed.find("channels");
   if (listed == st.raw.listed.end()) return;
@@ -98,6 +137,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     diags.error(where, "config filters are not supported yet; use ${env:NAME} substitution");
   }
   report_unlisted(raw, agent_name, diags);
+  report_other_agents_stopping_flume(props, agent_name, diags);
 
   BuildState st{agent_name, raw, reg, diags, agent, {}, {}};
   // Flume's order: channels, then sources and sinks against the channels that survived, then

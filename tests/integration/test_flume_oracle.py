@@ -389,6 +389,18 @@ class FlumeRuleProbeTest(OracleTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("f.channels.c1.capacity: expected an integer, got 'lots'", r.stderr)
 
+    def test_another_agents_group_without_sinks_stops_flume_and_flumen_warns(self):
+        # FlumeConfiguration validates every agent of the file; agent g's group stops Flume
+        # when it is asked to run f. flumen runs f and warns (an error with --strict).
+        text = BASE + ("g.channels = c1\ng.channels.c1.type = memory\ng.sinkgroups = g1\n"
+                       "g.sinkgroups.g1.processor.type = failover\n")
+        outcome, flume, r = self.run_both(text, "f")
+        self.assertEqual(outcome, "runs nothing")
+        self.assertIn("NullPointerException", flume)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: agent 'g' has sink group 'g1' without sinks: Flume 1.11 exits",
+                      r.stderr)
+
     def test_two_failover_sinks_with_one_priority_flume_ignores_one_flumen_refuses(self):
         # A deliberate difference (docs/guide.md): Flume's FailoverSinkProcessor keeps one of
         # the two sinks and never uses the other, silently.

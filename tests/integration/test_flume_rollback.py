@@ -5,7 +5,8 @@ flumen tails two files and stops; Flume 1.11 starts on the same positionFile and
 must deliver exactly the lines written since; flumen starts again on the file Flume left and must
 deliver exactly the lines written after that. With a memory channel the position file is all
 flumen has; with a file channel flumen also keeps its positions in the channel (markers committed
-with the events), which are stale once Flume has moved the positions on.
+with the events), which are stale once Flume has moved the positions on. And a file rotated
+while Flume tails it leaves Flume's position file with two entries for one path.
 """
 import json
 import os
@@ -131,6 +132,55 @@ class FlumeRollbackTest(AgentTestCase):
         for name in FILES:
             path = os.path.join(self.logs, name)
             self.assertEqual(positions[path], os.path.getsize(path))
+
+    def test_a_file_rotated_while_flume_runs(self):
+        # app1.log is renamed to app1.log.1 (outside the pattern) while Flume tails it and a new
+        # app1.log starts: Flume's position file then holds two entries for the path app1.log,
+        # the old inode's and the new one's. flumen must take the new file's and read on from
+        # there, not read the new file from the old file's position or from 0.
+        name = "app1.log"
+        path = os.path.join(self.logs, name)
+        first = ["%s before line%05d" % (name, i) for i in range(LINES)]
+        with open(path, "w") as f:
+            f.write("".join(l + "\n" for l in first))
+        out1 = self.path("out-r1")
+        agent = self.start_agent(self.conf("a1", out1, "memory"), "a1")
+        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= LINES, 60)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(read_lines(out1), first)
+
+        out2 = self.path("out-r2")
+        os.makedirs(out2)
+        flume = FlumeAgent(self.workdir, self.conf("f1", out2, "memory"), "f1",
+                           monitoring_port=True)
+        self.flume.append(flume)
+        flume.start().wait_started(90)
+        old = ["%s old line%05d" % (name, i) for i in range(LINES)]
+        with open(path, "a") as f:
+            f.write("".join(l + "\n" for l in old))
+        wait_until(lambda: flume.counter("SINK.k1", "EventDrainSuccessCount") >= LINES, 60)
+        os.rename(path, path + ".1")
+        new = ["%s new line%05d" % (name, i) for i in range(LINES)]
+        with open(path, "w") as f:
+            f.write("".join(l + "\n" for l in new))
+        wait_until(lambda: flume.counter("SINK.k1", "EventDrainSuccessCount") >= 2 * LINES, 60,
+                   "Flume to read the new app1.log")
+        time.sleep(1.0)
+        flume.stop()
+        self.assertEqual(read_lines(out2), old + new)
+        with open(self.pos) as f:
+            flume_positions = json.load(f)
+
+        after = ["%s after line%05d" % (name, i) for i in range(LINES)]
+        with open(path, "a") as f:
+            f.write("".join(l + "\n" for l in after))
+        out3 = self.path("out-r3")
+        agent = self.start_agent(self.conf("a1", out3, "memory"), "a1")
+        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= LINES, 60,
+                   "flumen to read on (Flume's positions: %s)" % flume_positions)
+        time.sleep(1.0)
+        self.assertEqual(agent.stop(), 0)
+        self.assertEqual(read_lines(out3), after, "Flume's positions: %s" % flume_positions)
 
     def test_memory_channel_flumen_to_flume_and_back(self):
         self.roundtrip("memory")

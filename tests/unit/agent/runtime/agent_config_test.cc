@@ -348,6 +348,36 @@ a1.sinks.k5.channel = c1
   CHECK(c.has("t.conf:17: warning: unknown property 'a1.sinkgroups.untyped.policy.type'"));
 }
 
+// Flume validates every agent of the file before it runs one: agent b's group without sinks
+// stops Flume when it is asked to run agent a too (seen with Flume 1.11, test_flume_oracle.py).
+// flumen runs a, and says so; b's group in an agent without a typed channel is never validated.
+TEST_CASE("another agent's sink group without sinks is a warning: Flume exits on the file") {
+  auto c = check(R"(a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+b1.channels = c1
+b1.channels.c1.type = memory
+b1.sinkgroups = g1
+b1.sinkgroups.g1.processor.type = failover
+c1.channels = c1
+c1.channels.c1.capacity = 10
+c1.sinkgroups = g1
+c1.sinkgroups.g1.processor.type = failover
+)");
+  INFO(c.text());
+  REQUIRE(c.config.has_value());
+  CHECK(c.diags.error_count() == 0);
+  CHECK(
+      c.has("t.conf:12: warning: agent 'b1' has sink group 'g1' without sinks: Flume 1.11 "
+            "exits on this file whichever agent it runs (flumen runs 'a1')"));
+  CHECK_FALSE(c.has("agent 'c1'"));
+}
+
 TEST_CASE("selector channels must belong to the source; unknown selector types are errors") {
   auto c = check(R"(a1.sources = r1
 a1.channels = c1 c2
