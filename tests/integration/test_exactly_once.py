@@ -227,5 +227,84 @@ class FileRollKillTest(AgentTestCase):
             self.assertRegex(line, r"^line-\d{7} x{60}$")
 
 
+KAFKA_READER = """
+b1.sources = r1
+b1.channels = c1
+b1.sinks = {sinks}
+b1.sources.r1.type = org.apache.flume.source.kafka.KafkaSource
+b1.sources.r1.kafka.bootstrap.servers = 127.0.0.1:{port}
+b1.sources.r1.kafka.topics = drive
+b1.sources.r1.kafka.consumer.group.id = readers
+b1.sources.r1.batchSize = 500
+b1.sources.r1.batchDurationMillis = 100
+b1.sources.r1.kafka.consumer.session.timeout.ms = 6000
+b1.sources.r1.channels = c1
+b1.channels.c1.type = file
+b1.channels.c1.dataDirs = {work}/reader-channel
+b1.channels.c1.capacity = 2000000
+b1.channels.c1.minimumRequiredSpace = 1048576
+b1.channels.c1.transactionCapacity = 2000
+b1.sinks.k1.type = file_roll
+b1.sinks.k1.channel = c1
+b1.sinks.k1.sink.directory = {out}
+b1.sinks.k1.sink.rollInterval = 0
+b1.sinks.k1.sink.batchSize = 2000
+"""
+
+
+class KafkaSourceKillTest(AgentTestCase):
+    def setUp(self):
+        super().setUp()
+        from test_broker import Broker
+        self.port = free_port()
+        self.broker = Broker(self.workdir, self.path("broker"), self.port)
+
+    def tearDown(self):
+        if self.broker.proc.poll() is None:
+            self.broker.proc.kill()
+            self.broker.proc.wait()
+        super().tearDown()
+
+    def test_kafka_source_killed_4_times_reads_every_record_once(self):
+        import subprocess
+        n = 400000
+        records = ["rec-%07d %s" % (i, "y" * 40) for i in range(n)]
+        r = subprocess.run(["kcat", "-b", "127.0.0.1:%d" % self.port, "-P", "-t", "drive"],
+                           input="".join(l + "\n" for l in records).encode(),
+                           capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = self.path("out")
+        os.makedirs(out)
+        # Without a sink the channel holds exactly what the source committed.
+        no_sink = "\n".join(l for l in KAFKA_READER.format(
+            sinks="", port=self.port, work=self.workdir, out=out).splitlines()
+            if not l.startswith("b1.sinks.")) + "\n"
+        rng = random.Random(5)
+        accepted = 0
+        for _ in range(4):
+            reader = self.start_agent(no_sink, name="b1")
+            # Killed while it reads: some time after its first batch of this run is in.
+            wait_until(lambda: reader.counter("CHANNEL.c1", "ChannelSize") > accepted, 60,
+                       "the reader to read")
+            time.sleep(rng.uniform(0.05, 0.4))
+            reader.kill()
+            reader = None
+            # What the channel holds now, read by an agent of another group and topic.
+            check = self.start_agent(no_sink.replace("kafka.topics = drive",
+                                                     "kafka.topics = nothing-here").replace(
+                "group.id = readers", "group.id = check"), name="b1")
+            accepted = check.counter("CHANNEL.c1", "ChannelSize")
+            self.assertEqual(check.stop(), 0)
+            self.assertLess(accepted, n, "killed before it read everything")
+        reader = self.start_agent(KAFKA_READER.format(sinks="k1", port=self.port,
+                                                      work=self.workdir, out=out), name="b1")
+        wait_until(lambda: len(read_lines(out)) >= n, 120, "every record in the files")
+        time.sleep(1)
+        self.assertEqual(reader.stop(), 0)
+        lost, dups, strangers = tally(read_lines(out), set(records))
+        print("kafka source kill -9 x4: %d records, %d lost, %d read twice" % (n, lost, dups))
+        self.assertEqual((lost, dups, strangers), (0, 0, 0), "(lost, duplicated, strangers)")
+
+
 if __name__ == "__main__":
     unittest.main()
