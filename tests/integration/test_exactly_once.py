@@ -306,5 +306,75 @@ class KafkaSourceKillTest(AgentTestCase):
         self.assertEqual((lost, dups, strangers), (0, 0, 0), "(lost, duplicated, strangers)")
 
 
+class CheckGuaranteeTest(AgentTestCase):
+    """`flumen check` says, per flow, what a kill -9 of the agent keeps."""
+
+    def check(self, conf):
+        path = self.path("check.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        r = self.run_flumen("check", "-f", path, "-n", "a1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return {l.split(":")[0].strip(): l.split(":", 1)[1].strip()
+                for l in r.stdout.splitlines() if " -> " in l}
+
+    def test_check_prints_the_guarantee_of_each_flow(self):
+        conf = """
+a1.sources = r1 r2 r3
+a1.channels = c1 c2 m1
+a1.sinks = k1 k2 k3 k4
+a1.sources.r1.type = TAILDIR
+a1.sources.r1.filegroups = g1
+a1.sources.r1.filegroups.g1 = {d}/x.log
+a1.sources.r1.positionFile = {d}/pos.json
+a1.sources.r1.channels = c1 m1
+a1.sources.r2.type = netcat
+a1.sources.r2.bind = 127.0.0.1
+a1.sources.r2.port = {p}
+a1.sources.r2.channels = c2
+a1.sources.r3.type = syslogudp
+a1.sources.r3.host = 127.0.0.1
+a1.sources.r3.port = {p}
+a1.sources.r3.channels = c2
+a1.channels.c1.type = file
+a1.channels.c1.dataDirs = {d}/c1
+a1.channels.c2.type = file
+a1.channels.c2.dataDirs = {d}/c2
+a1.channels.m1.type = memory
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.channel = c1
+a1.sinks.k1.sink.directory = {d}/out
+a1.sinks.k2.type = file_roll
+a1.sinks.k2.channel = m1
+a1.sinks.k2.sink.directory = {d}/out2
+a1.sinks.k3.type = org.apache.flume.sink.kafka.KafkaSink
+a1.sinks.k3.channel = c2
+a1.sinks.k3.kafka.bootstrap.servers = 127.0.0.1:9092
+a1.sinks.k3.kafka.topic = t
+a1.sinks.k4.type = avro
+a1.sinks.k4.channel = c2
+a1.sinks.k4.hostname = 127.0.0.1
+a1.sinks.k4.port = {p}
+""".format(d=self.workdir, p=free_port())
+        flows = self.check(conf)
+        self.assertEqual(flows["r1 -> c1 -> k1"], "exactly once")
+        self.assertTrue(flows["r1 -> m1 -> k2"].startswith("may lose on kill"), flows)
+        self.assertTrue(flows["r2 -> c2 -> k3"].startswith("at least once (netcat source"), flows)
+        self.assertIn("kafka sink", flows["r2 -> c2 -> k3"])
+        self.assertTrue(flows["r3 -> c2 -> k3"].startswith("may lose on kill (syslogudp"), flows)
+        # k3 and k4 both take from c2.
+        self.assertIn("c2 has 2 takers side by side", flows["r2 -> c2 -> k4"])
+        self.assertEqual(len(flows), 6, flows)
+        # The edge of the kill tests above: exactly once.
+        edge = EDGE.format(logs=self.workdir, work=self.workdir, sinks="k1") + \
+            FORWARD_SINK.format(s="k1", port=free_port())
+        path = self.path("e.conf")
+        with open(path, "w") as f:
+            f.write(edge)
+        r = self.run_flumen("check", "-f", path, "-n", "e1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("r1 -> c1 -> k1: exactly once\n", r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
