@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/flow_guarantees.h"
 #include "agent/runtime/agent_config.h"
 #include "agent/runtime/config_loader.h"
 #include "agent/runtime/plugin_docs.h"
@@ -44,6 +45,15 @@ std::optional<runtime::AgentConfig> check_one(const AgentArgs& args, const std::
       << cfg->sink_groups.size() << " sink groups";
   if (warnings > 0) out << "; " << warnings << " warning(s)";
   out << "\n";
+  // What the flows promise across a kill -9 of this agent (docs/guide.md, "Delivery
+  // guarantees").
+  out << "delivery across a kill -9 of the agent, per flow:\n";
+  for (const FlowGuarantee& f : flow_guarantees(*cfg)) {
+    out << "  " << f.source << " -> " << f.channel << " -> " << (f.sink.empty() ? "-" : f.sink)
+        << ": " << guarantee_name(f.guarantee);
+    if (!f.why.empty()) out << " (" << f.why << ")";
+    out << "\n";
+  }
   if (!cfg->dropped.empty()) {
     out << "dropped, as Flume drops them:";
     for (const auto& d : cfg->dropped)

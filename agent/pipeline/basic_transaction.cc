@@ -43,10 +43,12 @@ Status BasicTransaction::commit() {
     markers_.clear();
   }
   if (!taken_.empty()) {
-    if (Status s = do_commit_take(taken_); !s) return s;
+    // Markers not written with puts go with the take commit (a sink's record of its output).
+    if (Status s = do_commit_take(taken_, markers_); !s) return s;
     counters_.event_take_success->inc(static_cast<int64_t>(taken_.size()));
     taken_.clear();
   }
+  markers_.clear();
   return Status::ok();
 }
 

@@ -6,7 +6,8 @@
 //  - do_take(max, taken): append up to `max` events from the channel's head to `taken`;
 //  - do_commit_put(staged, markers, wait): make the puts visible (durably, with the markers, for
 //    a durable channel); on failure the staged events stay and the caller may retry;
-//  - do_commit_take(taken): remove the taken events for good;
+//  - do_commit_take(taken, markers): remove the taken events for good (durably, with the
+//    markers of a transaction that put nothing, for a durable channel);
 //  - do_rollback_take(taken): return them to the head of the channel, in order.
 // A derived transaction's destructor must call rollback(): the base's destructor cannot reach
 // the derived do_* methods.
@@ -36,7 +37,7 @@ class BasicTransaction : public Transaction {
  protected:
   virtual Status do_take(size_t max, EventBatch& taken) = 0;
   virtual Status do_commit_put(EventBatch& staged, const Markers& markers, bool wait_for_space) = 0;
-  virtual Status do_commit_take(EventBatch& taken) = 0;
+  virtual Status do_commit_take(EventBatch& taken, const Markers& markers) = 0;
   virtual void do_rollback_take(EventBatch& taken) = 0;
   // Channels that keep no markers (not durable) say so: set_marker() is then ignored.
   virtual bool keeps_markers() const { return channel_.durable(); }

@@ -37,8 +37,11 @@ class Transaction {
   virtual void rollback() = 0;
   // A durable channel stores `value` under `key` in the same atomic write as this transaction's
   // puts, so that a source can remember what it committed across restarts (the forward source
-  // keeps each sender's last sequence number this way). Channels that lose their events on a
-  // restart ignore it: nothing to remember then.
+  // keeps each sender's last sequence number this way). A transaction that only takes stores it
+  // with its take commit instead: a sink remembers how far its output got (a file's committed
+  // length, a forward sink's batch numbers) in the write that removes the events. An empty
+  // value removes the marker. Channels that lose their events on a restart ignore it: nothing
+  // to remember then.
   virtual void set_marker(std::string_view /*key*/, std::string_view /*value*/) {}
   // Off: a put into a full channel fails the commit at once (kChannelFull) instead of waiting
   // up to the channel's keep-alive for room; for sources on an event loop, which must not block.
@@ -107,6 +110,14 @@ class Channel {
   // The markers committed transactions stored whose key starts with `prefix` (durable channels).
   virtual std::map<std::string, std::string> markers(std::string_view /*prefix*/) const {
     return {};
+  }
+  // Stores one marker by itself, outside any transaction (an empty value removes it), as durably
+  // as the channel's put commits: on disk when it returns, synced when puts are. What a sink
+  // records before it writes or sends a batch (where a new file begins, the numbers a batch
+  // goes out with), so that a restart after a kill -9 knows what may have left. Channels that
+  // keep no markers answer ok and keep nothing. Any thread.
+  virtual Status save_marker(std::string_view /*key*/, std::string_view /*value*/) {
+    return Status::ok();
   }
 
   // Readers register to be woken when a put commits (or a take rolls back).

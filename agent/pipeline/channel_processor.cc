@@ -9,7 +9,7 @@ ChannelProcessor::ChannelProcessor(std::unique_ptr<ChannelSelector> selector,
     : selector_(std::move(selector)), interceptors_(std::move(interceptors)) {}
 
 Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& batch,
-                                  const Marker* marker) {
+                                  std::span<const Marker> markers) {
   const EventBatch* events = &batch;
   if (!target.all_events) {
     subset_.clear();
@@ -21,11 +21,17 @@ Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& b
   TransactionGuard txn(target.channel->begin());
   txn->set_wait_for_space(wait_for_space_);
   if (Status s = txn->put(*events); !s) return s;
-  if (marker) txn->set_marker(marker->key, marker->value);
+  for (const Marker& m : markers)
+    txn->set_marker(m.key, m.value);
   return txn.commit();
 }
 
 Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* marker) {
+  return process_batch(input,
+                       marker ? std::span<const Marker>(marker, 1) : std::span<const Marker>());
+}
+
+Status ChannelProcessor::process_batch(const EventBatch& input, std::span<const Marker> markers) {
   if (counters_) {
     counters_->event_received->inc(static_cast<int64_t>(input.size()));
     counters_->append_batch_received->inc();
@@ -40,7 +46,7 @@ Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* ma
   }
   selector_->route(*batch, targets_);
   for (const RouteTarget& t : targets_) {
-    Status s = put_into(t, *batch, marker);
+    Status s = put_into(t, *batch, markers);
     if (s.is_ok()) continue;
     if (t.optional) {
       if (optional_failures_) optional_failures_->inc();

@@ -11,6 +11,7 @@
 // Thread: the owning source's thread only.
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "agent/metrics/component_metrics.h"
@@ -40,11 +41,14 @@ class ChannelProcessor {
     std::string_view value;
   };
   Status process_batch(const EventBatch& batch, const Marker* marker = nullptr);
+  // The same with several markers (a kafka source's offsets of several partitions).
+  Status process_batch(const EventBatch& batch, std::span<const Marker> markers);
 
   const ChannelSelector& selector() const { return *selector_; }
 
  private:
-  Status put_into(const RouteTarget& target, const EventBatch& batch, const Marker* marker);
+  Status put_into(const RouteTarget& target, const EventBatch& batch,
+                  std::span<const Marker> markers);
 
   std::unique_ptr<ChannelSelector> selector_;
   std::vector<std::unique_ptr<Interceptor>> interceptors_;

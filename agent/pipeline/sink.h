@@ -29,21 +29,44 @@ struct DeliveryResult {
   // were delivered; these are counted as rejected and go to the dead-letter channel if the sink
   // has one, with `message` as the reason.
   std::vector<uint32_t> rejected_events;
+  // Stored with the take commit in a durable channel (Transaction::set_marker): the sink's
+  // record of how far its output got, atomic with the removal of the events it wrote.
+  std::vector<std::pair<std::string, std::string>> markers;
+  DeliveryResult&& with_marker(std::string key, std::string value) && {
+    markers.emplace_back(std::move(key), std::move(value));
+    return std::move(*this);
+  }
   static DeliveryResult delivered() { return {}; }
-  static DeliveryResult retry(std::string why) { return {Delivery::kRetry, std::move(why), {}}; }
+  static DeliveryResult retry(std::string why) {
+    return {Delivery::kRetry, std::move(why), {}, {}};
+  }
   static DeliveryResult rejected(std::string why) {
-    return {Delivery::kRejected, std::move(why), {}};
+    return {Delivery::kRejected, std::move(why), {}, {}};
   }
   static DeliveryResult partly_rejected(std::vector<uint32_t> events, std::string why) {
-    return {Delivery::kDelivered, std::move(why), std::move(events)};
+    return {Delivery::kDelivered, std::move(why), std::move(events), {}};
   }
 };
+
+class Channel;
 
 class Sink {
  public:
   explicit Sink(std::string name) : name_(std::move(name)) {}
   virtual ~Sink() = default;
   const std::string& name() const { return name_; }
+
+  // The channel this sink takes from and the key it keeps its own markers under there (its
+  // name; "<name>#<n>" for the n-th worker of a sink with workers), set by its runner before
+  // start(). A sink that records its output with its takes (DeliveryResult::markers,
+  // Channel::save_marker) reads back in start() what its last run recorded. Null channel: a
+  // sink driven without a runner (tests).
+  void bind_channel(Channel* channel, std::string state_key) {
+    channel_ = channel;
+    state_key_ = std::move(state_key);
+  }
+  Channel* channel() const { return channel_; }
+  const std::string& state_key() const { return state_key_.empty() ? name_ : state_key_; }
 
   void attach_metrics(std::shared_ptr<metrics::ComponentMetrics> m);
   metrics::SinkCounters& counters() { return *counters_; }
@@ -68,9 +91,17 @@ class Sink {
   // Called by the runner about once a second when idle and after deliveries: time-based work
   // such as rolling files.
   virtual void tick(std::chrono::steady_clock::time_point /*now*/) {}
+  // Non-zero while the sink holds what it sent of a take before its agent was killed (the
+  // events are back at the head of its channel): when that record was written, in ms since the
+  // epoch. A sink group gives its next take to the member whose record is the newest, so the
+  // same receiver sees those events again and recognises them instead of another receiver
+  // getting them twice. Runner thread.
+  virtual int64_t resumes_take_recorded_at() const { return 0; }
 
  private:
   std::string name_;
+  Channel* channel_ = nullptr;
+  std::string state_key_;
   std::shared_ptr<metrics::ComponentMetrics> metrics_;
   std::unique_ptr<metrics::SinkCounters> counters_;
 };

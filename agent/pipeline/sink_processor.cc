@@ -50,6 +50,22 @@ bool dead_letter(SinkSlot& slot, const std::vector<uint32_t>& which, const std::
   return true;
 }
 
+// The member that holds the newest record of a take it sent before its agent was killed
+// (Sink::resumes_take_recorded_at), or n when none does: it gets the next take first.
+template <typename Entries>
+size_t resuming_member(const Entries& entries) {
+  size_t best = entries.size();
+  int64_t newest = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const int64_t at = entries[i].slot->sink->resumes_take_recorded_at();
+    if (at > newest) {
+      newest = at;
+      best = i;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 ProcessOutcome drain_once(SinkSlot& slot) {
@@ -89,6 +105,8 @@ ProcessOutcome drain_once(SinkSlot& slot) {
       return ProcessOutcome::kFailed;
     }
   }
+  for (const auto& [key, value] : r.markers)
+    txn->set_marker(key, value);
   if (Status s = txn.commit(); !s) {
     if (!whole) sink.delivery_not_committed();
     slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),
@@ -136,7 +154,15 @@ FailoverSinkProcessor::FailoverSinkProcessor(std::vector<Member> members,
 
 ProcessOutcome FailoverSinkProcessor::process() {
   const auto now = clock_->now();
-  for (Entry& e : entries_) {
+  // By priority; a member resuming a take it sent before a kill goes first (the events at
+  // the head are the ones its receiver may already hold).
+  std::vector<Entry*> order;
+  const size_t resuming = resuming_member(entries_);
+  if (resuming < entries_.size()) order.push_back(&entries_[resuming]);
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (i != resuming) order.push_back(&entries_[i]);
+  for (Entry* ep : order) {
+    Entry& e = *ep;
     if (e.penalty_until > now) continue;
     ProcessOutcome out = drain_once(*e.slot);
     if (out == ProcessOutcome::kFailed) {
@@ -214,6 +240,11 @@ ProcessOutcome LoadBalancingSinkProcessor::process() {
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng_);
   }
+  // A member resuming a take it sent before a kill goes first (see Sink::
+  // resumes_take_recorded_at); the others keep their order.
+  if (const size_t r = resuming_member(entries_); r < n)
+    std::rotate(order.begin(), std::find(order.begin(), order.end(), r),
+                std::find(order.begin(), order.end(), r) + 1);
   const auto now = clock_->now();
   // Empty only if every sink looked at its channel and found nothing: a sink skipped while it
   // backs off may have events waiting (a stop must not take that for drained).

@@ -41,6 +41,8 @@ struct SinkSlot {
   Channel* channel = nullptr;
   // Where rejected events go (`<sink>.deadLetterChannel`), null: counted and dropped.
   Channel* dead_letter = nullptr;
+  // The key the sink keeps its markers under in `channel` (Sink::bind_channel); empty: its name.
+  std::string state_key;
   EventBatch batch;    // reused between takes
   EventBatch rejects;  // reused: what goes to the dead-letter channel
   // A failing sink says so once, then once per interval with how many attempts failed.

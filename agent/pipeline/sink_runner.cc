@@ -31,6 +31,7 @@ SinkRunner::~SinkRunner() {
 Status SinkRunner::start() {
   std::vector<Sink*> started;
   for (SinkSlot* s : processor_->slots()) {
+    s->sink->bind_channel(s->channel, s->state_key);
     if (Status st = s->sink->start(); !st) {
       for (Sink* k : started)
         k->stop();

@@ -59,6 +59,8 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
       slot->sink = r.sinks[w].get();
       slot->channel = channel(sc->channel);
       slot->dead_letter = dead_letter_of[sc->name];
+      // Each worker keeps its own markers in the shared channel.
+      if (r.sinks.size() > 1) slot->state_key = sc->name + "#" + std::to_string(w + 1);
       r.runners.push_back(std::make_unique<SinkRunner>(
           r.sinks.size() > 1 ? name + "#" + std::to_string(w + 1) : name,
           std::make_unique<DefaultSinkProcessor>(std::move(slot))));

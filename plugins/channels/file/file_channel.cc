@@ -94,8 +94,8 @@ class FileChannel::Txn : public pipeline::BasicTransaction {
   Status do_commit_put(EventBatch& staged, const Markers& markers, bool wait_for_space) override {
     return ch_->commit_put(staged, markers, wait_for_space);
   }
-  Status do_commit_take(EventBatch& taken) override {
-    if (Status s = ch_->commit_take(ranges_, taken.size(), taken.body_bytes()); !s) return s;
+  Status do_commit_take(EventBatch& taken, const Markers& markers) override {
+    if (Status s = ch_->commit_take(ranges_, taken.size(), markers); !s) return s;
     ranges_.clear();
     ch_->notify_space();
     return Status::ok();
@@ -363,6 +363,30 @@ std::map<std::string, std::string> FileChannel::markers(std::string_view prefix)
   return out;
 }
 
+void FileChannel::add_markers(rocksdb::WriteBatch& wb,
+                              const std::vector<std::pair<std::string, std::string>>& markers) {
+  for (const auto& [key, v] : markers) {
+    if (v.empty())
+      wb.Delete(kMarkerPrefix + key);
+    else
+      wb.Put(kMarkerPrefix + key, v);
+  }
+}
+
+Status FileChannel::save_marker(std::string_view key, std::string_view value) {
+  if (!is_open()) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
+  rocksdb::WriteBatch wb;
+  add_markers(wb, {{std::string(key), std::string(value)}});
+  rocksdb::WriteOptions wo;
+  // As durable as a put: what a sink records here must be on disk before the output it
+  // describes leaves, and survive what the puts survive.
+  wo.sync = options_.fsync_per_transaction;
+  rocksdb::Status s = write(wo, wb);
+  if (!s.ok()) return db_error("channel " + name() + ": marker write", s);
+  if (wo.sync) syncs_->inc();
+  return Status::ok();
+}
+
 Status FileChannel::commit_put(const EventBatch& staged,
                                const std::vector<std::pair<std::string, std::string>>& markers,
                                bool wait_for_space) {
@@ -432,8 +456,7 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
     encode_chunk(*r->batch, value);
     wb.Put(event_key(next), value);
     next += r->batch->size();
-    for (const auto& [key, v] : *r->markers)
-      wb.Put(kMarkerPrefix + key, v);
+    add_markers(wb, *r->markers);
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
@@ -553,7 +576,8 @@ Status FileChannel::take(size_t max, EventBatch& out, std::vector<Range>& ranges
   return Status::ok();
 }
 
-Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events, size_t) {
+Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
+                                const std::vector<std::pair<std::string, std::string>>& markers) {
   rocksdb::WriteBatch wb;
   {
     std::lock_guard lock(take_mu_);
@@ -563,19 +587,27 @@ Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
     for (const auto& r : returned_)
       for (const Range& rr : r.ranges)
         new_head = std::min(new_head, rr.begin);
-    if (new_head > head_) {
+    // A sink's markers are written even when the head cannot move (an older take of another
+    // taker is still outstanding): they record this take's output, not the head.
+    if (new_head > head_ || !markers.empty()) {
       // Chunks wholly below the new head are consumed. Each was written once, so SingleDelete
       // lets a flush or compaction drop the pair outright: the queue leaves no tombstone trail
-      // that later reads would have to skip. Deletes and the new head are one atomic write.
+      // that later reads would have to skip. Deletes, the new head and the sink's markers are
+      // one atomic write.
       size_t consumed = 0;
-      for (const auto& [first, count] : chunks_) {
-        if (first + count > new_head) break;
-        wb.SingleDelete(event_key(first));
-        ++consumed;
+      if (new_head > head_) {
+        for (const auto& [first, count] : chunks_) {
+          if (first + count > new_head) break;
+          wb.SingleDelete(event_key(first));
+          ++consumed;
+        }
+        wb.Put(kHeadKey, u64be(new_head));
       }
-      wb.Put(kHeadKey, u64be(new_head));
+      add_markers(wb, markers);
       rocksdb::WriteOptions wo;
-      wo.sync = false;  // a lost take commit only redelivers; puts carry the durability
+      // A take commit lost to a power cut only redelivers; puts carry the durability. The
+      // write reaches the operating system before it returns, so a kill -9 loses none of it.
+      wo.sync = false;
       rocksdb::Status s = write(wo, wb);
       if (!s.ok()) {
         take_errors_->inc();
@@ -585,7 +617,7 @@ Status FileChannel::commit_take(const std::vector<Range>& ranges, size_t events,
         return db_error("channel " + name() + ": take commit", s);
       }
       chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<ptrdiff_t>(consumed));
-      head_ = new_head;
+      head_ = std::max(head_, new_head);
     }
   }
   {

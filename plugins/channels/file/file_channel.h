@@ -4,7 +4,8 @@
 // On-disk layout (format version 1), all in the default column family:
 //   "m:format"        -> "1"
 //   "m:head"          -> u64be: sequence number of the first event not yet take-committed
-//   "k:" + key        -> a source's marker (Transaction::set_marker), written with its puts
+//   "k:" + key        -> a marker (Transaction::set_marker): a source's, written with its puts;
+//                        a sink's, written with its take commit or alone (save_marker)
 //   "e" + u64be(seq)  -> one chunk: the events of one put transaction (event_codec.h), whose
 //                        first event has number seq; events are numbered consecutively, so the
 //                        next chunk's key is seq + count.
@@ -32,6 +33,7 @@
 // concurrent takers, a committed take above an outstanding one is redelivered too).
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -72,6 +74,7 @@ class FileChannel : public pipeline::Channel {
   }
   bool durable() const override { return true; }
   std::map<std::string, std::string> markers(std::string_view prefix) const override;
+  Status save_marker(std::string_view key, std::string_view value) override;
 
   const std::string& directory() const { return dir_; }
 
@@ -108,7 +111,10 @@ class FileChannel : public pipeline::Channel {
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
   Status load_chunk(uint64_t next);
   Status read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next);
-  Status commit_take(const std::vector<Range>& ranges, size_t events, size_t bytes);
+  Status commit_take(const std::vector<Range>& ranges, size_t events,
+                     const std::vector<std::pair<std::string, std::string>>& markers);
+  static void add_markers(rocksdb::WriteBatch& wb,
+                          const std::vector<std::pair<std::string, std::string>>& markers);
   void rollback_take(EventBatch& events, std::vector<Range>& ranges);
   void publish_size();
 

@@ -18,7 +18,7 @@ class MemoryChannel::Txn : public pipeline::BasicTransaction {
   Status do_commit_put(EventBatch& staged, const Markers&, bool wait_for_space) override {
     return ch_->commit_put(staged, wait_for_space);
   }
-  Status do_commit_take(EventBatch& taken) override {
+  Status do_commit_take(EventBatch& taken, const Markers&) override {
     ch_->release_slots(taken.size(), taken.body_bytes());
     return Status::ok();
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -34,7 +35,48 @@ Status FileRollSink::start() {
                       "cannot create directory " + options_.directory + ": " + ec.message());
   series_millis_ = metrics::now_millis();
   last_roll_ = std::chrono::steady_clock::now();
+  durable_ = channel() != nullptr && channel()->durable();
+  if (durable_) {
+    record_key_ = "file_roll/" + state_key();
+    cut_back_uncommitted();
+  }
   return Status::ok();
+}
+
+std::string FileRollSink::record(off_t length, const std::string& path) {
+  return "1 " + std::to_string(length) + " " + path;
+}
+
+void FileRollSink::cut_back_uncommitted() {
+  const auto markers = channel()->markers(record_key_);
+  auto it = markers.find(record_key_);
+  if (it == markers.end()) return;
+  // "1 <length> <path>"
+  const std::string& v = it->second;
+  const size_t sp1 = v.find(' '), sp2 = v.find(' ', sp1 == std::string::npos ? 0 : sp1 + 1);
+  if (v.rfind("1 ", 0) != 0 || sp2 == std::string::npos) {
+    spdlog::warn("sink {}: its record in channel {} does not read ('{}'); nothing cut back", name(),
+                 channel()->name(), v);
+    return;
+  }
+  const off_t committed = std::strtoll(v.c_str() + sp1 + 1, nullptr, 10);
+  const std::string path = v.substr(sp2 + 1);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size <= committed) return;  // moved away, or whole
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ::ftruncate(fd, committed) != 0) {
+    spdlog::error("sink {}: cannot cut {} back to its committed {} bytes: {}", name(), path,
+                  committed, std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  if (options_.fsync) ::fsync(fd);
+  ::close(fd);
+  spdlog::info(
+      "sink {}: {} cut back from {} to {} bytes: the rest was written by a take that did not "
+      "commit before the agent stopped, and is delivered again",
+      name(), path, static_cast<int64_t>(st.st_size), static_cast<int64_t>(committed));
+  if (committed == 0) ::unlink(path.c_str());  // never an empty file
 }
 
 void FileRollSink::stop() {
@@ -62,6 +104,14 @@ std::string FileRollSink::next_file_name() {
 Status FileRollSink::open_next() {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     std::string candidate = options_.directory + "/" + next_file_name();
+    if (::access(candidate.c_str(), F_OK) == 0) continue;
+    // Recorded before it exists: a kill -9 after its first batch was written, before that
+    // batch's take committed, leaves the channel saying "0 bytes committed" of it.
+    if (durable_) {
+      if (Status s = channel()->save_marker(record_key_, record(0, candidate)); !s)
+        return make_error(s.code(), "cannot record the new file " + candidate + " in channel " +
+                                        channel()->name() + ": " + s.message());
+    }
     // O_EXCL: never append to a file another run (or another sink) wrote.
     int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
@@ -131,6 +181,9 @@ pipeline::DeliveryResult FileRollSink::deliver(const EventBatch& batch) {
   space_guard_->wrote(static_cast<int64_t>(done));
   if (options_.fsync && ::fdatasync(fd_) != 0)
     return undo_batch("fsync of " + path_ + " failed: " + std::strerror(errno));
+  if (durable_)  // the file's committed length, with the take's commit
+    return pipeline::DeliveryResult::delivered().with_marker(
+        record_key_, record(batch_start_ + static_cast<off_t>(done), path_));
   return pipeline::DeliveryResult::delivered();
 }
 

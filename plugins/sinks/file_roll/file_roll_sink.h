@@ -7,10 +7,18 @@
 // a full disk under a file channel), so the retry writes it once. It stops writing (retry,
 // backpressure) while the disk has less than sink.minimumFreeSpace free, which leaves room for a
 // file channel on the same disk to commit its takes.
+//
+// With a durable channel the file's committed length goes with each take commit (a channel
+// marker "file_roll/<sink>" -> "1 <length> <path>"), and a new file is recorded (length 0)
+// before it is created. At start the file the last run had open is cut back to that length:
+// what a take wrote before a kill -9 and did not commit is gone before those events are
+// delivered again, into a new file. A file is never written again once closed or left by a
+// run, and a closed file is never touched at start (its length is what was committed).
 
 #include <chrono>
 #include <string>
 
+#include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
 #include "agent/util/free_space_guard.h"
 #include "agent/util/log_throttle.h"
@@ -38,6 +46,10 @@ class FileRollSink : public pipeline::Sink {
   void close_current();
   void serialize(const EventBatch& batch, std::string& out) const;
   pipeline::DeliveryResult undo_batch(std::string why);
+  // The record of `path` holding `length` committed bytes, for the channel.
+  static std::string record(off_t length, const std::string& path);
+  // At start: cuts the file the last run had open back to its committed length.
+  void cut_back_uncommitted();
 
   FileRollSinkOptions options_;
   int64_t series_millis_ = 0;
@@ -50,6 +62,9 @@ class FileRollSink : public pipeline::Sink {
   // The length of the current file before the last batch written to it, until that batch is
   // known committed (the next deliver() or tick()); -1 when there is nothing to take back.
   off_t batch_start_ = -1;
+  // The channel keeps this sink's record (durable channel).
+  bool durable_ = false;
+  std::string record_key_;
   std::unique_ptr<util::FreeSpaceGuard> space_guard_;
   util::LogThrottle undo_log_;
 };

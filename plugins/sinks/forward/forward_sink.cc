@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <random>
 #include <thread>
 
@@ -44,11 +43,37 @@ ForwardSink::~ForwardSink() {
 }
 
 Status ForwardSink::start() {
-  // A new stream per start: sequence numbers never repeat across restarts of this sink.
+  // With a durable channel the stream goes on where the last run left it (sender_record.h);
+  // otherwise, and the first time, a new stream: numbers never repeat within a stream.
   std::random_device rd;
   stream_ = (uint64_t{rd()} << 32) ^ rd() ^
             static_cast<uint64_t>(Clock::now().time_since_epoch().count());
   next_seq_ = 1;
+  recovered_.reset();
+  plan_.clear();
+  plan_settled_ = false;
+  durable_ = channel() != nullptr && channel()->durable() && options_.protocol != "flume";
+  if (durable_) {
+    record_key_ = sender_record_key(state_key());
+    const auto markers = channel()->markers(record_key_);
+    if (auto it = markers.find(record_key_); it != markers.end()) {
+      if (auto r = SenderRecord::decode(it->second)) {
+        stream_ = r->stream;
+        next_seq_ = r->next_seq;
+        if (r->has_plan()) recovered_ = *r;
+        spdlog::info("forward sink {}: stream {:016x} goes on at batch {}{}", name(), stream_,
+                     next_seq_,
+                     recovered_ ? " (a take of " + std::to_string(r->events) +
+                                      " events was in flight: it is sent again with its numbers)"
+                                : "");
+      } else {
+        spdlog::warn(
+            "forward sink {}: its record in channel {} does not read ('{}'); a new "
+            "stream starts",
+            name(), channel()->name(), it->second);
+      }
+    }
+  }
   bytes_sent_ = &metrics().counter("BytesSentCount");
   event_bytes_ = &metrics().counter("EventBytesSentCount");
   batches_sent_ = &metrics().counter("BatchSentCount");
@@ -322,19 +347,6 @@ bool ForwardSink::on_answer(const fwd::Frame& f) {
   return false;
 }
 
-uint64_t ForwardSink::hash_of(const EventBatch& batch) const {
-  std::hash<std::string_view> h;
-  uint64_t x = batch.size();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    x = x * 1099511628211ULL ^ h(batch.body(i));
-    for (size_t k = 0; k < batch.header_count(i); ++k) {
-      auto [key, value] = batch.header_at(i, k);
-      x = x * 1099511628211ULL ^ h(key) ^ (h(value) << 1);
-    }
-  }
-  return x;
-}
-
 void ForwardSink::plan(const EventBatch& batch) {
   plan_.clear();
   const size_t max_events =
@@ -370,9 +382,90 @@ void ForwardSink::plan(const EventBatch& batch) {
   plan_hash_ = 0;
 }
 
+SenderRecord ForwardSink::record(bool with_plan) const {
+  SenderRecord r;
+  r.stream = stream_;
+  r.next_seq = next_seq_;
+  r.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  if (with_plan && !plan_.empty()) {
+    r.first_seq = plan_.front().seq;
+    r.events = plan_events_;
+    r.events_hash = plan_hash_;
+    for (const Planned& p : plan_)
+      r.counts.push_back(static_cast<uint32_t>(p.end - p.begin));
+  }
+  return r;
+}
+
+Status ForwardSink::new_plan(const EventBatch& batch) {
+  plan(batch);
+  if (!durable_) return Status::ok();
+  // On disk before the first byte leaves: a number the receiver may hold is never given to
+  // other events after a restart.
+  plan_hash_ = events_identity(batch);
+  if (Status s = channel()->save_marker(record_key_, record(true).encode()); !s) {
+    plan_.clear();
+    return make_error(s.code(), "cannot record the batches' numbers in channel " +
+                                    channel()->name() + " before sending: " + s.message());
+  }
+  return Status::ok();
+}
+
+void ForwardSink::resume_recovered(const EventBatch& batch) {
+  SenderRecord r = std::move(*recovered_);
+  recovered_.reset();
+  if (batch.size() != r.events || events_identity(batch) != r.events_hash) {
+    // Not the events of that take (a take of another sink or worker got them, or a config
+    // change): they get new numbers, and that take's numbers are never used again.
+    spdlog::info(
+        "forward sink {}: the events at the head of channel {} are not the {} it had in flight "
+        "before the restart; they go with new numbers",
+        name(), channel()->name(), r.events);
+    return;
+  }
+  plan_.clear();
+  uint64_t seq = r.first_seq;
+  size_t begin = 0;
+  for (uint32_t c : r.counts) {
+    Planned p{seq++, begin, begin + c};
+    p.at_peer = true;  // it may be committed there: the receiver tells
+    plan_.push_back(p);
+    begin += c;
+  }
+  plan_events_ = batch.size();
+  plan_hash_ = r.events_hash;
+  spdlog::info(
+      "forward sink {}: sending again the {} events in flight before the restart, as "
+      "batches {}..{} of stream {:016x}",
+      name(), r.events, r.first_seq, seq - 1, stream_);
+}
+
+pipeline::DeliveryResult ForwardSink::settled(pipeline::DeliveryResult r) {
+  // Committed with the take: the take is no longer in flight.
+  if (durable_) return std::move(r).with_marker(record_key_, record(false).encode());
+  return r;
+}
+
+void ForwardSink::delivery_not_committed() {
+  // Delivered, but its take did not commit (the channel's disk): the same events come again.
+  // The plan stays, every batch acknowledged, so they are not sent twice.
+  if (durable_ && !plan_.empty()) {
+    plan_settled_ = false;
+    return;
+  }
+  plan_.clear();
+}
+
 DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
-  if (!plan_.empty() && (plan_events_ != batch.size() || plan_hash_ != hash_of(batch)))
+  if (plan_settled_) {
+    plan_.clear();  // the last delivery committed
+    plan_settled_ = false;
+  }
+  if (recovered_) resume_recovered(batch);
+  if (!plan_.empty() && (plan_events_ != batch.size() || plan_hash_ != events_identity(batch)))
     plan_.clear();  // other events than the rolled-back ones: a new plan, new numbers
   int backoff_ms = 50;
   auto keep_for_retry = [&](std::string why) {
@@ -383,7 +476,7 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     for (const Planned& p : plan_)
       if (p.at_peer) in_doubt += p.end - p.begin;
     in_doubt_->inc(static_cast<int64_t>(in_doubt));
-    plan_hash_ = hash_of(batch);
+    if (!durable_) plan_hash_ = events_identity(batch);  // durable: hashed when planned
     return DeliveryResult::retry(std::move(why));
   };
   for (;;) {
@@ -396,15 +489,15 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     }
     if (wire_ == Wire::kAvro) {
       plan_.clear();  // Avro RPC numbers nothing: a resend is a new call
-      return deliver_avro(batch, deadline);
+      DeliveryResult r = deliver_avro(batch, deadline);
+      return r.outcome == pipeline::Delivery::kRetry ? r : settled(std::move(r));
     }
-    if (plan_.empty()) plan(batch);
+    bool replan = plan_.empty();
     // Batches planned before a reconnect must still fit the (possibly new) receiver.
-    for (const Planned& p : plan_) {
-      if (!p.done && p.end - p.begin > std::max<uint32_t>(welcome_.max_events, 1)) {
-        plan(batch);
-        break;
-      }
+    for (const Planned& p : plan_)
+      replan = replan || (!p.done && p.end - p.begin > std::max<uint32_t>(welcome_.max_events, 1));
+    if (replan) {
+      if (Status s = new_plan(batch); !s) return DeliveryResult::retry(s.message());
     }
     out_.clear();
     out_sent_ = 0;
@@ -448,10 +541,10 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     for (const Planned& p : plan_)
       all_done = all_done && p.done;
     if (all_done) {
-      plan_.clear();
+      plan_settled_ = true;
       if (!rejected_.empty())
-        return DeliveryResult::rejected("the receiver rejected a batch: " + rejected_);
-      return DeliveryResult::delivered();
+        return settled(DeliveryResult::rejected("the receiver rejected a batch: " + rejected_));
+      return settled(DeliveryResult::delivered());
     }
     // Refused for now (channel full there, or behind a refused batch): wait and send again.
     if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)

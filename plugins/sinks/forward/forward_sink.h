@@ -11,6 +11,10 @@
 // come back to this sink, the batches already acknowledged are not sent again and the rest keep
 // their numbers, so the receiver puts nothing twice.
 //
+// With a durable channel the sink's stream id and the numbers of the take in flight are kept in
+// the channel (sender_record.h): a batch sent again after a kill -9 of this agent carries its old
+// number, and the receiver puts nothing twice.
+//
 // To an Apache Flume avro source it speaks Flume's Avro RPC instead (forward_sink_avro.cc):
 // `protocol = flume`, or with the default `auto` when the peer does not answer the forward
 // HELLO. Each transaction is then one appendBatch (with deflate if compression-type says so),
@@ -20,15 +24,18 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/net/avro_rpc.h"
 #include "agent/net/forward_codec.h"
 #include "agent/net/zlib_stream.h"
+#include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
 #include "agent/util/log_throttle.h"
 #include "plugins/sinks/forward/config.h"
+#include "plugins/sinks/forward/sender_record.h"
 
 namespace flumen::plugins {
 
@@ -38,12 +45,20 @@ class ForwardSink : public pipeline::Sink {
   ForwardSink(std::string name, ForwardSinkOptions options);
   ~ForwardSink() override;
 
-  size_t batch_size() const override { return static_cast<size_t>(options_.batch_size); }
+  // After a restart, the first take is exactly the one in flight before it (see start()).
+  size_t batch_size() const override {
+    return recovered_ ? static_cast<size_t>(recovered_->events)
+                      : static_cast<size_t>(options_.batch_size);
+  }
   Status start() override;
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void tick(Clock::time_point now) override;
   void interrupt() override { interrupted_ = true; }
+  void delivery_not_committed() override;
+  int64_t resumes_take_recorded_at() const override {
+    return recovered_ ? recovered_->recorded_at_ms : 0;
+  }
 
  private:
   // Set by interrupt() (the agent's stop, past its deadline): waits end within ~100 ms.
@@ -73,12 +88,19 @@ class ForwardSink : public pipeline::Sink {
   Io io_step(Clock::time_point deadline);
   void disconnect(const std::string& why);
   void plan(const EventBatch& batch);
+  // plan(), then, with a durable channel, the plan recorded there before anything is sent.
+  Status new_plan(const EventBatch& batch);
+  // The record of this sink's stream (and of the take in flight when `with_plan`).
+  SenderRecord record(bool with_plan) const;
+  // The first take after a restart: the take that was in flight before it, if these are its
+  // events (then plan_ is its plan again, every batch possibly at the peer).
+  void resume_recovered(const EventBatch& batch);
+  pipeline::DeliveryResult settled(pipeline::DeliveryResult r);
   // Writes out_ and reads answers until `done()` holds, the deadline passes or the connection
   // breaks. Every complete frame received goes to on_answer.
   template <typename Done>
   Io pump(Clock::time_point deadline, Done done);
   bool on_answer(const net::forward::Frame& f);
-  uint64_t hash_of(const EventBatch& batch) const;
 
   ForwardSinkOptions options_;
   net::forward::Codec codec_ = net::forward::Codec::kNone;
@@ -104,8 +126,16 @@ class ForwardSink : public pipeline::Sink {
   Clock::time_point last_io_{};
   std::string last_error_;
 
-  // The transaction in flight, kept after a retry so that the same events reuse it.
+  // The channel keeps this sink's record (durable channel, forward protocol).
+  bool durable_ = false;
+  std::string record_key_;
+  // What the last run had in flight when it stopped without committing it (a kill -9).
+  std::optional<SenderRecord> recovered_;
+
+  // The transaction in flight, kept after a retry so that the same events reuse it; and after
+  // it was delivered, until the next deliver(), in case its take commit fails.
   std::vector<Planned> plan_;
+  bool plan_settled_ = false;
   uint64_t plan_hash_ = 0;
   size_t plan_events_ = 0;
   size_t answers_ = 0;  // acks and nacks received for the batches of this round

@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -61,8 +62,57 @@ HdfsSink::~HdfsSink() {
 Status HdfsSink::start() {
   counter_ = metrics::now_millis();
   rolls_ = &metrics().counter("FileRollCount");
+  durable_ = channel() != nullptr && channel()->durable();
+  closed_records_.clear();
+  if (durable_) {
+    record_prefix_ = "hdfs/" + state_key() + "/";
+    cut_back_uncommitted();
+  }
   recover_in_use_files();
   return Status::ok();
+}
+
+void HdfsSink::cut_back_uncommitted() {
+  for (const auto& [key, value] : channel()->markers(record_prefix_)) {
+    const std::string path = key.substr(record_prefix_.size());
+    const off_t committed = std::strtoll(value.c_str(), nullptr, 10);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && st.st_size > committed) {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::ftruncate(fd, committed) != 0) {
+        spdlog::error("sink {}: cannot cut {} back to its committed {} bytes: {}", name(), path,
+                      committed, std::strerror(errno));
+        if (fd >= 0) ::close(fd);
+        continue;  // its record stays: tried again at the next start
+      }
+      if (options_.fsync) ::fsync(fd);
+      ::close(fd);
+      spdlog::info(
+          "sink {}: {} cut back from {} to {} bytes: the rest was written by a take that did "
+          "not commit before the agent stopped, and is delivered again",
+          name(), path, static_cast<int64_t>(st.st_size), static_cast<int64_t>(committed));
+    }
+    // A file created by a take that never committed holds nothing: gone, as if never made.
+    if (committed == 0) ::unlink(path.c_str());
+    (void)channel()->save_marker(key, "");
+  }
+}
+
+pipeline::DeliveryResult HdfsSink::with_lengths(pipeline::DeliveryResult r) {
+  if (!durable_) return r;
+  auto add = [&](const OpenFile& f) {
+    if (!f.touched || f.fd < 0) return;
+    const off_t end = ::lseek(f.fd, 0, SEEK_CUR);  // each batch writes from the end
+    if (end >= 0) r.markers.emplace_back(record_prefix_ + f.in_use_path, std::to_string(end));
+  };
+  for (const auto& [k, f] : files_)
+    add(f);
+  for (const OpenFile& f : retired_)
+    add(f);
+  for (std::string& key : closed_records_)
+    r.markers.emplace_back(std::move(key), "");
+  closed_records_.clear();
+  return r;
 }
 
 void HdfsSink::stop() {
@@ -151,6 +201,17 @@ HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string
     f.final_path = dir + "/" + name;
     f.in_use_path = dir + "/" + options_.in_use_prefix + name + options_.in_use_suffix;
     if (::access(f.final_path.c_str(), F_OK) == 0) continue;
+    if (::access(f.in_use_path.c_str(), F_OK) == 0) continue;
+    // Recorded before it exists: a kill -9 before the take that writes it commits leaves the
+    // channel saying "0 bytes committed" of it, and the next start removes it.
+    if (durable_) {
+      if (Status s = channel()->save_marker(record_prefix_ + f.in_use_path, "0"); !s) {
+        error = {"cannot record the new file " + f.in_use_path + " in channel " +
+                     channel()->name() + ": " + s.message(),
+                 false};
+        return nullptr;
+      }
+    }
     f.fd = ::open(f.in_use_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (f.fd < 0) {
       if (errno == EEXIST) continue;
@@ -230,6 +291,7 @@ void HdfsSink::close_file(OpenFile& f) {
   f.fd = -1;
   if (f.in_use_path != f.final_path && ::rename(f.in_use_path.c_str(), f.final_path.c_str()) != 0)
     file_log_.error("sink {}: cannot rename {}: {}", name(), f.in_use_path, std::strerror(errno));
+  if (durable_) closed_records_.push_back(record_prefix_ + f.in_use_path);
   counters().connection_closed->inc();
   rolls_->inc();
 }
@@ -376,10 +438,11 @@ pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
     for (OpenFile& f : retired_)
       if (Status s = sync(f); !s) return fail_batch(s.message());
   }
-  if (rejected_.empty()) return pipeline::DeliveryResult::delivered();
+  if (rejected_.empty()) return with_lengths(pipeline::DeliveryResult::delivered());
   std::string why = "event(s) that can never be written: " + first_problem;
-  if (rejected_.size() == batch.size()) return pipeline::DeliveryResult::rejected(why);
-  return pipeline::DeliveryResult::partly_rejected(rejected_, why);
+  if (rejected_.size() == batch.size())
+    return with_lengths(pipeline::DeliveryResult::rejected(why));
+  return with_lengths(pipeline::DeliveryResult::partly_rejected(rejected_, why));
 }
 
 void HdfsSink::tick(Clock::time_point now) {

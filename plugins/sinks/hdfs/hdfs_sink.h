@@ -18,6 +18,13 @@
 // made safe (bucket_path.h), so no event writes outside hdfs.path. In-use files left by a crash
 // are closed (renamed) at start. CompressedStream writes each batch as a complete gzip member or
 // zstd frame, so every closed or crashed file decompresses.
+//
+// With a durable channel each in-use file's committed length goes with the take commit (a
+// channel marker per file, "hdfs/<sink>/<in-use path>" -> length, written for the files the
+// batch touched), and a new file is recorded (length 0) before it is created. At start, before
+// the in-use files are closed, each recorded one is cut back to its committed length (removed
+// if that is 0): what a take wrote before a kill -9 without committing is gone before those
+// events are delivered again. Closed (renamed) files are never touched.
 
 #include <chrono>
 #include <functional>
@@ -26,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
 #include "agent/util/free_space_guard.h"
 #include "agent/util/log_throttle.h"
@@ -80,6 +88,11 @@ class HdfsSink : public pipeline::Sink {
   void undo_batch();
   pipeline::DeliveryResult fail_batch(const std::string& why);
   void recover_in_use_files();
+  // At start, with a durable channel: cuts each recorded in-use file back to its committed length.
+  void cut_back_uncommitted();
+  // The committed lengths of the files this batch touched, and the records of closed files
+  // removed, for the take commit.
+  pipeline::DeliveryResult with_lengths(pipeline::DeliveryResult r);
   void compress(std::string& data);
   bool permanent_open_error(int err) const;
 
@@ -92,6 +105,10 @@ class HdfsSink : public pipeline::Sink {
   int64_t counter_ = 0;
   std::string key_, dir_, prefix_text_, time_text_, compressed_;
   std::vector<uint32_t> rejected_;
+  // The channel keeps this sink's records (durable channel).
+  bool durable_ = false;
+  std::string record_prefix_;
+  std::vector<std::string> closed_records_;  // records of files closed since the last commit
   std::unique_ptr<util::FreeSpaceGuard> space_guard_;
   util::LogThrottle file_log_;
   metrics::Counter* rolls_ = nullptr;

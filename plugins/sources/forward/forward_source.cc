@@ -202,7 +202,8 @@ bool ForwardSource::on_hello(Session& s, net::Connection& c, std::string_view pa
   hello_log_.log(spdlog::level::info,
                  "forward source {}: {} connected as {} (stream {:016x}, committed {})", name(),
                  c.peer(), h.sender, h.stream, w.committed);
-  // Streams not heard from for a day are forgotten (each sender start draws a new one).
+  // Streams not heard from for a day are forgotten (a sender on a memory channel draws a new
+  // one at each start).
   const auto now = Clock::now();
   if (now - last_ledger_sweep_ > std::chrono::minutes(1)) {
     last_ledger_sweep_ = now;

@@ -2,8 +2,9 @@
 // StreamLedger: what a forward source has committed, per sender stream: the highest sequence
 // number whose batch is in the channel. A batch at or below it is a retransmission (its ack was
 // lost) and is acknowledged again without a second put. Used by the source's loop thread only;
-// streams not heard from for a day are forgotten so that restarting senders (each start draws a new
-// stream id) do not make it grow without bound.
+// streams not heard from for a day are forgotten so that restarting senders (on a memory channel
+// each start draws a new stream id; on a durable one the stream goes on) do not make it grow
+// without bound.
 #include <chrono>
 #include <cstdint>
 #include <unordered_map>

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ Status KafkaSource::do_start() {
     return st;
   }
   kafka::route_logs(conf);
+  load_markers();
+  if (durable_) rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::on_rebalance);
   rd_kafka_conf_set_offset_commit_cb(conf, &KafkaSource::on_commit);
   rd_kafka_conf_set_opaque(conf, this);
   consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -162,6 +165,85 @@ void KafkaSource::on_commit(rd_kafka_t*, rd_kafka_resp_err_t e, rd_kafka_topic_p
     static_cast<KafkaSource*>(opaque)->commit_failed(e);
 }
 
+std::string KafkaSource::marker_key(std::string_view topic, int32_t partition) const {
+  std::string k = "kafka/" + name() + "/";
+  k += topic;
+  k += '/';
+  k += std::to_string(partition);
+  return k;
+}
+
+void KafkaSource::load_markers() {
+  durable_ = false;
+  committed_.clear();
+  const std::string prefix = "kafka/" + name() + "/";
+  for (pipeline::Channel* ch : processor().selector().channels()) {
+    if (!ch->durable()) continue;
+    durable_ = true;
+    // A batch counts as committed only where every channel that has the partition has it:
+    // the smallest offset wins (a record is then read again, never skipped).
+    for (const auto& [key, value] : ch->markers(prefix)) {
+      const size_t slash = key.rfind('/');
+      if (slash == std::string::npos || slash < prefix.size()) continue;
+      int32_t partition = 0;
+      int64_t offset = 0;
+      const std::string_view p(key.data() + slash + 1, key.size() - slash - 1);
+      if (std::from_chars(p.data(), p.data() + p.size(), partition).ec != std::errc() ||
+          std::from_chars(value.data(), value.data() + value.size(), offset).ec != std::errc())
+        continue;
+      auto [it, fresh] = committed_.emplace(
+          std::make_pair(key.substr(prefix.size(), slash - prefix.size()), partition), offset);
+      if (!fresh) it->second = std::min(it->second, offset);
+    }
+  }
+  if (!committed_.empty())
+    spdlog::info(
+        "kafka source {}: its channels hold the offsets of {} partition(s): reading resumes "
+        "there",
+        name(), committed_.size());
+}
+
+void KafkaSource::resume_from_markers(rd_kafka_topic_partition_list_t* parts) {
+  if (committed_.empty()) return;
+  // The group's committed offsets too: a consumer of the group that had the partition in the
+  // meantime may have got further (its events are in its own channel).
+  rd_kafka_topic_partition_list_t* group = rd_kafka_topic_partition_list_copy(parts);
+  const bool have_group = rd_kafka_committed(consumer_, group, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int i = 0; i < parts->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = parts->elems[i];
+    auto it = committed_.find({tp.topic, tp.partition});
+    if (it == committed_.end()) continue;
+    int64_t at = it->second;
+    if (have_group && group->elems[i].offset >= 0) at = std::max(at, group->elems[i].offset);
+    tp.offset = at;
+    spdlog::info("kafka source {}: {} [{}] starts at offset {} (committed with its events)", name(),
+                 tp.topic, tp.partition, at);
+  }
+  rd_kafka_topic_partition_list_destroy(group);
+}
+
+void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t e,
+                               rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->resume_from_markers(parts);
+    if (cooperative) {
+      if (rd_kafka_error_t* err = rd_kafka_incremental_assign(rk, parts))
+        rd_kafka_error_destroy(err);
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    return;
+  }
+  if (cooperative) {
+    if (rd_kafka_error_t* err = rd_kafka_incremental_unassign(rk, parts))
+      rd_kafka_error_destroy(err);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
 void KafkaSource::run() {
   // Next offset to commit per (topic, partition), for the batch being built: a short list
   // (records come in runs of one partition), searched from the end.
@@ -171,6 +253,8 @@ void KafkaSource::run() {
     int64_t offset;
   };
   std::vector<Next> next;
+  std::vector<std::string> marker_keys, marker_values;
+  std::vector<pipeline::ChannelProcessor::Marker> markers;
   // Records are taken from the consumer queue many at a time: one lock per call, not per record.
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_);
   std::vector<rd_kafka_message_t*> msgs(
@@ -207,9 +291,24 @@ void KafkaSource::run() {
       }
     }
     if (batch_.empty()) continue;
+    // With a durable channel each partition's next offset goes into the channel with the
+    // events, in the same atomic write.
+    marker_keys.clear();
+    marker_values.clear();
+    markers.clear();
+    if (durable_) {
+      for (const Next& n : next) {
+        marker_keys.push_back(marker_key(rd_kafka_topic_name(n.topic), n.partition));
+        marker_values.push_back(std::to_string(n.offset));
+      }
+      for (size_t k = 0; k < next.size(); ++k)
+        markers.push_back({marker_keys[k], marker_values[k]});
+    }
     // The batch goes in whole before its offsets are committed; a refused batch waits.
     while (!stopping_) {
-      if (processor().process_batch(batch_).is_ok()) {
+      if (processor().process_batch(batch_, markers).is_ok()) {
+        for (const Next& n : next)
+          if (durable_) committed_[{rd_kafka_topic_name(n.topic), n.partition}] = n.offset;
         backoff_ms = 0;
         break;
       }

@@ -38,8 +38,13 @@ class ScriptedSink : public Sink {
         if (!bad.empty()) return DeliveryResult::partly_rejected(bad, "scripted: poison");
       }
     }
-    return {next, "scripted", {}};
+    DeliveryResult r{next, "scripted", {}, {}};
+    r.markers = markers;
+    return r;
   }
+  int64_t resumes_take_recorded_at() const override { return resume_at; }
+  std::vector<std::pair<std::string, std::string>> markers;  // given with every answer
+  int64_t resume_at = 0;                                     // as Sink::resumes_take_recorded_at
   void delivery_not_committed() override { not_committed++; }
   void interrupt() override { interrupted = true; }
   std::deque<Delivery> script;

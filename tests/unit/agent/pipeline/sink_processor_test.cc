@@ -144,5 +144,89 @@ TEST_CASE("replicating and multiplexing selectors route as Flume does") {
   }
 }
 
+TEST_CASE("a sink group gives its first take to the member resuming a take sent before a kill") {
+  // Round robin would start with k1; k2 holds the newer record of a take in flight.
+  auto ch = memory("c1");
+  ScriptedSink a("k1"), b("k2");
+  a.resume_at = 1000;  // an older, stale record: the events at the head are k2's
+  b.resume_at = 2000;
+  std::vector<std::unique_ptr<SinkSlot>> slots;
+  slots.push_back(slot(&a, ch.get()));
+  slots.push_back(slot(&b, ch.get()));
+  LoadBalancingSinkProcessor lb(std::move(slots), LoadBalancingSinkProcessor::Policy::kRoundRobin,
+                                false, std::chrono::milliseconds(30000));
+  REQUIRE(testing::put(*ch, testing::numbered(0, 40)).is_ok());
+  CHECK(lb.process() == ProcessOutcome::kReady);
+  CHECK(b.got == testing::range_strings(0, 10));
+  CHECK(a.got.empty());
+  b.resume_at = 0;
+  a.resume_at = 0;
+  CHECK(lb.process() == ProcessOutcome::kReady);  // then round robin again
+  CHECK(a.got.size() + b.got.size() == 20);
+
+  // Failover: the backup was the active member when the agent died.
+  auto ch2 = memory("c2");
+  ScriptedSink primary("p"), backup("b");
+  backup.resume_at = 5;
+  std::vector<FailoverSinkProcessor::Member> m;
+  m.push_back({slot(&primary, ch2.get()), 10});
+  m.push_back({slot(&backup, ch2.get()), 5});
+  FailoverSinkProcessor fo(std::move(m), std::chrono::milliseconds(30000));
+  REQUIRE(testing::put(*ch2, testing::numbered(0, 20)).is_ok());
+  CHECK(fo.process() == ProcessOutcome::kReady);
+  CHECK(backup.got == testing::range_strings(0, 10));
+  backup.resume_at = 0;
+  CHECK(fo.process() == ProcessOutcome::kReady);
+  CHECK(primary.got == testing::range_strings(10, 10));
+}
+
+TEST_CASE("drain_once stores the sink's markers with the take commit, not with a rollback") {
+  // A memory channel keeps no markers; what drain_once hands the transaction is what a durable
+  // channel stores (file_channel_test checks the storing).
+  struct Recording : Channel {
+    std::unique_ptr<Channel> inner = memory("c1");
+    std::vector<std::pair<std::string, std::string>>* log;
+    explicit Recording(std::vector<std::pair<std::string, std::string>>* l)
+        : Channel("rec"), log(l) {}
+    struct Txn : Transaction {
+      std::unique_ptr<Transaction> t;
+      std::vector<std::pair<std::string, std::string>> staged, *log;
+      Status put(const EventBatch& e) override { return t->put(e); }
+      Status take(size_t max, EventBatch& out) override { return t->take(max, out); }
+      Status commit() override {
+        Status s = t->commit();
+        if (s) log->insert(log->end(), staged.begin(), staged.end());
+        return s;
+      }
+      void rollback() override { t->rollback(); }
+      void set_marker(std::string_view k, std::string_view v) override {
+        staged.emplace_back(std::string(k), std::string(v));
+      }
+    };
+    std::unique_ptr<Transaction> begin() override {
+      auto t = std::make_unique<Txn>();
+      t->t = inner->begin();
+      t->log = log;
+      return t;
+    }
+    size_t size() const override { return inner->size(); }
+    size_t capacity() const override { return inner->capacity(); }
+    size_t transaction_capacity() const override { return inner->transaction_capacity(); }
+    bool durable() const override { return true; }
+  };
+  std::vector<std::pair<std::string, std::string>> stored;
+  Recording ch(&stored);
+  REQUIRE(testing::put(*ch.inner, testing::numbered(0, 20)).is_ok());
+  ScriptedSink sink("k1");
+  sink.markers = {{"out/k1", "file 120"}};
+  auto s = slot(&sink, &ch);
+  sink.script = {Delivery::kRetry, Delivery::kDelivered};
+  CHECK(drain_once(*s) == ProcessOutcome::kFailed);
+  CHECK(stored.empty());
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].second == "file 120");
+}
+
 }  // namespace
 }  // namespace flumen::pipeline

@@ -133,6 +133,61 @@ TEST_CASE("file channel: markers are committed with their puts and survive a res
   CHECK(testing::take_bodies(*ch, 100) == testing::range_strings(0, 10));
 }
 
+TEST_CASE("file channel: a sink's markers go with its take commit, or alone, and survive") {
+  TempDir dir;
+  auto make = [&] {
+    auto ch =
+        std::make_unique<FileChannel>("c1", options_for(dir.path, 10000, 100),
+                                      std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"));
+    REQUIRE(ch->start().is_ok());
+    return ch;
+  };
+  {
+    auto ch = make();
+    REQUIRE(testing::put(*ch, testing::numbered(0, 30)).is_ok());
+    // Written before the output it describes, outside any transaction.
+    REQUIRE(ch->save_marker("sink/k1", "intent 0").is_ok());
+    {
+      pipeline::TransactionGuard txn(ch->begin());
+      EventBatch out;
+      REQUIRE(txn->take(10, out).is_ok());
+      txn->set_marker("sink/k1", "committed 10");
+      REQUIRE(txn.commit().is_ok());
+    }
+    {
+      // Rolled back: neither the take nor its marker.
+      pipeline::TransactionGuard txn(ch->begin());
+      EventBatch out;
+      REQUIRE(txn->take(10, out).is_ok());
+      txn->set_marker("sink/k1", "committed 20");
+      txn.rollback();
+    }
+    {
+      // Two takers: the later one commits first, so the head cannot move; its marker is
+      // written all the same.
+      pipeline::TransactionGuard older(ch->begin());
+      pipeline::TransactionGuard newer(ch->begin());
+      EventBatch a, b;
+      REQUIRE(older->take(10, a).is_ok());  // the rolled back 10..19
+      REQUIRE(newer->take(10, b).is_ok());  // 20..29
+      REQUIRE(b.size() == 10);
+      newer->set_marker("sink/k2", "committed 5");
+      newer->set_marker("sink/gone", "x");
+      REQUIRE(newer.commit().is_ok());
+      older.rollback();
+    }
+    REQUIRE(ch->save_marker("sink/gone", "").is_ok());  // an empty value removes it
+  }
+  auto ch = make();
+  auto m = ch->markers("sink/");
+  CHECK(m == std::map<std::string, std::string>{{"sink/k1", "committed 10"},
+                                                {"sink/k2", "committed 5"}});
+  // The taker that committed above an outstanding take is redelivered after the restart (the
+  // head stayed below it): 20 events from the 10th.
+  CHECK(ch->size() == 20);
+  CHECK(testing::take_bodies(*ch, 100) == testing::range_strings(10, 20));
+}
+
 TEST_CASE("file channel: consumed history does not survive, and restart is not a replay") {
   TempDir dir;
   {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <rocksdb/env.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -41,8 +42,12 @@ struct Fixture {
   }
   std::string output() const {
     std::string all;
-    for (auto& e : fs::directory_iterator(dir / "out")) {
-      std::ifstream in(e.path(), std::ios::binary);
+    std::vector<fs::path> paths;  // in name order: the order they were written
+    for (auto& e : fs::directory_iterator(dir / "out"))
+      paths.push_back(e.path());
+    std::sort(paths.begin(), paths.end());
+    for (const auto& p : paths) {
+      std::ifstream in(p, std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();
       all += ss.str();
@@ -109,6 +114,66 @@ TEST_CASE("file_roll: a full disk under the file channel leaves every event in t
   }
   CHECK(f.output() == lines(0, 100));
   CHECK(channel.size() == 0);
+}
+
+TEST_CASE("file_roll: a restart cuts the open file back to the length committed with the take") {
+  Fixture f;
+  FileChannelOptions co;
+  co.data_dirs = (f.dir / "db").string();
+  co.capacity = 10000;
+  co.transaction_capacity = 100;
+  co.minimum_required_space = 1 << 20;
+  co.write_buffer_mb = 1;
+  auto o = f.options();
+  o.batch_size = 10;
+  auto run = [&](auto body) {
+    FileChannel channel("c1", co, std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"));
+    REQUIRE(channel.start().is_ok());
+    auto sink = std::make_unique<FileRollSink>("k1", o);
+    sink->attach_metrics(std::make_shared<metrics::ComponentMetrics>("SINK", "k1"));
+    sink->bind_channel(&channel, "k1");
+    REQUIRE(sink->start().is_ok());
+    pipeline::SinkSlot slot;
+    slot.sink = sink.get();
+    slot.channel = &channel;
+    body(channel, *sink, slot);
+    // No stop(): as after a kill -9, whatever the sink wrote stays in its file.
+  };
+  run([&](FileChannel& channel, FileRollSink& sink, pipeline::SinkSlot& slot) {
+    REQUIRE(testing::put(channel, testing::numbered(0, 30)).is_ok());
+    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
+    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
+    // The third take is written and synced, then the agent dies before its commit.
+    pipeline::TransactionGuard txn(channel.begin());
+    EventBatch b;
+    REQUIRE(txn->take(10, b).is_ok());
+    REQUIRE(sink.deliver(b).outcome == pipeline::Delivery::kDelivered);
+    CHECK(f.output() == lines(0, 30));
+  });
+  run([&](FileChannel&, FileRollSink&, pipeline::SinkSlot& slot) {
+    CHECK(f.output() == lines(0, 20));  // cut back at start
+    while (pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady) {
+    }
+    CHECK(f.output() == lines(0, 30));
+    // Rolled to a new file that a kill leaves after its first, uncommitted batch.
+  });
+  size_t files = 0;
+  for (auto& e : fs::directory_iterator(f.dir / "out"))
+    files += e.is_regular_file() ? 1 : 0;
+  CHECK(files == 2);  // the cut file is closed for good: the next run writes a new one
+  run([&](FileChannel& channel, FileRollSink& sink, pipeline::SinkSlot&) {
+    REQUIRE(testing::put(channel, testing::numbered(30, 10)).is_ok());
+    pipeline::TransactionGuard txn(channel.begin());
+    EventBatch b;
+    REQUIRE(txn->take(10, b).is_ok());
+    REQUIRE(sink.deliver(b).outcome == pipeline::Delivery::kDelivered);  // a new, third file
+  });
+  run([&](FileChannel&, FileRollSink&, pipeline::SinkSlot& slot) {
+    CHECK(f.output() == lines(0, 30));  // the file it created is gone: it held nothing committed
+    while (pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady) {
+    }
+  });
+  CHECK(f.output() == lines(0, 40));
 }
 
 TEST_CASE("file_roll: below sink.minimumFreeSpace a batch is retried, not written") {

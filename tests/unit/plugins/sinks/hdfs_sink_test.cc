@@ -6,6 +6,10 @@
 #include <fstream>
 #include <random>
 
+#include "agent/pipeline/sink_processor.h"
+#include "plugins/channels/file/file_channel.h"
+#include "tests/unit/plugins/channels/channel_conformance.h"
+
 namespace flumen::plugins {
 namespace {
 
@@ -148,6 +152,63 @@ TEST_CASE("hdfs sink: a take that did not commit is cut out of every bucket, rol
   CHECK(std::count_if(names.begin(), names.end(), in_use) == 2);
   s->stop();
   CHECK(all_lines(f.dir) == sorted_numbers(0, 9));
+}
+
+TEST_CASE("hdfs sink: a restart cuts every in-use file back to the length its take committed") {
+  Fixture f;
+  FileChannelOptions co;
+  co.data_dirs = (f.dir / "db").string();
+  co.capacity = 10000;
+  co.transaction_capacity = 100;
+  co.minimum_required_space = 1 << 20;
+  co.write_buffer_mb = 1;
+  const fs::path out = f.dir / "out";
+  HdfsSinkOptions o;
+  o.roll_interval_s = 0;
+  o.roll_size = 0;
+  o.roll_count = 5;
+  o.batch_size = 3;
+  o.path = (out / "%{kind}").string();
+  o.use_local_time_stamp = true;
+  auto run = [&](auto body) {
+    FileChannel channel("c1", co, std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"));
+    REQUIRE(channel.start().is_ok());
+    auto sink = std::make_unique<HdfsSink>("k1", o);
+    sink->attach_metrics(std::make_shared<metrics::ComponentMetrics>("SINK", "k1"));
+    sink->bind_channel(&channel, "k1");
+    REQUIRE(sink->start().is_ok());
+    pipeline::SinkSlot slot;
+    slot.sink = sink.get();
+    slot.channel = &channel;
+    body(channel, *sink, slot);
+    // As after a kill -9: the files stay as they are, in use. (The sink's destructor would
+    // close and rename them, so the disk as it was is put back after it ran.)
+    const fs::path snap = f.dir / "snap";
+    fs::copy(out, snap, fs::copy_options::recursive);
+    sink.reset();
+    fs::remove_all(out);
+    fs::rename(snap, out);
+  };
+  run([&](FileChannel& channel, HdfsSink& sink, pipeline::SinkSlot& slot) {
+    REQUIRE(testing::put(channel, numbered(0, 3, "a")).is_ok());
+    EventBatch second = numbered(3, 4, "a");
+    second.append_all(numbered(7, 2, "b"));
+    REQUIRE(testing::put(channel, second).is_ok());
+    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);  // 0..2 into a
+    // The second take (a rolls within it, b starts) is written, then the agent dies.
+    pipeline::TransactionGuard txn(channel.begin());
+    EventBatch b;
+    REQUIRE(txn->take(100, b).is_ok());
+    REQUIRE(b.size() == 6);
+    REQUIRE(sink.deliver(b).outcome == pipeline::Delivery::kDelivered);
+    CHECK(all_lines(out) == sorted_numbers(0, 9));
+  });
+  run([&](FileChannel&, HdfsSink&, pipeline::SinkSlot& slot) {
+    CHECK(all_lines(out) == sorted_numbers(0, 3));  // cut back at start, created files gone
+    while (pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady) {
+    }
+  });
+  CHECK(all_lines(out) == sorted_numbers(0, 9));
 }
 
 TEST_CASE("hdfs sink: an event whose bucket can never be opened is rejected alone") {
