@@ -117,11 +117,13 @@ Result<std::shared_ptr<TlsContext>> TlsContext::make(TlsRole role, const TlsConf
   }
 
   if (role == TlsRole::kServer) {
-    if (c.require_client_cert) {
+    if (c.require_client_cert || c.request_client_cert) {
       if (c.ca_file.empty())
         return make_error(ErrorCode::kInvalidConfig,
                           "TLS: client certificates need a CA file to verify them against");
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      SSL_CTX_set_verify(
+          ctx, SSL_VERIFY_PEER | (c.require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+          nullptr);
       // The names of acceptable CAs, sent in the CertificateRequest.
       if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(c.ca_file.c_str()))
         SSL_CTX_set_client_CA_list(ctx, names);

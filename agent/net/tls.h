@@ -34,6 +34,9 @@ struct TlsConfig {
   // Server: ask for a client certificate and refuse the handshake without a valid one (mutual
   // TLS, verified against ca_file).
   bool require_client_cert = false;
+  // Server: ask for a client certificate, verify one if sent, accept clients without (Kafka's
+  // ssl.client.auth = requested).
+  bool request_client_cert = false;
   // Client: verify the server's certificate (chain against ca_file or the system store, and its
   // name against server_name). Off = Flume's trust-all-certs: encrypted, not authenticated.
   bool verify_peer = true;

@@ -120,6 +120,9 @@ const ApiInfo& describe_configs_api();
 const ApiInfo& alter_configs_api();
 const ApiInfo& incremental_alter_configs_api();
 const ApiInfo& create_partitions_api();
+// Listed for ApiVersions; answered by the server's connection layer (broker/server/sasl_api.cc).
+const ApiInfo& sasl_handshake_api();
+const ApiInfo& sasl_authenticate_api();
 
 // AlterConfigs (incremental = false: the given set replaces the overrides) and
 // IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with

@@ -18,7 +18,8 @@ const std::vector<ApiInfo>& api_table() {
       create_topics_api(),     delete_topics_api(),
       init_producer_id_api(),  describe_configs_api(),
       alter_configs_api(),     incremental_alter_configs_api(),
-      create_partitions_api(),
+      create_partitions_api(), sasl_handshake_api(),
+      sasl_authenticate_api(),
   };
   return table;
 }
