@@ -69,4 +69,69 @@ void check_tls_listener(const TlsListenerOptions& o, const config::ComponentEntr
   if (!ctx) diags.error(at("ssl"), where.description + ": " + ctx.error().message);
 }
 
+namespace {
+config::Location key_location(const config::ComponentEntries& where, const char* key) {
+  for (const auto& e : where.entries)
+    if (e.key == key) return e.where;
+  return where.where;
+}
+}  // namespace
+
+Result<std::shared_ptr<const TlsContext>> tls_client_context(const TlsClientOptions& o,
+                                                             const std::string& server_name) {
+  if (!o.ssl) return std::shared_ptr<const TlsContext>{};
+  for (const auto& [key, path] :
+       {std::pair<const char*, const std::string*>{"truststore", &o.truststore},
+        {"ssl-ca", &o.ssl_ca},
+        {"ssl-cert", &o.ssl_cert},
+        {"ssl-key", &o.ssl_key}})
+    if (!path->empty())
+      if (auto kind = java_keystore_kind(*path))
+        return make_error(ErrorCode::kInvalidConfig,
+                          java_keystore_message(key, *path, *kind,
+                                                "ssl-ca (and ssl-cert, ssl-key for a client "
+                                                "certificate)"));
+  TlsConfig c;
+  c.ca_file = !o.ssl_ca.empty() ? o.ssl_ca : o.truststore;
+  c.cert_file = o.ssl_cert;
+  c.key_file = !o.ssl_key.empty() ? o.ssl_key : o.ssl_cert;
+  if (o.ssl_cert.empty()) c.key_file.clear();
+  c.key_password = o.ssl_key_password;
+  c.verify_peer = !o.trust_all_certs;
+  std::string host = server_name;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  c.server_name = host;
+  auto ctx = TlsContext::make(TlsRole::kClient, c);
+  if (!ctx) return ctx.error();
+  return std::shared_ptr<const TlsContext>(ctx.value());
+}
+
+void check_tls_client(const TlsClientOptions& o, const std::string& server_name,
+                      const config::ComponentEntries& where, config::Diagnostics& diags) {
+  if (!o.ssl) {
+    if (!o.ssl_ca.empty() || !o.truststore.empty() || !o.ssl_cert.empty())
+      diags.warning(where.where, where.description +
+                                     ": TLS keys are set but ssl = false: the connection is "
+                                     "plain text");
+    return;
+  }
+  auto ctx = tls_client_context(o, server_name);
+  if (!ctx) diags.error(key_location(where, "ssl"), where.description + ": " + ctx.error().message);
+  if (o.trust_all_certs)
+    diags.warning(key_location(where, "trust-all-certs"),
+                  where.description +
+                      ": trust-all-certs = true: the receiver is not authenticated (anyone in "
+                      "the path can read the events and the token)");
+}
+
+void warn_token_without_tls(bool has_token, bool ssl, const config::ComponentEntries& where,
+                            config::Diagnostics& diags) {
+  if (has_token && !ssl)
+    diags.warning(key_location(where, "token"),
+                  where.description +
+                      ": a token is set without TLS: it crosses the network in plain text "
+                      "(set ssl = true on both ends)");
+}
+
 }  // namespace flumen::net

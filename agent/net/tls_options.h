@@ -66,6 +66,56 @@ void check_tls_listener(const TlsListenerOptions& o, const config::ComponentEntr
 // The build: the server context, or null with ssl = false.
 Result<std::shared_ptr<const TlsContext>> tls_listener_context(const TlsListenerOptions& o);
 
+// The TLS keys of a connecting plugin (forward sink): Flume's avro sink keys (ssl,
+// trust-all-certs, truststore, truststore-password, truststore-type) where they map onto PEM,
+// and flumen's ssl-ca, ssl-cert, ssl-key, ssl-key-password (a client certificate for mutual
+// TLS).
+struct TlsClientOptions {
+  bool ssl = false;
+  bool trust_all_certs = false;
+  std::string truststore;
+  std::string truststore_password;
+  std::string truststore_type;
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
+  std::string ssl_key_password;
+};
+
+template <typename T>
+config::PropertyTable<T>& add_tls_client_rows(config::PropertyTable<T>& t) {
+  return t
+      .boolean("ssl", &T::ssl, "false",
+               "TLS to the receiver (Flume's key); the certificate is verified against ssl-ca "
+               "(or truststore, or the system's CAs) and the hostname.")
+      .boolean("trust-all-certs", &T::trust_all_certs, "false",
+               "Flume's key: do not verify the receiver's certificate (encrypted, not "
+               "authenticated).")
+      .string("truststore", &T::truststore, "",
+              "Flume's truststore: accepted when it is a PEM CA bundle; a JKS or PKCS12 "
+              "truststore is refused (use ssl-ca).")
+      .string("truststore-password", &T::truststore_password, "",
+              "Not used (a PEM bundle has no password).")
+      .string("truststore-type", &T::truststore_type, "",
+              "Flume's truststore type: PEM is read; JKS and PKCS12 are refused.")
+      .string("ssl-ca", &T::ssl_ca, "", "flumen: PEM CA bundle that verifies the receiver.")
+      .string("ssl-cert", &T::ssl_cert, "",
+              "flumen: PEM client certificate, for a receiver that requires one (mutual TLS).")
+      .string("ssl-key", &T::ssl_key, "", "flumen: PEM private key of ssl-cert.")
+      .string("ssl-key-password", &T::ssl_key_password, "",
+              "flumen: password of an encrypted ssl-key.");
+}
+
+// The client context for `server_name` (the configured hostname), or null with ssl = false.
+Result<std::shared_ptr<const TlsContext>> tls_client_context(const TlsClientOptions& o,
+                                                             const std::string& server_name);
+void check_tls_client(const TlsClientOptions& o, const std::string& server_name,
+                      const config::ComponentEntries& where, config::Diagnostics& diags);
+
+// `flumen check`'s warning for a shared secret (the forward token) sent without TLS.
+void warn_token_without_tls(bool has_token, bool ssl, const config::ComponentEntries& where,
+                            config::Diagnostics& diags);
+
 // The error for a Java keystore named by `key` (e.g. "keystore"), with what to use instead.
 std::string java_keystore_message(const std::string& key, const std::string& path,
                                   const std::string& kind, const std::string& pem_keys);
