@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config ccache python3
   libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev librocksdb-dev
   libspdlog-dev libfmt-dev libhttp-parser-dev libpcre2-dev zlib1g-dev libzstd-dev liblz4-dev bsdutils
-  libhowardhinnant-date-dev tzdata rsyslog curl librdkafka-dev kcat netcat-openbsd
+  libssl-dev libhowardhinnant-date-dev tzdata rsyslog curl librdkafka-dev kcat netcat-openbsd
   # Independent Kafka clients for the broker's tests: kafka-python (with the codecs it can
   # use) and Sarama's Go sources (built in GOPATH mode, no module proxy).
   python3-kafka python3-snappy python3-lz4 python3-zstandard

@@ -29,11 +29,12 @@ class MetricsServer {
   ~MetricsServer() {
     loop_.stop([this] { endpoint_.reset(); });
   }
-  Status start(const std::string& agent, const std::string& bind, int port) {
+  Status start(const std::string& agent, const std::string& bind, int port,
+               std::shared_ptr<const net::TlsContext> tls) {
     return loop_.start([&]() -> Status {
       endpoint_ = std::make_unique<metrics::HttpEndpoint>(
           loop_.loop(), agent, [this] { return registry_->snapshot(); }, mode_);
-      Status s = endpoint_->listen(bind, port);
+      Status s = endpoint_->listen(bind, port, tls);
       if (!s) endpoint_.reset();
       return s;
     });
@@ -46,6 +47,26 @@ class MetricsServer {
   runtime::LoopThread loop_;
   std::unique_ptr<metrics::HttpEndpoint> endpoint_;
 };
+
+// Optional TLS for the metrics endpoint, from system properties (-D): flumen.monitoring.tls.cert
+// and .key (PEM), and .ca to require client certificates signed by it.
+Result<std::shared_ptr<const net::TlsContext>> metrics_tls(
+    const std::map<std::string, std::string>& props) {
+  auto get = [&](const char* k) {
+    auto it = props.find(std::string("flumen.monitoring.tls.") + k);
+    return it == props.end() ? std::string() : it->second;
+  };
+  net::TlsConfig c;
+  c.cert_file = get("cert");
+  c.key_file = get("key");
+  c.ca_file = get("ca");
+  c.require_client_cert = !c.ca_file.empty();
+  if (c.cert_file.empty() && c.key_file.empty() && c.ca_file.empty())
+    return std::shared_ptr<const net::TlsContext>{};
+  auto ctx = net::TlsContext::make(net::TlsRole::kServer, c);
+  if (!ctx) return ctx.error();
+  return std::shared_ptr<const net::TlsContext>(ctx.value());
+}
 
 std::vector<int64_t> conf_mtimes(const std::vector<std::string>& files) {
   std::vector<int64_t> out;
@@ -157,12 +178,19 @@ int run_agent(const AgentArgs& args) {
   auto registry = std::make_shared<metrics::MetricsRegistry>();
   std::unique_ptr<MetricsServer> metrics_server;
   if (metrics_port >= 0) {
+    auto tls = metrics_tls(sys_props);
+    if (!tls) {
+      spdlog::error("metrics endpoint: {}", tls.status().message());
+      return kExitBadConfig;
+    }
     metrics_server = std::make_unique<MetricsServer>(registry, metrics_mode);
-    if (Status s = metrics_server->start(args.name, args.metrics_bind, metrics_port); !s) {
+    if (Status s = metrics_server->start(args.name, args.metrics_bind, metrics_port, tls.value());
+        !s) {
       spdlog::error("metrics endpoint: {}", s.message());
       return kExitStartFailed;
     }
-    spdlog::info("metrics on http://{}:{}/metrics", args.metrics_bind, metrics_server->port());
+    spdlog::info("metrics on http{}://{}:{}/metrics", tls.value() ? "s" : "", args.metrics_bind,
+                 metrics_server->port());
   }
 
   // Startup is a reload from an empty pipeline: the same diff-and-apply path.

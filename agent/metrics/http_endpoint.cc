@@ -96,8 +96,9 @@ HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn s
 
 HttpEndpoint::~HttpEndpoint() = default;
 
-Status HttpEndpoint::listen(const std::string& host, int port) {
-  return server_->listen(host, port);
+Status HttpEndpoint::listen(const std::string& host, int port,
+                            std::shared_ptr<const net::TlsContext> tls) {
+  return server_->listen(host, port, std::move(tls));
 }
 
 int HttpEndpoint::bound_port() const {

@@ -36,7 +36,9 @@ class HttpEndpoint {
   ~HttpEndpoint();  // closes the listener and all connections (must run on the loop thread)
 
   // Binds and listens. port 0 picks a free port; bound_port() tells which.
-  Status listen(const std::string& host, int port);
+  // With `tls` (a server context, optionally verifying client certificates) it serves HTTPS.
+  Status listen(const std::string& host, int port,
+                std::shared_ptr<const net::TlsContext> tls = nullptr);
   int bound_port() const;
   void close();  // stop accepting and close connections; handles are freed by the loop
 

@@ -298,7 +298,8 @@ ListenerLimits HttpServer::default_limits() {
   return l;
 }
 
-Status HttpServer::listen(const std::string& host_in, int port) {
+Status HttpServer::listen(const std::string& host_in, int port,
+                          std::shared_ptr<const TlsContext> tls) {
   std::string host = host_in;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
@@ -310,7 +311,7 @@ Status HttpServer::listen(const std::string& host_in, int port) {
   if (port < 0 || port > 65535)
     return make_error(ErrorCode::kInvalidConfig,
                       log_name_ + ": cannot listen on " + where + ": invalid port");
-  auto bound = server_->listen(host.empty() ? "0.0.0.0" : host, port);
+  auto bound = server_->listen_tls(host.empty() ? "0.0.0.0" : host, port, std::move(tls));
   if (!bound) {
     // The layer's message names the address and the cause; keep it as is.
     return make_error(bound.status().code(), log_name_ + ": " + bound.status().message());

@@ -55,7 +55,8 @@ class HttpServer {
 
   // Binds and listens (a host name, IPv4 or IPv6 address); port 0 picks a free port
   // (bound_port() tells which). Once only.
-  Status listen(const std::string& host, int port);
+  // With `tls` (a server context) every connection is HTTPS.
+  Status listen(const std::string& host, int port, std::shared_ptr<const TlsContext> tls = nullptr);
   int bound_port() const { return bound_port_; }
   void close();
 

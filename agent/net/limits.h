@@ -25,6 +25,8 @@ struct ListenerLimits {
   std::chrono::milliseconds idle_timeout{0};
   // From accept until the handler calls Connection::established() (a HELLO that checked out).
   std::chrono::milliseconds handshake_timeout{0};
+  // TLS listeners whose protocol has no handshake_timeout: the TLS handshake's own limit.
+  std::chrono::milliseconds tls_handshake_timeout{std::chrono::seconds(10)};
   // A frame started (bytes buffered, handler waiting for the rest) must complete within this.
   std::chrono::milliseconds frame_timeout{0};
   // At the connection cap, how long a connection must have been silent to be shed for a new one.

@@ -46,6 +46,10 @@ ServerCounters make_server_counters(metrics::ComponentMetrics& m, metrics::Count
   return c;
 }
 
+void add_tls_counters(ServerCounters& c, metrics::ComponentMetrics& m) {
+  c.tls_errors = &m.counter("TlsErrorCount");
+}
+
 // ---- Connection -------------------------------------------------------------------------------
 
 Connection::Connection(Server* server, uv_loop_t* loop, int local_port)
@@ -74,6 +78,27 @@ void Connection::write(std::string data) {
 
 void Connection::write(std::vector<std::string> data) {
   if (closing_ || data.empty()) return;
+  if (tls_) {
+    for (const std::string& d : data)
+      if (!tls_->write(d)) {
+        close(CloseReason::kTlsError, tls_->error());
+        return;
+      }
+    tls_flush();
+    return;
+  }
+  raw_write(std::move(data));
+}
+
+void Connection::tls_flush(bool even_closing) {
+  if (tls_->output_pending() == 0) return;
+  std::vector<std::string> one;
+  one.push_back(tls_->take_output());
+  raw_write(std::move(one), even_closing);
+}
+
+void Connection::raw_write(std::vector<std::string> data, bool even_closing) {
+  if ((closing_ && !even_closing) || handles_closing_ || data.empty()) return;
   auto* w = new WriteReq;
   w->data = std::move(data);
   w->bytes = 0;
@@ -104,7 +129,7 @@ void Connection::write(std::vector<std::string> data) {
                     });
   if (rc != 0) {
     delete w;
-    close(CloseReason::kPeerClosed, uv_strerror(rc));
+    if (!closing_) close(CloseReason::kPeerClosed, uv_strerror(rc));
     return;
   }
   pending_write_ += w->bytes;
@@ -161,6 +186,18 @@ void Connection::update_reading() {
 
 void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(h->data);
+  if (c->tls_ && c->server_ != nullptr) {
+    // Ciphertext: copied into the session at once, so the shared scratch serves every
+    // connection.
+    *buf = uv_buf_init(c->server_->scratch_.data(),
+                       static_cast<unsigned>(c->server_->scratch_.size()));
+    return;
+  }
+  c->choose_buffer(buf);
+}
+
+void Connection::choose_buffer(uv_buf_t* buf) {
+  Connection* c = this;
   Server* s = c->server_;
   const size_t have = c->end_ - c->begin_;
   if (have == 0 && s != nullptr) {
@@ -201,6 +238,16 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
   const auto n = static_cast<size_t>(nread);
   if (c->server_) c->last_read_ = c->server_->clock_->now();
+  if (c->tls_) {
+    c->tls_->feed(buf->base, n);
+    c->tls_pump();
+    return;
+  }
+  c->ingest(buf->base, n);
+}
+
+void Connection::ingest(char* base, size_t n) {
+  Connection* c = this;
   if (!c->read_into_scratch_) {
     c->end_ += n;
     c->deliver();
@@ -209,7 +256,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   // Frames that arrived whole are handled straight from the scratch buffer; only the bytes the
   // handler left (a partial frame, or input held back while paused) are copied into the
   // connection's own buffer.
-  std::string_view data(buf->base, n);
+  std::string_view data(base, n);
   size_t used = 0;
   if (c->handler_ && !c->handler_paused_ && !c->write_paused_) {
     c->in_deliver_ = true;
@@ -218,6 +265,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     if (c->closing_) return;
   }
   const size_t left = n - used;
+  c->read_into_scratch_ = false;
   if (left > 0) {
     if (c->buffer_.size() < left) c->buffer_.resize(std::max(left, kReadChunk));
     std::memcpy(c->buffer_.data(), data.data() + used, left);
@@ -250,7 +298,51 @@ void Connection::deliver() {
     begin_ += used;
     if (begin_ == end_) begin_ = end_ = 0;
   } while (redeliver_);
+  // TLS: plaintext may wait in the session (it stopped while the handler was paused).
+  if (tls_ && !tls_pumping_) {
+    tls_pump();
+    return;
+  }
   settle();
+}
+
+void Connection::tls_pump() {
+  if (closing_ || server_ == nullptr) return;
+  tls_pumping_ = true;
+  while (!closing_) {
+    if (!tls_->handshake_done()) {
+      TlsSession::Io r = tls_->handshake();
+      tls_flush();
+      if (r == TlsSession::Io::kError) {
+        close(CloseReason::kTlsError, tls_->error());
+        break;
+      }
+      if (r != TlsSession::Io::kOk) break;
+    }
+    if (handler_paused_ || write_paused_ || eof_) break;
+    if (end_ - begin_ >= server_->limits_.max_buffer_bytes) break;
+    uv_buf_t b;
+    choose_buffer(&b);
+    size_t got = 0;
+    TlsSession::Io r = tls_->read(b.base, b.len, &got);
+    tls_flush();  // TLS 1.3 answers some records (key updates) by itself
+    if (r == TlsSession::Io::kOk) {
+      ingest(b.base, got);
+      continue;
+    }
+    if (r == TlsSession::Io::kClosed) {
+      eof_ = true;  // close_notify: the TLS form of the peer's FIN
+      deliver();
+      break;
+    }
+    if (r == TlsSession::Io::kError) {
+      close(CloseReason::kTlsError, tls_->error());
+      break;
+    }
+    break;  // kWant: the rest of a record is still on its way
+  }
+  tls_pumping_ = false;
+  if (!closing_) settle();
 }
 
 void Connection::settle() {
@@ -288,6 +380,12 @@ void Connection::close(CloseReason reason, std::string_view why) {
     s->forget(this);
   }
   if (handler_) handler_->on_close(*this, reason);
+  if (tls_ && !handles_closing_ && reason != CloseReason::kStopping &&
+      reason != CloseReason::kShed) {
+    // The alert of a failed handshake, or close_notify after the last replies.
+    if (reason != CloseReason::kTlsError) tls_->shutdown();
+    tls_flush(true);
+  }
   if (reason == CloseReason::kStopping || reason == CloseReason::kShed || s == nullptr) {
     reset_now();
     return;
@@ -359,9 +457,16 @@ Server::~Server() {
 }
 
 Result<int> Server::listen(const std::string& host, int port, int backlog) {
+  return listen_tls(host, port, nullptr, backlog);
+}
+
+Result<int> Server::listen_tls(const std::string& host, int port,
+                               std::shared_ptr<const TlsContext> tls, int backlog) {
+  if (tls && tls->role() != TlsRole::kServer)
+    return make_error(ErrorCode::kInternal, "a listener needs a server TLS context");
   auto addr = resolve_address(host, port);
   if (!addr) return addr.status().error();
-  auto* l = new Listener{this, {}, port};
+  auto* l = new Listener{this, {}, port, std::move(tls)};
   uv_tcp_init(loop_, &l->tcp);
   l->tcp.data = l;
   int rc = uv_tcp_bind(&l->tcp, reinterpret_cast<const sockaddr*>(&addr.value()), 0);
@@ -438,6 +543,7 @@ void Server::accept(Listener* l) {
     return;
   }
   uv_tcp_nodelay(&c->tcp_, 1);
+  if (l->tls) c->tls_ = std::make_unique<TlsSession>(l->tls);
   sockaddr_storage peer{};
   int len = sizeof peer;
   c->peer_ = uv_tcp_getpeername(&c->tcp_, reinterpret_cast<sockaddr*>(&peer), &len) == 0
@@ -479,6 +585,9 @@ void Server::forget(Connection* c) {
 
 void Server::log_close(Connection* c, CloseReason reason, std::string_view why) {
   switch (reason) {
+    case CloseReason::kTlsError:
+      if (counters_.tls_errors) counters_.tls_errors->inc();
+      [[fallthrough]];
     case CloseReason::kProtocolError:
     case CloseReason::kFrameTimeout:
       if (counters_.protocol_errors) counters_.protocol_errors->inc();
@@ -516,8 +625,13 @@ util::LogThrottle& Server::throttle_for(std::string_view why) {
 
 void Server::sweep() {
   const auto now = clock_->now();
+  const Ms tls_limit = limits_.handshake_timeout.count() > 0 ? limits_.handshake_timeout
+                                                             : limits_.tls_handshake_timeout;
   for (Connection* c : std::vector<Connection*>(connections_)) {
-    if (!c->established_ && expired(c->accepted_at_, limits_.handshake_timeout, now)) {
+    if (c->tls_ && !c->tls_->handshake_done() && expired(c->accepted_at_, tls_limit, now)) {
+      c->close(CloseReason::kHandshakeTimeout,
+               "no TLS handshake within " + util::LogThrottle::describe(tls_limit));
+    } else if (!c->established_ && expired(c->accepted_at_, limits_.handshake_timeout, now)) {
       c->close(CloseReason::kHandshakeTimeout,
                "no handshake within " + util::LogThrottle::describe(limits_.handshake_timeout));
     } else if (expired(c->partial_since_, limits_.frame_timeout, now)) {

@@ -31,6 +31,7 @@
 
 #include "agent/metrics/component_metrics.h"
 #include "agent/net/limits.h"
+#include "agent/net/tls.h"
 #include "agent/util/clock.h"
 #include "agent/util/log_throttle.h"
 #include "agent/util/result.h"
@@ -50,6 +51,7 @@ enum class CloseReason {
   kFrameTimeout,      // frame_timeout (counted as a protocol error too)
   kShed,              // made room for a new connection at the cap
   kStopping,          // the server closes
+  kTlsError,          // the TLS handshake or a record failed (counted as a protocol error too)
 };
 
 // Per-connection protocol logic, created for each accepted connection.
@@ -75,11 +77,14 @@ struct ServerCounters {
   metrics::Counter* shed = nullptr;             // idle connections closed to make room
   metrics::Counter* timed_out = nullptr;        // closed by the idle or handshake timeout
   metrics::Counter* protocol_errors = nullptr;  // closed for bad input (frame timeouts too)
+  metrics::Counter* tls_errors = nullptr;       // closed for a failed TLS handshake or record
 };
 // OpenConnectionCount is the gauge given (sources already have Flume's one); the others are
 // ConnectionAcceptedCount, ConnectionRefusedCount, ConnectionShedCount,
 // ConnectionTimeoutCount and ProtocolErrorCount in `m`.
 ServerCounters make_server_counters(metrics::ComponentMetrics& m, metrics::Counter* open_gauge);
+// For a listener with TLS: TlsErrorCount in `m` (a listener without TLS does not show it).
+void add_tls_counters(ServerCounters& c, metrics::ComponentMetrics& m);
 
 class Connection {
  public:
@@ -111,6 +116,9 @@ class Connection {
   const std::string& peer() const { return peer_; }  // "ip:port"
   std::string peer_ip() const;                       // "ip"
   int local_port() const { return local_port_; }     // the listener's port it came in on
+  // The connection's TLS session when it came in on a TLS listener (peer_subject() after the
+  // handshake), else null. Handlers see plaintext either way.
+  const TlsSession* tls() const { return tls_.get(); }
   ConnectionHandler* handler() const { return handler_.get(); }
 
  private:
@@ -122,6 +130,17 @@ class Connection {
   void deliver();  // offers the buffered bytes to the handler
   void settle();   // after the handler ran: limits, partial-frame clock, reading on or off
   void finish_close();
+  // The read path shared by plain and TLS connections: `n` fresh bytes at `data`, in the
+  // server's scratch buffer (read_into_scratch_) or at the end of buffer_.
+  void ingest(char* data, size_t n);
+  // Where the next bytes go: the server's scratch when nothing is buffered, else buffer_.
+  void choose_buffer(uv_buf_t* buf);
+  void raw_write(std::vector<std::string> data, bool even_closing = false);
+  // TLS: drives the handshake, then moves plaintext out of the session into the read path
+  // while the handler takes it; ciphertext is read from the socket only once this is drained,
+  // so a paused connection holds at most one read of ciphertext.
+  void tls_pump();
+  void tls_flush(bool even_closing = false);
   void reset_now();  // close the handles without waiting for replies
 
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
@@ -133,6 +152,8 @@ class Connection {
   Server* server_;  // null once the server is gone
   uv_tcp_t tcp_{};
   std::unique_ptr<ConnectionHandler> handler_;
+  std::unique_ptr<TlsSession> tls_;
+  bool tls_pumping_ = false;
   std::string peer_;
   int local_port_ = 0;
   // Input: [begin_, end_) of buffer_ holds unconsumed bytes.
@@ -172,6 +193,11 @@ class Server {
   // Binds host:port (a name, an IPv4 or IPv6 address, "[::1]") and listens; may be called for
   // several ports (multiport syslog). Returns the bound port (port 0 picks a free one).
   Result<int> listen(const std::string& host, int port, int backlog = 511);
+  // The same with TLS on every connection of this port (a server context); null = plain. The
+  // TLS handshake must finish within handshake_timeout (tls_handshake_timeout when that is 0);
+  // a failed one closes the connection as kTlsError.
+  Result<int> listen_tls(const std::string& host, int port, std::shared_ptr<const TlsContext> tls,
+                         int backlog = 511);
   // Stops accepting and closes every connection at once (queued replies are dropped).
   void close();
 
@@ -189,6 +215,7 @@ class Server {
     Server* server;
     uv_tcp_t tcp;
     int port;
+    std::shared_ptr<const TlsContext> tls;
   };
   static void on_connection(uv_stream_t* s, int status);
   void accept(Listener* l);

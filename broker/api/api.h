@@ -123,6 +123,9 @@ const ApiInfo& create_partitions_api();
 const ApiInfo& delete_records_api();
 const ApiInfo& delete_groups_api();
 const ApiInfo& offset_delete_api();
+// Listed for ApiVersions; answered by the server's connection layer (broker/server/sasl_api.cc).
+const ApiInfo& sasl_handshake_api();
+const ApiInfo& sasl_authenticate_api();
 
 // AlterConfigs (incremental = false: the given set replaces the overrides) and
 // IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with

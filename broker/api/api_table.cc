@@ -20,6 +20,7 @@ const std::vector<ApiInfo>& api_table() {
       alter_configs_api(),     incremental_alter_configs_api(),
       create_partitions_api(), delete_records_api(),
       delete_groups_api(),     offset_delete_api(),
+      sasl_handshake_api(),    sasl_authenticate_api(),
   };
   return table;
 }

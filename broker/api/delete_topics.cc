@@ -4,6 +4,8 @@ namespace flumen::broker {
 
 namespace {
 
+constexpr int16_t kTopicDeletionDisabled = 73;
+
 using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
 
 // The request and response of every version, as Kafka's message spec describes them (fields of
@@ -59,6 +61,10 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     }
     r.set("Name", name);
     if (const Topic* t = ctx.store.find(name)) r.set("TopicId", t->id);
+    if (!ctx.config.delete_topic_enable) {
+      r.set("ErrorCode", kTopicDeletionDisabled);  // delete.topic.enable = false
+      return;
+    }
     r.set("ErrorCode", ctx.store.remove(name));
   };
   if (req.api_version < 6) {

@@ -9,6 +9,7 @@
 
 #include "agent/util/byte_order.h"
 #include "broker/api/api.h"
+#include "broker/server/sasl.h"
 
 namespace flumen::broker {
 
@@ -52,9 +53,14 @@ struct BrokerServer::Pending {
 struct BrokerServer::Connection : net::ConnectionHandler {
   BrokerServer* server = nullptr;
   net::Connection* link = nullptr;
+  const Listener* listener = nullptr;
   std::string peer;
   std::deque<Pending*> queue;
   bool closing = false;
+  // SASL listeners: nothing but ApiVersions and the SASL requests until authenticated.
+  std::unique_ptr<SaslSession> sasl;
+  bool authenticated = false;
+  bool raw_sasl = false;  // after SaslHandshake v0: the next frames are bare tokens
 
   size_t on_data(net::Connection&, std::string_view data, bool) override {
     return server->on_readable(this, data);
@@ -72,6 +78,7 @@ BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), lo
   duplicate_batches_ = &metrics_->counter("DuplicateBatchCount");
   parked_fetches_ = &metrics_->counter("ParkedFetchCount", metrics::MetricKind::kGauge);
   topics_ = &metrics_->counter("TopicCount", metrics::MetricKind::kGauge);
+  auth_failures_ = &metrics_->counter("AuthenticationFailureCount");
 }
 
 BrokerServer::~BrokerServer() {
@@ -104,24 +111,27 @@ Status BrokerServer::listen_on_loop() {
   counters.refused = &metrics_->counter("ConnectionRefusedCount");
   counters.shed = &metrics_->counter("ConnectionShedCount");
   counters.timed_out = &metrics_->counter("ConnectionTimeoutCount");
-  server_ = std::make_unique<net::Server>(loop_.loop(), "broker", limits, counters,
-                                          [this](net::Connection& link) {
-                                            auto c = std::make_unique<Connection>();
-                                            c->server = this;
-                                            c->link = &link;
-                                            c->peer = link.peer();
-                                            return c;
-                                          });
-  auto port = server_->listen(config_.listen_host, config_.listen_port, 1024);
-  if (!port) {
+  counters.tls_errors = &metrics_->counter("TlsErrorCount");
+  server_ = std::make_unique<net::Server>(
+      loop_.loop(), "broker", limits, counters, [this](net::Connection& link) {
+        auto c = std::make_unique<Connection>();
+        c->server = this;
+        c->link = &link;
+        c->peer = link.peer();
+        for (const Listener& l : listeners_)
+          if (l.bound_port == link.local_port()) c->listener = &l;
+        if (c->listener == nullptr) c->listener = &listeners_.front();
+        if (c->listener->conf.sasl)
+          c->sasl = std::make_unique<SaslSession>(config_.sasl_users, config_.sasl_mechanisms);
+        return c;
+      });
+  if (Status s = listen_all(); !s) {
     server_.reset();
-    return port.status();
+    return s;
   }
-  bound_port_ = port.value();
-  advertised_host_ =
-      config_.advertised_host.empty() ? config_.listen_host : config_.advertised_host;
-  if (advertised_host_ == "0.0.0.0" || advertised_host_ == "::") advertised_host_ = "127.0.0.1";
-  advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : bound_port_;
+  bound_port_ = listeners_.front().bound_port;
+  advertised_host_ = listeners_.front().advertised_host;
+  advertised_port_ = listeners_.front().advertised_port;
   ticker_ = new uv_timer_t;
   uv_timer_init(loop_.loop(), ticker_);
   ticker_->data = this;
@@ -149,6 +159,59 @@ Status BrokerServer::listen_on_loop() {
   return Status::ok();
 }
 
+Status BrokerServer::listen_all() {
+  std::vector<BrokerListener> wanted = config_.listeners;
+  if (wanted.empty()) {
+    BrokerListener plain;
+    plain.name = "PLAINTEXT";
+    plain.host = config_.listen_host;
+    plain.port = config_.listen_port;
+    wanted.push_back(plain);
+  }
+  // --advertised names the first listener when advertised.listeners does not.
+  if (wanted.front().advertised_host.empty() && !config_.advertised_host.empty()) {
+    wanted.front().advertised_host = config_.advertised_host;
+    wanted.front().advertised_port = config_.advertised_port;
+  }
+  listeners_.clear();
+  listeners_.reserve(wanted.size());  // connections point at these: no reallocation later
+  for (const BrokerListener& w : wanted) {
+    std::shared_ptr<const net::TlsContext> tls;
+    if (w.tls) {
+      if (!tls_) {
+        auto ctx = net::TlsContext::make(net::TlsRole::kServer, config_.tls);
+        if (!ctx) return ctx.status();
+        tls_ = ctx.value();
+      }
+      tls = tls_;
+    }
+    const std::string host = w.host.empty() ? "0.0.0.0" : w.host;
+    auto port = server_->listen_tls(host, w.port, tls, 1024);
+    if (!port) return port.status();
+    Listener l;
+    l.conf = w;
+    l.bound_port = port.value();
+    l.advertised_host = w.advertised_host.empty() ? host : w.advertised_host;
+    if (l.advertised_host == "0.0.0.0" || l.advertised_host == "::")
+      l.advertised_host = "127.0.0.1";
+    l.advertised_port = w.advertised_port > 0 ? w.advertised_port : l.bound_port;
+    if (w.sasl && w.tls == false)
+      spdlog::warn("broker: listener {} takes SASL passwords in plain text (use SASL_SSL)", w.name);
+    spdlog::info("broker listener {} on {}:{}{}", w.name, host, l.bound_port,
+                 w.sasl ? " (SASL " +
+                              [&] {
+                                std::string m;
+                                for (const auto& x : config_.sasl_mechanisms)
+                                  m += (m.empty() ? "" : ",") + x;
+                                return m;
+                              }() +
+                              ")"
+                        : "");
+    listeners_.push_back(std::move(l));
+  }
+  return Status::ok();
+}
+
 size_t BrokerServer::on_readable(Connection* c, std::string_view data) {
   size_t start = 0;
   // Requests are taken while the answers keep up: too many waiting, or answers the client does
@@ -164,6 +227,11 @@ size_t BrokerServer::on_readable(Connection* c, std::string_view data) {
     }
     const size_t whole = 4 + static_cast<size_t>(size);
     if (avail.size() < whole) break;  // buffered by the layer as its bytes arrive
+    if (c->raw_sasl) {
+      if (!handle_raw_sasl(c, avail.substr(4, static_cast<size_t>(size)))) return start;
+      start += whole;
+      continue;
+    }
     if (!handle_request(c, avail.substr(4, static_cast<size_t>(size)))) return start;
     start += whole;
   }
@@ -222,6 +290,20 @@ bool BrokerServer::handle_request(Connection* c, std::string_view frame) {
     close_connection(c, "malformed request header", true);
     return false;
   }
+  if (c->sasl && !c->authenticated) {
+    if (req.api_key == 17 || req.api_key == 36) {
+      WireReader body(p->request);
+      return handle_sasl(c, p, body);
+    }
+    if (req.api_key != 18) {
+      auth_failures_->inc();
+      close_connection(c,
+                       std::string(api->name) + " request before SASL authentication on " +
+                           c->listener->conf.name,
+                       true);
+      return false;
+    }
+  }
   if (!run(p, false) && c->closing) return false;
   return !c->closing;
 }
@@ -230,7 +312,9 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   const ApiInfo* api = find_api(p->req.api_key);
   std::string_view host(p->conn->peer);
   host = host.substr(0, host.rfind(':'));
-  ApiContext ctx{config_, *store_, groups_, *offsets_, advertised_host_, advertised_port_, host};
+  const Listener* via = p->conn->listener;
+  ApiContext ctx{config_, *store_, groups_, *offsets_, via->advertised_host, via->advertised_port,
+                 host};
   ctx.now_ms = now_ms();
   ctx.wall_ms = wall_ms();
   ctx.producer_ids = &*producer_ids_;
@@ -466,6 +550,79 @@ void BrokerServer::tick() {
     if (int n = store_->enforce_retention(wall_ms()); n > 0)
       spdlog::info("broker: retention deleted {} segment(s)", n);
   }
+}
+
+bool BrokerServer::handle_sasl(Connection* c, Pending* p, WireReader& in) {
+  constexpr int16_t kUnsupportedSaslMechanism = 33, kIllegalSaslState = 34,
+                    kSaslAuthenticationFailed = 58;
+  const ApiInfo* api = find_api(p->req.api_key);
+  Struct body = decode(*api->request, p->req.api_version, in);
+  if (in.failed()) {
+    close_connection(c, std::string("malformed ") + api->name + " request", true);
+    return false;
+  }
+  Struct answer(api->response->fields);
+  std::string failure;
+  if (p->req.api_key == 17) {
+    const std::string mech(body.s("Mechanism"));
+    const bool ok = c->sasl->select(mech);
+    answer.set("ErrorCode", ok ? kafka_error::kNone : kUnsupportedSaslMechanism);
+    answer.set_strings("Mechanisms", c->sasl->enabled());
+    if (!ok) failure = "SASL mechanism " + mech + " is not enabled";
+    // Handshake v0: the tokens follow as bare frames; v1: in SaslAuthenticate requests.
+    if (ok && p->req.api_version == 0) c->raw_sasl = true;
+  } else if (!c->sasl->selected()) {
+    answer.set("ErrorCode", kIllegalSaslState);
+    answer.set("ErrorMessage", "SaslAuthenticate before SaslHandshake");
+    failure = "SaslAuthenticate before SaslHandshake";
+  } else {
+    std::string out, why;
+    SaslSession::Step step = c->sasl->step(body.s("AuthBytes"), out, why);
+    if (step == SaslSession::Step::kFailed) {
+      answer.set("ErrorCode", kSaslAuthenticationFailed);
+      // Kafka's wording: the client learns no more than that.
+      answer.set("ErrorMessage", "Authentication failed: Invalid username or password");
+      failure = why;
+    } else {
+      answer.set("ErrorCode", kafka_error::kNone);
+      answer.set("AuthBytes", out);
+      if (step == SaslSession::Step::kDone) {
+        c->authenticated = true;
+        spdlog::debug("broker: {} authenticated as {}", c->peer, c->sasl->user());
+      }
+    }
+  }
+  std::string encoded_body;
+  WireWriter w(encoded_body);
+  encode(*api->response, p->req.api_version, answer, w);
+  complete(p, encoded_body);
+  write_ready(c);
+  if (!failure.empty()) {
+    auth_failures_->inc();
+    close_connection(c, "SASL: " + failure, true);
+    return false;
+  }
+  return true;
+}
+
+bool BrokerServer::handle_raw_sasl(Connection* c, std::string_view token) {
+  std::string out, why;
+  SaslSession::Step step = c->sasl->step(token, out, why);
+  if (step == SaslSession::Step::kFailed) {
+    auth_failures_->inc();
+    close_connection(c, "SASL: " + why, true);
+    return false;
+  }
+  std::string frame;
+  WireWriter w(frame);
+  w.i32(static_cast<int32_t>(out.size()));
+  w.raw(out);
+  c->link->write(std::move(frame));
+  if (step == SaslSession::Step::kDone) {
+    c->authenticated = true;
+    c->raw_sasl = false;
+  }
+  return true;
 }
 
 void BrokerServer::close_connection(Connection* c, const std::string& why, bool count) {

@@ -47,6 +47,13 @@ class BrokerServer {
  private:
   struct Connection;
   struct Pending;
+  // A bound listener: its protocol (TLS, SASL) and what Metadata answers to its clients.
+  struct Listener {
+    BrokerListener conf;
+    int bound_port = 0;
+    std::string advertised_host;
+    int advertised_port = 0;
+  };
   friend struct Connection;
   Status listen_on_loop();
   // The whole requests at the front of `data`; returns the bytes used.
@@ -71,6 +78,11 @@ class BrokerServer {
   void expire_parked();   // answers the parked fetches whose max_wait has passed
   void close_connection(Connection* c, const std::string& why, bool count);
   void forget(Connection* c);  // the connection closed: drop its requests
+  // SaslHandshake / SaslAuthenticate of a SASL listener's connection; false when it closed.
+  bool handle_sasl(Connection* c, Pending* p, WireReader& in);
+  // A bare SASL token after a v0 SaslHandshake (no request header); false when it closed.
+  bool handle_raw_sasl(Connection* c, std::string_view token);
+  Status listen_all();
 
   BrokerConfig config_;
   runtime::LoopThread loop_;
@@ -84,6 +96,9 @@ class BrokerServer {
   uv_timer_t* park_timer_ = nullptr;  // the earliest parked fetch's max_wait
   bool flush_scheduled_ = false;
   int bound_port_ = 0;
+  std::vector<Listener> listeners_;
+  std::shared_ptr<const net::TlsContext> tls_;
+  metrics::Counter* auth_failures_ = nullptr;
   std::string advertised_host_;
   int advertised_port_ = 0;
   std::vector<Pending*> parked_;

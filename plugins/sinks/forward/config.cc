@@ -6,7 +6,7 @@ namespace flumen::plugins {
 
 const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
   using T = ForwardSinkOptions;
-  static const auto table =
+  static auto table =
       config::PropertyTable<T>()
           .string("hostname", &T::hostname, "", "Host of the next agent's forward source.")
           .required()
@@ -38,6 +38,8 @@ const config::PropertyTable<ForwardSinkOptions>& forward_sink_table() {
                   "Flume's Avro RPC (a Flume avro source; compression-type deflate or none); "
                   "auto = the forward protocol, or Avro RPC when the peer does not answer its "
                   "HELLO.");
+  static const bool tls_rows = (net::add_tls_client_rows(table), true);  // TLS (tls_options.h)
+  (void)tls_rows;
   return table;
 }
 
@@ -46,6 +48,8 @@ void validate(const ForwardSinkOptions& o, const config::ComponentEntries& where
   if (Status s = net::check_address(o.hostname, where.key_prefix + "hostname"); !s)
     diags.warning(where.where, where.description + ": " + s.message() +
                                    " (the sink will keep trying to connect)");
+  net::check_tls_client(o, o.hostname, where, diags);
+  net::warn_token_without_tls(!o.token.empty(), o.ssl, where, diags);
 }
 
 }  // namespace flumen::plugins

@@ -3,10 +3,11 @@
 #include <string>
 
 #include "agent/config/property_table.h"
+#include "agent/net/tls_options.h"
 
 namespace flumen::plugins {
 
-struct ForwardSinkOptions {
+struct ForwardSinkOptions : net::TlsClientOptions {
   std::string hostname;
   int64_t port = 0;
   int64_t batch_size = 100;

@@ -91,6 +91,7 @@ void ForwardSink::disconnect(const std::string& why) {
   if (fd_ < 0) return;
   ::close(fd_);
   fd_ = -1;
+  tls_.reset();
   in_.clear();
   out_.clear();
   out_sent_ = 0;
@@ -149,6 +150,7 @@ Status ForwardSink::tcp_connect(Clock::time_point limit) {
   in_.clear();
   out_.clear();
   out_sent_ = 0;
+  if (Status s = tls_start(limit); !s) return fail(s.message());
   return Status::ok();
 }
 
@@ -249,7 +251,7 @@ ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
       at += used;
     }
     if (at > 0) in_.erase(0, at);
-    if (out_sent_ == out_.size() && done()) {
+    if (out_sent_ == out_.size() && tls_out_.empty() && done()) {
       out_.clear();
       out_sent_ = 0;
       return Io::kOk;
@@ -263,6 +265,7 @@ ForwardSink::Io ForwardSink::io_step(Clock::time_point deadline) {
     last_error_ = "interrupted: the agent is stopping";
     return Io::kBroken;
   }
+  if (tls_) return tls_io_step(deadline);
   pollfd p{fd_, static_cast<short>(POLLIN | (out_sent_ < out_.size() ? POLLOUT : 0)), 0};
   // Short polls so that an interrupt() is seen soon.
   int rc = ::poll(&p, 1, std::min(remaining_ms(deadline), kInterruptCheckMs));

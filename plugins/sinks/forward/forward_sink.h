@@ -30,6 +30,7 @@
 
 #include "agent/net/avro_rpc.h"
 #include "agent/net/forward_codec.h"
+#include "agent/net/tls.h"
 #include "agent/net/zlib_stream.h"
 #include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
@@ -86,6 +87,10 @@ class ForwardSink : public pipeline::Sink {
   Io avro_exchange(Clock::time_point deadline, uint32_t serial);
   // One poll: writes what it can of out_, reads what came into in_.
   Io io_step(Clock::time_point deadline);
+  // TLS (forward_sink_tls.cc): the handshake on a fresh fd_, and io_step's TLS form (out_ is
+  // encrypted into tls_out_, what arrives is decrypted into in_).
+  Status tls_start(Clock::time_point limit);
+  Io tls_io_step(Clock::time_point deadline);
   void disconnect(const std::string& why);
   void plan(const EventBatch& batch);
   // plan(), then, with a durable channel, the plan recorded there before anything is sent.
@@ -115,6 +120,9 @@ class ForwardSink : public pipeline::Sink {
   std::string avro_plain_;  // inflated answers not read yet
   std::string avro_pack_;   // the answer just read
   int fd_ = -1;
+  std::shared_ptr<const net::TlsContext> tls_ctx_;  // ssl = true
+  std::unique_ptr<net::TlsSession> tls_;            // the connection's, while fd_ is open
+  std::string tls_out_;                             // ciphertext not sent yet
   std::string in_;
   std::string out_;
   size_t out_sent_ = 0;

@@ -30,6 +30,7 @@ const config::PropertyTable<ForwardSourceOptions>& forward_source_table() {
     net::add_listener_rows(
         t, {.max_connections = "256", .idle_timeout_s = "60", .frame_timeout_s = "30"},
         net::KeyStyle::kDashed);
+    net::add_tls_listener_rows(t);
     return t;
   }();
   return table;
@@ -38,6 +39,8 @@ const config::PropertyTable<ForwardSourceOptions>& forward_source_table() {
 void validate(const ForwardSourceOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags) {
   net::check_address_key("bind", o.bind, where, diags);
+  net::check_tls_listener(o, where, diags);
+  net::warn_token_without_tls(!o.token.empty(), o.ssl, where, diags);
 }
 
 }  // namespace flumen::plugins

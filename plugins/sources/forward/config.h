@@ -4,10 +4,11 @@
 
 #include "agent/config/property_table.h"
 #include "agent/net/listener_options.h"
+#include "agent/net/tls_options.h"
 
 namespace flumen::plugins {
 
-struct ForwardSourceOptions : net::ListenerOptions {
+struct ForwardSourceOptions : net::ListenerOptions, net::TlsListenerOptions {
   std::string bind;
   int64_t port = 0;
   int64_t threads = 1;

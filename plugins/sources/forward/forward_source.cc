@@ -93,11 +93,14 @@ Status ForwardSource::listen_on_loop() {
   net::ListenerLimits limits =
       net::to_limits(options_, static_cast<size_t>(options_.max_frame_size) + kFrameHeaderRoom);
   limits.handshake_timeout = std::chrono::seconds(options_.handshake_timeout_s);
+  auto tls = net::tls_listener_context(options_);  // ssl = true: every connection is TLS
+  if (!tls) return tls.status();
+  net::ServerCounters sc = net::make_server_counters(metrics(), counters().open_connection);
+  if (tls.value()) net::add_tls_counters(sc, metrics());
   server_ = std::make_unique<net::Server>(
-      loop_.loop(), "forward source " + name(), limits,
-      net::make_server_counters(metrics(), counters().open_connection),
+      loop_.loop(), "forward source " + name(), limits, sc,
       [this](net::Connection&) { return std::make_unique<Session>(this); });
-  auto port = server_->listen(options_.bind, static_cast<int>(options_.port));
+  auto port = server_->listen_tls(options_.bind, static_cast<int>(options_.port), tls.value());
   if (!port) {
     server_.reset();
     resumer_.reset();

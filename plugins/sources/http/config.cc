@@ -19,11 +19,11 @@ const config::PropertyTable<HttpSourceOptions>& http_source_table() {
              "Handler options: handler.maxBlobLength (BlobHandler, bytes).")
         .integer("maxRequestBytes", &T::max_request_bytes, "16777216", 1024, 1LL << 31,
                  "flumen: largest request body; larger requests get 413.")
-        .boolean("ssl", &T::ssl, "false", "TLS is not supported yet: only false is accepted.")
         .map("QueuedThreadPool.", &T::jetty, "Jetty tuning: accepted, no effect.")
         .map("HttpConfiguration.", &T::jetty, "Jetty tuning: accepted, no effect.")
         .map("SslContextFactory.", &T::jetty, "Jetty tuning: accepted, no effect.")
         .map("ServerConnector.", &T::jetty, "Jetty tuning: accepted, no effect.");
+    net::add_tls_listener_rows(t);
     net::add_listener_rows(
         t, {.max_connections = "256", .idle_timeout_s = "30", .frame_timeout_s = "30"});
     return t;
@@ -39,10 +39,7 @@ void validate(const HttpSourceOptions& o, const config::ComponentEntries& where,
       h != "org.apache.flume.sink.solr.morphline.blobhandler")
     diags.error(where.where, where.description + ": handler '" + o.handler +
                                  "' is not supported (JSONHandler or BlobHandler)");
-  if (o.ssl)
-    diags.error(where.where, where.description +
-                                 ": ssl = true is not supported yet; put a TLS "
-                                 "terminating proxy in front");
+  net::check_tls_listener(o, where, diags);
   for (const auto& [k, v] : o.handler_keys)
     if (k != "maxBlobLength")
       diags.error(where.where, where.description + ": unknown handler key 'handler." + k + "'");

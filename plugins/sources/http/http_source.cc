@@ -51,16 +51,20 @@ HttpSource::~HttpSource() {
 Status HttpSource::do_start() {
   return loop_.start([this]() -> Status {
     net::ListenerLimits limits = net::to_limits(options_, 0);  // HttpServer sets the buffer
+    auto tls = net::tls_listener_context(options_);
+    if (!tls) return tls.status();
+    net::ServerCounters sc = net::make_server_counters(metrics(), counters().open_connection);
+    if (tls.value()) net::add_tls_counters(sc, metrics());
     server_ = std::make_unique<net::HttpServer>(
         loop_.loop(), "http source " + name(), static_cast<size_t>(options_.max_request_bytes),
-        [this](const net::HttpRequest& req) { return handle(req); }, limits,
-        net::make_server_counters(metrics(), counters().open_connection));
-    Status s = server_->listen(options_.bind, static_cast<int>(options_.port));
+        [this](const net::HttpRequest& req) { return handle(req); }, limits, sc);
+    Status s = server_->listen(options_.bind, static_cast<int>(options_.port), tls.value());
     if (!s) {
       server_.reset();
       return s;
     }
-    spdlog::info("http source {} listening on {}:{}", name(), options_.bind, server_->bound_port());
+    spdlog::info("http source {} listening on {}:{}{}", name(), options_.bind,
+                 server_->bound_port(), options_.ssl ? " (TLS)" : "");
     return Status::ok();
   });
 }
