@@ -22,7 +22,9 @@ Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& b
   txn->set_wait_for_space(wait_for_space_);
   if (Status s = txn->put(*events); !s) return s;
   if (marker) txn->set_marker(marker->key, marker->value);
-  return txn.commit();
+  Status s = txn.commit();
+  if (s && target.channel->tap()) target.channel->tap()->offer(*events);
+  return s;
 }
 
 Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* marker) {
@@ -64,6 +66,7 @@ Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* ma
     counters_->event_accepted->inc(static_cast<int64_t>(input.size()));
     counters_->append_batch_accepted->inc();
   }
+  if (tap_) tap_->offer(*batch);
   return Status::ok();
 }
 
