@@ -32,8 +32,7 @@ class MetricsServer {
   Status start(const std::string& agent, const std::string& bind, int port,
                std::shared_ptr<const net::TlsContext> tls) {
     return loop_.start([&]() -> Status {
-      endpoint_ = std::make_unique<metrics::HttpEndpoint>(
-          loop_.loop(), agent, [this] { return registry_->snapshot(); }, mode_);
+      endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop_.loop(), agent, registry_, mode_);
       Status s = endpoint_->listen(bind, port, tls);
       if (!s) endpoint_.reset();
       return s;

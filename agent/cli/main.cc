@@ -6,6 +6,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/cli/log_options.h"
+#include "agent/cli/top_command.h"
 #include "agent/config/properties.h"
 
 int main(int argc, char** argv) {
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
   std::function<int()> run_client;
   auto* avro_client = add_avro_client_command(app, run_client);
 
+  std::function<int()> run_top;
+  auto* top = add_top_command(app, run_top);
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   // CLI11 only says "A subcommand is required" for `flumen agnet`: name it and the nearest one.
@@ -114,6 +118,7 @@ int main(int argc, char** argv) {
   if (*repair) return run_repair_channel(repair_dir);
   if (*broker_args.cmd) return run_broker(broker_args);
   if (*avro_client) return run_client();
+  if (*top) return run_top();
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {

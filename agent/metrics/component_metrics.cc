@@ -87,6 +87,24 @@ std::vector<ComponentSnapshot> MetricsRegistry::snapshot() const {
   return out;
 }
 
+std::shared_ptr<ComponentMetrics> MetricsRegistry::find(const std::string& type,
+                                                        const std::string& name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& m : items_)
+    if (m->type() == type && m->name() == name) return m;
+  return nullptr;
+}
+
+void MetricsRegistry::set_topology_json(std::string json) {
+  std::lock_guard lock(mu_);
+  topology_json_ = std::move(json);
+}
+
+std::string MetricsRegistry::topology_json() const {
+  std::lock_guard lock(mu_);
+  return topology_json_;
+}
+
 SourceCounters::SourceCounters(ComponentMetrics& m)
     : event_received(&m.counter("EventReceivedCount")),
       event_accepted(&m.counter("EventAcceptedCount")),

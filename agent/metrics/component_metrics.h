@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/metrics/tap.h"
+
 namespace flumen::metrics {
 
 enum class MetricKind { kCounter, kGauge };
@@ -62,6 +64,10 @@ class ComponentMetrics {
 
   ComponentSnapshot snapshot() const;
 
+  // Samples of the events passing this component for `flumen tap` (tap.h); offered by the
+  // component, idle unless a reader is attached.
+  Tap& tap() { return tap_; }
+
  private:
   struct Named {
     std::string name;
@@ -85,6 +91,7 @@ class ComponentMetrics {
   std::vector<Attribute> attributes_;
   Counter* start_time_;
   Counter* stop_time_;
+  Tap tap_;
 };
 
 // All components of one agent. Owned by the agent; components hold shared_ptrs to their own
@@ -94,10 +101,18 @@ class MetricsRegistry {
   std::shared_ptr<ComponentMetrics> create(const std::string& type, const std::string& name);
   void remove(const ComponentMetrics* m);
   std::vector<ComponentSnapshot> snapshot() const;
+  // The component of that type ("SINK") and name, or null.
+  std::shared_ptr<ComponentMetrics> find(const std::string& type, const std::string& name) const;
+
+  // The running pipeline as a graph (runtime/topology_json.h), set by the agent whenever its
+  // configuration is applied; the endpoint serves it at /topology. Empty when there is none.
+  void set_topology_json(std::string json);
+  std::string topology_json() const;
 
  private:
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<ComponentMetrics>> items_;
+  std::string topology_json_;
 };
 
 // Standard Flume counter sets, created in Flume's order so JSON output reads like Flume's.

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "agent/metrics/operator_pages.h"
 #include "agent/metrics/rates.h"
 #include "agent/metrics/status_pages.h"
 
@@ -20,7 +21,7 @@ constexpr const char* kIndexPage =
 
 net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_name,
                         const HttpEndpoint::SnapshotFn& snapshot, RateTracker& rates,
-                        MetricsMode mode) {
+                        MetricsMode mode, MetricsRegistry* registry) {
   using Response = net::HttpResponse;
   const http_method method = req.method;
   if (method == HTTP_TRACE || method == HTTP_OPTIONS) return net::HttpResponse::error(403, false);
@@ -32,6 +33,8 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
   std::string_view path = req.path;
   std::string_view query = req.query;
 
+  if (registry)
+    if (auto page = operator_page(req, *registry)) return std::move(*page);
   if (path == "/") {
     Response r;
     r.content_type = "text/html; charset=utf-8";
@@ -91,7 +94,18 @@ HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn s
           loop, "metrics http", 64 * 1024,
           [agent = std::move(agent_name), snapshot = std::move(snapshot),
            rates = std::make_shared<RateTracker>(), mode](const net::HttpRequest& req) {
-            return route(req, agent, snapshot, *rates, mode);
+            return route(req, agent, snapshot, *rates, mode, nullptr);
+          })) {}
+
+HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name,
+                           std::shared_ptr<MetricsRegistry> registry, MetricsMode mode)
+    : server_(std::make_unique<net::HttpServer>(
+          loop, "metrics http", 64 * 1024,
+          [agent = std::move(agent_name), registry = std::move(registry),
+           rates = std::make_shared<RateTracker>(), mode](const net::HttpRequest& req) {
+            return route(
+                req, agent, [&registry] { return registry->snapshot(); }, *rates, mode,
+                registry.get());
           })) {}
 
 HttpEndpoint::~HttpEndpoint() = default;

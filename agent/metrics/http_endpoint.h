@@ -3,10 +3,11 @@
 // ({"SOURCE.r1": {"Type":"SOURCE", "EventReceivedCount":"5", ...}, ...}; every value a string, as
 // Flume prints JMX attributes); GET /metrics?format=prometheus returns Prometheus text exposition
 // format 0.0.4; the JSON also carries each counter's one- and five-minute rates (rates.h).
-// GET /health answers service monitors (status_pages.h). "/" returns a short HTML page linking
-// both; other paths 404; methods other than GET/HEAD 405 (TRACE/OPTIONS 403 as Flume does).
-// Requests are parsed with http_parser (libhttp-parser), never by hand. Runs on a libuv loop owned
-// by the caller (loop thread only).
+// GET /health answers service monitors (status_pages.h). With a registry, "/" is the live page
+// and /topology, /tap answer too (operator_pages.h); without, "/" returns a short HTML page
+// linking the others. Other paths 404; methods other than GET/HEAD 405 (TRACE/OPTIONS 403 as Flume
+// does). Requests are parsed with http_parser (libhttp-parser), never by hand. Runs on a libuv loop
+// owned by the caller (loop thread only).
 
 #include <uv.h>
 
@@ -32,6 +33,10 @@ class HttpEndpoint {
   using SnapshotFn = std::function<std::vector<ComponentSnapshot>()>;
 
   HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn snapshot,
+               MetricsMode mode = MetricsMode::kFlumeJson);
+  // An agent's endpoint: /metrics from the registry's snapshots, and the operator's pages
+  // (operator_pages.h: the live page, /topology, /tap) that read the registry itself.
+  HttpEndpoint(uv_loop_t* loop, std::string agent_name, std::shared_ptr<MetricsRegistry> registry,
                MetricsMode mode = MetricsMode::kFlumeJson);
   ~HttpEndpoint();  // closes the listener and all connections (must run on the loop thread)
 

@@ -120,6 +120,10 @@ class Channel {
     return Status::ok();
   }
 
+  // The channel's tap (metrics/tap.h), offered what sources commit into it; set by the agent.
+  void set_tap(metrics::Tap* tap) { tap_ = tap; }
+  metrics::Tap* tap() const { return tap_; }
+
   // Readers register to be woken when a put commits (or a take rolls back).
   void add_waiter(Notifier* n);
   void remove_waiter(Notifier* n);
@@ -134,6 +138,7 @@ class Channel {
 
  private:
   std::string name_;
+  metrics::Tap* tap_ = nullptr;
   std::mutex waiters_mu_;
   std::vector<Notifier*> waiters_;
   std::mutex space_mu_;

@@ -23,7 +23,9 @@ Status ChannelProcessor::put_into(const RouteTarget& target, const EventBatch& b
   if (Status s = txn->put(*events); !s) return s;
   for (const Marker& m : markers)
     txn->set_marker(m.key, m.value);
-  return txn.commit();
+  Status s = txn.commit();
+  if (s && target.channel->tap()) target.channel->tap()->offer(*events);
+  return s;
 }
 
 Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* marker) {
@@ -70,6 +72,7 @@ Status ChannelProcessor::process_batch(const EventBatch& input, std::span<const 
     counters_->event_accepted->inc(static_cast<int64_t>(input.size()));
     counters_->append_batch_accepted->inc();
   }
+  if (tap_) tap_->offer(*batch);
   return Status::ok();
 }
 

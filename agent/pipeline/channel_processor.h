@@ -28,6 +28,8 @@ class ChannelProcessor {
 
   void set_counters(metrics::SourceCounters* counters) { counters_ = counters; }
   void set_optional_failure_counter(metrics::Counter* c) { optional_failures_ = c; }
+  // The source's tap (metrics/tap.h): offered each batch once its required channels committed.
+  void set_tap(metrics::Tap* tap) { tap_ = tap; }
   // Off: a full channel fails the put at once instead of waiting its keep-alive for room (see
   // Transaction::set_wait_for_space); for sources serving connections on an event loop.
   void set_wait_for_space(bool wait) { wait_for_space_ = wait; }
@@ -54,6 +56,7 @@ class ChannelProcessor {
   std::vector<std::unique_ptr<Interceptor>> interceptors_;
   metrics::SourceCounters* counters_ = nullptr;
   metrics::Counter* optional_failures_ = nullptr;
+  metrics::Tap* tap_ = nullptr;
   bool wait_for_space_ = true;
   // A full channel is backpressure, normal in bursts: said now and then, with the key to change
   // when the capacity is one of the small defaults.

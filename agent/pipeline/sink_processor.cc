@@ -129,6 +129,7 @@ ProcessOutcome drain_once(SinkSlot& slot) {
     }
   }
   c.event_drain_success->inc(n - bad);
+  if (!whole) sink.metrics().tap().offer(slot.batch);
   if (const auto failed = slot.failure_log.clear(); failed > 0)
     spdlog::info("sink {}: delivering again after {} failed attempts", sink.name(), failed);
   return ProcessOutcome::kReady;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/runtime/topology_json.h"
+
 namespace flumen::runtime {
 
 using namespace pipeline;
@@ -27,7 +29,9 @@ void Agent::drop_metrics(const std::shared_ptr<metrics::ComponentMetrics>& m) {
 std::unique_ptr<Channel> Agent::build_channel(const ComponentConfig& cc,
                                               std::shared_ptr<metrics::ComponentMetrics>& m) {
   m = metrics_->create("CHANNEL", cc.name);
-  return cc.plugin->make_channel(cc.name, cc.options.get(), m);
+  auto ch = cc.plugin->make_channel(cc.name, cc.options.get(), m);
+  if (ch) ch->set_tap(&m->tap());
+  return ch;
 }
 
 Agent::RunningRunner Agent::build_runner(const std::string& name,
@@ -154,6 +158,7 @@ Agent::RunningSource Agent::build_source(const SourceConfig& src) {
   rs.source = src.plugin->make_source(src.name, src.options.get());
   rs.metrics = metrics_->create("SOURCE", src.name);
   processor->set_optional_failure_counter(&rs.metrics->counter("OptionalChannelWriteFail"));
+  processor->set_tap(&rs.metrics->tap());
   rs.source->attach(processor, rs.metrics);
   return rs;
 }
@@ -399,6 +404,8 @@ Status Agent::apply(AgentConfig cfg) {
     sources_[src.name] = std::move(rs);
     stats_.started++;
   }
+  // The live page draws what was configured; what failed to start shows there without metrics.
+  metrics_->set_topology_json(format_topology_json(topology_of(cfg)));
   spdlog::info(
       "agent {}: {} sources, {} channels, {} sink runners ({} started, {} stopped, {} "
       "kept running{})",
