@@ -21,14 +21,20 @@ the agent process) and its peak RSS (VmHWM). The null-sink runs are checked by c
 channel's EventTakeSuccessCount and the source's EventAcceptedCount must equal the file's lines).
 Flume runs from Maven Central's jars (tests/integration/flume_peer.py fetches them on first use).
 
+  hop-defaults, hop-tuned  two agents: TAILDIR -> file channel -> avro sink -> a second agent's
+             avro source -> memory -> file_roll, every line compared; at Flume's defaults and
+             tuned (batch 1000). Flume to Flume is Avro RPC, flumen to flumen the forward
+             protocol. Wall from the edge's start; CPU and peak RSS of both processes added.
 Usage: bench/flume_vs_flumen.py [--flumen build/flumen] [--lines 5000000] [--runs 1]
                                 [--pipelines defaults,tuned,tuned-file,file-nosync]
-                                (add file-channel to the list: ~10 minutes for Flume)
+                                (add file-channel, hop-defaults, hop-tuned to the list: each
+                                takes Flume several minutes for 5,000,000 lines)
 """
 import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -52,7 +58,45 @@ PIPELINES = {
     "tuned-file": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM),
     "file-nosync": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM, nosync=True),
     "file-channel": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM, channel="file"),
+    # Two agents: TAILDIR -> file channel -> avro -> a second agent (avro -> memory -> file_roll).
+    # Flume to Flume speaks Avro RPC; flumen to flumen its forward protocol (the avro type).
+    "hop-defaults": dict(batch=None, sink="file_roll", jvm=FLUME_DEFAULT_JVM, hop=True),
+    "hop-tuned": dict(batch=1000, sink="file_roll", jvm=FLUME_TUNED_JVM, hop=True),
 }
+
+
+def hop_confs(log_dir, pos, out, batch, channel_dir, port):
+    """The edge (TAILDIR -> file channel -> avro sink) and the collector (avro source -> memory
+    -> file_roll) of the two-agent pipelines."""
+    edge = [
+        "edge.sources = tail", "edge.channels = ch", "edge.sinks = out",
+        "edge.sources.tail.type = TAILDIR", "edge.sources.tail.filegroups = g",
+        "edge.sources.tail.filegroups.g = %s/drive\\.log" % log_dir,
+        "edge.sources.tail.positionFile = %s" % pos, "edge.sources.tail.channels = ch",
+        "edge.channels.ch.type = file",
+        "edge.channels.ch.checkpointDir = %s/checkpoint" % channel_dir,
+        "edge.channels.ch.dataDirs = %s/data" % channel_dir,
+        "edge.sinks.out.type = avro", "edge.sinks.out.channel = ch",
+        "edge.sinks.out.hostname = 127.0.0.1", "edge.sinks.out.port = %d" % port,
+    ]
+    collector = [
+        "collector.sources = in", "collector.channels = ch", "collector.sinks = out",
+        "collector.sources.in.type = avro", "collector.sources.in.bind = 127.0.0.1",
+        "collector.sources.in.port = %d" % port, "collector.sources.in.channels = ch",
+        "collector.channels.ch.type = memory",
+        "collector.sinks.out.type = file_roll", "collector.sinks.out.channel = ch",
+        "collector.sinks.out.sink.directory = %s" % out,
+        "collector.sinks.out.sink.rollInterval = 0",
+    ]
+    if batch:
+        edge += ["edge.sources.tail.batchSize = %d" % batch,
+                 "edge.channels.ch.capacity = 1000000",
+                 "edge.channels.ch.transactionCapacity = %d" % batch,
+                 "edge.sinks.out.batch-size = %d" % batch]
+        collector += ["collector.channels.ch.capacity = 100000",
+                      "collector.channels.ch.transactionCapacity = %d" % batch,
+                      "collector.sinks.out.sink.batchSize = %d" % batch]
+    return "\n".join(edge) + "\n", "\n".join(collector) + "\n"
 
 
 def conf_text(agent, log_dir, pos, out, batch, sink, nosync=False, channel="memory",
@@ -117,38 +161,49 @@ class Flumen:
         self.log.close()
 
 
-def source_started(agent):
-    """The TAILDIR source has started: Flume logs it (its monitoring answers only after all
-    sources started); flumen's metrics carry a StartTime."""
+def source_started(agent, source="SOURCE.tail"):
+    """The source has started: Flume logs it (its monitoring answers only after all sources
+    started); flumen's metrics carry a StartTime."""
     if isinstance(agent, FlumeAgent):
-        return "Component type: SOURCE, name: tail started" in agent.log_text()
+        return ("Component type: SOURCE, name: %s started" % source.split(".", 1)[1]
+                in agent.log_text())
     try:
-        return agent.counters()["SOURCE.tail"].get("StartTime", "0") != "0"
+        return agent.counters()[source].get("StartTime", "0") != "0"
     except (OSError, ValueError, KeyError):
         return False
 
 
-def wait_done(agent, lines, timeout):
+def wait_done(agent, lines, timeout, source="SOURCE.tail"):
     """Polls the agent until the channel has handed every line to the sink.
     Returns (seconds until the source started, seconds until done, the final counters)."""
     t0 = time.time()
     started = None
     deadline = t0 + timeout
+    last_taken, last_progress, stall_s = -1, t0, 90
     while time.time() < deadline:
         if agent.proc.poll() is not None:
             raise RuntimeError("agent exited with %s" % agent.proc.returncode)
-        if started is None and source_started(agent):
+        if started is None and source_started(agent, source):
             started = time.time() - t0
         try:
             c = agent.counters()
         except (OSError, ValueError):
             time.sleep(0.02)
             continue
-        if int(c.get("CHANNEL.ch", {}).get("EventTakeSuccessCount", 0)) >= lines:
+        taken = int(c.get("CHANNEL.ch", {}).get("EventTakeSuccessCount", 0))
+        if taken >= lines:
             done = time.time() - t0
             return (started if started is not None else done), done, c
+        if taken != last_taken:
+            last_taken, last_progress = taken, time.time()
+        elif time.time() - last_progress > stall_s:
+            raise Stalled("no progress for %d s at %d of %d lines" % (stall_s, taken, lines))
         time.sleep(0.05)
     raise RuntimeError("not done after %.0f s: %s" % (timeout, agent.counters()))
+
+
+class Stalled(RuntimeError):
+    """A pipeline that stopped moving (Flume at -Xmx20m runs out of heap, for one)."""
 
 
 def check_output(out_dir, log_path):
@@ -169,8 +224,77 @@ def check_output(out_dir, log_path):
     return None
 
 
+def start_agent(kind, binary, workdir, tag, conf, name, jvm):
+    if kind == "flume":
+        run_dir = os.path.join(workdir, tag + "-" + name)
+        os.makedirs(run_dir)
+        agent = FlumeAgent(run_dir, conf, name, monitoring_port=True, jvm_opts=jvm)
+        agent.start()
+        return agent
+    return Flumen(binary, workdir, conf, name)
+
+
+def wait_listening(port, agent, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if agent.proc.poll() is not None:
+            raise RuntimeError("collector exited with %s" % agent.proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the collector does not listen on %d" % port)
+
+
+def run_hop(kind, binary, workdir, log_dir, log_path, lines, pipeline):
+    p = PIPELINES[pipeline]
+    tag = "%s-%s-%d" % (kind, pipeline, time.time_ns())
+    out = os.path.join(workdir, tag + ".out")
+    os.makedirs(out)
+    port = free_port()
+    edge_conf, collector_conf = hop_confs(log_dir, os.path.join(workdir, tag + ".pos.json"), out,
+                                          p["batch"], os.path.join(workdir, tag + ".channel"),
+                                          port)
+    collector = start_agent(kind, binary, workdir, tag, collector_conf, "collector", p["jvm"])
+    edge = None
+    try:
+        wait_listening(port, collector)
+        t0 = time.time()
+        edge = start_agent(kind, binary, workdir, tag, edge_conf, "edge", p["jvm"])
+        try:
+            startup, secs, counters = wait_done(collector, lines, 3600, source="SOURCE.in")
+        except Stalled as e:
+            logs = "".join(a.log_text() for a in (collector, edge) if isinstance(a, FlumeAgent))
+            why = " (OutOfMemoryError in the log)" if "OutOfMemoryError" in logs else ""
+            cpu_e, hwm_e, _ = proc_stats(edge.pid)
+            cpu_c, hwm_c, _ = proc_stats(collector.pid)
+            return dict(secs=float("nan"), startup=float("nan"), cpu=cpu_e + cpu_c,
+                        rss=hwm_e + hwm_c, problem="stalled: %s%s" % (e, why))
+        secs = time.time() - t0  # from the edge's start
+        cpu_e, hwm_e, _ = proc_stats(edge.pid)
+        cpu_c, hwm_c, _ = proc_stats(collector.pid)
+        accepted = int(edge.counters()["SOURCE.tail"]["EventAcceptedCount"])
+    finally:
+        if edge:
+            edge.stop()
+        collector.stop()
+    problem = None
+    if accepted != lines:
+        problem = "the edge's source accepted %d of %d" % (accepted, lines)
+    if problem is None:
+        problem = check_output(out, log_path)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(os.path.join(workdir, tag + ".channel"), ignore_errors=True)
+    # Both processes: CPU seconds added, peak RSS added (both are resident at once).
+    return dict(secs=secs, startup=startup, cpu=cpu_e + cpu_c, rss=hwm_e + hwm_c,
+                problem=problem)
+
+
 def run_one(kind, binary, workdir, log_dir, log_path, lines, pipeline):
     p = PIPELINES[pipeline]
+    if p.get("hop"):
+        return run_hop(kind, binary, workdir, log_dir, log_path, lines, pipeline)
     tag = "%s-%s-%d" % (kind, pipeline, time.time_ns())
     pos = os.path.join(workdir, tag + ".pos.json")
     out = os.path.join(workdir, tag + ".out")
