@@ -110,8 +110,7 @@ ForwardSink::Io ForwardSink::tls_io_step(Clock::time_point deadline) {
   }
   if (p.revents & POLLOUT) {
     // An offset, not erase(): a batch's ciphertext leaves in many sends.
-    ssize_t n = ::send(fd_, tls_out_.data() + tls_sent_, tls_out_.size() - tls_sent_,
-                       MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_, tls_out_.data() + tls_sent_, tls_out_.size() - tls_sent_, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       last_error_ = std::strerror(errno);
       return Io::kBroken;
