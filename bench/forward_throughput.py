@@ -6,12 +6,17 @@ seconds, lines/s, MB/s, CPU seconds and peak RSS of each agent, and the bytes on
 baseline, measured in the same run, is one agent doing the same without the hop (TAILDIR ->
 memory -> file_roll). Target: >= 2,500,000 lines/s end to end.
 
-Usage: bench/forward_throughput.py [--flumen build/flumen] [--lines 5000000] [--runs 3]
+--tls also runs each codec's hop over TLS (ssl = true on both ends, a CA made for the run by
+tests/tools/make_test_certs.sh), interleaved with the plain hop, and prints TLS's cost as the
+ratio of the two in the same run.
+
+Usage: bench/forward_throughput.py [--flumen build/flumen] [--lines 5000000] [--runs 3] [--tls]
 """
 import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,8 +46,21 @@ def file_roll_lines(name, out_dir):
         "%s.sinks.out.sink.rollInterval = 0" % name, "%s.sinks.out.sink.batchSize = 1000" % name]
 
 
-def run_hop(flumen, workdir, log_dir, lines, batch, codec):
+def tls_keys(certs):
+    """The hop's TLS keys (source, sink), or empty lists without TLS."""
+    if not certs:
+        return [], []
+    return ([
+        "agg.sources.in.ssl = true",
+        "agg.sources.in.ssl-cert = %s" % os.path.join(certs, "server.pem"),
+        "agg.sources.in.ssl-key = %s" % os.path.join(certs, "server.key")], [
+        "edge.sinks.fwd.ssl = true",
+        "edge.sinks.fwd.ssl-ca = %s" % os.path.join(certs, "ca.pem")])
+
+
+def run_hop(flumen, workdir, log_dir, lines, batch, codec, certs=None):
     tag = "%s-%d" % (codec, time.time_ns())
+    source_tls, sink_tls = tls_keys(certs)
     out_dir = os.path.join(workdir, "out-" + tag)
     os.mkdir(out_dir)
     port = free_port()
@@ -51,13 +69,13 @@ def run_hop(flumen, workdir, log_dir, lines, batch, codec):
         "agg.sources.in.port = %d" % port, "agg.sources.in.channels = mem",
         "agg.channels = mem", "agg.channels.mem.type = memory",
         "agg.channels.mem.capacity = 200000", "agg.channels.mem.transactionCapacity = 1000"] +
-        file_roll_lines("agg", out_dir) + [""])
+        source_tls + file_roll_lines("agg", out_dir) + [""])
     edge_conf = "\n".join(
         tail_lines("edge", log_dir, os.path.join(workdir, "pos-" + tag), batch) + [
             "edge.sinks = fwd", "edge.sinks.fwd.type = forward", "edge.sinks.fwd.channel = mem",
             "edge.sinks.fwd.hostname = 127.0.0.1", "edge.sinks.fwd.port = %d" % port,
             "edge.sinks.fwd.batch-size = %d" % batch,
-            "edge.sinks.fwd.compression-type = %s" % codec, ""])
+            "edge.sinks.fwd.compression-type = %s" % codec] + sink_tls + [""])
     agg = Agent(flumen, agg_conf, "agg", workdir)
     try:
         t0 = time.time()
@@ -106,6 +124,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--codecs", default="none,lz4,zstd")
+    ap.add_argument("--tls", action="store_true", help="also run each hop over TLS")
     args = ap.parse_args()
     flumen = os.path.abspath(args.flumen)
     workdir = tempfile.mkdtemp(prefix="flumen-fwdbench-")
@@ -116,13 +135,25 @@ def main():
         log = os.path.join(log_dir, "drive.log")
         make_log(log, args.lines)
         size = os.path.getsize(log)
+        certs = None
+        if args.tls:
+            certs = os.path.join(workdir, "certs")
+            subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                         "tests", "tools", "make_test_certs.sh"), certs],
+                           check=True)
         singles, hops = [], {c: [] for c in codecs}
+        tls_hops = {c: [] for c in codecs}
         for i in range(args.runs):
             singles.append(run_single(flumen, workdir, log_dir, args.lines, args.batch))
             print("  run %d single agent: %.2f s" % (i + 1, singles[-1][0]), file=sys.stderr)
             for c in codecs:
                 hops[c].append(run_hop(flumen, workdir, log_dir, args.lines, args.batch, c))
                 print("  run %d forward %s: %.2f s" % (i + 1, c, hops[c][-1][0]), file=sys.stderr)
+                if certs:
+                    tls_hops[c].append(run_hop(flumen, workdir, log_dir, args.lines, args.batch,
+                                               c, certs))
+                    print("  run %d forward %s TLS: %.2f s" % (i + 1, c, tls_hops[c][-1][0]),
+                          file=sys.stderr)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -148,6 +179,15 @@ def main():
             s / t))
         if raw:
             print("%-22s wire bytes / event bytes: %.3f" % ("", wire / raw))
+        if certs:
+            tt = med(tls_hops[c], 0)
+            print("%-22s %7.2f %11.0f %7.0f %5.2fs/%4.0fMB %5.2fs/%4.0fMB %10s %7.2f" % (
+                "forward " + c + " TLS", tt, args.lines / tt, size / tt / 1e6,
+                med(tls_hops[c], 1), med(tls_hops[c], 2) / 2**20, med(tls_hops[c], 3),
+                med(tls_hops[c], 4) / 2**20, "", s / tt))
+            print("%-22s TLS / plain hop, same run: %.2f x the time, %.2f x the edge CPU, "
+                  "%.2f x the aggregator CPU" % ("", tt / t, med(tls_hops[c], 1) / med(hops[c], 1),
+                                                 med(tls_hops[c], 3) / med(hops[c], 3)))
 
 
 if __name__ == "__main__":

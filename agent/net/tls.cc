@@ -216,14 +216,21 @@ TlsSession::Io TlsSession::read(char* out, size_t cap, size_t* got) {
     if (h != Io::kOk) return h;
   }
   if (cap == 0) return Io::kWant;
-  ERR_clear_error();
-  size_t n = 0;
-  int rc = SSL_read_ex(ssl_, out, cap, &n);
-  if (rc == 1) {
-    *got = n;
-    return Io::kOk;
+  // SSL_read gives one record (16 KiB at most) per call: fill `cap` with as many as are here,
+  // so the owner hands its reader one large run instead of many small ones.
+  while (*got < cap) {
+    ERR_clear_error();
+    size_t n = 0;
+    int rc = SSL_read_ex(ssl_, out + *got, cap - *got, &n);
+    if (rc != 1) {
+      Io r = fail(rc, "read");
+      if (*got > 0 && r == Io::kWant) return Io::kOk;
+      if (*got > 0 && r == Io::kClosed) return Io::kOk;  // kClosed again on the next call
+      return r;
+    }
+    *got += n;
   }
-  return fail(rc, "read");
+  return Io::kOk;
 }
 
 bool TlsSession::write(std::string_view plain) {

@@ -90,7 +90,8 @@ class TlsSession {
   // Drives the handshake; kOk once it is done (and on every call after).
   Io handshake();
   bool handshake_done() const { return done_; }
-  // Up to `cap` bytes of plaintext into `out`; `*got` tells how many (kOk means *got > 0).
+  // Up to `cap` bytes of plaintext into `out` (as many records as have arrived); `*got` tells
+  // how many (kOk means *got > 0).
   Io read(char* out, size_t cap, size_t* got);
   // Encrypts plaintext (all of it: memory BIOs never refuse); false on a fatal error. Before
   // the handshake is done the plaintext is held and encrypted once it is.

@@ -251,7 +251,7 @@ ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
       at += used;
     }
     if (at > 0) in_.erase(0, at);
-    if (out_sent_ == out_.size() && tls_out_.empty() && done()) {
+    if (out_sent_ == out_.size() && tls_sent_ == tls_out_.size() && done()) {
       out_.clear();
       out_sent_ = 0;
       return Io::kOk;

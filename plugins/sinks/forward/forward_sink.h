@@ -91,6 +91,7 @@ class ForwardSink : public pipeline::Sink {
   // encrypted into tls_out_, what arrives is decrypted into in_).
   Status tls_start(Clock::time_point limit);
   Io tls_io_step(Clock::time_point deadline);
+  void take_tls_output();  // the session's ciphertext onto tls_out_
   void disconnect(const std::string& why);
   void plan(const EventBatch& batch);
   // plan(), then, with a durable channel, the plan recorded there before anything is sent.
@@ -122,7 +123,8 @@ class ForwardSink : public pipeline::Sink {
   int fd_ = -1;
   std::shared_ptr<const net::TlsContext> tls_ctx_;  // ssl = true
   std::unique_ptr<net::TlsSession> tls_;            // the connection's, while fd_ is open
-  std::string tls_out_;                             // ciphertext not sent yet
+  std::string tls_out_;                             // ciphertext, sent up to tls_sent_
+  size_t tls_sent_ = 0;
   std::string in_;
   std::string out_;
   size_t out_sent_ = 0;

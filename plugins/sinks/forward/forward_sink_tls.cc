@@ -48,6 +48,7 @@ bool feed_from_socket(int fd, net::TlsSession& tls, std::string& error) {
 Status ForwardSink::tls_start(Clock::time_point limit) {
   tls_.reset();
   tls_out_.clear();
+  tls_sent_ = 0;
   if (!options_.ssl) return Status::ok();
   if (!tls_ctx_) {
     auto ctx = net::tls_client_context(options_, options_.hostname);
@@ -98,8 +99,8 @@ ForwardSink::Io ForwardSink::tls_io_step(Clock::time_point deadline) {
     bytes_sent_->inc(static_cast<int64_t>(out_.size() - out_sent_));
     out_sent_ = out_.size();
   }
-  tls_out_ += tls_->take_output();
-  pollfd p{fd_, static_cast<short>(POLLIN | (tls_out_.empty() ? 0 : POLLOUT)), 0};
+  take_tls_output();
+  pollfd p{fd_, static_cast<short>(POLLIN | (tls_sent_ < tls_out_.size() ? POLLOUT : 0)), 0};
   int rc = ::poll(&p, 1, ms_until(deadline));
   if (rc < 0 && errno == EINTR) return Io::kOk;
   if (rc == 0) return Clock::now() >= deadline ? Io::kTimeout : Io::kOk;
@@ -108,12 +109,17 @@ ForwardSink::Io ForwardSink::tls_io_step(Clock::time_point deadline) {
     return Io::kBroken;
   }
   if (p.revents & POLLOUT) {
-    ssize_t n = ::send(fd_, tls_out_.data(), tls_out_.size(), MSG_NOSIGNAL);
+    // An offset, not erase(): a batch's ciphertext leaves in many sends.
+    ssize_t n = ::send(fd_, tls_out_.data() + tls_sent_, tls_out_.size() - tls_sent_, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       last_error_ = std::strerror(errno);
       return Io::kBroken;
     }
-    if (n > 0) tls_out_.erase(0, static_cast<size_t>(n));
+    if (n > 0) tls_sent_ += static_cast<size_t>(n);
+    if (tls_sent_ == tls_out_.size()) {
+      tls_out_.clear();
+      tls_sent_ = 0;
+    }
   }
   if (p.revents & (POLLIN | POLLHUP | POLLERR))
     if (!feed_from_socket(fd_, *tls_, last_error_)) return Io::kBroken;
@@ -138,9 +144,19 @@ ForwardSink::Io ForwardSink::tls_io_step(Clock::time_point deadline) {
       }
       break;
     }
-    tls_out_ += tls_->take_output();
+    take_tls_output();
   }
   return Io::kOk;
+}
+
+void ForwardSink::take_tls_output() {
+  if (tls_->output_pending() == 0) return;
+  if (tls_sent_ == tls_out_.size()) {
+    tls_out_ = tls_->take_output();
+    tls_sent_ = 0;
+  } else {
+    tls_out_ += tls_->take_output();
+  }
 }
 
 }  // namespace flumen::plugins
