@@ -18,9 +18,13 @@ def chromium():
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if shutil.which(name):
             return shutil.which(name)
-    subprocess.run(["apt-get", "install", "-y", "chromium"], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    # A fresh machine may need the package lists first.
+    for step in (["apt-get", "install", "-y", "chromium"], ["apt-get", "update"],
+                 ["apt-get", "install", "-y", "chromium"]):
+        if shutil.which("chromium"):
+            break
+        subprocess.run(step, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     if shutil.which("chromium"):
         return shutil.which("chromium")
     raise AssertionError("headless Chromium is needed for this test and could not be installed")

@@ -13,9 +13,12 @@ from flumen_harness import FLUMEN, AgentTestCase, free_port, wait_until
 
 
 def ensure_tmux():
-    if shutil.which("tmux") is None:
-        subprocess.run(["apt-get", "install", "-y", "tmux"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for step in (["apt-get", "install", "-y", "tmux"], ["apt-get", "update"],
+                 ["apt-get", "install", "-y", "tmux"]):
+        if shutil.which("tmux"):
+            break
+        subprocess.run(step, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     if shutil.which("tmux") is None:
         raise AssertionError("tmux is needed for this test and could not be installed")
 
