@@ -6,6 +6,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/cli/log_options.h"
+#include "agent/cli/tap_command.h"
 #include "agent/cli/top_command.h"
 #include "agent/config/properties.h"
 
@@ -86,6 +87,8 @@ int main(int argc, char** argv) {
 
   std::function<int()> run_top;
   auto* top = add_top_command(app, run_top);
+  std::function<int()> run_tap;
+  auto* tap = add_tap_command(app, run_tap);
 
   auto* version = app.add_subcommand("version", "Print the version");
 
@@ -119,6 +122,7 @@ int main(int argc, char** argv) {
   if (*broker_args.cmd) return run_broker(broker_args);
   if (*avro_client) return run_client();
   if (*top) return run_top();
+  if (*tap) return run_tap();
   if (sim_args.status_cmd && (*sim_args.status_cmd || *sim_args.drive_cmd))
     return run_sim(sim_args);
   if (*version) {

@@ -21,7 +21,7 @@ constexpr const char* kIndexPage =
 
 net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_name,
                         const HttpEndpoint::SnapshotFn& snapshot, RateTracker& rates,
-                        MetricsMode mode, MetricsRegistry* registry) {
+                        MetricsMode mode, OperatorPages* pages) {
   using Response = net::HttpResponse;
   const http_method method = req.method;
   if (method == HTTP_TRACE || method == HTTP_OPTIONS) return net::HttpResponse::error(403, false);
@@ -33,8 +33,8 @@ net::HttpResponse route(const net::HttpRequest& req, const std::string& agent_na
   std::string_view path = req.path;
   std::string_view query = req.query;
 
-  if (registry)
-    if (auto page = operator_page(req, *registry)) return std::move(*page);
+  if (pages)
+    if (auto page = pages->handle(req)) return std::move(*page);
   if (path == "/") {
     Response r;
     r.content_type = "text/html; charset=utf-8";
@@ -99,13 +99,13 @@ HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name, SnapshotFn s
 
 HttpEndpoint::HttpEndpoint(uv_loop_t* loop, std::string agent_name,
                            std::shared_ptr<MetricsRegistry> registry, MetricsMode mode)
-    : server_(std::make_unique<net::HttpServer>(
+    : pages_(std::make_unique<OperatorPages>(loop, registry)),
+      server_(std::make_unique<net::HttpServer>(
           loop, "metrics http", 64 * 1024,
-          [agent = std::move(agent_name), registry = std::move(registry),
+          [agent = std::move(agent_name), registry, pages = pages_.get(),
            rates = std::make_shared<RateTracker>(), mode](const net::HttpRequest& req) {
             return route(
-                req, agent, [&registry] { return registry->snapshot(); }, *rates, mode,
-                registry.get());
+                req, agent, [&registry] { return registry->snapshot(); }, *rates, mode, pages);
           })) {}
 
 HttpEndpoint::~HttpEndpoint() = default;

@@ -23,6 +23,8 @@
 
 namespace flumen::metrics {
 
+class OperatorPages;
+
 // What GET /metrics serves without ?format=: Flume's JSON (-Dflume.monitoring.type=http, and
 // flumen's --metrics-port) or Flume's Prometheus text (-Dflume.monitoring.type=prometheus).
 // ?format=json and ?format=prometheus (flumen's flumen_* names) pick explicitly.
@@ -48,6 +50,7 @@ class HttpEndpoint {
   void close();  // stop accepting and close connections; handles are freed by the loop
 
  private:
+  std::unique_ptr<OperatorPages> pages_;  // with a registry; outlives server_'s requests
   std::unique_ptr<net::HttpServer> server_;
 };
 

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "agent/metrics/live_page.h"
+
 namespace flumen::metrics {
 
 namespace {
@@ -120,6 +122,38 @@ net::HttpResponse tap_page(const net::HttpRequest& req, MetricsRegistry& registr
 
 }  // namespace
 
+OperatorPages::OperatorPages(uv_loop_t* loop, std::shared_ptr<MetricsRegistry> registry)
+    : registry_(std::move(registry)), timer_(new uv_timer_t) {
+  uv_timer_init(loop, timer_);
+  timer_->data = this;
+  uv_timer_start(timer_, on_tick, 0, 1000);
+}
+
+OperatorPages::~OperatorPages() {
+  uv_timer_stop(timer_);
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+void OperatorPages::on_tick(uv_timer_t* timer) {
+  auto* self = static_cast<OperatorPages*>(timer->data);
+  if (self) self->history_.sample(self->registry_->snapshot(), LiveHistory::Clock::now());
+}
+
+std::optional<net::HttpResponse> OperatorPages::handle(const net::HttpRequest& req) {
+  if (req.path == "/live" || req.path == "/live/") {
+    const auto now = LiveHistory::Clock::now();
+    std::vector<ComponentSnapshot> snaps = registry_->snapshot();
+    net::HttpResponse r;
+    r.content_type = "application/json";
+    r.extra_headers = "Cache-Control: no-store\r\n";
+    r.body = live_json(snaps, history_.rates(snaps, now), now);
+    return r;
+  }
+  return operator_page(req, *registry_);
+}
+
 std::optional<std::string> query_param(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -135,6 +169,12 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 std::optional<net::HttpResponse> operator_page(const net::HttpRequest& req,
                                                MetricsRegistry& registry) {
   const std::string_view path = req.path;
+  if (path == "/" || path == "/index.html") {
+    net::HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = live_page_html();
+    return r;
+  }
   if (path == "/topology" || path == "/topology/") {
     std::string json = registry.topology_json();
     if (json.empty()) return error_json(404, "no pipeline topology here");

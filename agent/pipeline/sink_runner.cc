@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "agent/util/thread_name.h"
+
 namespace flumen::pipeline {
 
 using namespace std::chrono_literals;
@@ -29,6 +31,9 @@ SinkRunner::~SinkRunner() {
 }
 
 Status SinkRunner::start() {
+  const std::string thread_name =
+      thread_name_.empty() ? util::thread_name("sink-", name_) : thread_name_;
+  util::ThreadNameScope naming(thread_name);  // threads the sinks start are named after them
   std::vector<Sink*> started;
   for (SinkSlot* s : processor_->slots()) {
     s->sink->bind_channel(s->channel, s->state_key);
@@ -46,7 +51,10 @@ Status SinkRunner::start() {
   exited_ = false;
   wake_ = false;
   last_tick_ = clock_.now();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this, thread_name] {
+    util::set_thread_name(thread_name);
+    run();
+  });
   started_ = true;
   return Status::ok();
 }

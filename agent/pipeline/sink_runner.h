@@ -48,6 +48,9 @@ class SinkRunner {
   const std::string& name() const { return name_; }
   SinkProcessor& processor() { return *processor_; }
 
+  // The runner thread's name, and that of every thread its sinks start (util/thread_name.h);
+  // "sink-<name>" unless set before start().
+  void set_thread_name(std::string name) { thread_name_ = std::move(name); }
   Status start();  // starts the sinks, then the thread
   // Returns true if the channels were drained before the timeout.
   bool stop(std::chrono::milliseconds drain_timeout);
@@ -79,6 +82,7 @@ class SinkRunner {
   void sleep_until(util::Clock::time_point until);
 
   std::string name_;
+  std::string thread_name_;
   std::unique_ptr<SinkProcessor> processor_;
   SinkRunnerOptions options_;
   const util::Clock& clock_;

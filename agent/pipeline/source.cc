@@ -1,6 +1,7 @@
 #include "agent/pipeline/source.h"
 
 #include "agent/pipeline/channel_processor.h"
+#include "agent/util/thread_name.h"
 
 namespace flumen::pipeline {
 
@@ -13,6 +14,9 @@ void Source::attach(std::shared_ptr<ChannelProcessor> processor,
 }
 
 Status Source::start() {
+  // Every thread the source starts (its loop, a reader thread, a client library's) is named
+  // after it.
+  util::ThreadNameScope naming(util::thread_name("src-", name()));
   Status s = do_start();
   if (s.is_ok()) {
     running_ = true;

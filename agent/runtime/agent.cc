@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/runtime/topology_json.h"
+#include "agent/util/thread_name.h"
 
 namespace flumen::runtime {
 
@@ -111,6 +112,7 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
   gm->attribute("State", [raw] { return raw->state(); });
   r.metrics.push_back(gm);
   r.runners.push_back(std::make_unique<SinkRunner>(name, std::move(proc)));
+  r.runners.back()->set_thread_name(util::thread_name("grp-", g->name));
   SinkRunner* runner = r.runners.back().get();
   gm->attribute("RunnerState", [runner] { return runner->state(); });
   gm->gauge("NextRetryInMs", [runner] { return runner->next_try_in_ms(); });
@@ -325,7 +327,11 @@ Status Agent::apply(AgentConfig cfg) {
     rc.type = cc.plugin->name;
     auto old = retiring.find(cc.name);
     rc.channel = build_channel(cc, rc.metrics);
-    Status s = rc.channel->start();
+    Status s;
+    {
+      util::ThreadNameScope naming(util::thread_name("chan-", cc.name));  // its workers' names
+      s = rc.channel->start();
+    }
     if (s && old != retiring.end() && !move_events(*old->second.channel, *rc.channel)) {
       // What did not fit stays where it is: the old channel keeps running under its old
       // settings (and the next reload tries again) rather than lose a committed event.

@@ -4,6 +4,8 @@
 
 #include <future>
 
+#include "agent/util/thread_name.h"
+
 namespace flumen::runtime {
 
 LoopThread::LoopThread(std::string name) : name_(std::move(name)) {}
@@ -38,7 +40,11 @@ Status LoopThread::start(std::function<Status()> init) {
   std::promise<Status> started;
   auto result = started.get_future();
   stop_requested_ = false;
-  thread_ = std::thread([this, &started, init = std::move(init)] {
+  // Started by a component (a source's loop): named after it, else after what it serves.
+  std::string thread_name =
+      util::ThreadNameScope::active().empty() ? name_ : util::ThreadNameScope::active();
+  thread_ = std::thread([this, &started, init = std::move(init), thread_name] {
+    util::set_thread_name(thread_name);
     started.set_value(init());
     uv_run(&loop_, UV_RUN_DEFAULT);
   });

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "agent/util/byte_order.h"
+#include "agent/util/thread_name.h"
 #include "broker/api/api.h"
 #include "broker/server/sasl.h"
 
@@ -86,6 +87,7 @@ BrokerServer::~BrokerServer() {
 }
 
 Status BrokerServer::start() {
+  util::ThreadNameScope naming("broker");  // the stores' worker threads (RocksDB's timer)
   auto store = TopicStore::open(config_.data_dir, config_.log);
   if (!store) return store.status();
   store_ = std::move(store).value();

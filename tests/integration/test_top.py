@@ -13,9 +13,12 @@ from flumen_harness import FLUMEN, AgentTestCase, free_port, wait_until
 
 
 def ensure_tmux():
-    if shutil.which("tmux") is None:
-        subprocess.run(["apt-get", "install", "-y", "tmux"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for step in (["apt-get", "install", "-y", "tmux"], ["apt-get", "update"],
+                 ["apt-get", "install", "-y", "tmux"]):
+        if shutil.which("tmux"):
+            break
+        subprocess.run(step, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     if shutil.which("tmux") is None:
         raise AssertionError("tmux is needed for this test and could not be installed")
 
@@ -27,8 +30,9 @@ a1.sinks = k1 k2 k3
 a1.sinkgroups = g1
 a1.sources.r1.type = exec
 a1.sources.r1.shell = /bin/sh -c
-a1.sources.r1.command = i=0; while true; do i=$((i+1)); echo "exec $i"; sleep 0.01; done
-a1.sources.r1.batchSize = 5
+# 200 lines/s with 10 forks/s: steady even on a loaded machine.
+a1.sources.r1.command = while true; do printf 'car-%s speed=42\\n' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; sleep 0.1; done
+a1.sources.r1.batchSize = 20
 a1.sources.r1.batchTimeout = 100
 a1.sources.r1.channels = c1
 a1.sources.t1.type = TAILDIR
