@@ -200,49 +200,7 @@ void build_sink_groups(BuildState& st) {
     g.processor = def->name;
     pe.description = who + " " + def->name + " processor";
     def->parse(g, pe, st.diags);
-    if (g.processor == "default" && g.sinks.size() > 1)
-      st.diags.error(pe.where, who +
-                                   ": the default processor drives one sink; use failover or "
-                                   "load_balance for " +
-                                   std::to_string(g.sinks.size()));
-    // LoadBalancingSinkProcessor.configure checks for more than one sink; with one (often what
-    // is left after the group's other sinks were dropped) Flume removes the group and that sink.
-    if (g.processor == "load_balance" && g.sinks.size() < 2)
-      st.diags.error(pe.where,
-                     who + ": the load_balance processor needs two or more sinks, it has '" +
-                         g.sinks[0] +
-                         "' only (Flume 1.11 fails it and removes the group with its "
-                         "sink; use failover or no group)");
-    if (g.processor == "failover") {
-      // Flume gives unset priorities -1, -2, ... in list order and silently drops a sink whose
-      // priority duplicates another's; we reject duplicates instead.
-      std::map<int64_t, std::string> by_priority;
-      int64_t next_default = -1;
-      for (const auto& s : g.sinks) {
-        int64_t p;
-        auto pit = g.failover.priority.find(s);
-        if (pit == g.failover.priority.end()) {
-          p = next_default--;
-        } else if (auto v = config::parse_int(pit->second)) {
-          p = *v;
-        } else {
-          st.diags.error(pe.where, who + ": priority of sink '" + s +
-                                       "' must be an integer, got '" + pit->second + "'");
-          continue;
-        }
-        auto [bp, fresh] = by_priority.emplace(p, s);
-        if (!fresh)
-          st.diags.error(pe.where, who + ": sinks '" + bp->second + "' and '" + s +
-                                       "' have the same priority " + std::to_string(p) +
-                                       " (Flume would silently drop one)");
-        g.priorities[s] = p;
-      }
-      for (const auto& [s, v] : g.failover.priority)
-        if (std::find(g.sinks.begin(), g.sinks.end(), s) == g.sinks.end())
-          st.diags.warning(pe.where, who + ": priority set for sink '" + s +
-                                         "', which is not in the group (ignored, as Flume "
-                                         "ignores it)");
-    }
+    def->check(g, who, pe.where, st.diags);
     st.out.sink_groups.push_back(std::move(g));
   }
   for (const auto& s : st.out.sinks)
