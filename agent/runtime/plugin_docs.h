@@ -25,7 +25,8 @@ std::vector<std::string> documented_names(const pipeline::Registry& registry);
 // A JSON schema of every plugin and key: {"version":1,"plugins":[{"kind":"source","name":..,
 // "aliases":[..],"summary":..,"properties":[{"key":..,"type":..,"default":..,"required":..,
 // "min":..,"max":..,"choices":[..],"aliases":[..],"description":..}]}, ...],"core":[{"name":
-// "failover","kind":"sink processor","prefix":..,"properties":[..]}]}
+// "failover","kind":"sink processor","prefix":..,"properties":[..]}],"framework":[{"section":
+// "sources","properties":[..]}, ...]}
 std::string plugins_json(const pipeline::Registry& registry);
 
 }  // namespace flumen::runtime

@@ -52,9 +52,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep = ", 
 // Pulls out (and removes) the entry with exactly this key.
 std::optional<config::PropertyEntry> take(std::vector<config::PropertyEntry>& entries,
                                           const std::string& key);
-// Pulls out every entry under "prefix." with the prefix stripped.
-std::vector<config::PropertyEntry> take_prefix(std::vector<config::PropertyEntry>& entries,
-                                               const std::string& prefix);
 std::string fingerprint_of(std::vector<config::PropertyEntry> entries);
 
 // What became of a component.

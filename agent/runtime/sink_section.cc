@@ -2,6 +2,7 @@
 // validateGroups, SinkConfiguration, SinkGroupConfiguration, AbstractConfigurationProvider).
 #include <algorithm>
 
+#include "agent/runtime/framework_keys.h"
 #include "agent/runtime/raw_agent.h"
 
 namespace flumen::runtime::detail {
@@ -13,9 +14,8 @@ using config::PropertyEntry;
 namespace {
 
 // `workers` is flumen's own key: its problems are errors.
-void take_workers(SinkConfig& sink, std::vector<PropertyEntry>& entries, const std::string& prefix,
-                  BuildState& st) {
-  auto workers = take(entries, "workers");
+void read_workers(SinkConfig& sink, const std::optional<PropertyEntry>& workers,
+                  const std::string& prefix, BuildState& st) {
   if (!workers) return;
   sink.workers_where = workers->where;
   auto n = config::parse_int(workers->value);
@@ -47,11 +47,12 @@ void build_sinks(BuildState& st) {
     std::vector<PropertyEntry> entries = it->second.entries;
     SinkConfig sink;
     sink.fingerprint = fingerprint_of(entries);
-    auto channel = take(entries, "channel");
-    take_workers(sink, entries, prefix, st);
+    const FrameworkEntries fw = take_framework_keys(entries, "sinks");
+    const auto channel = fw.get("channel");
+    read_workers(sink, fw.get("workers"), prefix, st);
     // Flume's SinkConfiguration reads `channel` only; `channels` is an unknown key to it.
     auto plural = channel ? std::nullopt : take(entries, "channels");
-    auto dead_letter = take(entries, "deadLetterChannel");
+    const auto dead_letter = fw.get("deadLetterChannel");
     Outcome outcome = configure_component(sink, pipeline::PluginKind::kSink, name, prefix,
                                           std::move(entries), it->second.first, st.reg, st.diags);
     if (outcome == Outcome::kDropped) {
@@ -134,8 +135,9 @@ void build_sink_groups(BuildState& st) {
     g.fingerprint = fingerprint_of(entries);
     g.name = name;
     g.where = it->second.first;
-    auto sinks = take(entries, "sinks");
-    auto proc_entries = take_prefix(entries, "processor.");
+    const FrameworkEntries fw = take_framework_keys(entries, "sinkgroups");
+    const auto sinks = fw.get("sinks");
+    auto proc_entries = fw.under("processor.");
     for (const auto& e : entries)
       st.diags.warning(e.where, "unknown property '" + prefix + e.key + "' for " + who +
                                     " (a sink group has sinks and processor.*; ignored, as "

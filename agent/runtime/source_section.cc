@@ -2,6 +2,7 @@
 // (FlumeConfiguration.validateSources, SourceConfiguration, ChannelProcessor).
 #include <algorithm>
 
+#include "agent/runtime/framework_keys.h"
 #include "agent/runtime/raw_agent.h"
 
 namespace flumen::runtime::detail {
@@ -95,10 +96,8 @@ void build_sources(BuildState& st) {
     std::vector<PropertyEntry> entries = it->second.entries;
     SourceConfig src;
     src.fingerprint = fingerprint_of(entries);
-    auto channels = take(entries, "channels");
-    auto selector_entries = take_prefix(entries, "selector.");
-    auto interceptor_list = take(entries, "interceptors");
-    auto interceptor_entries = take_prefix(entries, "interceptors.");
+    const FrameworkEntries fw = take_framework_keys(entries, "sources");
+    const auto channels = fw.get("channels");
     Outcome outcome = configure_component(src, pipeline::PluginKind::kSource, name, prefix,
                                           std::move(entries), it->second.first, st.reg, st.diags);
     if (outcome == Outcome::kDropped) {
@@ -132,8 +131,8 @@ void build_sources(BuildState& st) {
       st.used_channels.insert(ch);
       if (outcome == Outcome::kBuilt) st.check_batch(src, ch, who);
     }
-    configure_selector(src, std::move(selector_entries), prefix, it->second.first, st);
-    configure_interceptors(src, interceptor_list, interceptor_entries, prefix, st);
+    configure_selector(src, fw.under("selector."), prefix, it->second.first, st);
+    configure_interceptors(src, fw.get("interceptors"), fw.under("interceptors."), prefix, st);
     if (outcome == Outcome::kBuilt) st.out.sources.push_back(std::move(src));
   }
 }
