@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/config/property_table.h"
 #include "agent/util/result.h"
 #include "broker/storage/partition_log.h"
 
@@ -32,5 +33,8 @@ struct BrokerConfig {
 // socket.request.max.bytes, connections.max.idle.ms, log.flush.interval.ms, broker.id, node.id,
 // log.retention.check.interval.ms). Unknown keys are errors with file:line.
 Status load_broker_properties(const std::string& path, BrokerConfig& cfg);
+
+// The table those keys are parsed with; docs/reference/broker.md is generated from it.
+const config::PropertyTableBase& broker_property_table();
 
 }  // namespace flumen::broker

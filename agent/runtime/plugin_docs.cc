@@ -83,7 +83,8 @@ std::string plugins_markdown(const pipeline::Registry& registry) {
       "# flumen configuration reference\n\n"
       "Generated from the plugins' property tables by `flumen plugins --markdown`; do not edit.\n"
       "Keys are relative to the component, e.g. `a1.sources.r1.batchSize`. Types are matched\n"
-      "case-insensitively; Flume's class names are accepted as aliases.\n\n";
+      "case-insensitively; Flume's class names are accepted as aliases. The selectors, sink\n"
+      "processors and framework keys follow the plugins; the broker's keys are in broker.md.\n\n";
   for (auto kind : kKinds) {
     for (const pipeline::PluginDef* d : registry.all(kind)) {
       out += "## " + std::string(pipeline::plugin_kind_name(kind)) + ": " + d->name + "\n\n";
@@ -107,6 +108,27 @@ std::string plugins_markdown(const pipeline::Registry& registry) {
     table_markdown(out, *t.table);
   }
   return out;
+}
+
+std::string properties_markdown(const config::PropertyTableBase& table) {
+  std::string out;
+  table_markdown(out, table);
+  return out;
+}
+
+std::string broker_markdown(const config::PropertyTableBase& broker_table) {
+  return "# flumen broker configuration reference\n\n"
+         "Generated from the broker's property table by the unit tests "
+         "(`FLUMEN_WRITE_REFERENCE=1 build/tests/unit_tests`); do not edit.\n"
+         "These are the keys of the properties file given to `flumen broker --conf FILE`, with\n"
+         "Kafka's names and units; an unknown key is an error with file:line. Where Kafka has\n"
+         "several keys for one setting, the finer one wins (`log.retention.ms` over\n"
+         "`log.retention.minutes` over `log.retention.hours`, `log.roll.ms` over\n"
+         "`log.roll.hours`, `node.id` over `broker.id`). The listen and advertised addresses,\n"
+         "the data directory and the metrics port are command-line flags (`flumen broker "
+         "--help`).\n\n"
+         "## broker (`flumen broker --conf`)\n\n" +
+         properties_markdown(broker_table);
 }
 
 std::string plugins_text(const pipeline::Registry& registry) {
