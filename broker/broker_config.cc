@@ -55,15 +55,18 @@ const config::PropertyTable<BrokerProperties>& broker_table() {
           .integer("num.partitions", &T::num_partitions, "1", 1, 10000,
                    "Partitions of an auto-created topic.")
           .integer("broker.id", &T::broker_id, "-1", -1, INT32_MAX,
-                   "The node id in Metadata (default 0).")
-          .integer("node.id", &T::node_id, "-1", -1, INT32_MAX, "The same as broker.id.")
+                   "The node id in Metadata (-1 = not set: node.id, else 0).")
+          .integer("node.id", &T::node_id, "-1", -1, INT32_MAX,
+                   "The same as broker.id; wins over it (-1 = not set).")
           .string("cluster.id", &T::cluster_id, "flumen", "The cluster id in Metadata.")
           .boolean("auto.create.topics.enable", &T::auto_create_topics, "true",
                    "Create a topic on its first Metadata or Produce request.")
           .integer("log.segment.bytes", &T::segment_bytes, "1073741824", 1024, INT32_MAX,
                    "A partition's segment rolls at this size.")
-          .integer("log.roll.ms", &T::roll_ms, "-1", -1, INT64_MAX, "... or at this age (ms).")
-          .integer("log.roll.hours", &T::roll_hours, "168", 1, kMax, "... or this age (hours).")
+          .integer("log.roll.ms", &T::roll_ms, "-1", -1, INT64_MAX,
+                   "A segment also rolls at this age (ms; -1 = not set: log.roll.hours applies).")
+          .integer("log.roll.hours", &T::roll_hours, "168", 1, kMax,
+                   "A segment also rolls at this age (hours).")
           .integer("log.retention.bytes", &T::retention_bytes, "-1", -1, INT64_MAX,
                    "Old segments go beyond this size per partition (-1 = no limit).")
           .integer("log.retention.ms", &T::retention_ms, "-1", -1, INT64_MAX,
@@ -234,6 +237,10 @@ Status apply_security(const std::string& path, const BrokerProperties& p, Broker
 }
 
 }  // namespace
+
+const config::PropertyTableBase& broker_property_table() {
+  return broker_table();
+}
 
 Status load_broker_properties(const std::string& path, BrokerConfig& cfg) {
   config::Diagnostics diags;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/property_table.h"
 #include "agent/net/tls.h"
 #include "agent/util/result.h"
 #include "broker/server/sasl.h"
@@ -62,5 +63,7 @@ Status load_broker_properties(const std::string& path, BrokerConfig& cfg);
 // "NAME://host:port,..." -> listeners (protocols from `protocol_map`, "NAME:PROTOCOL,...").
 Result<std::vector<BrokerListener>> parse_listeners(const std::string& value,
                                                     const std::string& protocol_map);
+// The table those keys are parsed with; docs/reference/broker.md is generated from it.
+const config::PropertyTableBase& broker_property_table();
 
 }  // namespace flumen::broker

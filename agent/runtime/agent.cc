@@ -85,25 +85,7 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
     slot->dead_letter = dead_letter_of[s];
     return slot;
   };
-  std::unique_ptr<SinkProcessor> proc;
-  if (g->processor == "failover") {
-    std::vector<FailoverSinkProcessor::Member> members;
-    for (const auto& s : g->sinks)
-      members.push_back({slot_for(s), g->priorities.at(s)});
-    proc = std::make_unique<FailoverSinkProcessor>(
-        std::move(members), std::chrono::milliseconds(g->failover.max_penalty_ms));
-  } else if (g->processor == "load_balance") {
-    std::vector<std::unique_ptr<SinkSlot>> slots;
-    for (const auto& s : g->sinks)
-      slots.push_back(slot_for(s));
-    proc = std::make_unique<LoadBalancingSinkProcessor>(
-        std::move(slots),
-        g->load_balance.selector == "random" ? LoadBalancingSinkProcessor::Policy::kRandom
-                                             : LoadBalancingSinkProcessor::Policy::kRoundRobin,
-        g->load_balance.backoff, std::chrono::milliseconds(g->load_balance.max_timeout_ms));
-  } else {
-    proc = std::make_unique<DefaultSinkProcessor>(slot_for(sinks.at(0)->name));
-  }
+  std::unique_ptr<SinkProcessor> proc = find_processor(g->processor)->make(*g, slot_for);
   // The state lambdas point into the processor; the entry is removed from the registry before
   // the runner (and its processor) is destroyed.
   auto gm = metrics_->create("SINKGROUP", g->name);
@@ -121,38 +103,10 @@ Agent::RunningRunner Agent::build_runner(const std::string& name,
 
 Agent::RunningSource Agent::build_source(const SourceConfig& src) {
   RunningSource rs;
-  std::vector<Channel*> chans;
-  for (const auto& c : src.channels)
-    chans.push_back(channel(c));
-  auto lookup = [&](const std::vector<std::string>& names) {
-    std::vector<Channel*> out;
-    for (const auto& n : names)
-      if (Channel* c = channel(n)) out.push_back(c);
-    return out;
-  };
-  std::unique_ptr<ChannelSelector> selector;
-  if (src.selector.type == "multiplexing") {
-    const auto& mo = src.selector.multiplexing;
-    std::map<std::string, MultiplexingSelector::Rule> rules;
-    for (const auto& [value, list] : mo.mapping)
-      rules[value].required = lookup(config::split_words(list));
-    for (const auto& [value, list] : mo.optional)
-      rules[value].optional = lookup(config::split_words(list));
-    selector = std::make_unique<MultiplexingSelector>(mo.header, std::move(rules),
-                                                      lookup(mo.default_channels), chans);
-  } else if (src.selector.type == "load_balancing") {
-    selector = std::make_unique<LoadBalancingSelector>(
-        chans, src.selector.load_balancing.policy == "random"
-                   ? LoadBalancingSelector::Policy::kRandom
-                   : LoadBalancingSelector::Policy::kRoundRobin);
-  } else {
-    std::vector<Channel*> required, optional;
-    const auto& opt = src.selector.replicating.optional;
-    for (const auto& c : src.channels)
-      (std::find(opt.begin(), opt.end(), c) != opt.end() ? optional : required)
-          .push_back(channel(c));
-    selector = std::make_unique<ReplicatingSelector>(std::move(required), std::move(optional));
-  }
+  std::unique_ptr<ChannelSelector> selector =
+      find_selector(src.selector.type)->make(src, [this](const std::string& name) {
+        return channel(name);
+      });
   std::vector<std::unique_ptr<Interceptor>> interceptors;
   for (const auto& ic : src.interceptors)
     interceptors.push_back(ic.plugin->make_interceptor(ic.options.get()));

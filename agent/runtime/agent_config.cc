@@ -116,6 +116,45 @@ void build_channels(BuildState& st) {
   }
 }
 
+void report_config_filters(detail::RawAgent& raw, Diagnostics& diags) {
+  if (!raw.lists.count("configfilters") && !raw.components.count("configfilters")) return;
+  const auto& where = raw.lists.count("configfilters")
+                          ? raw.lists["configfilters"].where
+                          : raw.components["configfilters"].begin()->second.first;
+  diags.error(where, "config filters are not supported yet; use ${env:NAME} substitution");
+}
+
+void check_channels_left(BuildState& st) {
+  const auto listed = st.raw.listed.find("channels");
+  if (listed == st.raw.listed.end() || listed->second.empty())
+    st.diags.error(st.raw.list_where("channels"),
+                   "agent '" + st.agent + "' lists no channels (" + st.agent + ".channels)");
+  else if (st.active_channels.empty())
+    st.diags.error(st.raw.list_where("channels"),
+                   "agent '" + st.agent + "' has no configured channel: Flume would run nothing");
+}
+
+// A channel no source or sink uses: Flume's provider removes it.
+void drop_unused_channels(BuildState& st) {
+  auto& channels = st.out.channels;
+  for (auto it = channels.begin(); it != channels.end();) {
+    if (st.used_channels.count(it->name)) {
+      ++it;
+      continue;
+    }
+    st.drop(it->where, "channel '" + it->name + "'", "is used by no source and no sink");
+    it = channels.erase(it);
+  }
+}
+
+// Reported only when nothing else was: it is what every other error leads to.
+void check_runs_something(BuildState& st) {
+  if (!st.active_channels.empty() && st.out.sources.empty() && st.out.sinks.empty())
+    st.diags.error(st.raw.list_where("channels"), "agent '" + st.agent +
+                                                      "' has no sources and no sinks: Flume would "
+                                                      "run nothing");
+}
+
 }  // namespace
 
 std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& props,
@@ -130,12 +169,7 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
     report_missing_agent(props, agent_name, diags);
     return std::nullopt;
   }
-  if (raw.lists.count("configfilters") || raw.components.count("configfilters")) {
-    const auto& where = raw.lists.count("configfilters")
-                            ? raw.lists["configfilters"].where
-                            : raw.components["configfilters"].begin()->second.first;
-    diags.error(where, "config filters are not supported yet; use ${env:NAME} substitution");
-  }
+  report_config_filters(raw, diags);
   report_unlisted(raw, agent_name, diags);
   report_other_agents_stopping_flume(props, agent_name, diags);
 
@@ -143,30 +177,13 @@ std::optional<AgentConfig> build_agent_config(const config::PropertiesFile& prop
   // Flume's order: channels, then sources and sinks against the channels that survived, then
   // groups against the sinks that survived.
   build_channels(st);
-  if (raw.listed["channels"].empty())
-    diags.error(raw.list_where("channels"),
-                "agent '" + agent_name + "' lists no channels (" + agent_name + ".channels)");
-  else if (st.active_channels.empty())
-    diags.error(raw.list_where("channels"),
-                "agent '" + agent_name + "' has no configured channel: Flume would run nothing");
+  check_channels_left(st);
   detail::build_sources(st);
   detail::build_sinks(st);
   detail::build_sink_groups(st);
 
-  // A channel no source or sink uses: Flume's provider removes it.
-  for (auto it = agent.channels.begin(); it != agent.channels.end();) {
-    if (st.used_channels.count(it->name)) {
-      ++it;
-      continue;
-    }
-    st.drop(it->where, "channel '" + it->name + "'", "is used by no source and no sink");
-    it = agent.channels.erase(it);
-  }
-  if (diags.error_count() == errors_before && !st.active_channels.empty() &&
-      agent.sources.empty() && agent.sinks.empty())
-    diags.error(raw.list_where("channels"), "agent '" + agent_name +
-                                                "' has no sources and no sinks: Flume would "
-                                                "run nothing");
+  drop_unused_channels(st);
+  if (diags.error_count() == errors_before) check_runs_something(st);
 
   if (diags.error_count() != errors_before) return std::nullopt;
   return agent;

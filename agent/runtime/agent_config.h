@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,12 @@
 #include "agent/config/properties.h"
 #include "agent/config/property_table.h"
 #include "agent/pipeline/registry.h"
+
+namespace flumen::pipeline {
+class ChannelSelector;
+class SinkProcessor;
+struct SinkSlot;
+}  // namespace flumen::pipeline
 
 namespace flumen::runtime {
 
@@ -54,8 +61,11 @@ struct SelectorConfig {
   LoadBalancingSelectorOptions load_balancing;
 };
 
-// A channel selector type: its names, its property table and how its keys fill a
-// SelectorConfig. The list (selector_defs()) drives parsing, `flumen check` and the reference.
+// A channel selector type: its names, its property table, how its keys fill a SelectorConfig
+// and how the running selector is built from it. The list (selector_defs()) drives parsing,
+// `flumen check`, the reference and the agent.
+struct SourceConfig;
+using ChannelLookup = std::function<pipeline::Channel*(const std::string& name)>;
 struct SelectorDef {
   std::string name;                  // lower case, as users write it
   std::vector<std::string> aliases;  // Flume's class names, lower case (matched ignoring case)
@@ -64,6 +74,10 @@ struct SelectorDef {
   std::function<void(SelectorConfig&, const config::ComponentEntries&, config::Diagnostics&)> parse;
   // Whether a key's value is a list of channels (checked against the source's channels).
   std::function<bool(const std::string& key)> names_channels;
+  // The running selector over the source's channels.
+  std::function<std::unique_ptr<pipeline::ChannelSelector>(const SourceConfig&,
+                                                           const ChannelLookup&)>
+      make;
 };
 const std::vector<SelectorDef>& selector_defs();
 const SelectorDef* find_selector(const std::string& type);  // by name or alias, any case
@@ -100,6 +114,8 @@ const config::PropertyTable<LoadBalanceOptions>& load_balance_processor_table();
 
 // A sink processor type, as SelectorDef is for selectors.
 struct SinkGroupConfig;
+// The slot (sink, channel, dead-letter channel) of one of the group's sinks.
+using SlotMaker = std::function<std::unique_ptr<pipeline::SinkSlot>(const std::string& sink)>;
 struct ProcessorDef {
   std::string name;
   std::vector<std::string> aliases;  // lower case
@@ -107,6 +123,13 @@ struct ProcessorDef {
   const config::PropertyTableBase* table = nullptr;  // null: the processor has no keys
   std::function<void(SinkGroupConfig&, const config::ComponentEntries&, config::Diagnostics&)>
       parse;
+  // The processor's own rules on the group once its sinks are known (how many it drives, their
+  // priorities); `who` names the group in messages, `where` is its processor.type line.
+  std::function<void(SinkGroupConfig&, const std::string& who, const config::Location& where,
+                     config::Diagnostics&)>
+      check;
+  std::function<std::unique_ptr<pipeline::SinkProcessor>(const SinkGroupConfig&, const SlotMaker&)>
+      make;
 };
 const std::vector<ProcessorDef>& processor_defs();
 const ProcessorDef* find_processor(const std::string& type);

@@ -5,6 +5,7 @@
 
 #include "agent/config/properties.h"
 #include "agent/runtime/agent_config.h"
+#include "agent/runtime/framework_keys.h"
 
 namespace flumen::runtime {
 
@@ -71,50 +72,6 @@ std::vector<CoreTable> core_tables() {
   return out;
 }
 
-// The keys the framework reads around each plugin's own table (agent_config.cc,
-// source_section.cc, sink_section.cc): one list, so the reference shows them beside the plugins.
-struct FrameworkKey {
-  const char* key;
-  const char* doc;
-};
-const std::vector<std::pair<std::string, std::vector<FrameworkKey>>>& framework_keys() {
-  static const std::vector<std::pair<std::string, std::vector<FrameworkKey>>> keys = {
-      {"agent (`<agent>.`)",
-       {{"sources",
-         "The sources to run (space-separated). A listed source without keys is "
-         "dropped with a warning, as Flume drops it."},
-        {"channels", "The channels (at least one must be configured)."},
-        {"sinks", "The sinks."},
-        {"sinkgroups", "The sink groups."}}},
-      {"source (`<agent>.sources.<source>.`)",
-       {{"type", "The source type, or Flume's class name."},
-        {"channels",
-         "Channels the source puts into; channels that do not exist are left out "
-         "(warning), a source with none left is dropped."},
-        {"selector.type",
-         "replicating (default), multiplexing or load_balancing; its keys are "
-         "under selector. (below)."},
-        {"interceptors",
-         "Interceptor names, in chain order; each configured under "
-         "interceptors.<name>. with a type."}}},
-      {"sink (`<agent>.sinks.<sink>.`)",
-       {{"type", "The sink type, or Flume's class name."},
-        {"channel", "The one channel the sink drains (singular, as Flume reads it)."},
-        {"deadLetterChannel",
-         "flumen: the channel that receives the events this sink rejects for good, with the "
-         "reason as a header."},
-        {"workers",
-         "flumen: 1 to 16 instances draining the channel side by side (network "
-         "sinks outside groups)."}}},
-      {"sink group (`<agent>.sinkgroups.<group>.`)",
-       {{"sinks", "The group's sinks; a sink in no group runs alone."},
-        {"processor.type",
-         "default, failover or load_balance; its keys are under processor. "
-         "(below)."}}},
-  };
-  return keys;
-}
-
 const pipeline::PluginKind kKinds[] = {pipeline::PluginKind::kSource,
                                        pipeline::PluginKind::kChannel, pipeline::PluginKind::kSink,
                                        pipeline::PluginKind::kInterceptor};
@@ -126,7 +83,8 @@ std::string plugins_markdown(const pipeline::Registry& registry) {
       "# flumen configuration reference\n\n"
       "Generated from the plugins' property tables by `flumen plugins --markdown`; do not edit.\n"
       "Keys are relative to the component, e.g. `a1.sources.r1.batchSize`. Types are matched\n"
-      "case-insensitively; Flume's class names are accepted as aliases.\n\n";
+      "case-insensitively; Flume's class names are accepted as aliases. The selectors, sink\n"
+      "processors and framework keys follow the plugins; the broker's keys are in broker.md.\n\n";
   for (auto kind : kKinds) {
     for (const pipeline::PluginDef* d : registry.all(kind)) {
       out += "## " + std::string(pipeline::plugin_kind_name(kind)) + ": " + d->name + "\n\n";
@@ -141,17 +99,36 @@ std::string plugins_markdown(const pipeline::Registry& registry) {
     }
   }
   out += "## Framework keys\n\nRead by the agent around each plugin's own keys.\n\n";
-  for (const auto& [scope, keys] : framework_keys()) {
-    out += "### " + scope + "\n\n| key | description |\n|---|---|\n";
-    for (const auto& k : keys)
-      out += "| `" + std::string(k.key) + "` | " + escape_cell(k.doc) + " |\n";
-    out += "\n";
+  for (const auto& scope : framework_scopes()) {
+    out += "### " + scope.title + "\n\n";
+    table_markdown(out, *scope.table);
   }
   for (const auto& t : core_tables()) {
     out += "## " + t.heading + "\n\n" + t.summary + " Keys under `" + t.prefix + "`.\n\n";
     table_markdown(out, *t.table);
   }
   return out;
+}
+
+std::string properties_markdown(const config::PropertyTableBase& table) {
+  std::string out;
+  table_markdown(out, table);
+  return out;
+}
+
+std::string broker_markdown(const config::PropertyTableBase& broker_table) {
+  return "# flumen broker configuration reference\n\n"
+         "Generated from the broker's property table by the unit tests "
+         "(`FLUMEN_WRITE_REFERENCE=1 build/tests/unit_tests`); do not edit.\n"
+         "These are the keys of the properties file given to `flumen broker --conf FILE`, with\n"
+         "Kafka's names and units; an unknown key is an error with file:line. Where Kafka has\n"
+         "several keys for one setting, the finer one wins (`log.retention.ms` over\n"
+         "`log.retention.minutes` over `log.retention.hours`, `log.roll.ms` over\n"
+         "`log.roll.hours`, `node.id` over `broker.id`). The listen and advertised addresses,\n"
+         "the data directory and the metrics port are command-line flags (`flumen broker "
+         "--help`).\n\n"
+         "## broker (`flumen broker --conf`)\n\n" +
+         properties_markdown(broker_table);
 }
 
 std::string plugins_text(const pipeline::Registry& registry) {
@@ -273,6 +250,14 @@ std::string plugins_json(const pipeline::Registry& registry) {
     core.push_back(std::move(c));
   }
   root["core"] = std::move(core);
+  nlohmann::ordered_json framework = nlohmann::ordered_json::array();
+  for (const auto& scope : framework_scopes()) {
+    nlohmann::ordered_json f;
+    f["section"] = scope.section;
+    f["properties"] = properties_json(*scope.table);
+    framework.push_back(std::move(f));
+  }
+  root["framework"] = std::move(framework);
   return root.dump(2) + "\n";
 }
 

@@ -114,22 +114,6 @@ std::optional<PropertyEntry> take(std::vector<PropertyEntry>& entries, const std
   return std::nullopt;
 }
 
-std::vector<PropertyEntry> take_prefix(std::vector<PropertyEntry>& entries,
-                                       const std::string& prefix) {
-  std::vector<PropertyEntry> out;
-  for (auto it = entries.begin(); it != entries.end();) {
-    if (it->key.size() > prefix.size() && it->key.compare(0, prefix.size(), prefix) == 0) {
-      PropertyEntry e = *it;
-      e.key = e.key.substr(prefix.size());
-      out.push_back(std::move(e));
-      it = entries.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  return out;
-}
-
 std::string fingerprint_of(std::vector<PropertyEntry> entries) {
   std::sort(entries.begin(), entries.end(),
             [](const PropertyEntry& a, const PropertyEntry& b) { return a.key < b.key; });

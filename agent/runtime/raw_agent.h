@@ -4,12 +4,12 @@
 //
 // How Flume 1.11 treats the structure (FlumeConfiguration and AbstractConfigurationProvider),
 // and therefore what flumen runs from the same file, is decided section by section in
-// agent_config.cc, source_section.cc and sink_section.cc; the rule table is in docs/guide.md
-// ("Migrating from Flume"). In short: what Flume's FlumeConfiguration drops or ignores with a
-// WARN (a component listed but not configured, a dangling reference, an unknown key) is a
-// warning here and flumen drops or ignores the same thing; what makes Flume fail a component
-// when it builds it (a value it cannot parse, a batch larger than the channel's transaction) is
-// an error, and so is a type flumen cannot build.
+// agent_config.cc, source_section.cc, sink_section.cc and sink_group_section.cc; the rule
+// table is in docs/guide.md ("Migrating from Flume"). In short: what Flume's FlumeConfiguration
+// drops or ignores with a WARN (a component listed but not configured, a dangling reference, an
+// unknown key) is a warning here and flumen drops or ignores the same thing; what makes Flume fail
+// a component when it builds it (a value it cannot parse, a batch larger than the channel's
+// transaction) is an error, and so is a type flumen cannot build.
 
 #include <map>
 #include <optional>
@@ -52,9 +52,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep = ", 
 // Pulls out (and removes) the entry with exactly this key.
 std::optional<config::PropertyEntry> take(std::vector<config::PropertyEntry>& entries,
                                           const std::string& key);
-// Pulls out every entry under "prefix." with the prefix stripped.
-std::vector<config::PropertyEntry> take_prefix(std::vector<config::PropertyEntry>& entries,
-                                               const std::string& prefix);
 std::string fingerprint_of(std::vector<config::PropertyEntry> entries);
 
 // What became of a component.

@@ -1,7 +1,62 @@
 // The channel selector types: one property table each, listed once in selector_defs().
+#include <algorithm>
+
+#include "agent/config/properties.h"
+#include "agent/pipeline/channel_selector.h"
 #include "agent/runtime/agent_config.h"
 
 namespace flumen::runtime {
+
+using pipeline::Channel;
+using pipeline::ChannelSelector;
+
+namespace {
+
+std::vector<Channel*> lookup_all(const std::vector<std::string>& names, const ChannelLookup& ch) {
+  std::vector<Channel*> out;
+  for (const auto& n : names)
+    if (Channel* c = ch(n)) out.push_back(c);
+  return out;
+}
+
+// Every channel of the source, in its order.
+std::vector<Channel*> source_channels(const SourceConfig& src, const ChannelLookup& ch) {
+  std::vector<Channel*> out;
+  for (const auto& c : src.channels)
+    out.push_back(ch(c));
+  return out;
+}
+
+std::unique_ptr<ChannelSelector> make_replicating(const SourceConfig& src,
+                                                  const ChannelLookup& ch) {
+  std::vector<Channel*> required, optional;
+  const auto& opt = src.selector.replicating.optional;
+  for (const auto& c : src.channels)
+    (std::find(opt.begin(), opt.end(), c) != opt.end() ? optional : required).push_back(ch(c));
+  return std::make_unique<pipeline::ReplicatingSelector>(std::move(required), std::move(optional));
+}
+
+std::unique_ptr<ChannelSelector> make_multiplexing(const SourceConfig& src,
+                                                   const ChannelLookup& ch) {
+  const auto& mo = src.selector.multiplexing;
+  std::map<std::string, pipeline::MultiplexingSelector::Rule> rules;
+  for (const auto& [value, list] : mo.mapping)
+    rules[value].required = lookup_all(config::split_words(list), ch);
+  for (const auto& [value, list] : mo.optional)
+    rules[value].optional = lookup_all(config::split_words(list), ch);
+  return std::make_unique<pipeline::MultiplexingSelector>(
+      mo.header, std::move(rules), lookup_all(mo.default_channels, ch), source_channels(src, ch));
+}
+
+std::unique_ptr<ChannelSelector> make_load_balancing(const SourceConfig& src,
+                                                     const ChannelLookup& ch) {
+  using Policy = pipeline::LoadBalancingSelector::Policy;
+  return std::make_unique<pipeline::LoadBalancingSelector>(
+      source_channels(src, ch),
+      src.selector.load_balancing.policy == "random" ? Policy::kRandom : Policy::kRoundRobin);
+}
+
+}  // namespace
 
 const config::PropertyTable<ReplicatingOptions>& replicating_selector_table() {
   using T = ReplicatingOptions;
@@ -42,7 +97,8 @@ const std::vector<SelectorDef>& selector_defs() {
        [](SelectorConfig& s, const config::ComponentEntries& e, config::Diagnostics& d) {
          replicating_selector_table().parse(s.replicating, e, d);
        },
-       [](const std::string& key) { return key == "optional"; }},
+       [](const std::string& key) { return key == "optional"; },
+       make_replicating},
       {"multiplexing",
        {"org.apache.flume.channel.multiplexingchannelselector"},
        "A header's value picks each event's channels.",
@@ -50,7 +106,8 @@ const std::vector<SelectorDef>& selector_defs() {
        [](SelectorConfig& s, const config::ComponentEntries& e, config::Diagnostics& d) {
          multiplexing_selector_table().parse(s.multiplexing, e, d);
        },
-       [](const std::string& key) { return key != "header"; }},
+       [](const std::string& key) { return key != "header"; },
+       make_multiplexing},
       {"load_balancing",
        {"org.apache.flume.channel.loadbalancingchannelselector"},
        "Each event to one of the source's channels, in turn or at random (Flume 1.10+).",
@@ -58,7 +115,8 @@ const std::vector<SelectorDef>& selector_defs() {
        [](SelectorConfig& s, const config::ComponentEntries& e, config::Diagnostics& d) {
          load_balancing_selector_table().parse(s.load_balancing, e, d);
        },
-       [](const std::string&) { return false; }},
+       [](const std::string&) { return false; },
+       make_load_balancing},
   };
   return defs;
 }

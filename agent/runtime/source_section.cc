@@ -2,6 +2,7 @@
 // (FlumeConfiguration.validateSources, SourceConfiguration, ChannelProcessor).
 #include <algorithm>
 
+#include "agent/runtime/framework_keys.h"
 #include "agent/runtime/raw_agent.h"
 
 namespace flumen::runtime::detail {
@@ -77,6 +78,34 @@ void configure_interceptors(SourceConfig& src, const std::optional<PropertyEntry
   }
 }
 
+// The channels a source puts into. Flume keeps the ones that exist and drops the source when
+// none is left (warnings); false when the source was dropped.
+bool resolve_channels(SourceConfig& src, const std::optional<PropertyEntry>& channels,
+                      const Location& where, Outcome outcome, const std::string& prefix,
+                      const std::string& who, BuildState& st) {
+  if (!channels) {
+    if (outcome == Outcome::kBuilt)
+      st.drop(where, who, "has no channels (set " + prefix + "channels)");
+    return false;
+  }
+  for (const auto& ch : config::split_words(channels->value)) {
+    if (st.active_channels.count(ch)) {
+      src.channels.push_back(ch);
+      continue;
+    }
+    std::string msg = who + " refers to channel '" + ch + "', which is not a configured " +
+                      "channel of " + st.agent + ".channels";
+    std::string near = config::nearest(ch, {st.active_channels.begin(), st.active_channels.end()});
+    if (!near.empty()) msg += "; did you mean '" + near + "'?";
+    st.diags.warning(channels->where, msg + " (left out, as Flume leaves it out)");
+  }
+  if (src.channels.empty()) {
+    if (outcome == Outcome::kBuilt) st.drop(channels->where, who, "has no channel left");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void build_sources(BuildState& st) {
@@ -95,10 +124,8 @@ void build_sources(BuildState& st) {
     std::vector<PropertyEntry> entries = it->second.entries;
     SourceConfig src;
     src.fingerprint = fingerprint_of(entries);
-    auto channels = take(entries, "channels");
-    auto selector_entries = take_prefix(entries, "selector.");
-    auto interceptor_list = take(entries, "interceptors");
-    auto interceptor_entries = take_prefix(entries, "interceptors.");
+    const FrameworkEntries fw = take_framework_keys(entries, "sources");
+    const auto channels = fw.get("channels");
     Outcome outcome = configure_component(src, pipeline::PluginKind::kSource, name, prefix,
                                           std::move(entries), it->second.first, st.reg, st.diags);
     if (outcome == Outcome::kDropped) {
@@ -106,34 +133,13 @@ void build_sources(BuildState& st) {
       continue;
     }
     const Location where = src.where.line ? src.where : it->second.first;
-    if (!channels) {
-      if (outcome == Outcome::kBuilt)
-        st.drop(where, who, "has no channels (set " + prefix + "channels)");
-      continue;
-    }
-    // Flume keeps the channels that exist and drops the source when none is left.
-    for (const auto& ch : config::split_words(channels->value)) {
-      if (st.active_channels.count(ch)) {
-        src.channels.push_back(ch);
-        continue;
-      }
-      std::string msg = who + " refers to channel '" + ch + "', which is not a configured " +
-                        "channel of " + st.agent + ".channels";
-      std::string near =
-          config::nearest(ch, {st.active_channels.begin(), st.active_channels.end()});
-      if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      st.diags.warning(channels->where, msg + " (left out, as Flume leaves it out)");
-    }
-    if (src.channels.empty()) {
-      if (outcome == Outcome::kBuilt) st.drop(channels->where, who, "has no channel left");
-      continue;
-    }
+    if (!resolve_channels(src, channels, where, outcome, prefix, who, st)) continue;
     for (const auto& ch : src.channels) {
       st.used_channels.insert(ch);
       if (outcome == Outcome::kBuilt) st.check_batch(src, ch, who);
     }
-    configure_selector(src, std::move(selector_entries), prefix, it->second.first, st);
-    configure_interceptors(src, interceptor_list, interceptor_entries, prefix, st);
+    configure_selector(src, fw.under("selector."), prefix, it->second.first, st);
+    configure_interceptors(src, fw.get("interceptors"), fw.under("interceptors."), prefix, st);
     if (outcome == Outcome::kBuilt) st.out.sources.push_back(std::move(src));
   }
 }
