@@ -19,9 +19,9 @@ const Message kResponse{"3+",
                             {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
                         }};
 
-// AddOffsetsToTxn 0-3: the consumer group whose offsets the transaction will commit
-// (sendOffsetsToTransaction); the offsets follow in TxnOffsetCommit. We coordinate every group
-// too, so there is no second coordinator to involve.
+// AddOffsetsToTxn 0-4 (v4: the same layout, KIP-890's errors allowed): the consumer group whose
+// offsets the transaction will commit (sendOffsetsToTransaction); the offsets follow in
+// TxnOffsetCommit. We coordinate every group too, so there is no second coordinator to involve.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   int16_t error = kafka_error::kCoordinatorNotAvailable;
   if (ctx.txn) {
@@ -36,7 +36,7 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
 }  // namespace
 
 const ApiInfo& add_offsets_to_txn_api() {
-  static const ApiInfo api{25, "AddOffsetsToTxn", 0, 3, kRequest, kResponse, handle};
+  static const ApiInfo api{25, "AddOffsetsToTxn", 0, 4, kRequest, kResponse, handle};
   return api;
 }
 

@@ -19,10 +19,11 @@ const Message kResponse{"3+",
                             {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
                         }};
 
-// EndTxn 0-3: commit or abort. The decision is persisted, a control batch (commit or abort
+// EndTxn 0-4 (v4 only lets the broker answer KIP-890's TRANSACTION_ABORTABLE, which this
+// one never does): commit or abort. The decision is persisted, a control batch (commit or abort
 // marker) is appended to and synced in every partition of the transaction, the transaction's
-// offsets are committed (commit only), and then the client is answered. v4 (KIP-890's
-// TRANSACTION_ABORTABLE) and v5 (epoch bump in the answer) are not served.
+// offsets are committed (commit only), and then the client is answered. v5 (KIP-890 part 2's
+// epoch bump in the answer) is not served.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   int16_t error = kafka_error::kCoordinatorNotAvailable;
   if (ctx.txn)
@@ -37,7 +38,7 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
 }  // namespace
 
 const ApiInfo& end_txn_api() {
-  static const ApiInfo api{26, "EndTxn", 0, 3, kRequest, kResponse, handle};
+  static const ApiInfo api{26, "EndTxn", 0, 4, kRequest, kResponse, handle};
   return api;
 }
 

@@ -65,9 +65,10 @@ const Message kResponse{
              }},
     }};
 
-// TxnOffsetCommit 0-3: a transaction's consumer offsets, staged until EndTxn commits them
-// (OffsetFetch sees them only then; an abort drops them). The group generation (v3) is checked
-// like OffsetCommit's when it is given, so a zombie member of a rebalanced group is refused.
+// TxnOffsetCommit 0-4 (v4: the same layout, KIP-890's errors allowed): a transaction's consumer
+// offsets, staged until EndTxn commits them (OffsetFetch sees them only then; an abort drops them).
+// The group generation (v3) is checked like OffsetCommit's when it is given, so a zombie member of
+// a rebalanced group is refused.
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   const std::string group(in.s("GroupId"));
   int16_t error = ctx.txn ? 0 : kafka_error::kCoordinatorNotAvailable;
@@ -104,7 +105,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
 }  // namespace
 
 const ApiInfo& txn_offset_commit_api() {
-  static const ApiInfo api{28, "TxnOffsetCommit", 0, 3, kRequest, kResponse, handle};
+  static const ApiInfo api{28, "TxnOffsetCommit", 0, 4, kRequest, kResponse, handle};
   return api;
 }
 
