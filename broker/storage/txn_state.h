@@ -37,6 +37,13 @@ class PartitionTxns {
   std::vector<AbortedTxn> aborted_in(int64_t from, int64_t to) const;
   bool open(int64_t producer_id) const { return ongoing_.count(producer_id) != 0; }
   size_t open_count() const { return ongoing_.size(); }
+  // The producers with a transaction open here.
+  std::vector<int64_t> open_producers() const {
+    std::vector<int64_t> out;
+    for (const auto& [pid, first] : ongoing_)
+      out.push_back(pid);
+    return out;
+  }
 
  private:
   std::map<int64_t, int64_t> ongoing_;  // producer id -> first offset of its open transaction

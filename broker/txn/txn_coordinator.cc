@@ -95,7 +95,7 @@ Result<std::unique_ptr<TxnCoordinator>> TxnCoordinator::open(const std::string& 
   return c;
 }
 
-Status TxnCoordinator::persist() {
+Status TxnCoordinator::persist(bool sync) {
   std::string text;
   for (const auto& [id, t] : txns_) {
     text += "T " + hex(id) + " " + std::to_string(t.producer_id) + " " + std::to_string(t.epoch) +
@@ -111,7 +111,7 @@ Status TxnCoordinator::persist() {
         text += "O " + hex(g) + " " + hex(e.topic) + " " + std::to_string(e.partition) + " " +
                 std::to_string(e.offset) + " " + hex(e.metadata) + "\n";
   }
-  return write_file_atomically(path_, text, true);
+  return write_file_atomically(path_, text, sync);
 }
 
 Status TxnCoordinator::recover(TopicStore& store, OffsetStore& offsets, int64_t wall_ms) {
@@ -124,6 +124,30 @@ Status TxnCoordinator::recover(TopicStore& store, OffsetStore& offsets, int64_t 
     if (Status s = finish(t, t.state == kPrepareCommit, store, offsets, wall_ms); !s) return s;
     changed = true;
   }
+  for (const auto& [name, topic] : store.topics())
+    for (size_t i = 0; i < topic->partitions.size(); ++i)
+      for (int64_t pid : topic->txns[i].open_producers()) {
+        auto owner = by_producer_.find(pid);
+        Txn* t = owner == by_producer_.end() ? nullptr : find(owner->second);
+        const std::pair<std::string, int32_t> tp{name, static_cast<int32_t>(i)};
+        if (t && t->state == kOngoing && t->partitions.count(tp)) continue;
+        changed = true;
+        if (t && (t->state == kOngoing || t->state == kEmpty)) {
+          spdlog::info("broker: transaction {} is open in {}-{}: it joins it again", owner->second,
+                       name, i);
+          begin(*t, wall_ms);  // its timeout runs from now
+          t->partitions.insert(tp);
+          continue;
+        }
+        spdlog::warn("broker: aborting an orphaned transaction of producer {} in {}-{}", pid, name,
+                     i);
+        Txn orphan;
+        orphan.producer_id = pid;
+        orphan.epoch = 32767;  // above any epoch the producer had
+        orphan.state = kPrepareAbort;
+        orphan.partitions.insert(tp);
+        if (Status s = finish(orphan, false, store, offsets, wall_ms); !s) return s;
+      }
   return changed ? persist() : Status::ok();
 }
 
@@ -305,7 +329,9 @@ int16_t TxnCoordinator::end(const std::string& txn_id, int64_t producer_id, int1
     spdlog::error("broker: transaction {}: {}", txn_id, s.message());
     return 56;  // state stays prepared: recovered at the next start or re-init
   }
-  if (Status s = persist(); !s) return 56;
+  // Not synced: should it be lost, the prepared state above comes back and the markers are
+  // written again, which changes nothing (a marker without an open transaction is ignored).
+  if (Status s = persist(false); !s) return 56;
   return 0;
 }
 

@@ -56,7 +56,10 @@ class TxnCoordinator {
                   TopicStore& store, OffsetStore& offsets, ProducerIds& ids, int64_t wall_ms,
                   bool new_fencing_error);
   // At start-up: completes the commits and aborts that were decided (EndTxn answered or about
-  // to be) but whose markers may not all be written when the broker stopped.
+  // to be) but whose markers may not all be written when the broker stopped; and a transaction
+  // the logs show open in a partition the coordinator's file does not list (the file lost its
+  // last writes) joins its transaction again, or is aborted at once when its producer id
+  // belongs to no transactional id, so no partition's last stable offset stays stuck.
   Status recover(TopicStore& store, OffsetStore& offsets, int64_t wall_ms);
 
   // AddPartitionsToTxn for one partition (existence checked by the caller).
@@ -65,7 +68,7 @@ class TxnCoordinator {
   // Validates the producer for a whole AddPartitionsToTxn request before any partition is added.
   int16_t check(const std::string& txn_id, int64_t producer_id, int16_t epoch) const;
   // Persists after add_partition calls; false on a write error.
-  Status persist();
+  Status persist(bool sync = true);
 
   // AddOffsetsToTxn.
   int16_t add_group(const std::string& txn_id, int64_t producer_id, int16_t epoch,

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "broker/groups/offset_store.h"
 #include "broker/storage/topic_store.h"
@@ -219,4 +220,52 @@ TEST_CASE("transactions survive a restart: an open one is aborted at re-init or 
   CHECK(store2.value()->find("t")->txns[0].aborted_in(0, 100).size() == 2);
   auto coord2 = TxnCoordinator::open(dir.path.string()).value();
   CHECK(coord2->open_transactions() == 0);
+}
+
+TEST_CASE("a transaction the coordinator's file lost is recovered from the logs") {
+  Dir dir("flumen-txn-lost-");
+  LogConfig lc;
+  const fs::path file = dir.path / "transactions";
+  {
+    auto store = TopicStore::open(dir.path.string(), lc).value();
+    auto offsets = OffsetStore::open((dir.path / "offsets").string()).value();
+    auto ids = ProducerIds::open(dir.path.string()).value();
+    std::string why;
+    REQUIRE(store->create("t", 1, why) == 0);
+    auto coord = TxnCoordinator::open(dir.path.string()).value();
+    auto known = coord->init("known", 60000, -1, -1, *store, *offsets, ids, 1000, true);
+    auto lost = coord->init("lost", 60000, -1, -1, *store, *offsets, ids, 1000, true);
+    fs::copy_file(file, dir.path / "before");  // both initialised, nothing open
+    for (auto [id, r] : {std::pair{"known", known}, std::pair{"lost", lost}}) {
+      REQUIRE(coord->add_partition(id, r.producer_id, 0, "t", 0, 1000) == 0);
+      append(*store->find("t"), txn_batch({id}, r.producer_id, 0, 0));
+    }
+    REQUIRE(coord->persist().is_ok());
+  }
+  // The file goes back to before the transactions began, and forgets "lost" altogether.
+  {
+    auto c = TxnCoordinator::open(dir.path.string()).value();  // parses the current one
+    CHECK(c->open_transactions() == 2);
+  }
+  fs::remove(file);
+  fs::copy_file(dir.path / "before", file);
+  {
+    std::ifstream in(file);
+    std::string line, kept;
+    while (std::getline(in, line))
+      if (line.rfind("T x6c6f7374", 0) != 0) kept += line + "\n";  // hex of "lost"
+    std::ofstream(file, std::ios::trunc) << kept;
+  }
+  auto store = TopicStore::open(dir.path.string(), lc).value();
+  auto offsets = OffsetStore::open((dir.path / "offsets").string()).value();
+  auto coord = TxnCoordinator::open(dir.path.string()).value();
+  Topic& t = *store->find("t");
+  CHECK(t.txns[0].open_count() == 2);
+  REQUIRE(coord->recover(*store, *offsets, 5000).is_ok());
+  CHECK(t.txns[0].open_count() == 1);      // the orphan was aborted at once
+  CHECK(coord->open_transactions() == 1);  // "known" is open again, its timeout from now
+  CHECK(coord->expire(*store, *offsets, 5000 + 60000) == 0);
+  CHECK(coord->expire(*store, *offsets, 5000 + 60001) == 1);
+  CHECK(t.txns[0].open_count() == 0);
+  CHECK(t.txns[0].aborted_in(0, 100).size() == 2);
 }
