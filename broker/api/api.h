@@ -17,6 +17,7 @@
 #include "broker/protocol/schema.h"
 #include "broker/protocol/wire.h"
 #include "broker/storage/topic_store.h"
+#include "broker/txn/txn_coordinator.h"
 
 namespace flumen::broker {
 
@@ -57,10 +58,11 @@ struct ApiContext {
   int64_t wall_ms = 0;   // wall clock: LogAppendTime
   ReplyHandle deferred;  // set by handlers that answer later
   ProducerIds* producer_ids = nullptr;
-  bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
-  int64_t wait_ms = 0;         // Fetch, out: how long it may wait
-  int appended_batches = 0;    // Produce, out: batches appended (wake parked fetches)
-  int duplicate_batches = 0;   // Produce, out: batches an idempotent producer sent again
+  TxnCoordinator* txn = nullptr;  // the transaction coordinator (null: transactions refused)
+  bool final_attempt = false;     // Fetch: answer with what there is (max_wait passed)
+  int64_t wait_ms = 0;            // Fetch, out: how long it may wait
+  int appended_batches = 0;       // Produce, out: batches appended (wake parked fetches)
+  int duplicate_batches = 0;      // Produce, out: batches an idempotent producer sent again
 };
 
 using Handler = Reply (*)(ApiContext& ctx, const Request& req, const Struct& in, Struct& out);
@@ -123,6 +125,10 @@ const ApiInfo& create_partitions_api();
 const ApiInfo& delete_records_api();
 const ApiInfo& delete_groups_api();
 const ApiInfo& offset_delete_api();
+const ApiInfo& add_partitions_to_txn_api();
+const ApiInfo& add_offsets_to_txn_api();
+const ApiInfo& end_txn_api();
+const ApiInfo& txn_offset_commit_api();
 // Listed for ApiVersions; answered by the server's connection layer (broker/server/sasl_api.cc).
 const ApiInfo& sasl_handshake_api();
 const ApiInfo& sasl_authenticate_api();

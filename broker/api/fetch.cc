@@ -196,6 +196,23 @@ const Message kResponse{
 // pre-0.11 message format (what Kafka 3.x converts to): they are answered UNSUPPORTED_VERSION per
 // partition, with a warning at most every 30 s, instead of a closed connection the client reopens
 // at once.
+// Drops the batches of `records` (whole batches, as read) from the first one at or after
+// `limit` on; returns the offset after the last batch kept.
+int64_t cut_at(std::string& records, int64_t limit) {
+  size_t pos = 0;
+  int64_t end = 0;
+  BatchHeader h;
+  while (pos + kBatchHeaderSize <= records.size() &&
+         read_batch_header(std::string_view(records).substr(pos), h) &&
+         pos + h.total_size() <= records.size()) {
+    if (h.base_offset >= limit) break;
+    end = h.last_offset() + 1;
+    pos += h.total_size();
+  }
+  records.resize(pos);
+  return end;
+}
+
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   static util::LogThrottle legacy_warning;
   const bool legacy = req.api_version < 4;
@@ -204,6 +221,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         "broker: refusing Fetch v{} from {} (client {}): the pre-0.11 message format is not "
         "served; use a client speaking Fetch v4+",
         req.api_version, ctx.client_host, req.client_id.value_or("-"));
+  const bool read_committed = in.i("IsolationLevel") == 1;
   const int32_t max_wait = in.i32("MaxWaitMs");
   const int32_t min_bytes = in.i32("MinBytes");
   const int32_t max_bytes = in.i32("MaxBytes");
@@ -222,7 +240,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       Struct& rp = rt.add("Partitions");
       rp.set("PartitionIndex", index);
       int16_t error = kafka_error::kNone;
-      int64_t hwm = -1, start = -1;
+      int64_t hwm = -1, start = -1, lso = -1;
       bool readable = false;
       if (legacy) {
         error = kafka_error::kUnsupportedVersion;
@@ -232,10 +250,11 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       } else {
         hwm = log->log_end_offset();
         start = log->log_start_offset();
+        lso = topic->txns[static_cast<size_t>(index)].last_stable_offset(hwm);
         if (fetch_offset < start || fetch_offset > hwm) {
           error = kafka_error::kOffsetOutOfRange;
         } else {
-          readable = fetch_offset < hwm;
+          readable = fetch_offset < (read_committed ? lso : hwm);
         }
       }
       std::string records;
@@ -247,12 +266,21 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         if (Status s = log->read(fetch_offset, limit, total == 0, records); !s) {
           records.clear();
           error = kafka_error::kKafkaStorageError;
+        } else if (read_committed) {
+          // Nothing at or past the last stable offset, and the aborted transactions of what is
+          // served, for the client to drop their records.
+          const int64_t end = cut_at(records, lso);
+          for (const AbortedTxn& a :
+               topic->txns[static_cast<size_t>(index)].aborted_in(fetch_offset, end))
+            rp.add("AbortedTransactions")
+                .set("ProducerId", a.producer_id)
+                .set("FirstOffset", a.first_offset);
         }
       }
       total += records.size();
       rp.set("ErrorCode", error)
           .set("HighWatermark", hwm)
-          .set("LastStableOffset", hwm)
+          .set("LastStableOffset", lso)
           .set("LogStartOffset", start)
           .set("Records", std::move(records));
     }

@@ -39,9 +39,10 @@ const Message kResponse{
     }};
 
 // FindCoordinator 0-4 (v4 asks for several keys at once): we are the coordinator of every group
-// (same node id, host and port as in Metadata). Transactions (key type 1) have none.
+// and every transactional id (key type 1), with the node id, host and port of Metadata.
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
-  const bool ok = in.i("KeyType") == 0;
+  const int64_t type = in.i("KeyType");
+  const bool ok = type == 0 || (type == 1 && ctx.txn);
   const int16_t error = ok ? kafka_error::kNone : kafka_error::kCoordinatorNotAvailable;
   auto fill = [&](Struct& s) {
     s.set("ErrorCode", error)
@@ -51,7 +52,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     if (ok) {
       s.set_null("ErrorMessage");
     } else {
-      s.set("ErrorMessage", "no transaction coordinator");
+      s.set("ErrorMessage", "unknown coordinator key type");
     }
   };
   if (req.api_version < 4) {

@@ -25,11 +25,20 @@ const Message kResponse{
         {.name = "ProducerEpoch", .type = kInt16, .versions = "0+"},
     }};
 
-// InitProducerId 0-4: a fresh producer id (epoch 0) for an idempotent producer. Transactions are
-// not supported: a transactional id gets COORDINATOR_NOT_AVAILABLE.
-Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+// InitProducerId 0-4: a fresh producer id (epoch 0) for an idempotent producer; with a
+// transactional id, the id's producer id and a bumped epoch (which aborts a transaction the
+// previous incarnation left open and fences it), from the transaction coordinator.
+Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   if (!in.is_null("TransactionalId")) {
-    out.set("ErrorCode", kafka_error::kCoordinatorNotAvailable).set("ProducerEpoch", -1);
+    if (!ctx.txn) {
+      out.set("ErrorCode", kafka_error::kCoordinatorNotAvailable).set("ProducerEpoch", -1);
+      return Reply::kNow;
+    }
+    auto r = ctx.txn->init(std::string(in.s("TransactionalId")), in.i32("TransactionTimeoutMs"),
+                           in.i("ProducerId"), in.i16("ProducerEpoch"), ctx.store, ctx.offsets,
+                           *ctx.producer_ids, ctx.wall_ms, req.api_version >= 4);
+    out.set("ErrorCode", r.error).set("ProducerId", r.producer_id).set("ProducerEpoch", r.epoch);
+    ctx.appended_batches += r.error == 0;  // an aborted transaction moves last stable offsets
     return Reply::kNow;
   }
   auto id = ctx.producer_ids->next();

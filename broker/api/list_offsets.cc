@@ -95,7 +95,11 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
       const int64_t ts = p.i("Timestamp");
       int64_t offset = -1, found = -1;
       if (ts == kLatest) {
-        offset = log->log_end_offset();
+        // read_committed (v2+) sees the log end only up to the oldest open transaction.
+        offset = in.i("IsolationLevel") == 1
+                     ? topic->txns[static_cast<size_t>(p.i("PartitionIndex"))].last_stable_offset(
+                           log->log_end_offset())
+                     : log->log_end_offset();
       } else if (ts == kEarliest) {
         offset = log->log_start_offset();
       } else if (ts == kMaxTimestamp) {

@@ -87,8 +87,10 @@ const Message kResponse{
 // feature gates and answered with UNSUPPORTED_VERSION; v3+ carry one RecordBatch v2 per
 // partition, checked (CRC-32C, lengths, codec) and appended as received with its base offset
 // rewritten (and, on a LogAppendTime topic, its timestamp type and max timestamp set to the
-// broker's clock, CRC recomputed). acks=0 gets no response; acks=all (-1) is answered after the
-// data is fsynced (group commit in the server).
+// broker's clock, CRC recomputed). A transactional batch (attributes bit 4) is accepted only
+// from the current epoch of a producer whose open transaction includes the partition
+// (AddPartitionsToTxn first), and opens the transaction in the partition. acks=0 gets no response;
+// acks=all (-1) is answered after the data is fsynced (group commit in the server).
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   const int64_t acks = in.i("Acks");
   for (const Struct& td : in.array("TopicData")) {
@@ -130,7 +132,13 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
           // Idempotent producers: a batch sent again is answered with its first offset.
           ProducerSequences& seqs = topic->sequences[static_cast<size_t>(index)];
           SequenceVerdict sv;
-          if (h.producer_id >= 0)
+          const bool transactional = (h.attributes & kTransactionalBit) != 0;
+          if (transactional)
+            sv.error = ctx.txn
+                           ? ctx.txn->check_produce(h.producer_id, h.producer_epoch,
+                                                    std::string(name), static_cast<int32_t>(index))
+                           : kafka_error::kCoordinatorNotAvailable;
+          if (h.producer_id >= 0 && sv.error == 0)
             sv = seqs.check(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta);
           if (sv.error != 0) {
             error = sv.error;
@@ -142,6 +150,10 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
           } else {
             base = r.value();
             ++ctx.appended_batches;
+            if (transactional) {
+              h.base_offset = base;
+              topic->txns[static_cast<size_t>(index)].on_batch(h, false);
+            }
             if (h.producer_id >= 0)
               seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
                           base);

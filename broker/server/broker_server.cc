@@ -97,6 +97,10 @@ Status BrokerServer::start() {
   auto ids = ProducerIds::open(config_.data_dir);
   if (!ids) return ids.status();
   producer_ids_ = std::move(ids).value();
+  auto txn = TxnCoordinator::open(config_.data_dir);
+  if (!txn) return txn.status();
+  txn_ = std::move(txn).value();
+  if (Status s = txn_->recover(*store_, *offsets_, wall_ms()); !s) return s;
   return loop_.start([this] { return listen_on_loop(); });
 }
 
@@ -320,6 +324,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   ctx.now_ms = now_ms();
   ctx.wall_ms = wall_ms();
   ctx.producer_ids = &*producer_ids_;
+  ctx.txn = txn_.get();
   ctx.final_attempt = final_attempt;
   WireReader in(p->request);
   // Handlers write the body after the response header: the frame is built in place.
@@ -542,6 +547,7 @@ void BrokerServer::tick() {
   const int64_t now = now_ms();
   expire_parked();  // normally done by the park timer already
   groups_.tick(now);
+  if (txn_->expire(*store_, *offsets_, wall_ms()) > 0) wake_parked();  // transaction.timeout.ms
   parked_fetches_->set(static_cast<int64_t>(parked_.size()));
   topics_->set(static_cast<int64_t>(store_->topics().size()));
   if (config_.flush_interval_ms >= 0 && now - last_flush_ms_ >= config_.flush_interval_ms &&

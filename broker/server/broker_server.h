@@ -89,6 +89,7 @@ class BrokerServer {
   std::unique_ptr<TopicStore> store_;
   std::unique_ptr<OffsetStore> offsets_;
   std::optional<ProducerIds> producer_ids_;
+  std::unique_ptr<TxnCoordinator> txn_;
   GroupCoordinator groups_;
   std::unique_ptr<net::Server> server_;
   uv_timer_t* ticker_ = nullptr;

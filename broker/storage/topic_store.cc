@@ -119,6 +119,20 @@ Status TopicStore::open_partition(Topic& t, int32_t index) {
       seqs.record(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
                   h.base_offset);
   });
+  // Open and aborted transactions come back from the whole log: a transaction left open by a
+  // crash keeps the last stable offset where it was until the coordinator aborts it.
+  PartitionTxns& txns = t.txns.emplace_back();
+  const PartitionLog& plog = *t.partitions.back();
+  plog.visit_recent_batches(plog.segment_count(), [&txns, &plog](const BatchHeader& h) {
+    if ((h.attributes & kTransactionalBit) == 0) return;
+    bool commit = false;
+    if (h.is_control()) {
+      std::string batch;
+      if (!plog.read(h.base_offset, h.total_size(), true, batch)) return;
+      commit = control_type(batch) == 1;
+    }
+    txns.on_batch(h, commit);
+  });
   return Status::ok();
 }
 

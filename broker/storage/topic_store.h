@@ -13,6 +13,7 @@
 #include "broker/storage/partition_log.h"
 #include "broker/storage/producer_state.h"
 #include "broker/storage/topic_config.h"
+#include "broker/storage/txn_state.h"
 
 namespace flumen::broker {
 
@@ -22,6 +23,7 @@ struct Topic {
   TopicConfigs configs;  // the topic's overrides of the broker's log config
   std::vector<std::unique_ptr<PartitionLog>> partitions;
   std::vector<ProducerSequences> sequences;  // per partition: idempotent producers
+  std::vector<PartitionTxns> txns;           // per partition: open and aborted transactions
 };
 
 class TopicStore {

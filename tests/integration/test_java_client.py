@@ -7,11 +7,12 @@ null keys, values and headers, LogAppendTime, a record above max.message.bytes, 
 and by spec, a batch larger than the fetch limits, DeleteRecords, and group offsets through the
 admin client (alter, OffsetDelete, DeleteGroups); a read_committed consumer, acks=0, auto-commit
 on close, the cooperative-sticky assignor, a static member (group.instance.id) restarting, and
-keys over 24 partitions.
+keys over 24 partitions; transactions: commit, abort, sendOffsetsToTransaction, a
+read_committed consumer beside an open transaction (the last stable offset), and a second
+producer with the same transactional.id fencing the first.
 
 Each broker's answer is compared with the other's and with what the checks expect, so a
-difference names which side is wrong. Transactions are not checked: the bundled broker does
-not have them yet (no AddPartitionsToTxn / EndTxn / TxnOffsetCommit)."""
+difference names which side is wrong."""
 import json
 import os
 import subprocess
@@ -104,6 +105,18 @@ EXPECTED = {
         "coop_values": 200,
         "static_first_read": 200, "static_restart_read": 10, "static_restart_within_5s": True,
         "wide_keys": 40, "wide_keys_split_over_partitions": 0, "wide_partitions_used": 19,
+    },
+    "transactions": {
+        "init": "ok", "commit": "ok", "abort": "ok",
+        "offsets_before_commit": {}, "commit_with_offsets": "ok",
+        "offsets_after_commit": {"jc-txn-src-0": 7},
+        # 50 + 20 committed, 30 aborted, 10 in the open transaction; one marker per
+        # transaction and partition
+        "read_committed_read": 70, "read_committed_distinct": 70,
+        "read_committed_prefixes": ["c1", "c2"], "last_stable_offsets": [53, 53],
+        "read_uncommitted_read": 110, "end_offsets": [58, 58], "abort_open": "ok",
+        "second_init": "ok", "zombie_commit": "ProducerFencedException", "second_commit": "ok",
+        "after_fencing_read_committed": ["next"],
     },
 }
 
@@ -290,6 +303,9 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def test_read_committed_acks_0_auto_commit_cooperative_static_member_many_partitions(self):
         self.check("variants")
+
+    def test_transactions_commit_abort_offsets_read_committed_and_fencing(self):
+        self.check("transactions")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -72,7 +73,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|variants|all|after_restart PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|variants|transactions|all|after_restart PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]\n"
           + "       Client BOOTSTRAP steady TOPIC COUNT");
       System.exit(2);
@@ -89,6 +90,7 @@ public final class Client {
     if (all || check.equals("offsets")) out.put("offsets", guarded(c::offsets));
     if (all || check.equals("group_admin")) out.put("group_admin", guarded(c::groupAdmin));
     if (all || check.equals("variants")) out.put("variants", guarded(c::variants));
+    if (all || check.equals("transactions")) out.put("transactions", guarded(c::transactions));
     // After a broker restart, on the groups the other checks left (not part of "all").
     if (check.equals("after_restart")) out.put("after_restart", guarded(c::afterRestart));
     System.out.println(Json.write(out));
@@ -764,6 +766,98 @@ public final class Client {
     } catch (Exception e) {
       return rootName(e);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  /** Transactions (KIP-98): a transactional producer commits one transaction, aborts another,
+   * commits a third with consumer offsets (sendOffsetsToTransaction) and leaves a fourth open
+   * while a read_committed consumer reads: it sees the committed records only, and its end
+   * offsets stop at the open transaction (the last stable offset). Then a second producer with
+   * the same transactional.id fences the first: the zombie's commit fails, its open transaction
+   * is aborted, and only the new producer's records are committed. Each partition holds one
+   * control batch (marker) per transaction, so the offsets are the same on every broker. */
+  private Map<String, Object> transactions() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String topic = prefix + "-txn";
+    String source = prefix + "-txn-src";
+    String group = prefix + "-txn-grp";
+    try (Admin admin = admin()) {
+      create(admin, topic, 2);
+      create(admin, source, 1);
+    }
+    List<TopicPartition> parts = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+    Map<String, String> txn = new HashMap<>();
+    txn.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-tx1");
+    txn.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+    Properties committed = new Properties();
+    committed.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaProducer<String, String> p = producer(txn)) {
+      out.put("init", outcome(p::initTransactions));
+      p.beginTransaction();
+      for (int i = 0; i < 50; i++) p.send(new ProducerRecord<>(topic, i % 2, "k", "c1-" + i));
+      out.put("commit", outcome(p::commitTransaction));
+      p.beginTransaction();
+      for (int i = 0; i < 30; i++) p.send(new ProducerRecord<>(topic, i % 2, "k", "ab-" + i));
+      p.flush();
+      out.put("abort", outcome(p::abortTransaction));
+      p.beginTransaction();
+      for (int i = 0; i < 20; i++) p.send(new ProducerRecord<>(topic, i % 2, "k", "c2-" + i));
+      p.sendOffsetsToTransaction(Map.of(new TopicPartition(source, 0), new OffsetAndMetadata(7)),
+          new ConsumerGroupMetadata(group));
+      try (Admin admin = admin()) {
+        out.put("offsets_before_commit", committedOffsets(admin, group));
+      }
+      out.put("commit_with_offsets", outcome(p::commitTransaction));
+      try (Admin admin = admin()) {
+        out.put("offsets_after_commit", committedOffsets(admin, group));
+      }
+      p.beginTransaction();
+      for (int i = 0; i < 10; i++) p.send(new ProducerRecord<>(topic, i % 2, "k", "open-" + i));
+      p.flush();
+      try (KafkaConsumer<String, String> c = consumer(null, committed)) {
+        List<ConsumerRecord<String, String>> rs = readAll(c, parts, 70);
+        Set<String> prefixes = new TreeSet<>();
+        for (ConsumerRecord<String, String> r : rs) prefixes.add(r.value().split("-")[0]);
+        out.put("read_committed_read", rs.size());
+        out.put("read_committed_distinct", distinctValues(rs).size());
+        out.put("read_committed_prefixes", new ArrayList<>(prefixes));
+        Map<TopicPartition, Long> end = c.endOffsets(parts);
+        out.put("last_stable_offsets", List.of(end.get(parts.get(0)), end.get(parts.get(1))));
+      }
+      try (KafkaConsumer<String, String> c = consumer(null)) {
+        out.put("read_uncommitted_read", readAll(c, parts, 110).size());
+        Map<TopicPartition, Long> end = c.endOffsets(parts);
+        out.put("end_offsets", List.of(end.get(parts.get(0)), end.get(parts.get(1))));
+      }
+      out.put("abort_open", outcome(p::abortTransaction));
+    }
+    // Fencing: a second producer with the same transactional.id.
+    String fenced = prefix + "-txn-fence";
+    try (Admin admin = admin()) {
+      create(admin, fenced, 1);
+    }
+    Map<String, String> two = new HashMap<>(txn);
+    two.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-tx2");
+    try (KafkaProducer<String, String> zombie = producer(two)) {
+      zombie.initTransactions();
+      zombie.beginTransaction();
+      zombie.send(new ProducerRecord<>(fenced, 0, "k", "zombie"));
+      zombie.flush();
+      try (KafkaProducer<String, String> next = producer(two)) {
+        out.put("second_init", outcome(next::initTransactions));
+        out.put("zombie_commit", outcome(zombie::commitTransaction));
+        next.beginTransaction();
+        next.send(new ProducerRecord<>(fenced, 0, "k", "next"));
+        out.put("second_commit", outcome(next::commitTransaction));
+      }
+    }
+    try (KafkaConsumer<String, String> c = consumer(null, committed)) {
+      List<String> values = new ArrayList<>();
+      for (ConsumerRecord<String, String> r : readAll(c, List.of(new TopicPartition(fenced, 0)), 1))
+        values.add(r.value());
+      out.put("after_fencing_read_committed", values);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------
