@@ -218,8 +218,10 @@ def main():
                 "--out", os.path.join(d, "status")]))
         print("demo: broker %s, aggregators on :%d and :%d, %d edges, cars driving for %ds"
               % (broker, agg_ports[0], agg_ports[1], EDGES, args.seconds))
-        print("demo: metrics of edge1: http://127.0.0.1:%d/metrics (every agent has its own port,"
-              " in its log)" % edge_metrics[0])
+        print("demo: watch it live: open http://127.0.0.1:%d/ (edge1's pipeline page), or in "
+              "another terminal:" % edge_metrics[0])
+        print("demo:   %s top %s" % (flumen, " ".join(
+            "--agent 127.0.0.1:%d" % p for p in edge_metrics[:1] + agg_metrics)))
 
         last = {"t": time.time(), "read": 0, "broker": 0, "files": 0}
         totals = Totals()

@@ -292,7 +292,21 @@ struct Substituter {
     return out;
   }
 
-  std::optional<std::string> lookup(const std::string& name, const Location& where) {
+  std::optional<std::string> lookup(const std::string& spec, const Location& where) {
+    // ${name:-default}, as Flume's substitution (commons-text StringSubstitutor) reads it: the
+    // default when the variable is not set.
+    const size_t dash = spec.find(":-");
+    if (dash != std::string::npos) {
+      const std::string name = spec.substr(0, dash);
+      Diagnostics quiet;
+      Diagnostics* saved = diags;
+      diags = &quiet;
+      auto v = lookup(name, where);
+      diags = saved;
+      if (v) return v;
+      return expand(spec.substr(dash + 2), where);
+    }
+    const std::string& name = spec;
     if (name.rfind("env:", 0) == 0) {
       if (auto v = (*env)(name.substr(4))) return v;
       diags->error(where, "unresolved variable ${" + name + "}");

@@ -142,6 +142,17 @@ TEST_CASE("substitution") {
     CHECK(p.value("literal") == "${env:HOME_DIR}");
     CHECK(p.value("unclosed") == "${oops");
   }
+  SUBCASE("a default after :- is used when the variable is not set, as in Flume") {
+    auto p = parse(
+        "port = ${env:NOPE:-44444}\n"
+        "dir = ${env:HOME_DIR:-/tmp}/logs\n"
+        "empty = ${env:NOPE:-}\n");
+    p.file.substitute(env, sys, p.diags);
+    CHECK_FALSE(p.diags.has_errors());
+    CHECK(p.value("port") == "44444");
+    CHECK(p.value("dir") == "/home/car/logs");
+    CHECK(p.value("empty") == "");
+  }
   SUBCASE("unresolved variables and cycles are errors at the referencing line") {
     auto p = parse("a = ${env:NOPE}\nb = ${sys:nope}\nc = ${nothing}\nx = ${y}\ny = ${x}\n");
     p.file.substitute(env, sys, p.diags);
