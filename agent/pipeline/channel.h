@@ -102,6 +102,10 @@ class Channel {
   virtual size_t transaction_capacity() const = 0;
   // Whether committed events survive a process restart (file channel yes, memory no).
   virtual bool durable() const = 0;
+  // Whether the channel stores markers (set_marker, save_marker): a durable channel does unless
+  // configured not to (the file channel's exactlyOnce = false), and then every source and sink
+  // on it is at least once across a kill.
+  virtual bool keeps_markers() const { return durable(); }
   // A reload changed the channel's keys but not its type: applies `options` (the plugin's parsed
   // options struct, the same type make_channel() got) in place, keeping every event, and
   // returns true; false if this channel cannot change in place (the agent then builds a new

@@ -353,6 +353,8 @@ rocksdb::Status FileChannel::write(const rocksdb::WriteOptions& wo, rocksdb::Wri
 
 std::map<std::string, std::string> FileChannel::markers(std::string_view prefix) const {
   std::map<std::string, std::string> out;
+  // Off: none are kept (those an earlier run with it on left are not read either).
+  if (!options_.exactly_once) return out;
   std::lock_guard lock(mu_);
   std::shared_lock db_lock(db_mu_);
   if (!db_) return out;
@@ -374,6 +376,7 @@ void FileChannel::add_markers(rocksdb::WriteBatch& wb,
 }
 
 Status FileChannel::save_marker(std::string_view key, std::string_view value) {
+  if (!options_.exactly_once) return Status::ok();
   if (!is_open()) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
   rocksdb::WriteBatch wb;
   add_markers(wb, {{std::string(key), std::string(value)}});

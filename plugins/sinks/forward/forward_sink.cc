@@ -52,7 +52,7 @@ Status ForwardSink::start() {
   recovered_.reset();
   plan_.clear();
   plan_settled_ = false;
-  durable_ = channel() != nullptr && channel()->durable() && options_.protocol != "flume";
+  durable_ = channel() != nullptr && channel()->keeps_markers() && options_.protocol != "flume";
   if (durable_) {
     record_key_ = sender_record_key(state_key());
     const auto markers = channel()->markers(record_key_);
