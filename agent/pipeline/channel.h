@@ -116,7 +116,8 @@ class Channel {
     return {};
   }
   // Stores one marker by itself, outside any transaction (an empty value removes it), as durably
-  // as the channel's put commits: on disk when it returns, synced when puts are. What a sink
+  // as the channel's take commits: with the operating system when it returns (a kill -9 keeps
+  // it), not necessarily synced (a power cut may lose it). What a sink
   // records before it writes or sends a batch (where a new file begins, the numbers a batch
   // goes out with), so that a restart after a kill -9 knows what may have left. Channels that
   // keep no markers answer ok and keep nothing. Any thread.

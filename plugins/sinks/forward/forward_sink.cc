@@ -218,6 +218,16 @@ Status ForwardSink::connect(Clock::time_point deadline) {
     return not_forward("it closed the connection on HELLO");
   }
   if (welcome_.version != fwd::kVersion) return fail("unsupported protocol version");
+  // New numbers always go above what the receiver holds of this stream: a record lost to a
+  // power cut (records are not synced) must not make a number it has committed name other
+  // events, which it would then drop as a retransmission. A plan in flight keeps its numbers.
+  if (welcome_.committed >= next_seq_) {
+    spdlog::warn(
+        "forward sink {}: the receiver holds batch {} of stream {:016x}, above the {} "
+        "this sink recorded; new batches are numbered above it",
+        name(), welcome_.committed, stream_, next_seq_ - 1);
+    next_seq_ = welcome_.committed + 1;
+  }
   counters().connection_created->inc();
   connected_at_ = last_io_ = Clock::now();
   spdlog::info("forward sink {}: connected to {} ({}, committed {})", name(), where,
