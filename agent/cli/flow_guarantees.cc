@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "plugins/channels/file/config.h"
 #include "plugins/sinks/forward/config.h"
 
 namespace flumen::cli {
@@ -105,9 +106,15 @@ std::vector<FlowGuarantee> flow_guarantees(const runtime::AgentConfig& cfg) {
         if (k.channel != ch_name) continue;
         any_sink = true;
         FlowGuarantee f{src.name, ch_name, k.name, Guarantee::kExactlyOnce, ""};
+        const auto* fo =
+            durable ? static_cast<const plugins::FileChannelOptions*>(ch->options.get()) : nullptr;
         if (!durable) {
           f.guarantee = Guarantee::kMayLose;
           f.why = "channel " + ch_name + " is a memory channel: its events die with the agent";
+        } else if (fo && !fo->exactly_once) {
+          f.guarantee = std::max(Guarantee::kAtLeastOnce, source_part(src).g);
+          f.why = "channel " + ch_name +
+                  " has exactlyOnce = false: it keeps no positions or records with the events";
         } else {
           // The weaker of the two ends decides; both reasons are said when they are weaker.
           Part a = source_part(src), b = sink_part(k, group_of(k.name));

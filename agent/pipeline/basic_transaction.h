@@ -40,7 +40,7 @@ class BasicTransaction : public Transaction {
   virtual Status do_commit_take(EventBatch& taken, const Markers& markers) = 0;
   virtual void do_rollback_take(EventBatch& taken) = 0;
   // Channels that keep no markers (not durable) say so: set_marker() is then ignored.
-  virtual bool keeps_markers() const { return channel_.durable(); }
+  virtual bool keeps_markers() const { return channel_.keeps_markers(); }
 
   const EventBatch& taken() const { return taken_; }
 

@@ -102,6 +102,10 @@ class Channel {
   virtual size_t transaction_capacity() const = 0;
   // Whether committed events survive a process restart (file channel yes, memory no).
   virtual bool durable() const = 0;
+  // Whether the channel stores markers (set_marker, save_marker): a durable channel does unless
+  // configured not to (the file channel's exactlyOnce = false), and then every source and sink
+  // on it is at least once across a kill.
+  virtual bool keeps_markers() const { return durable(); }
   // A reload changed the channel's keys but not its type: applies `options` (the plugin's parsed
   // options struct, the same type make_channel() got) in place, keeping every event, and
   // returns true; false if this channel cannot change in place (the agent then builds a new
@@ -112,7 +116,8 @@ class Channel {
     return {};
   }
   // Stores one marker by itself, outside any transaction (an empty value removes it), as durably
-  // as the channel's put commits: on disk when it returns, synced when puts are. What a sink
+  // as the channel's take commits: with the operating system when it returns (a kill -9 keeps
+  // it), not necessarily synced (a power cut may lose it). What a sink
   // records before it writes or sends a batch (where a new file begins, the numbers a batch
   // goes out with), so that a restart after a kill -9 knows what may have left. Channels that
   // keep no markers answer ok and keep nothing. Any thread.

@@ -46,6 +46,11 @@ const config::PropertyTable<FileChannelOptions>& file_channel_table() {
                    "those already waiting.")
           .integer("rocksdb.writeBufferSizeMB", &T::write_buffer_mb, "64", 1, 4096,
                    "flumen: RocksDB memtable size; bigger absorbs longer bursts before a flush.")
+          .boolean("exactlyOnce", &T::exactly_once, "true",
+                   "flumen: keep what sources and sinks commit with their events (read "
+                   "positions, offsets, forward batch numbers, files' committed lengths), so a "
+                   "kill -9 neither loses nor repeats an event; false: at least once, and one "
+                   "write less per forward sink take.")
           .one_of("rocksdb.compression", &T::compression, "none", {"none", "lz4", "zstd"},
                   "flumen: compression of the database's table files.")
           .integer("checkpointInterval", &T::checkpoint_interval, "30000", 0, INT64_MAX,

@@ -18,6 +18,7 @@ struct FileChannelOptions {
   int64_t group_commit_window_us = 0;
   int64_t write_buffer_mb = 64;
   std::string compression = "none";
+  bool exactly_once = true;
   // Flume keys that have no meaning here; accepted so Flume confs run unchanged.
   int64_t checkpoint_interval = 30000;
   int64_t max_file_size = 2146435071;

@@ -73,6 +73,7 @@ class FileChannel : public pipeline::Channel {
     return static_cast<size_t>(options_.transaction_capacity);
   }
   bool durable() const override { return true; }
+  bool keeps_markers() const override { return options_.exactly_once; }
   std::map<std::string, std::string> markers(std::string_view prefix) const override;
   Status save_marker(std::string_view key, std::string_view value) override;
 

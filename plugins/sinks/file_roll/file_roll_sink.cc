@@ -35,7 +35,7 @@ Status FileRollSink::start() {
                       "cannot create directory " + options_.directory + ": " + ec.message());
   series_millis_ = metrics::now_millis();
   last_roll_ = std::chrono::steady_clock::now();
-  durable_ = channel() != nullptr && channel()->durable();
+  durable_ = channel() != nullptr && channel()->keeps_markers();
   if (durable_) {
     record_key_ = "file_roll/" + state_key();
     cut_back_uncommitted();

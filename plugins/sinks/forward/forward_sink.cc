@@ -52,7 +52,7 @@ Status ForwardSink::start() {
   recovered_.reset();
   plan_.clear();
   plan_settled_ = false;
-  durable_ = channel() != nullptr && channel()->durable() && options_.protocol != "flume";
+  durable_ = channel() != nullptr && channel()->keeps_markers() && options_.protocol != "flume";
   if (durable_) {
     record_key_ = sender_record_key(state_key());
     const auto markers = channel()->markers(record_key_);
@@ -220,6 +220,16 @@ Status ForwardSink::connect(Clock::time_point deadline) {
     return not_forward("it closed the connection on HELLO");
   }
   if (welcome_.version != fwd::kVersion) return fail("unsupported protocol version");
+  // New numbers always go above what the receiver holds of this stream: a record lost to a
+  // power cut (records are not synced) must not make a number it has committed name other
+  // events, which it would then drop as a retransmission. A plan in flight keeps its numbers.
+  if (welcome_.committed >= next_seq_) {
+    spdlog::warn(
+        "forward sink {}: the receiver holds batch {} of stream {:016x}, above the {} "
+        "this sink recorded; new batches are numbered above it",
+        name(), welcome_.committed, stream_, next_seq_ - 1);
+    next_seq_ = welcome_.committed + 1;
+  }
   counters().connection_created->inc();
   connected_at_ = last_io_ = Clock::now();
   spdlog::info("forward sink {}: connected to {} ({}, committed {})", name(), where,

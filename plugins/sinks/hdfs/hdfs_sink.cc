@@ -62,7 +62,7 @@ HdfsSink::~HdfsSink() {
 Status HdfsSink::start() {
   counter_ = metrics::now_millis();
   rolls_ = &metrics().counter("FileRollCount");
-  durable_ = channel() != nullptr && channel()->durable();
+  durable_ = channel() != nullptr && channel()->keeps_markers();
   closed_records_.clear();
   if (durable_) {
     record_prefix_ = "hdfs/" + state_key() + "/";

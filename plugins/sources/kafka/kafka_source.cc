@@ -178,7 +178,7 @@ void KafkaSource::load_markers() {
   committed_.clear();
   const std::string prefix = "kafka/" + name() + "/";
   for (pipeline::Channel* ch : processor().selector().channels()) {
-    if (!ch->durable()) continue;
+    if (!ch->keeps_markers()) continue;
     durable_ = true;
     // A batch counts as committed only where every channel that has the partition has it:
     // the smallest offset wins (a record is then read again, never skipped).
