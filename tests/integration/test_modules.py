@@ -55,10 +55,17 @@ class ModulesTest(AgentTestCase):
         NetcatClient(port).send_lines(["x%d" % i for i in range(100)])
         wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") == 100, 20)
         maps = " ".join(mapped_files(agent.proc.pid))
-        for library in ("librdkafka", "librocksdb", "libcrypto", "flumen-kafka.so",
+        # OpenSSL is the core's since listeners and the forward sink speak TLS (mapped, its
+        # pages touched only when TLS is used); what only the modules use stays out.
+        for library in ("librdkafka", "librocksdb", "flumen-kafka.so",
                         "flumen-file-channel.so", "flumen-broker.so"):
             self.assertNotIn(library, maps)
-        print("idle memory agent RSS: %d kB" % rss_kb(agent.proc.pid))
+        rss = rss_kb(agent.proc.pid)
+        print("idle memory agent RSS: %d kB" % rss)
+        # 10.8 MB measured, 1.7 MB of it OpenSSL's relocated pages (linked into the core for
+        # TLS; a module loaded only when TLS is configured would take them off): the bound
+        # catches a real regression, not that.
+        self.assertLess(rss, 12 * 1024, "an edge agent with memory channels stays under 12 MB")
 
     def test_a_file_channel_loads_its_module_and_only_that(self):
         port = free_port()
