@@ -286,9 +286,12 @@ def run_hop(kind, binary, workdir, log_dir, log_path, lines, pipeline):
         problem = check_output(out, log_path)
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(os.path.join(workdir, tag + ".channel"), ignore_errors=True)
-    # Both processes: CPU seconds added, peak RSS added (both are resident at once).
+    # Both processes: CPU seconds added, peak RSS added (both are resident at once); each
+    # process's own figures go in the run's line.
+    detail = "edge %.2f s CPU %.1f MB, collector %.2f s CPU %.1f MB" % (
+        cpu_e, hwm_e / 2**20, cpu_c, hwm_c / 2**20)
     return dict(secs=secs, startup=startup, cpu=cpu_e + cpu_c, rss=hwm_e + hwm_c,
-                problem=problem)
+                problem=problem, detail=detail)
 
 
 def run_one(kind, binary, workdir, log_dir, log_path, lines, pipeline):
@@ -356,8 +359,9 @@ def main():
                 runs = []
                 for i in range(args.runs):
                     r = run_one(kind, binary, workdir, log_dir, log_path, args.lines, pipeline)
-                    print("  %-10s %-6s run %d: %.2f s%s" % (
+                    print("  %-10s %-6s run %d: %.2f s%s%s" % (
                         pipeline, kind, i + 1, r["secs"],
+                        " (%s)" % r["detail"] if r.get("detail") else "",
                         "  PROBLEM: " + r["problem"] if r["problem"] else ""), file=sys.stderr)
                     runs.append(r)
                 results[(pipeline, kind)] = runs
