@@ -230,12 +230,12 @@ class AvroSender : public Sender {
   Status send(const EventBatch& batch) override {
     namespace avro_rpc = net::avro_rpc;
     for (int attempt = 0;; ++attempt) {
-      std::string message;
-      const bool handshake = !handshaken_;
-      if (handshake) avro_rpc::write_handshake_request(message, send_protocol_);
-      avro_rpc::write_append_batch(message, batch, 0, batch.size());
       std::string frame;
-      avro_rpc::append_pack(frame, ++serial_, message);
+      const size_t at = avro_rpc::begin_pack(frame, ++serial_);
+      const bool handshake = !handshaken_;
+      if (handshake) avro_rpc::write_handshake_request(frame, send_protocol_);
+      avro_rpc::write_append_batch(frame, batch, 0, batch.size());
+      avro_rpc::end_pack(frame, at);
       if (Status s = conn_.send(frame); !s) return s;
       uint32_t serial = 0;
       auto answer = conn_.read_pack(serial);

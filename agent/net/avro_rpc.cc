@@ -111,10 +111,21 @@ Split split_pack(std::string_view buf, size_t max_bytes, uint32_t& serial, std::
 }
 
 void append_pack(std::string& out, uint32_t serial, std::string_view payload) {
+  const size_t at = begin_pack(out, serial);
+  out.append(payload);
+  end_pack(out, at);
+}
+
+size_t begin_pack(std::string& out, uint32_t serial) {
+  const size_t at = out.size();
   util::append_be<uint32_t>(out, serial);
   util::append_be<uint32_t>(out, 1);
-  util::append_be<uint32_t>(out, static_cast<uint32_t>(payload.size()));
-  out.append(payload);
+  util::append_be<uint32_t>(out, 0);  // the buffer's length, set by end_pack
+  return at;
+}
+
+void end_pack(std::string& out, size_t at) {
+  util::store_be<uint32_t>(out.data() + at + 8, static_cast<uint32_t>(out.size() - at - 12));
 }
 
 bool read_handshake_request(avro::Reader& r, HandshakeRequest& out) {

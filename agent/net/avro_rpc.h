@@ -36,6 +36,10 @@ Split split_pack(std::string_view buf, size_t max_bytes, uint32_t& serial, std::
                  size_t& consumed);
 // One frame of one buffer.
 void append_pack(std::string& out, uint32_t serial, std::string_view payload);
+// The same, written in place: begin_pack leaves room for the header and returns where it is,
+// the message is written after it, end_pack fills in the length (no copy of the message).
+size_t begin_pack(std::string& out, uint32_t serial);
+void end_pack(std::string& out, size_t at);
 
 enum class Match : int32_t { kBoth = 0, kClient = 1, kNone = 2 };
 enum class Status : int32_t { kOk = 0, kFailed = 1, kUnknown = 2 };

@@ -67,21 +67,21 @@ ForwardSink::Io ForwardSink::avro_exchange(Clock::time_point deadline, uint32_t 
 ForwardSink::Io ForwardSink::avro_call(const EventBatch& batch, Clock::time_point deadline,
                                        avro_rpc::Status& status, std::string& error) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string message;
-    const bool handshake = !avro_handshaken_;
-    if (handshake) avro_rpc::write_handshake_request(message, avro_send_protocol_);
-    const size_t call_at = message.size();
-    avro_rpc::write_append_batch(message, batch, 0, batch.size());
-    event_bytes_->inc(static_cast<int64_t>(message.size() - call_at));
+    // The frame is written in place (the events are copied once, into it; once more through
+    // the deflater).
     const uint32_t serial = ++avro_serial_;
-    std::string frame;
-    avro_rpc::append_pack(frame, serial, message);
+    std::string& frame = avro_deflater_ ? scratch_ : out_;
+    frame.clear();
     out_.clear();
     out_sent_ = 0;
-    if (avro_deflater_)
-      avro_deflater_->write(frame, out_);
-    else
-      out_ = std::move(frame);
+    const size_t at = avro_rpc::begin_pack(frame, serial);
+    const bool handshake = !avro_handshaken_;
+    if (handshake) avro_rpc::write_handshake_request(frame, avro_send_protocol_);
+    const size_t call_at = frame.size();
+    avro_rpc::write_append_batch(frame, batch, 0, batch.size());
+    event_bytes_->inc(static_cast<int64_t>(frame.size() - call_at));
+    avro_rpc::end_pack(frame, at);
+    if (avro_deflater_) avro_deflater_->write(frame, out_);
     batches_sent_->inc();
     if (Io io = avro_exchange(deadline, serial); io != Io::kOk) return io;
     out_.clear();

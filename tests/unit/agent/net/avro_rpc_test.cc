@@ -82,6 +82,16 @@ TEST_CASE("a netty frame of several buffers is one payload; short input waits fo
   CHECK(serial == 7);
   CHECK(got == payload);
   CHECK(used == wire.size() - 4);
+  // A frame written in place is the one append_pack makes, and reads back.
+  std::string in_place;
+  const size_t at = avro_rpc::begin_pack(in_place, 9);
+  in_place += payload;
+  avro_rpc::end_pack(in_place, at);
+  std::string copied;
+  avro_rpc::append_pack(copied, 9, payload);
+  CHECK(in_place == copied);
+  REQUIRE(avro_rpc::split_pack(in_place, 1 << 20, serial, got, used) == avro_rpc::Split::kPack);
+  CHECK((serial == 9 && got == payload && used == in_place.size()));
   // An announced buffer larger than allowed is refused from its length alone.
   std::string huge;
   util::append_be<uint32_t>(huge, 1);
