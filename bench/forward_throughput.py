@@ -39,11 +39,13 @@ def tail_lines(name, log_dir, pos, batch):
         "%s.channels.mem.transactionCapacity = %d" % (name, batch)]
 
 
-def file_roll_lines(name, out_dir):
+def file_roll_lines(name, out_dir, batch=1000):
+    # A sink batch never larger than its channel's transactionCapacity (the agent refuses that).
     return [
         "%s.sinks = out" % name, "%s.sinks.out.type = file_roll" % name,
         "%s.sinks.out.channel = mem" % name, "%s.sinks.out.sink.directory = %s" % (name, out_dir),
-        "%s.sinks.out.sink.rollInterval = 0" % name, "%s.sinks.out.sink.batchSize = 1000" % name]
+        "%s.sinks.out.sink.rollInterval = 0" % name,
+        "%s.sinks.out.sink.batchSize = %d" % (name, min(batch, 1000))]
 
 
 def tls_keys(certs):
@@ -58,7 +60,7 @@ def tls_keys(certs):
         "edge.sinks.fwd.ssl-ca = %s" % os.path.join(certs, "ca.pem")])
 
 
-def run_hop(flumen, workdir, log_dir, lines, batch, codec, certs=None):
+def run_hop(flumen, workdir, log_dir, lines, batch, codec, certs=None, protocol="flumen"):
     tag = "%s-%d" % (codec, time.time_ns())
     source_tls, sink_tls = tls_keys(certs)
     out_dir = os.path.join(workdir, "out-" + tag)
@@ -75,7 +77,8 @@ def run_hop(flumen, workdir, log_dir, lines, batch, codec, certs=None):
             "edge.sinks = fwd", "edge.sinks.fwd.type = forward", "edge.sinks.fwd.channel = mem",
             "edge.sinks.fwd.hostname = 127.0.0.1", "edge.sinks.fwd.port = %d" % port,
             "edge.sinks.fwd.batch-size = %d" % batch,
-            "edge.sinks.fwd.compression-type = %s" % codec] + sink_tls + [""])
+            "edge.sinks.fwd.compression-type = %s" % codec,
+            "edge.sinks.fwd.protocol = %s" % protocol] + sink_tls + [""])
     agg = Agent(flumen, agg_conf, "agg", workdir)
     try:
         t0 = time.time()
@@ -101,7 +104,7 @@ def run_single(flumen, workdir, log_dir, lines, batch):
     out_dir = os.path.join(workdir, "out-" + tag)
     os.mkdir(out_dir)
     conf = "\n".join(tail_lines("one", log_dir, os.path.join(workdir, "pos-" + tag), batch) +
-                     file_roll_lines("one", out_dir) + [""])
+                     file_roll_lines("one", out_dir, batch) + [""])
     t0 = time.time()
     agent = Agent(flumen, conf, "one", workdir)
     try:
@@ -125,6 +128,9 @@ def main():
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--codecs", default="none,lz4,zstd")
     ap.add_argument("--tls", action="store_true", help="also run each hop over TLS")
+    ap.add_argument("--protocol", default="flumen", choices=["flumen", "flume"],
+                    help="the sink's protocol: flumen's forward protocol, or Apache Flume's Avro "
+                         "RPC (codecs none or deflate)")
     args = ap.parse_args()
     flumen = os.path.abspath(args.flumen)
     workdir = tempfile.mkdtemp(prefix="flumen-fwdbench-")
@@ -147,7 +153,8 @@ def main():
             singles.append(run_single(flumen, workdir, log_dir, args.lines, args.batch))
             print("  run %d single agent: %.2f s" % (i + 1, singles[-1][0]), file=sys.stderr)
             for c in codecs:
-                hops[c].append(run_hop(flumen, workdir, log_dir, args.lines, args.batch, c))
+                hops[c].append(run_hop(flumen, workdir, log_dir, args.lines, args.batch, c,
+                                       protocol=args.protocol))
                 print("  run %d forward %s: %.2f s" % (i + 1, c, hops[c][-1][0]), file=sys.stderr)
                 if certs:
                     tls_hops[c].append(run_hop(flumen, workdir, log_dir, args.lines, args.batch,
