@@ -11,6 +11,7 @@
 // used by one thread. Destroying an open transaction rolls it back (RAII), so an early return or
 // exception on the caller's side can never lose or leak events.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,14 @@ class Transaction {
   // when the channel is empty). They are removed from the channel only on commit().
   virtual Status take(size_t max, EventBatch& out) = 0;
   virtual Status commit() = 0;
+  // Commits without holding the caller for the channel's sync: `done` is called exactly once
+  // with the commit's outcome, when the commit is durable (a durable channel) or done. A channel
+  // that syncs on a thread of its own (group commit: the commits in flight share one sync)
+  // returns at once and calls `done` from that thread; the default commits here and calls
+  // `done` before returning. The caller keeps the transaction alive, and calls nothing else on
+  // it, until `done` ran. Lets a source read its next batch, and a sink take its next one,
+  // while the previous commit syncs.
+  virtual void commit_async(std::function<void(Status)> done) { done(commit()); }
   // Undoes puts (discarded) and takes (returned to the head in order). Idempotent.
   virtual void rollback() = 0;
   // A durable channel stores `value` under `key` in the same atomic write as this transaction's
