@@ -5,6 +5,7 @@ import collections
 import json
 import os
 import random
+import shutil
 import signal
 import threading
 import time
@@ -295,6 +296,47 @@ class TaildirTest(AgentTestCase):
         self.assertLess(duplicates, len(written) // 4)
         print("written %d, delivered %d, duplicates %d" % (
             len(written), sum(counts.values()), duplicates))
+
+    def test_a_file_renamed_while_the_agent_starts_keeps_its_position(self):
+        # A rotation that renames a file while the starting agent lists its directory can hide
+        # the file from that listing (readdir and a concurrent rename). The positions of the last
+        # run must still find the file when it shows up, or it is read again from byte 0.
+        for channel in ("file", "memory"):
+            with self.subTest(channel=channel):
+                for name in os.listdir(self.logs):
+                    os.remove(os.path.join(self.logs, name))
+                shutil.rmtree(self.out, ignore_errors=True)
+                shutil.rmtree(self.path("pos"), ignore_errors=True)
+                shutil.rmtree(self.path("channel"), ignore_errors=True)
+                sent = ["r%05d" % i for i in range(2000)]
+                self.append("app.log.a", sent)
+                agent = self.start(pattern=r"app\.log.*", channel=channel)
+                wait_until(lambda: self.delivered(agent) == len(sent), 20)
+                self.assertEqual(agent.stop(), 0)
+                names = [os.path.join(self.logs, "app.log.a"), os.path.join(self.logs, "app.log.b")]
+                for restart in range(4):
+                    stop = threading.Event()
+
+                    def flip():
+                        i = 0
+                        while not stop.is_set():
+                            os.rename(names[i % 2], names[(i + 1) % 2])
+                            i += 1
+                    t = threading.Thread(target=flip)
+                    t.start()
+                    try:
+                        agent = self.start(pattern=r"app\.log.*", channel=channel)
+                        time.sleep(1.0)
+                    finally:
+                        stop.set()
+                        t.join()
+                    time.sleep(0.5)  # what would come twice comes within this
+                    delivered = self.delivered(agent)
+                    self.assertEqual(agent.stop(), 0)
+                    self.assertEqual(delivered, 0, "restart %d read a known file again" % restart)
+                got = collections.Counter(read_lines(self.out))
+                self.assertEqual(sum(got.values()), len(sent))
+                self.assertEqual(set(got), set(sent))
 
     # copytruncate (logrotate's `copytruncate`, or `cp f f.1; : > f`): the file keeps its inode,
     # so only its content says it was truncated. The writer of these tests pauses while the copy

@@ -32,6 +32,9 @@ bool same_time(const struct timespec& a, const struct timespec& b) {
 // How long a copytruncate victim is remembered for a copy that shows up late, and how many.
 constexpr auto kTruncatedMemory = std::chrono::minutes(10);
 constexpr size_t kTruncatedMax = 256;
+// How long the last run's positions are kept for files the first listing did not show (a
+// rename during it): a hidden file is listed again at the next scan, within half a second.
+constexpr auto kLastRunRecall = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -115,12 +118,17 @@ Status TaildirSource::init_on_loop() {
                    name(), g.dir, g.name);
   }
   scan(true);
-  saved_.clear();
-  marked_.clear();
-  slot_reserved_.clear();
+  recall_last_run_until_ = Clock::now() + kLastRunRecall;
   if (positions_dirty_ || positions_urgent_) save_positions_now();
   schedule(0);
   return Status::ok();
+}
+
+void TaildirSource::forget_last_run() {
+  saved_.clear();
+  marked_.clear();
+  slot_reserved_.clear();
+  recall_last_run_until_ = {};
 }
 
 void TaildirSource::schedule(uint64_t delay_ms) {
@@ -365,7 +373,7 @@ void TaildirSource::track_new_file(size_t gi, const std::string& path,
   f.first_seen = f.last_growth = now;
   // A saved position applies to the same file only: same inode (and device when known), and
   // the same first bytes when fingerprinted (else, as in Flume, the same path).
-  bool positioned = startup && apply_saved_position(f);
+  bool positioned = (startup || now < recall_last_run_until_) && apply_saved_position(f);
   if (!positioned && startup && options_.skip_to_end) {
     f.pos = f.size;
     f.head = read_head(f.fd, std::min<uint64_t>(f.pos, options_.fingerprint_bytes));
@@ -685,6 +693,8 @@ void TaildirSource::work() {
   if (stopping_) return;
   const auto now = Clock::now();
   if (now - last_scan_ >= std::chrono::milliseconds(500)) scan(false);
+  if (recall_last_run_until_ != Clock::time_point{} && now >= recall_last_run_until_)
+    forget_last_run();
   follow_originals();
   bool progress = false;
   bool blocked = false;

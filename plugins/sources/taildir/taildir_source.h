@@ -139,6 +139,7 @@ class TaildirSource : public pipeline::Source {
   int take_slot(int wanted);
   void release(File& f);
   void load_markers();
+  void forget_last_run();
   void close_file(File& f, const char* why);
   void save_positions_now();
   void update_lag();
@@ -148,12 +149,17 @@ class TaildirSource : public pipeline::Source {
   std::vector<Group> groups_;
   std::map<std::pair<uint64_t, uint64_t>, File> files_;  // (dev, inode) -> file
   std::vector<Truncated> truncated_;  // recent copytruncate victims, for their copies
-  std::vector<PositionEntry> saved_;  // loaded at start, matched at first scan
-  // Durable channels' markers (slot, entry) per channel, loaded at start, matched at first scan.
+  std::vector<PositionEntry> saved_;  // loaded at start, matched while the last run is recalled
+  // Durable channels' markers (slot, entry) per channel, loaded at start, matched likewise.
   std::vector<std::vector<std::pair<int, PositionEntry>>> marked_;
+  // Until then a file seen for the first time is looked up in the last run's positions, not
+  // only at the first scan: a rotation that renames a file while the starting agent lists its
+  // directory can hide the file from that listing (readdir and a concurrent rename), and it
+  // shows up in the next one. Then the positions are forgotten and their slots freed.
+  Clock::time_point recall_last_run_until_{};
   bool durable_ = false;             // some channel keeps markers: commit positions with the events
   std::vector<char> slot_used_;      // marker slots held by tracked files
-  std::vector<char> slot_reserved_;  // slots of the last run's markers, during startup
+  std::vector<char> slot_reserved_;  // slots of the last run's markers, while it is recalled
   std::string position_path_;
   uv_timer_t* timer_ = nullptr;
   int64_t backoff_ms_ = 0;
