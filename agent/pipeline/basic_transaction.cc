@@ -52,6 +52,39 @@ Status BasicTransaction::commit() {
   return Status::ok();
 }
 
+Status broken_chain_error(const Channel& channel) {
+  return make_error(ErrorCode::kUnavailable,
+                    "channel " + channel.name() + ": an earlier commit of this source failed");
+}
+
+void BasicTransaction::commit_async(std::function<void(Status)> done) {
+  if (chain_) {
+    ticket_ = chain_->join();
+    if (chain_->refuses(ticket_)) {
+      done(broken_chain_error(channel_));
+      return;
+    }
+  }
+  if (staged_.empty() || !taken_.empty()) {
+    Status s = commit();
+    if (!s && chain_) chain_->fail(ticket_);
+    done(std::move(s));
+    return;
+  }
+  // The channel calls this before it writes anything committed after: a failure breaks the
+  // chain in time for the commits queued behind this one.
+  do_commit_put_async(staged_, markers_, wait_for_space_, [this, done = std::move(done)](Status s) {
+    // On failure the staged events stay, as with commit(): the caller rolls back or retries.
+    if (s) {
+      staged_.clear();
+      markers_.clear();
+    } else if (chain_) {
+      chain_->fail(ticket_);
+    }
+    done(std::move(s));  // may end this transaction: nothing of it is touched after
+  });
+}
+
 void BasicTransaction::rollback() {
   staged_.clear();
   markers_.clear();

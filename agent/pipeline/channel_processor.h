@@ -8,14 +8,17 @@
 // whole batch and the first channel sees those events twice. Optional channel failures are
 // counted (OptionalChannelWriteFail) and do not fail the put.
 //
-// Thread: the owning source's thread only.
+// Thread: the owning source's thread only (the completions of process_batch_async excepted).
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
 #include "agent/metrics/component_metrics.h"
 #include "agent/pipeline/channel_selector.h"
+#include "agent/pipeline/commit_chain.h"
 #include "agent/pipeline/interceptor.h"
 #include "agent/util/log_throttle.h"
 
@@ -46,11 +49,31 @@ class ChannelProcessor {
   // The same with several markers (a kafka source's offsets of several partitions).
   Status process_batch(const EventBatch& batch, std::span<const Marker> markers);
 
+  // process_batch without holding the caller for the channels' syncs: each target's put
+  // commits with Transaction::commit_async, and `done` is called exactly once with what
+  // process_batch would have returned, once every target answered: on this thread before
+  // returning when the channels commit synchronously (memory), else on a channel's committer
+  // thread. The batch and the markers may be reused at once (the transactions copy them). One
+  // channel completes its commits in the order they were made; across several channels two
+  // batches may complete out of order, so a caller with several in flight matches each
+  // completion to its batch. With `chain`, a batch after a failed one of the chain fails too,
+  // unwritten (CommitChain). The processor must outlive the commits in flight.
+  void process_batch_async(const EventBatch& batch, std::span<const Marker> markers,
+                           const std::shared_ptr<CommitChain>& chain,
+                           std::function<void(Status)> done);
+
   const ChannelSelector& selector() const { return *selector_; }
 
  private:
+  struct AsyncBatch;
   Status put_into(const RouteTarget& target, const EventBatch& batch,
                   std::span<const Marker> markers);
+  // The events of `target` (all, or its subset, in subset_).
+  const EventBatch& events_of(const RouteTarget& target, const EventBatch& batch);
+  const EventBatch& intercepted(const EventBatch& input);
+  // A required channel refused the batch: counted, and said now and then.
+  void note_refusal(const Channel& channel, const Status& s);
+  void finish_async(AsyncBatch* b);
 
   std::unique_ptr<ChannelSelector> selector_;
   std::vector<std::unique_ptr<Interceptor>> interceptors_;
@@ -62,6 +85,7 @@ class ChannelProcessor {
   // when the capacity is one of the small defaults.
   static constexpr size_t kSmallCapacity = 1000;
   util::LogThrottle full_log_{std::chrono::minutes(5)};
+  std::mutex full_log_mu_;            // asynchronous commits complete on the channels' threads
   EventBatch work_;                   // intercepted copy, reused between calls
   EventBatch subset_;                 // events of one multiplexed target, reused
   std::vector<RouteTarget> targets_;  // reused

@@ -3,6 +3,7 @@ frees again: the agent recovers by itself, and no event is lost or written twice
 import collections
 import os
 import subprocess
+import threading
 import time
 import unittest
 
@@ -122,6 +123,63 @@ class DiskFullTest(AgentTestCase):
 
     def test_hdfs_sink_on_a_full_disk(self):
         self.run_disk_full(HDFS)
+
+    def test_taildir_into_a_file_channel_on_a_full_disk(self):
+        # TAILDIR keeps several commits in flight: those that fail (the disk filled under the
+        # channel) are read again from the committed position, nothing lost or read twice.
+        mnt = self.mount_small_disk(64)
+        log = self.path("app.log")
+        out = self.path("out")
+        os.mkdir(out)
+        total = 60000
+        stop = threading.Event()
+
+        def write():
+            with open(log, "w") as f:
+                for i in range(0, total, 100):
+                    if stop.is_set():
+                        return
+                    f.write("".join("L%06d %s\n" % (j, "x" * 120) for j in range(i, i + 100)))
+                    f.flush()
+                    time.sleep(0.004)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        self.addCleanup(writer.join)
+        self.addCleanup(stop.set)
+        conf = "\n".join([
+            "a1.sources = r1", "a1.channels = c1", "a1.sinks = k1",
+            "a1.sources.r1.type = TAILDIR", "a1.sources.r1.filegroups = g",
+            "a1.sources.r1.filegroups.g = %s" % log,
+            "a1.sources.r1.positionFile = %s" % self.path("pos.json"),
+            "a1.sources.r1.channels = c1",
+            "a1.channels.c1.type = file", "a1.channels.c1.dataDirs = %s/db" % mnt,
+            "a1.channels.c1.minimumRequiredSpace = 1048576",
+            "a1.channels.c1.rocksdb.writeBufferSizeMB = 1",
+            "a1.sinks.k1.type = file_roll", "a1.sinks.k1.channel = c1",
+            "a1.sinks.k1.sink.directory = %s" % out, "a1.sinks.k1.sink.rollInterval = 0", ""])
+        agent = self.start_agent(conf)
+        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= 2000, 60,
+                   "the sink to deliver")
+        filler = os.path.join(mnt, "filler")
+        self.fill(filler)
+        time.sleep(2)
+        self.assertEqual(agent.proc.poll(), None, "the agent died on a full disk")
+        os.unlink(filler)
+        writer.join()
+        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= total, 60,
+                   "every line delivered after space returned")
+        put_errors = agent.counter("CHANNEL.c1", "EventPutErrorCount")
+        refused = agent.counter("SOURCE.r1", "ChannelWriteFail")
+        self.assertEqual(agent.stop(), 0)
+        counts = collections.Counter(l.split(" ")[0] for l in all_lines(out))
+        duplicates = sum(n - 1 for n in counts.values() if n > 1)
+        missing = [i for i in range(total) if "L%06d" % i not in counts]
+        print("\ntaildir on a full disk: %d lines, duplicates %d, missing %d, failed puts %d, "
+              "refused batches %d" % (sum(counts.values()), duplicates, len(missing), put_errors,
+                                      refused))
+        self.assertEqual(missing, [])
+        self.assertEqual(duplicates, 0)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,10 @@ class FileChannel::Txn : public pipeline::BasicTransaction {
   Status do_commit_put(EventBatch& staged, const Markers& markers, bool wait_for_space) override {
     return ch_->commit_put(staged, markers, wait_for_space);
   }
+  void do_commit_put_async(EventBatch& staged, const Markers& markers, bool wait_for_space,
+                           std::function<void(Status)> done) override {
+    ch_->commit_put_async(staged, markers, wait_for_space, chain(), ticket(), std::move(done));
+  }
   Status do_commit_take(EventBatch& taken, const Markers& markers) override {
     if (Status s = ch_->commit_take(ranges_, taken.size(), markers); !s) return s;
     ranges_.clear();
@@ -138,7 +142,31 @@ FileChannel::~FileChannel() {
 
 Status FileChannel::start() {
   if (db_) return Status::ok();
-  return open_database();
+  if (Status s = open_database(); !s) return s;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  if (!committer_.joinable()) committer_ = std::thread([this] { run_committer(); });
+  return Status::ok();
+}
+
+void FileChannel::run_committer() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    committer_cv_.wait(lock, [&] { return (!put_queue_.empty() && !leader_active_) || stopping_; });
+    // Stopping: what is queued is still written (its callers wait for their dones), then the
+    // thread ends; commit_async refuses new requests from then on.
+    if (put_queue_.empty()) {
+      if (stopping_) return;
+      continue;
+    }
+    if (leader_active_) {
+      committer_cv_.wait(lock, [&] { return !leader_active_; });
+      continue;
+    }
+    lead_group_commit(lock);
+  }
 }
 
 rocksdb::Status FileChannel::open_handle() {
@@ -236,6 +264,8 @@ void FileChannel::stop() {
   }
   space_cv_.notify_all();
   put_cv_.notify_all();
+  committer_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();  // after it wrote what was queued
   std::lock_guard lock(mu_);
   std::unique_lock db_lock(db_mu_);
   if (db_) {
@@ -391,13 +421,10 @@ Status FileChannel::save_marker(std::string_view key, std::string_view value) {
   return Status::ok();
 }
 
-Status FileChannel::commit_put(const EventBatch& staged,
-                               const std::vector<std::pair<std::string, std::string>>& markers,
-                               bool wait_for_space) {
+Status FileChannel::reserve_put(std::unique_lock<std::mutex>& lock, const EventBatch& staged,
+                                bool wait_for_space) {
   const size_t n = staged.size();
   const size_t cap = static_cast<size_t>(options_.capacity);
-  PutRequest req{&staged, &markers, false, Status::ok()};
-  std::unique_lock lock(mu_);
   if (!is_open()) return make_error(ErrorCode::kUnavailable, "channel " + name() + " is not open");
   if (Status s = check_free_space(staged.arena_bytes()); !s) {
     put_errors_->inc();
@@ -414,6 +441,15 @@ Status FileChannel::commit_put(const EventBatch& staged,
                             " events): sinks are not keeping up or are failing");
   }
   used_slots_ += n;  // reserved now so concurrent commits cannot overbook
+  return Status::ok();
+}
+
+Status FileChannel::commit_put(const EventBatch& staged,
+                               const std::vector<std::pair<std::string, std::string>>& markers,
+                               bool wait_for_space) {
+  PutRequest req{&staged, &markers, {}, nullptr, 0, false, {}};
+  std::unique_lock lock(mu_);
+  if (Status s = reserve_put(lock, staged, wait_for_space); !s) return s;
   put_queue_.push_back(&req);
   while (!req.done) {
     if (!leader_active_) {
@@ -422,18 +458,26 @@ Status FileChannel::commit_put(const EventBatch& staged,
       put_cv_.wait(lock);
     }
   }
-  if (!req.status) {
-    used_slots_ -= n;
+  return req.status;
+}
+
+void FileChannel::commit_put_async(const EventBatch& staged,
+                                   const std::vector<std::pair<std::string, std::string>>& markers,
+                                   bool wait_for_space,
+                                   std::shared_ptr<pipeline::CommitChain> chain, uint64_t ticket,
+                                   std::function<void(Status)> done) {
+  std::unique_lock lock(mu_);
+  Status s = stopping_
+                 ? Status(make_error(ErrorCode::kUnavailable, "channel " + name() + " is stopping"))
+                 : reserve_put(lock, staged, wait_for_space);
+  if (!s) {
     lock.unlock();
-    space_cv_.notify_all();
-    put_errors_->inc();
-    return req.status;
+    done(std::move(s));
+    return;
   }
-  lock.unlock();
-  counters_.event_put_success->inc(static_cast<int64_t>(n));
-  publish_size();
-  notify_waiters();
-  return Status::ok();
+  put_queue_.push_back(
+      new PutRequest{&staged, &markers, std::move(done), std::move(chain), ticket, false, {}});
+  if (!leader_active_) committer_cv_.notify_one();
 }
 
 void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
@@ -443,8 +487,20 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
     std::this_thread::sleep_for(std::chrono::microseconds(options_.group_commit_window_us));
     lock.lock();
   }
-  std::vector<PutRequest*> group(put_queue_.begin(), put_queue_.end());
+  // A commit after a failed one of its chain (whose done ran) is not written: its marker must
+  // not land without the failed commit's events.
+  std::vector<PutRequest*> group, refused;
+  size_t refused_events = 0;
+  for (PutRequest* r : put_queue_) {
+    if (r->chain && r->chain->refuses(r->ticket)) {
+      refused.push_back(r);
+      refused_events += r->batch->size();
+    } else {
+      group.push_back(r);
+    }
+  }
   put_queue_.clear();
+  used_slots_ -= std::min(used_slots_, refused_events);
   uint64_t seq = next_seq_;
   const auto now = std::chrono::steady_clock::now();
   const bool sync = options_.fsync_per_transaction ||
@@ -452,38 +508,73 @@ void FileChannel::lead_group_commit(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
 
   // Encoding and the write happen outside the lock: other commits queue up meanwhile and form
-  // the next group.
+  // the next group. Queue order is write order, so of two commits that set the same marker
+  // the later one's value is what the batch leaves.
   rocksdb::WriteBatch wb;
   std::string value;
   uint64_t next = seq;
+  size_t events = 0;
   for (PutRequest* r : group) {
     encode_chunk(*r->batch, value);
     wb.Put(event_key(next), value);
     next += r->batch->size();
+    events += r->batch->size();
     add_markers(wb, *r->markers);
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  // On failure nothing was committed (a WriteBatch is atomic): the sources keep their batches
-  // and retry.
-  rocksdb::Status s = write(wo, wb);
+  // On failure nothing was committed (a WriteBatch is atomic): every commit of the group
+  // fails, and the sources keep their batches and retry.
+  rocksdb::Status s = group.empty() ? rocksdb::Status::OK() : write(wo, wb);
 
   lock.lock();
-  if (s.ok()) {
+  if (s.ok() && !group.empty()) {
     space_guard_->wrote(static_cast<int64_t>(wb.GetDataSize()));
     next_seq_ = tail_seq_ = next;
     if (sync) {
       last_sync_ = now;
       syncs_->inc();
     }
+  } else if (!s.ok()) {
+    used_slots_ -= std::min(used_slots_, events);
   }
+  lock.unlock();
+  if (!refused.empty()) space_cv_.notify_all();
   Status result = s.ok() ? Status::ok() : Status(db_error("channel " + name() + ": write", s));
+  if (s.ok() && !group.empty()) {
+    counters_.event_put_success->inc(static_cast<int64_t>(events));
+    publish_size();
+    notify_waiters();
+  } else if (!s.ok()) {
+    put_errors_->inc(static_cast<int64_t>(group.size()));
+    space_cv_.notify_all();
+  }
+  // The asynchronous commits hear first, in queue order, while this thread still leads: the
+  // next group cannot complete (and call its dones) before these. A done may end its
+  // transaction, so the request is not touched after it.
+  std::vector<PutRequest*> waiting;  // synchronous commits, told below
+  for (PutRequest* r : refused) {
+    std::function<void(Status)> done = std::move(r->on_done);
+    delete r;
+    done(pipeline::broken_chain_error(*this));
+  }
   for (PutRequest* r : group) {
+    if (!r->on_done) {
+      waiting.push_back(r);
+      continue;
+    }
+    std::function<void(Status)> done = std::move(r->on_done);
+    delete r;
+    done(result);
+  }
+  lock.lock();
+  for (PutRequest* r : waiting) {
     r->status = result;
     r->done = true;
   }
   leader_active_ = false;
   put_cv_.notify_all();
+  if (!put_queue_.empty() || stopping_) committer_cv_.notify_one();
 }
 
 Status FileChannel::load_chunk(uint64_t next) {

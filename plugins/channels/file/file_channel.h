@@ -11,10 +11,15 @@
 //                        next chunk's key is seq + count.
 // Every event ever put has a sequence number; events below "m:head" are consumed.
 //
-// Put: a commit queues its staged batch; one committer (the first waiting thread: leader/
-// follower) writes every queued batch as chunks in one RocksDB WriteBatch and syncs it once, so
-// concurrent commits share one fsync (group commit). Sequence numbers are assigned by that
-// leader in write order, so takers never see a gap. Published only after the write returned.
+// Put: a commit reserves its room (waiting for it, or failing as full, on the caller's thread)
+// and queues its staged batch; one committer writes every queued batch as chunks in one RocksDB
+// WriteBatch and syncs it once, so the commits in flight share one fsync (group commit). The
+// committer is the first waiting thread of a synchronous commit() (leader/follower), or the
+// channel's committer thread for commit_async(), whose `done` it calls, in queue order, once the
+// write is durable. Queue order is write order: a marker of a later commit overwrites an earlier
+// one in the same WriteBatch, and dones come in the order of the commits. A failed write fails
+// every commit it carried. Sequence numbers are assigned by the committer in write order, so
+// takers never see a gap. Published only after the write returned.
 // Take: reads ahead from an in-memory cursor (no per-event bookkeeping in memory); a rolled back
 // take keeps its decoded events in memory and hands them out first, preserving order. A take
 // commit advances the head past every event below the oldest still-outstanding one and
@@ -42,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "agent/pipeline/basic_transaction.h"
 #include "agent/pipeline/channel.h"
@@ -93,6 +99,12 @@ class FileChannel : public pipeline::Channel {
   struct PutRequest {
     const EventBatch* batch;
     const std::vector<std::pair<std::string, std::string>>* markers;
+    // commit_async: called by the committer once the write is durable (or failed); the request
+    // is the committer's to delete then. Empty: a synchronous commit waits for `done`.
+    std::function<void(Status)> on_done;
+    // An earlier commit of the chain failed before this one's write: this one fails unwritten.
+    std::shared_ptr<pipeline::CommitChain> chain;
+    uint64_t ticket = 0;
     bool done = false;
     Status status;
   };
@@ -108,7 +120,16 @@ class FileChannel : public pipeline::Channel {
   Status commit_put(const EventBatch& staged,
                     const std::vector<std::pair<std::string, std::string>>& markers,
                     bool wait_for_space);
+  void commit_put_async(const EventBatch& staged,
+                        const std::vector<std::pair<std::string, std::string>>& markers,
+                        bool wait_for_space, std::shared_ptr<pipeline::CommitChain> chain,
+                        uint64_t ticket, std::function<void(Status)> done);
+  // Checks that a put of `staged` may go ahead (open, disk space, room: waiting up to the
+  // keep-alive for it when asked) and reserves its room. Called with mu_ held.
+  Status reserve_put(std::unique_lock<std::mutex>& lock, const EventBatch& staged,
+                     bool wait_for_space);
   void lead_group_commit(std::unique_lock<std::mutex>& lock);
+  void run_committer();
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
   Status load_chunk(uint64_t next);
   Status read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next);
@@ -132,10 +153,12 @@ class FileChannel : public pipeline::Channel {
 
   // Put side (mu_): sequence numbers, capacity, the group-commit queue.
   mutable std::mutex mu_;
-  std::condition_variable put_cv_;    // group commit done / leader free
-  std::condition_variable space_cv_;  // capacity freed
+  std::condition_variable put_cv_;        // group commit done / leader free
+  std::condition_variable space_cv_;      // capacity freed
+  std::condition_variable committer_cv_;  // commit_async queued while no committer leads
   std::deque<PutRequest*> put_queue_;
   bool leader_active_ = false;
+  std::thread committer_;  // leads the groups that hold only commit_async requests
   uint64_t next_seq_ = 0;  // number of the next event to be written
   uint64_t tail_seq_ = 0;  // one past the last published (readable) event
   size_t used_slots_ = 0;  // tail - head (queued + outstanding takes) + reserved puts

@@ -140,14 +140,45 @@ size_t ForwardSource::on_readable(Session& s, net::Connection& c, std::string_vi
       refuse(s, c, fwd::WireError::kMalformed, "malformed frame header");
       return start;
     }
-    if (!on_frame(s, c, frame)) return start;
-    if (s.holding) {
-      s.holding = false;
-      return start;  // the batch stays buffered until its channel has room
+    // Batches commit in flight, those of one read sharing a durable channel's sync; any other
+    // frame is answered after them, in order.
+    if (frame.type == fwd::FrameType::kBatch) {
+      // Held: the batch stays buffered until its channel has room.
+      if (auto stop = on_batch(s, c, frame.payload, start)) return *stop;
+    } else {
+      if (auto rewind = settle(s, c)) return *rewind;
+      if (!on_frame(s, c, frame)) return start;
     }
     start += used;
   }
+  if (auto rewind = settle(s, c)) return *rewind;
   return start;
+}
+
+std::optional<size_t> ForwardSource::settle(Session& s, net::Connection& c) {
+  std::optional<size_t> rewind;
+  std::unique_lock lock(flight_mu_);
+  while (!in_flight_.empty()) {
+    InFlight& fl = in_flight_.front();
+    flight_cv_.wait(lock, [&] { return fl.done; });
+    if (rewind) {
+      // Failed with the one before it (its chain), unwritten: read again after it.
+    } else if (!fl.status) {
+      // Held as a batch that did not fit: put again when the channel frees room. Its sender
+      // keeps waiting for the answer (its request-timeout bounds the wait).
+      rewind = fl.frame_start;
+      nacks_full_->inc();
+      resumer_->pause_and_retry(c);
+      s.chain = std::make_shared<pipeline::CommitChain>();
+    } else {
+      resumer_->succeeded();
+      s.blocked_from = 0;
+      ledger_.record(s.stream, fl.seq, Clock::now());
+      fwd::append_ack(s.out, {fl.seq, fwd::AckStatus::kCommitted});
+    }
+    in_flight_.pop_front();
+  }
+  return rewind;
 }
 
 bool ForwardSource::on_frame(Session& s, net::Connection& c, const fwd::Frame& frame) {
@@ -155,8 +186,7 @@ bool ForwardSource::on_frame(Session& s, net::Connection& c, const fwd::Frame& f
   switch (frame.type) {
     case fwd::FrameType::kHello:
       return on_hello(s, c, payload);
-    case fwd::FrameType::kBatch:
-      on_batch(s, c, payload);
+    case fwd::FrameType::kBatch:  // on_readable puts batches (on_batch)
       return true;
     case fwd::FrameType::kPing: {
       uint64_t nonce = 0;
@@ -215,12 +245,20 @@ bool ForwardSource::on_hello(Session& s, net::Connection& c, std::string_view pa
   return true;
 }
 
-void ForwardSource::on_batch(Session& s, net::Connection& c, std::string_view payload) {
+std::optional<size_t> ForwardSource::on_batch(Session& s, net::Connection& c,
+                                              std::string_view payload, size_t frame_start) {
   fwd::BatchHeader h;
-  if (!fwd::decode_batch_header(payload, h)) {
+  const bool decoded = fwd::decode_batch_header(payload, h);
+  // A batch answered at once (malformed, a retransmission, out of order) is answered after the
+  // batches in flight, and one that may retransmit a batch in flight waits for its outcome.
+  if (!decoded || h.seq <= ledger_.committed(s.stream) ||
+      (s.blocked_from != 0 && h.seq != s.blocked_from) ||
+      (!in_flight_.empty() && h.seq <= in_flight_.back().seq))
+    if (auto rewind = settle(s, c)) return rewind;
+  if (!decoded) {
     rejected_batches_->inc();
     fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, "malformed batch header"});
-    return;
+    return std::nullopt;
   }
   const auto now = Clock::now();
   if (h.seq <= ledger_.committed(s.stream)) {
@@ -228,23 +266,24 @@ void ForwardSource::on_batch(Session& s, net::Connection& c, std::string_view pa
     duplicates_->inc();
     ledger_.record(s.stream, h.seq, now);
     fwd::append_ack(s.out, {h.seq, fwd::AckStatus::kAlreadyCommitted});
-    return;
+    return std::nullopt;
   }
   if (s.blocked_from != 0 && h.seq != s.blocked_from) {
     fwd::append_nack(s.out, {h.seq, fwd::NackReason::kOutOfOrder,
                              "batch " + std::to_string(s.blocked_from) + " must come first"});
-    return;
+    return std::nullopt;
   }
   batch_.clear();
   if (Status d = fwd::decode_batch_events(h, static_cast<uint32_t>(options_.max_frame_size) * 4,
                                           batch_, scratch_);
       !d) {
+    if (auto rewind = settle(s, c)) return rewind;
     rejected_batches_->inc();
     counters().event_read_fail->inc(h.count);
     reject_log_.warn("forward source {}: batch {} from {} rejected: {}", name(), h.seq, c.peer(),
                      d.message());
     fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, d.message()});
-    return;
+    return std::nullopt;
   }
   // With a durable channel the sequence number is committed together with the events, so the
   // dedup survives a restart of this agent.
@@ -255,25 +294,38 @@ void ForwardSource::on_batch(Session& s, net::Connection& c, std::string_view pa
   pipeline::ChannelProcessor::Marker marker{
       std::string_view(key, static_cast<size_t>(std::clamp(kn, 0, 95))),
       std::string_view(value, static_cast<size_t>(std::clamp(vn, 0, 23)))};
-  Status put = processor().process_batch(batch_, &marker);
-  if (!put) {
-    if (put.code() == ErrorCode::kRejected) {
-      rejected_batches_->inc();
-      fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, put.message()});
-      return;
-    }
-    // Full: hold the batch instead of refusing it. The sender keeps its window and waits for
-    // the answer (its request-timeout bounds the wait); this connection is not read meanwhile,
-    // so a full channel here slows the sender, and through it the source at the edge.
-    nacks_full_->inc();
-    s.holding = true;
-    resumer_->pause_and_retry(c);
-    return;
+  InFlight* fl;
+  {
+    std::lock_guard lock(flight_mu_);
+    // A deque: its elements stay put as it grows, for the done to find.
+    fl = &in_flight_.emplace_back(InFlight{h.seq, frame_start, false, Status::ok()});
   }
-  resumer_->succeeded();
-  s.blocked_from = 0;
-  ledger_.record(s.stream, h.seq, now);
-  fwd::append_ack(s.out, {h.seq, fwd::AckStatus::kCommitted});
+  processor().process_batch_async(batch_, {&marker, 1}, s.chain, [this, fl](Status st) {
+    std::lock_guard lock(flight_mu_);
+    fl->status = std::move(st);
+    fl->done = true;
+    flight_cv_.notify_one();
+  });
+  Status put;
+  {
+    std::lock_guard lock(flight_mu_);
+    if (!fl->done || fl->status) return std::nullopt;  // in flight, or committed already
+    put = fl->status;
+    in_flight_.pop_back();  // refused at once (full, too large): answered here, as before
+  }
+  if (auto rewind = settle(s, c)) return rewind;
+  s.chain = std::make_shared<pipeline::CommitChain>();  // the refusal broke the old one
+  if (put.code() == ErrorCode::kRejected) {
+    rejected_batches_->inc();
+    fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, put.message()});
+    return std::nullopt;
+  }
+  // Full: hold the batch instead of refusing it. The sender keeps its window and waits for
+  // the answer (its request-timeout bounds the wait); this connection is not read meanwhile,
+  // so a full channel here slows the sender, and through it the source at the edge.
+  nacks_full_->inc();
+  resumer_->pause_and_retry(c);
+  return frame_start;
 }
 
 void ForwardSource::refuse(Session& s, net::Connection& c, fwd::WireError code,

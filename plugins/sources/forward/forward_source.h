@@ -13,7 +13,11 @@
 // counted error and a log line that says what it was; other connections go on. Connections run
 // on net::Server: a frame is buffered as its bytes arrive (never reserved for its announced
 // length), a sender that does not read its acks stops being read. Own libuv loop thread.
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,7 +51,15 @@ class ForwardSource : public pipeline::Source {
   // Handles one frame; false when the connection was closed.
   bool on_frame(Session& s, net::Connection& c, const net::forward::Frame& frame);
   bool on_hello(Session& s, net::Connection& c, std::string_view payload);
-  void on_batch(Session& s, net::Connection& c, std::string_view payload);
+  // Puts one batch, its commit in flight (answered by settle()). `frame_start`: where its frame
+  // begins in the bytes on_readable handles. Returns where on_readable stops (the bytes used)
+  // when the batch, or one in flight before it, is held; nothing to go on with the next frame.
+  std::optional<size_t> on_batch(Session& s, net::Connection& c, std::string_view payload,
+                                 size_t frame_start);
+  // Waits for the batches of this read in flight and answers them, in order. A failed one is
+  // held (as a batch that did not fit: read again when the channel frees room) and its frame
+  // start returned; those after it failed with it (their commit chain) and are read again too.
+  std::optional<size_t> settle(Session& s, net::Connection& c);
   void refuse(Session& s, net::Connection& c, net::forward::WireError code, const std::string& why);
   // Apache Flume's Avro RPC (avro_rpc_handling.cc): the whole Netty frames at the front of
   // `data` (inflated first with deflate); returns the bytes used.
@@ -69,6 +81,17 @@ class ForwardSource : public pipeline::Source {
   util::LogThrottle reject_log_;
   util::LogThrottle eof_log_;
   StreamLedger ledger_;
+  // The batches of the read being handled whose commits are in flight (a durable channel syncs
+  // them together), oldest first; answered by settle() before on_readable returns.
+  struct InFlight {
+    uint64_t seq;
+    size_t frame_start;
+    bool done = false;  // set by the channel's committer, under flight_mu_
+    Status status;
+  };
+  std::deque<InFlight> in_flight_;
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
   EventBatch batch_;
   std::string scratch_;
   metrics::Counter* protocol_errors_ = nullptr;

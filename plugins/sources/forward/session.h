@@ -8,6 +8,7 @@
 
 #include "agent/net/server.h"
 #include "agent/net/zlib_stream.h"
+#include "agent/pipeline/commit_chain.h"
 #include "plugins/sources/forward/forward_source.h"
 
 namespace flumen::plugins {
@@ -39,6 +40,8 @@ class ForwardSource::Session : public net::ConnectionHandler {
   // After a batch was refused, only that batch (or retransmissions below it) is accepted until
   // it comes again: a later batch must not overtake it, or dedup would skip the refused one.
   uint64_t blocked_from = 0;
+  // The batches of this connection committed in flight: one failing fails those after it.
+  std::shared_ptr<pipeline::CommitChain> chain = std::make_shared<pipeline::CommitChain>();
 
   // Avro RPC.
   bool avro_handshaken = false;

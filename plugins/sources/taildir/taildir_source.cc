@@ -648,6 +648,8 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
   // racing with it is caught too.
   if (!starts_with_head(f.fd, f.head)) {
     batch_.clear();
+    // What is in flight was read before the truncation: committed first, or read again.
+    if (!settle(0)) return false;
     restart_truncated(f, Clock::now());
     more = true;
     return true;
@@ -669,7 +671,34 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
     marker_value_ = encode_entry(e);
     marker = {marker_key_, marker_value_};
   }
-  if (!processor().process_batch(batch_, durable_ ? &marker : nullptr).is_ok())
+  if (durable_) {
+    InFlight* fl;
+    {
+      std::lock_guard lock(flight_mu_);
+      fl = &in_flight_.emplace_back();  // a deque's elements stay put as it grows
+    }
+    fl->file = key;
+    fl->pos_before = f.pos;
+    fl->head_before = f.head;
+    fl->lines = batch_.size();
+    fl->bytes = bytes;
+    processor().process_batch_async(batch_, {&marker, 1}, chain_, [this, fl](Status s) {
+      std::lock_guard lock(flight_mu_);
+      fl->status = std::move(s);
+      fl->done = true;
+      flight_cv_.notify_one();
+    });
+    // Read on from here while it syncs; put back by settle() if it fails.
+    f.pos = p;
+    if (head_end > head_before) f.head += head_read_;
+    bool failed_now;
+    {
+      std::lock_guard lock(flight_mu_);
+      failed_now = fl->done && !fl->status;
+    }
+    return settle(failed_now || flush_partial ? 0 : kMaxInFlight - 1);
+  }
+  if (!processor().process_batch(batch_, nullptr).is_ok())
     return false;  // nothing advances: the same bytes are read again later
   g.lines->inc(static_cast<int64_t>(batch_.size()));
   g.bytes->inc(static_cast<int64_t>(bytes));
@@ -677,6 +706,39 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
   if (head_end > head_before) f.head += head_read_;
   positions_dirty_ = true;
   if (options_.write_pos_interval_ms == 0) save_positions_now();
+  return true;
+}
+
+bool TaildirSource::settle(size_t keep) {
+  std::unique_lock lock(flight_mu_);
+  bool failed = false;
+  while (!in_flight_.empty() && (failed || in_flight_.size() > keep)) {
+    InFlight& fl = in_flight_.front();
+    flight_cv_.wait(lock, [&] { return fl.done; });
+    auto it = files_.find(fl.file);
+    // The channel and the processor said why (a full channel, a failed write).
+    if (!fl.status) failed = true;
+    if (failed) {
+      // The oldest uncommitted batch of its file says where that file goes back to.
+      if (it != files_.end() && fl.pos_before < it->second.pos) {
+        it->second.pos = fl.pos_before;
+        it->second.head = fl.head_before;
+      }
+    } else if (it != files_.end()) {
+      Group& g = groups_[it->second.group];
+      g.lines->inc(static_cast<int64_t>(fl.lines));
+      g.bytes->inc(static_cast<int64_t>(fl.bytes));
+      positions_dirty_ = true;
+    }
+    in_flight_.pop_front();
+  }
+  lock.unlock();
+  if (failed) {
+    chain_ = std::make_shared<pipeline::CommitChain>();
+    return false;
+  }
+  if (in_flight_.empty() && positions_dirty_ && options_.write_pos_interval_ms == 0)
+    save_positions_now();
   return true;
 }
 
@@ -728,6 +790,7 @@ void TaildirSource::work() {
       }
       if (!more) break;
     }
+    if (!settle(0)) blocked = true;  // the file's position is what was committed
     if (f.pos != before) {
       progress = true;
       f.last_growth = Clock::now();

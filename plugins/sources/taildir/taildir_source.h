@@ -27,14 +27,18 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agent/event/event_batch.h"
+#include "agent/pipeline/commit_chain.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
 #include "agent/util/log_throttle.h"
@@ -117,6 +121,13 @@ class TaildirSource : public pipeline::Source {
   void track_new_file(size_t group, const std::string& path, std::pair<uint64_t, uint64_t> key,
                       bool startup, Clock::time_point now);
   bool read_batch(File& f, bool flush_partial, bool& more);
+  // With a durable channel a batch is committed asynchronously and the next one read while it
+  // syncs (the commits in flight share syncs). Waits until at most `keep` batches are in flight,
+  // and applies what completed, in order: counts, marks positions dirty. After a failed commit
+  // it waits for every batch in flight, puts each file back to its position before its oldest
+  // uncommitted batch (the failed one's and those after it are read again), starts a new
+  // commit chain and returns false.
+  bool settle(size_t keep);
   // Records what the stat says and reports whether the file changed since it was last looked
   // at (or a notification named it).
   bool note_stat(File& f, const struct stat& st);
@@ -183,6 +194,24 @@ class TaildirSource : public pipeline::Source {
   uint64_t buf_start_ = 0;
   size_t buf_len_ = 0;
   EventBatch batch_;
+  // Batches committed asynchronously, oldest first: only within one work(), which leaves none
+  // in flight. A file's pos and head are advanced past them as they are read (so that the next
+  // batch reads on) and put back if one fails; the position file and markers carry only
+  // committed positions (markers go with their commits, the file is written after settle).
+  struct InFlight {
+    std::pair<uint64_t, uint64_t> file;
+    uint64_t pos_before;
+    std::string head_before;
+    size_t lines;
+    uint64_t bytes;
+    bool done = false;  // set by the channel's committer, under flight_mu_
+    Status status;
+  };
+  static constexpr size_t kMaxInFlight = 8;
+  std::deque<InFlight> in_flight_;
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  std::shared_ptr<pipeline::CommitChain> chain_ = std::make_shared<pipeline::CommitChain>();
   std::string head_read_;  // the head bytes a batch read, while a head is not complete
   std::string marker_key_, marker_value_;
 

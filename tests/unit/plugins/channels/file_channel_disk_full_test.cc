@@ -8,7 +8,7 @@
 #include "agent/util/clock.h"
 #include "plugins/channels/file/file_channel.h"
 #include "tests/unit/plugins/channels/channel_conformance.h"
-#include "tests/unit/plugins/channels/disk_full_fs.h"
+#include "tests/unit/plugins/channels/file_channel_fixture.h"
 
 namespace flumen::plugins {
 namespace {
@@ -16,39 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct DiskFullFixture {
-  fs::path dir;
-  std::shared_ptr<testing::DiskFullFileSystem> disk =
-      std::make_shared<testing::DiskFullFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  util::ManualClock clock;
-  std::shared_ptr<metrics::ComponentMetrics> metrics =
-      std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1");
-
-  DiskFullFixture() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("flumen-fcfull-" + std::to_string(rd()));
-    fs::create_directories(dir);
-  }
-  ~DiskFullFixture() { fs::remove_all(dir); }
-
-  FileChannelOptions options() const {
-    FileChannelOptions o;
-    o.data_dirs = dir.string();
-    o.capacity = 100000;
-    o.transaction_capacity = 1000;
-    o.keep_alive_seconds = 0;
-    o.minimum_required_space = 1 << 20;
-    o.write_buffer_mb = 1;
-    return o;
-  }
-  std::unique_ptr<FileChannel> make() {
-    auto ch =
-        std::make_unique<FileChannel>("c1", options(), metrics, FileChannelEnv{env.get(), &clock});
-    REQUIRE(ch->start().is_ok());
-    return ch;
-  }
-};
+using DiskFullFixture = testing::FileChannelFixture;
 
 // A take whose commit is expected to fail: the events go back to the channel.
 Status take_and_commit(pipeline::Channel& ch, size_t n) {
