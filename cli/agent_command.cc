@@ -6,14 +6,14 @@
 #include <iostream>
 #include <memory>
 
-#include "agent/cli/commands.h"
-#include "agent/cli/log_options.h"
 #include "agent/config/property_table.h"
 #include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/config_loader.h"
 #include "agent/runtime/config_summary.h"
 #include "agent/runtime/loop_thread.h"
+#include "cli/commands.h"
+#include "cli/log_options.h"
 #include "plugins/registry.h"
 
 namespace flumen::cli {

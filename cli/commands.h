@@ -24,7 +24,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitStartFailed = 3;
 inline constexpr int kExitDrainTimeout = 4;
 
-// Set by the build (agent/cli/CMakeLists.txt).
+// Set by the build (cli/CMakeLists.txt).
 inline constexpr const char* kVersion = FLUMEN_VERSION;
 inline constexpr const char* kBuildType = FLUMEN_BUILD_TYPE;
 
