@@ -10,6 +10,8 @@ packages=(
   libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev librocksdb-dev
   libspdlog-dev libfmt-dev libhttp-parser-dev libpcre2-dev zlib1g-dev libzstd-dev liblz4-dev bsdutils
   libssl-dev libhowardhinnant-date-dev tzdata rsyslog curl librdkafka-dev kcat netcat-openbsd
+  # systemd-analyze verify checks the packaged units (about 20 MB; nothing is started)
+  systemd
   # Independent Kafka clients for the broker's tests: kafka-python (with the codecs it can
   # use) and Sarama's Go sources (built in GOPATH mode, no module proxy).
   python3-kafka python3-snappy python3-lz4 python3-zstandard

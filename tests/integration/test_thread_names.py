@@ -1,14 +1,18 @@
 """Every thread of an agent and of the broker has a name that says what it works for (so `top -H`
 shows which source or sink is busy): read from /proc/<pid>/task/*/comm, before and after a
 reload, with event-loop sources, a thread-per-source source, sink workers, a failover group and
-a file channel."""
+a file channel; then with every network source and sink while events pass through them (kafka
+into the bundled broker and back, forward, http, syslog), and the broker's threads under load."""
+import json
 import os
 import re
 import signal
 import subprocess
 import unittest
+import urllib.request
 
 from flumen_harness import FLUMEN, AgentTestCase, free_port, wait_until
+from test_broker import Broker
 
 CONF = """
 a1.sources = r1 t1 n1 sp1
@@ -51,9 +55,53 @@ a1.sinkgroups.g1.processor.priority.k2 = 10
 a1.sinkgroups.g1.processor.priority.k3 = 5
 """
 
+# Events go round: http, syslog -> c1 -> kafka sink -> broker -> kafka source -> c2 -> forward
+# sink -> forward source -> c3 -> null sink.
+NETWORK_CONF = """
+a1.sources = ht sy su ks av
+a1.channels = c1 c2 c3
+a1.sinks = kk fw nl
+a1.sources.ht.type = http
+a1.sources.ht.bind = 127.0.0.1
+a1.sources.ht.port = {http_port}
+a1.sources.ht.channels = c1
+a1.sources.sy.type = syslogtcp
+a1.sources.sy.host = 127.0.0.1
+a1.sources.sy.port = 0
+a1.sources.sy.channels = c1
+a1.sources.su.type = syslogudp
+a1.sources.su.host = 127.0.0.1
+a1.sources.su.port = 0
+a1.sources.su.channels = c1
+a1.sources.ks.type = kafka
+a1.sources.ks.kafka.bootstrap.servers = 127.0.0.1:{broker_port}
+a1.sources.ks.kafka.topics = names
+a1.sources.ks.kafka.consumer.auto.offset.reset = earliest
+a1.sources.ks.batchDurationMillis = 100
+a1.sources.ks.batchSize = 100
+a1.sources.ks.channels = c2
+a1.sources.av.type = avro
+a1.sources.av.bind = 127.0.0.1
+a1.sources.av.port = {avro_port}
+a1.sources.av.channels = c3
+a1.channels.c1.type = memory
+a1.channels.c2.type = memory
+a1.channels.c3.type = memory
+a1.sinks.kk.type = kafka
+a1.sinks.kk.channel = c1
+a1.sinks.kk.kafka.bootstrap.servers = 127.0.0.1:{broker_port}
+a1.sinks.kk.kafka.topic = names
+a1.sinks.fw.type = avro
+a1.sinks.fw.channel = c2
+a1.sinks.fw.hostname = 127.0.0.1
+a1.sinks.fw.port = {avro_port}
+a1.sinks.nl.type = null
+a1.sinks.nl.channel = c3
+"""
+
 # What a thread may be called: the process itself, the metrics endpoint, a component, or a
-# library's own worker (RocksDB names its threads).
-KNOWN = re.compile(r"^(metrics|broker|(src|sink|grp|chan)-.+|rocksdb:.+)$")
+# library's own worker (RocksDB and librdkafka name their threads).
+KNOWN = re.compile(r"^(metrics|broker|(src|sink|grp|chan)-.+|rocksdb:.+|rdk:.+)$")
 
 
 def check_names(test, pid, names):
@@ -107,6 +155,39 @@ class ThreadNamesTest(AgentTestCase):
         print(sorted(after.values()))
         check_names(self, pid, after)
         self.assertEqual(agent.stop(), 0)
+
+    def test_network_sources_and_sinks_while_events_pass(self):
+        broker_port = free_port()
+        broker = Broker(self.workdir, self.path("broker"), broker_port)
+        self.addCleanup(lambda: broker.proc.poll() is None and broker.stop())
+        http_port, avro_port = free_port(), free_port()
+        agent = self.start_agent(NETWORK_CONF.format(http_port=http_port, avro_port=avro_port,
+                                                     broker_port=broker_port))
+        pid = agent.proc.pid
+        body = json.dumps([{"headers": {}, "body": "event %d" % i} for i in range(10)]).encode()
+        req = urllib.request.Request("http://127.0.0.1:%d/" % http_port, data=body, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        # All the way round: every component has run.
+        wait_until(lambda: agent.counter("SINK.nl", "EventDrainSuccessCount") == 10, 60,
+                   "the events through kafka and forward to the null sink")
+        names = thread_names(pid)
+        print(sorted(names.values()))
+        check_names(self, pid, names)
+        expected = {"flumen", "metrics", "src-ht", "src-sy", "src-su", "src-ks", "src-av",
+                    "sink-kk", "sink-fw", "sink-nl"}
+        self.assertLessEqual(expected, set(names.values()))
+        # librdkafka's producer and consumer threads, under its own names.
+        self.assertTrue(any(n.startswith("rdk:") for n in names.values()), names)
+        self.assertEqual(agent.stop(), 0)
+
+        # The broker after serving them: its loop, its workers (started from the loop) and
+        # RocksDB's.
+        names = thread_names(broker.proc.pid)
+        print(sorted(names.values()))
+        check_names(self, broker.proc.pid, names)
+        self.assertIn("broker", names.values())
+        self.assertEqual(broker.stop(), 0)
 
     def test_broker_threads(self):
         port, metrics = free_port(), free_port()

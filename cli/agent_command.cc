@@ -1,19 +1,19 @@
-#include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <iostream>
 #include <memory>
 
-#include "agent/cli/commands.h"
-#include "agent/cli/log_options.h"
 #include "agent/config/property_table.h"
 #include "agent/metrics/http_endpoint.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/config_loader.h"
 #include "agent/runtime/config_summary.h"
 #include "agent/runtime/loop_thread.h"
+#include "cli/commands.h"
+#include "cli/control_loop.h"
+#include "cli/log_options.h"
+#include "cli/process_environment.h"
+#include "cli/reloadable_agent.h"
 #include "plugins/registry.h"
 
 namespace flumen::cli {
@@ -67,67 +67,11 @@ Result<std::shared_ptr<const net::TlsContext>> metrics_tls(
   return std::shared_ptr<const net::TlsContext>(ctx.value());
 }
 
-std::vector<int64_t> conf_mtimes(const std::vector<std::string>& files) {
-  std::vector<int64_t> out;
-  for (const auto& f : files) {
-    struct stat st {};
-    out.push_back(::stat(f.c_str(), &st) == 0
-                      ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec
-                      : -1);
-  }
-  return out;
-}
-
-// Each problem as "file:line: message" at its own level: the log line already says "error" or
-// "warning", so the text must not say it again.
-void log_diagnostics(const config::Diagnostics& diags) {
-  for (const auto& d : diags.sorted()) {
-    std::string where = d.where.file.empty() ? std::string("<config>") : d.where.file;
-    if (d.where.line > 0) where += ":" + std::to_string(d.where.line);
-    spdlog::log(d.severity == config::Severity::kError ? spdlog::level::err : spdlog::level::warn,
-                "{}: {}", where, d.message);
-  }
-}
-
-// A new configuration is applied only when it validates completely; otherwise the running
-// pipeline keeps going and the problems are logged. `running` holds the fingerprints of what
-// runs, updated when the new configuration is applied.
-void reload_agent(runtime::Agent& agent, const AgentArgs& args,
-                  const std::map<std::string, std::string>& sys_props,
-                  runtime::Fingerprints& running) {
-  config::Diagnostics diags;
-  diags.set_strict(args.strict);
-  auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
-                                        plugins::builtin_registry(), diags);
-  log_diagnostics(diags);
-  if (!cfg) {
-    spdlog::error("reload refused: {} configuration error(s); the running pipeline is unchanged",
-                  diags.error_count());
-    return;
-  }
-  runtime::Fingerprints next = runtime::fingerprints_of(*cfg);
-  const std::string changes = runtime::describe_changes(running, next);
-  running = std::move(next);
-  if (Status s = agent.apply(std::move(*cfg)); !s)
-    spdlog::error("reload applied with failures ({}): {}", changes, s.message());
-  else
-    spdlog::info("reload applied ({})", changes);
-}
-
 std::string joined_paths(const std::vector<std::string>& files) {
   std::string out;
   for (const auto& f : files)
     out += (out.empty() ? "" : ", ") + f;
   return out;
-}
-
-// The conf files whose modification time differs, for the reload's log line.
-std::string changed_files(const std::vector<std::string>& files, const std::vector<int64_t>& before,
-                          const std::vector<int64_t>& now) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < files.size() && i < before.size() && i < now.size(); ++i)
-    if (before[i] != now[i]) out.push_back(files[i]);
-  return joined_paths(out);
 }
 
 }  // namespace
@@ -137,20 +81,16 @@ int run_agent(const AgentArgs& args) {
   if (int rc = start_logging(args.log, sys_props); rc != kExitOk) return rc;
   spdlog::info("flumen {} ({} build), agent '{}' from {}, pid {}", kVersion, kBuildType, args.name,
                joined_paths(args.conf_files), static_cast<long>(::getpid()));
-  // Signals are handled by this thread with sigwait; every thread started from here on inherits
-  // the blocked mask, so no other thread is interrupted by them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts: they inherit the mask that leaves the signals to this thread.
+  ProcessEnvironment env(args.conf_files);
 
+  auto load = [&](config::Diagnostics& diags) {
+    diags.set_strict(args.strict);
+    return runtime::load_agent_config(args.conf_files, args.name, sys_props,
+                                      plugins::builtin_registry(), diags);
+  };
   config::Diagnostics diags;
-  diags.set_strict(args.strict);
-  auto cfg = runtime::load_agent_config(args.conf_files, args.name, sys_props,
-                                        plugins::builtin_registry(), diags);
+  auto cfg = load(diags);
   log_diagnostics(diags);
   if (!cfg) {
     spdlog::error("{} configuration error(s): agent '{}' not started", diags.error_count(),
@@ -201,35 +141,16 @@ int run_agent(const AgentArgs& args) {
     agent.stop(std::chrono::milliseconds(0));
     return kExitStartFailed;
   }
-  auto mtimes = conf_mtimes(args.conf_files);
-  auto next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(args.poll_interval_s);
-  for (;;) {
-    timespec tick{0, 200'000'000};
-    int sig = sigtimedwait(&signals, nullptr, &tick);
-    bool reload = sig == SIGHUP;
-    if (reload) spdlog::info("SIGHUP: reloading {}", joined_paths(args.conf_files));
-    if (sig < 0 && args.reload_conf && std::chrono::steady_clock::now() >= next_poll) {
-      next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(args.poll_interval_s);
-      auto now = conf_mtimes(args.conf_files);
-      reload = now != mtimes;
-      if (reload)
-        spdlog::info("{} changed on disk: reloading", changed_files(args.conf_files, mtimes, now));
-    }
-    if (reload) {
-      mtimes = conf_mtimes(args.conf_files);
-      reload_agent(agent, args, sys_props, running);
-      continue;
-    }
-    if (sig == SIGTERM || sig == SIGINT) {
-      spdlog::info("{}: stopping (sources first, then draining sinks for up to {} s)",
-                   sig == SIGTERM ? "SIGTERM" : "SIGINT", args.drain_timeout_s);
-      break;
-    }
-  }
-  bool drained =
-      agent.stop(std::chrono::milliseconds(static_cast<int64_t>(args.drain_timeout_s * 1000)));
+  ReloadableAgent pipeline(agent, std::move(running), load);
+  ControlOptions options;
+  options.conf_files = args.conf_files;
+  options.reload_conf = args.reload_conf;
+  options.poll_interval = std::chrono::seconds(args.poll_interval_s);
+  options.drain_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(args.drain_timeout_s * 1000));
+  const int rc = run_control_loop(env, pipeline, options);
   metrics_server.reset();
-  return drained ? kExitOk : kExitDrainTimeout;
+  return rc;
 }
 
 }  // namespace flumen::cli

@@ -1,4 +1,4 @@
-#include "agent/cli/http_get.h"
+#include "cli/http_get.h"
 
 #include <fcntl.h>
 #include <http_parser.h>

@@ -1,4 +1,4 @@
-#include "agent/cli/tap_command.h"
+#include "cli/tap_command.h"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "agent/cli/http_get.h"
+#include "cli/http_get.h"
 
 namespace flumen::cli {
 

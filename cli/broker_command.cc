@@ -2,10 +2,10 @@
 
 #include <iostream>
 
-#include "agent/cli/commands.h"
-#include "agent/cli/log_options.h"
 #include "agent/runtime/module_loader.h"
 #include "broker/broker_main.h"
+#include "cli/commands.h"
+#include "cli/log_options.h"
 
 namespace flumen::cli {
 

@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "agent/cli/commands.h"
 #include "agent/runtime/module_loader.h"
+#include "cli/commands.h"
 #include "plugins/registry.h"
 
 namespace flumen::cli {

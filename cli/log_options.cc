@@ -1,11 +1,11 @@
-#include "agent/cli/log_options.h"
+#include "cli/log_options.h"
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
-#include "agent/cli/commands.h"
 #include "agent/util/units.h"
+#include "cli/commands.h"
 
 namespace flumen::cli {
 

@@ -1,4 +1,4 @@
-#include "agent/cli/flow_guarantees.h"
+#include "cli/flow_guarantees.h"
 
 #include <algorithm>
 

@@ -1,13 +1,11 @@
 #pragma once
-// The flumen subcommands. Each returns the process exit code:
-//   0 ok; 1 invalid configuration; 2 bad command line (CLI11);
-//   3 the agent could not start (port in use, unwritable directory, ...);
-//   4 the agent stopped but its sinks did not drain the channels before the drain timeout.
+// The flumen subcommands. Each returns the process exit code (cli/exit_codes.h).
 
 #include <functional>
 #include <map>
 
 #include "agent/util/logging.h"
+#include "cli/exit_codes.h"
 #include "simulator/smartcar.h"
 
 namespace CLI {
@@ -18,13 +16,7 @@ class App;
 
 namespace flumen::cli {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitBadConfig = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitStartFailed = 3;
-inline constexpr int kExitDrainTimeout = 4;
-
-// Set by the build (agent/cli/CMakeLists.txt).
+// Set by the build (cli/CMakeLists.txt).
 inline constexpr const char* kVersion = FLUMEN_VERSION;
 inline constexpr const char* kBuildType = FLUMEN_BUILD_TYPE;
 

@@ -1,12 +1,12 @@
 #include <iostream>
 #include <optional>
 
-#include "agent/cli/commands.h"
-#include "agent/cli/flow_guarantees.h"
 #include "agent/runtime/agent_config.h"
 #include "agent/runtime/config_loader.h"
 #include "agent/runtime/plugin_docs.h"
 #include "agent/runtime/topology.h"
+#include "cli/commands.h"
+#include "cli/flow_guarantees.h"
 #include "plugins/registry.h"
 
 namespace flumen::cli {

@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <iostream>
 
-#include "agent/cli/commands.h"
-#include "agent/cli/log_options.h"
-#include "agent/cli/tap_command.h"
-#include "agent/cli/top_command.h"
 #include "agent/config/properties.h"
+#include "cli/commands.h"
+#include "cli/log_options.h"
+#include "cli/tap_command.h"
+#include "cli/top_command.h"
 
 int main(int argc, char** argv) {
   using namespace flumen::cli;

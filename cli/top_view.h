@@ -1,7 +1,7 @@
 #pragma once
 // What `flumen top` shows, apart from the terminal: a model fed with the answers of each agent's
 // /metrics (Flume JSON) and /topology, and a renderer that turns it into lines of a given width.
-// No I/O here, so both are unit-tested (tests/unit/agent/cli/top_view_test.cc).
+// No I/O here, so both are unit-tested (tests/unit/cli/top_view_test.cc).
 //
 // Rates are counter increases between two answers divided by the time between them; before a
 // second answer (and when a counter went down: a component rebuilt by a reload) the endpoint's

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "agent/cli/commands.h"
 #include "agent/util/units.h"
+#include "cli/commands.h"
 #include "simulator/smartcar.h"
 
 namespace flumen::cli {

@@ -20,10 +20,10 @@
 #include <random>
 #include <thread>
 
-#include "agent/cli/commands.h"
 #include "agent/config/properties.h"
 #include "agent/net/avro_rpc.h"
 #include "agent/net/forward_codec.h"
+#include "cli/commands.h"
 
 namespace flumen::cli {
 

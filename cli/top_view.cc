@@ -1,4 +1,4 @@
-#include "agent/cli/top_view.h"
+#include "cli/top_view.h"
 
 #include <algorithm>
 #include <cmath>

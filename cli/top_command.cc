@@ -1,4 +1,4 @@
-#include "agent/cli/top_command.h"
+#include "cli/top_command.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/cli/http_get.h"
-#include "agent/cli/top_view.h"
+#include "cli/http_get.h"
+#include "cli/top_view.h"
 
 namespace flumen::cli {
 
