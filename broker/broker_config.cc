@@ -3,6 +3,7 @@
 #include "agent/config/properties.h"
 #include "agent/config/property_table.h"
 #include "agent/net/tls_options.h"
+#include "broker/storage/topic_config.h"
 
 #include <algorithm>
 #include <cctype>
@@ -34,6 +35,15 @@ struct BrokerProperties {
   int64_t idle_ms = 600000;
   int64_t flush_interval_ms = -1;
   int64_t retention_check_ms = 300000;
+  std::string cleanup_policy = "delete";
+  bool cleaner_enable = true;
+  int64_t cleaner_dedupe_buffer_size = 134217728;
+  int64_t cleaner_backoff_ms = 15000;
+  double cleaner_io_max_bytes_per_second = -1;
+  double cleaner_min_cleanable_ratio = 0.5;
+  int64_t cleaner_delete_retention_ms = 86400000;
+  int64_t cleaner_min_compaction_lag_ms = 0;
+  int64_t cleaner_max_compaction_lag_ms = INT64_MAX;
   bool delete_topic_enable = true;
   std::string listeners;
   std::string advertised_listeners;
@@ -87,6 +97,28 @@ const config::PropertyTable<BrokerProperties>& broker_table() {
                    "fsync at least this often (-1 = only for acks=all).")
           .integer("log.retention.check.interval.ms", &T::retention_check_ms, "300000", 1000,
                    INT64_MAX, "How often retention is applied.")
+          .one_of("log.cleanup.policy", &T::cleanup_policy, "delete",
+                  {"delete", "compact", "compact,delete", "delete,compact"},
+                  "Topics' default cleanup.policy: delete (retention) or compact (the latest "
+                  "record per key is kept), or both.")
+          .boolean("log.cleaner.enable", &T::cleaner_enable, "true",
+                   "Run the log cleaner for compacted topics (false: they only grow).")
+          .integer("log.cleaner.dedupe.buffer.size", &T::cleaner_dedupe_buffer_size, "134217728",
+                   1 << 16, INT64_MAX,
+                   "Memory for the cleaner's key -> offset map (24 bytes a key; allocated for "
+                   "the keys of the log being cleaned, at most this).")
+          .integer("log.cleaner.backoff.ms", &T::cleaner_backoff_ms, "15000", 0, INT64_MAX,
+                   "How long the cleaner waits when no log needs cleaning.")
+          .decimal("log.cleaner.io.max.bytes.per.second", &T::cleaner_io_max_bytes_per_second, "-1",
+                   -1, INT64_MAX, "Cap on the cleaner's reads (-1 = no cap).")
+          .decimal("log.cleaner.min.cleanable.ratio", &T::cleaner_min_cleanable_ratio, "0.5", 0, 1,
+                   "Topics' default min.cleanable.dirty.ratio.")
+          .integer("log.cleaner.delete.retention.ms", &T::cleaner_delete_retention_ms, "86400000",
+                   0, INT64_MAX, "Topics' default delete.retention.ms.")
+          .integer("log.cleaner.min.compaction.lag.ms", &T::cleaner_min_compaction_lag_ms, "0", 0,
+                   INT64_MAX, "Topics' default min.compaction.lag.ms.")
+          .integer("log.cleaner.max.compaction.lag.ms", &T::cleaner_max_compaction_lag_ms,
+                   "9223372036854775807", 1, INT64_MAX, "Topics' default max.compaction.lag.ms.")
           .boolean("delete.topic.enable", &T::delete_topic_enable, "true",
                    "DeleteTopics removes topics (false: it answers TOPIC_DELETION_DISABLED).")
           .string("listeners", &T::listeners, "",
@@ -277,7 +309,21 @@ Status load_broker_properties(const std::string& path, BrokerConfig& cfg) {
       cfg.log.set_in_conf |= kConfRetentionMs;
     if (k == "log.index.interval.bytes") cfg.log.set_in_conf |= kConfIndexIntervalBytes;
     if (k == "message.max.bytes") cfg.log.set_in_conf |= kConfMaxMessageBytes;
+    if (k == "log.cleanup.policy") cfg.log.set_in_conf |= kConfCleanupPolicy;
+    if (k == "log.cleaner.min.cleanable.ratio") cfg.log.set_in_conf |= kConfMinCleanableRatio;
+    if (k == "log.cleaner.delete.retention.ms") cfg.log.set_in_conf |= kConfDeleteRetentionMs;
+    if (k == "log.cleaner.min.compaction.lag.ms") cfg.log.set_in_conf |= kConfMinCompactionLagMs;
+    if (k == "log.cleaner.max.compaction.lag.ms") cfg.log.set_in_conf |= kConfMaxCompactionLagMs;
   }
+  set_cleanup_policy(cfg.log, p.cleanup_policy);
+  cfg.log.min_cleanable_dirty_ratio = p.cleaner_min_cleanable_ratio;
+  cfg.log.delete_retention_ms = p.cleaner_delete_retention_ms;
+  cfg.log.min_compaction_lag_ms = p.cleaner_min_compaction_lag_ms;
+  cfg.log.max_compaction_lag_ms = p.cleaner_max_compaction_lag_ms;
+  cfg.cleaner.enable = p.cleaner_enable;
+  cfg.cleaner.dedupe_buffer_bytes = p.cleaner_dedupe_buffer_size;
+  cfg.cleaner.backoff_ms = p.cleaner_backoff_ms;
+  cfg.cleaner.io_max_bytes_per_second = static_cast<int64_t>(p.cleaner_io_max_bytes_per_second);
   cfg.max_request_bytes = p.socket_request_max_bytes;
   cfg.idle_timeout_ms = p.idle_ms;
   cfg.flush_interval_ms = p.flush_interval_ms;

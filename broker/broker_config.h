@@ -10,6 +10,7 @@
 #include "agent/net/tls.h"
 #include "agent/util/result.h"
 #include "broker/server/sasl.h"
+#include "broker/storage/log_cleaner.h"
 #include "broker/storage/partition_log.h"
 
 namespace flumen::broker {
@@ -42,6 +43,7 @@ struct BrokerConfig {
   int64_t retention_check_ms = 300000;    // log.retention.check.interval.ms
   int metrics_port = -1;            // serve /metrics (JSON, Prometheus) on listen_host; -1 = off
   LogConfig log;                    // log.segment.bytes, log.retention.*, ...
+  CleanerConfig cleaner;            // log.cleaner.*
   bool delete_topic_enable = true;  // delete.topic.enable
   // From `listeners` in the conf file; empty: one PLAINTEXT listener on listen_host:listen_port.
   std::vector<BrokerListener> listeners;
@@ -53,7 +55,8 @@ struct BrokerConfig {
 // Reads Kafka-style keys (num.partitions, log.segment.bytes, log.retention.hours|ms|bytes,
 // log.roll.hours|ms, log.index.interval.bytes, message.max.bytes, auto.create.topics.enable,
 // socket.request.max.bytes, connections.max.idle.ms, log.flush.interval.ms, broker.id, node.id,
-// log.retention.check.interval.ms). Unknown keys are errors with file:line.
+// log.retention.check.interval.ms, log.cleanup.policy, log.cleaner.*). Unknown keys are errors
+// with file:line.
 // Security, in Kafka's names: listeners, advertised.listeners, listener.security.protocol.map,
 // ssl.keystore.location/.type/.password, ssl.key.password, ssl.truststore.location/.type,
 // ssl.client.auth, sasl.enabled.mechanisms, listener.name.<l>.<mech>.sasl.jaas.config (its

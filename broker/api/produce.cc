@@ -1,5 +1,6 @@
 #include "broker/api/api.h"
 #include "broker/protocol/record_batch.h"
+#include "broker/storage/batch_records.h"
 #include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
@@ -7,6 +8,10 @@ namespace flumen::broker {
 namespace {
 
 using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
+
+// A compressed batch is inflated to look for keyless records up to this size (on the loop
+// thread: a decompression bomb is not expanded further, and the cleaner drops what slips by).
+constexpr size_t kMaxInflatedForKeyCheck = 64 << 20;
 
 // The request and response of every version, as Kafka's message spec describes them (fields of
 // versions above the served range left out).
@@ -120,6 +125,11 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         std::string_view records = pd.s("Records");
         auto verdict = check_produced_batch(records, req.api_version,
                                             static_cast<size_t>(lc.max_message_bytes), h, why);
+        // A compacted topic keeps the latest record per key: a record without one is refused
+        // (Kafka: INVALID_RECORD, "Compacted topic cannot accept message without key").
+        if (verdict == BatchVerdict::kOk && lc.cleanup_compact &&
+            has_keyless_record(records, kMaxInflatedForKeyCheck))
+          verdict = BatchVerdict::kInvalidRecord;
         std::string stamped;
         if (verdict == BatchVerdict::kOk && lc.log_append_time) {
           append_time = ctx.wall_ms;

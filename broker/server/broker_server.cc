@@ -80,6 +80,14 @@ BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)), lo
   parked_fetches_ = &metrics_->counter("ParkedFetchCount", metrics::MetricKind::kGauge);
   topics_ = &metrics_->counter("TopicCount", metrics::MetricKind::kGauge);
   auth_failures_ = &metrics_->counter("AuthenticationFailureCount");
+  cleaner_counters_ = {&metrics_->counter("CleanerRunCount"),
+                       &metrics_->counter("CleanerBytesReadCount"),
+                       &metrics_->counter("CleanerBytesWrittenCount"),
+                       &metrics_->counter("CleanerRecordsRemovedCount"),
+                       &metrics_->counter("CleanerTombstonesRemovedCount"),
+                       &metrics_->counter("CleanerMarkersRemovedCount"),
+                       &metrics_->counter("CleanerAbortedCount"),
+                       &metrics_->counter("CleanerMaxSwapMicros", metrics::MetricKind::kGauge)};
 }
 
 BrokerServer::~BrokerServer() {
@@ -101,6 +109,7 @@ Status BrokerServer::start() {
   if (!txn) return txn.status();
   txn_ = std::move(txn).value();
   if (Status s = txn_->recover(*store_, *offsets_, wall_ms()); !s) return s;
+  cleaner_ = std::make_unique<LogCleaner>(config_.cleaner, wall_ms);
   return loop_.start([this] { return listen_on_loop(); });
 }
 
@@ -553,6 +562,16 @@ void BrokerServer::tick() {
   if (config_.flush_interval_ms >= 0 && now - last_flush_ms_ >= config_.flush_interval_ms &&
       !syncing_)
     start_sync();
+  cleaner_->poll(*store_);
+  const CleanerStats& cs = cleaner_->stats();
+  cleaner_counters_.cleans->set(cs.cleans);
+  cleaner_counters_.bytes_read->set(cs.bytes_read);
+  cleaner_counters_.bytes_written->set(cs.bytes_written);
+  cleaner_counters_.records_removed->set(cs.records_removed);
+  cleaner_counters_.tombstones_removed->set(cs.tombstones_removed);
+  cleaner_counters_.markers_removed->set(cs.markers_removed);
+  cleaner_counters_.aborted->set(cs.aborted);
+  cleaner_counters_.max_swap_us->set(cs.max_swap_us);
   if (now - last_retention_ms_ >= config_.retention_check_ms) {
     last_retention_ms_ = now;
     if (int n = store_->enforce_retention(wall_ms()); n > 0)
@@ -664,6 +683,7 @@ void BrokerServer::stop() {
       *t = nullptr;
     }
   });
+  if (cleaner_) cleaner_->stop();  // before the logs it reads go
   if (store_) {
     (void)store_->flush_all();
     store_.reset();

@@ -31,6 +31,7 @@
 #include "broker/broker_config.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/groups/offset_store.h"
+#include "broker/storage/log_cleaner.h"
 #include "broker/storage/topic_store.h"
 
 namespace flumen::broker {
@@ -87,6 +88,7 @@ class BrokerServer {
   BrokerConfig config_;
   runtime::LoopThread loop_;
   std::unique_ptr<TopicStore> store_;
+  std::unique_ptr<LogCleaner> cleaner_;  // compacted topics; polled by tick()
   std::unique_ptr<OffsetStore> offsets_;
   std::optional<ProducerIds> producer_ids_;
   std::unique_ptr<TxnCoordinator> txn_;
@@ -120,6 +122,10 @@ class BrokerServer {
   metrics::Counter* duplicate_batches_ = nullptr;  // resent batches answered, not appended
   metrics::Counter* parked_fetches_ = nullptr;
   metrics::Counter* topics_ = nullptr;
+  struct CleanerCounters {
+    metrics::Counter *cleans, *bytes_read, *bytes_written, *records_removed, *tombstones_removed,
+        *markers_removed, *aborted, *max_swap_us;
+  } cleaner_counters_{};
   std::unique_ptr<metrics::HttpEndpoint> metrics_endpoint_;
 };
 

@@ -13,8 +13,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/util/atomic_file.h"
 #include "agent/util/byte_order.h"
 #include "broker/protocol/record_batch.h"
+#include "broker/storage/segment_swap.h"
 
 namespace flumen::broker {
 
@@ -35,6 +37,7 @@ std::string segment_name(int64_t base) {
 }
 
 constexpr const char* kStartOffsetFile = "log-start-offset";
+constexpr const char* kCleanOffsetFile = "cleaner-offset-checkpoint";
 
 Status io_error(const std::string& what, const std::string& path) {
   return make_error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
@@ -100,6 +103,10 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(const std::string& dir,
 }
 
 Status PartitionLog::load() {
+  // A swap of cleaned segments interrupted by a crash is completed before the segments are
+  // listed; the files of a clean that never reached its commit point go.
+  if (Status s = finish_swap(dir_); !s) return s;
+  discard_cleaned(dir_);
   std::vector<int64_t> bases;
   for (const auto& e : fs::directory_iterator(dir_)) {
     const std::string name = e.path().filename().string();
@@ -124,20 +131,33 @@ Status PartitionLog::load() {
     if (std::fscanf(f, "%lld", &v) == 1) start_offset_ = std::min<int64_t>(v, next_offset_);
     std::fclose(f);
   }
+  if (FILE* f = std::fopen((dir_ + "/" + kCleanOffsetFile).c_str(), "r")) {
+    long long v = 0;
+    if (std::fscanf(f, "%lld", &v) == 1) clean_offset_ = std::min<int64_t>(v, next_offset_);
+    std::fclose(f);
+  }
   return Status::ok();
 }
 
 Status PartitionLog::open_segment(int64_t base, bool create) {
+  auto s = load_segment(base, create);
+  if (!s) return s.status();
+  segments_.push_back(std::move(s).value());
+  return Status::ok();
+}
+
+Result<std::unique_ptr<PartitionLog::Segment>> PartitionLog::load_segment(int64_t base,
+                                                                          bool create) {
   auto s = std::make_unique<Segment>();
   s->base = base;
   s->next_offset = base;
   s->path = dir_ + "/" + segment_name(base);
   const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
   s->fd = ::open((s->path + ".log").c_str(), flags | O_APPEND, 0644);
-  if (s->fd < 0) return io_error("cannot open", s->path + ".log");
+  if (s->fd < 0) return io_error("cannot open", s->path + ".log").error();
   s->index_fd = ::open((s->path + ".index").c_str(), O_RDWR | O_CLOEXEC | O_CREAT, 0644);
   s->time_fd = ::open((s->path + ".timeindex").c_str(), O_RDWR | O_CLOEXEC | O_CREAT, 0644);
-  if (s->index_fd < 0 || s->time_fd < 0) return io_error("cannot open index of", s->path);
+  if (s->index_fd < 0 || s->time_fd < 0) return io_error("cannot open index of", s->path).error();
   struct stat st {};
   ::fstat(s->fd, &st);
   s->size = static_cast<uint64_t>(st.st_size);
@@ -171,17 +191,19 @@ Status PartitionLog::open_segment(int64_t base, bool create) {
                                  util::load_be<uint32_t>(buf.data() + i + 8));
   }
   Segment& ref = *s;
-  segments_.push_back(std::move(s));
   if (rebuild) {
     ref.index.clear();
     ref.time_index.clear();
     if (::ftruncate(ref.index_fd, 0) != 0 || ::ftruncate(ref.time_fd, 0) != 0)
-      return io_error("cannot reset index of", ref.path);
-    return rebuild_index(ref, 0, false);
+      return io_error("cannot reset index of", ref.path).error();
+    if (Status st = rebuild_index(ref, 0, false); !st) return st.error();
+    return s;
   }
   if (!ref.time_index.empty()) ref.max_timestamp = ref.time_index.back().first;
   // Where this segment ends is learnt from its batches: scan from the last index point.
-  return rebuild_index(ref, ref.index.empty() ? 0 : ref.index.back().second, false);
+  if (Status st = rebuild_index(ref, ref.index.empty() ? 0 : ref.index.back().second, false); !st)
+    return st.error();
+  return s;
 }
 
 Status PartitionLog::rebuild_index(Segment& s, uint64_t from, bool verify) {
@@ -500,6 +522,7 @@ Result<int64_t> PartitionLog::advance_start(int64_t offset) {
 
 int PartitionLog::enforce_retention(int64_t now) {
   int removed = 0;
+  if (!config_.cleanup_delete) return 0;  // cleanup.policy=compact: the cleaner's alone
   while (segments_.size() > 1) {
     Segment& oldest = *segments_.front();
     const bool too_old = config_.retention_ms >= 0 && oldest.max_timestamp >= 0 &&
@@ -516,6 +539,50 @@ int PartitionLog::enforce_retention(int64_t now) {
     ++removed;
   }
   return removed;
+}
+
+std::vector<SegmentInfo> PartitionLog::segment_infos() const {
+  std::vector<SegmentInfo> out;
+  out.reserve(segments_.size());
+  for (const auto& s : segments_)
+    out.push_back({s->base, s->next_offset, s->size, s->max_timestamp});
+  return out;
+}
+
+int PartitionLog::dup_segment_fd(int64_t base) const {
+  for (const auto& s : segments_)
+    if (s->base == base) return ::fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+  return -1;
+}
+
+Status PartitionLog::set_clean_offset(int64_t offset) {
+  clean_offset_ = offset;
+  return write_file_atomically(dir_ + "/" + kCleanOffsetFile, std::to_string(offset) + "\n", false);
+}
+
+Status PartitionLog::swap_in_cleaned(int64_t base, int64_t end,
+                                     const std::vector<std::pair<int64_t, uint64_t>>& expected) {
+  // The replaced segments must be exactly those the cleaner read, none of them active.
+  auto first = std::find_if(segments_.begin(), segments_.end(),
+                            [base](const auto& s) { return s->base == base; });
+  if (first == segments_.end() || static_cast<size_t>(segments_.end() - first) <= expected.size())
+    return make_error(ErrorCode::kUnavailable, "the log changed while it was cleaned");
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const Segment& s = *first[static_cast<std::ptrdiff_t>(i)];
+    if (s.base != expected[i].first || s.size != expected[i].second)
+      return make_error(ErrorCode::kUnavailable, "the log changed while it was cleaned");
+  }
+  const auto last = first + static_cast<std::ptrdiff_t>(expected.size());
+  if ((*last)->base != end)
+    return make_error(ErrorCode::kUnavailable, "the log changed while it was cleaned");
+  if (Status s = commit_swap(dir_, base, end); !s) return s;
+  // The old segments' descriptors still read the old files until they are closed here.
+  auto fresh = load_segment(base, false);
+  if (!fresh) return fresh.status();
+  fresh.value()->next_offset = end;
+  const auto at = segments_.erase(first, last);
+  segments_.insert(at, std::move(fresh).value());
+  return Status::ok();
 }
 
 void PartitionLog::destroy() {

@@ -10,19 +10,29 @@
 //                                       at an index point
 //   log-start-offset                    the log start offset DeleteRecords set, decimal text;
 //                                       absent: the first segment's base
+//   cleaner-offset-checkpoint           compacted topics: the first offset the cleaner has not
+//                                       deduplicated yet (decimal text; absent: the log start)
+//   cleaner-swap, *.cleaned             a clean being swapped in (see segment_swap.h)
 // A segment is named after the first offset it holds. Indexes are hints: a lookup lands at or
 // before the wanted batch and the batch headers are scanned from there.
 //
-// Recovery: the last segment is scanned from its last index entry to its end; each batch's
-// length and CRC-32C are checked and the log is truncated at the first torn or corrupt batch
-// (a crash in the middle of an append). Older segments and their indexes are trusted (an index
-// whose size is not a whole number of entries is rebuilt by a scan).
+// Compaction (cleanup.policy=compact) rewrites segments other than the active one: their batches
+// keep their offsets, so a segment's offsets can have gaps (a batch may hold fewer records than
+// its offset range, or none) and reads land on the next offset that exists.
+//
+// Recovery: a swap of cleaned segments that a crash interrupted is completed first, an
+// unfinished clean deleted (segment_swap.h). Then the last segment is scanned from its last index
+// entry to its end; each batch's length and CRC-32C are checked and the log is truncated at the
+// first torn or corrupt batch (a crash in the middle of an append). Older segments and their
+// indexes are trusted (an index whose size is not a whole number of entries is rebuilt by a scan).
 //
 // Threads: not thread-safe; the broker's loop owns every log.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/util/result.h"
@@ -38,6 +48,14 @@ struct LogConfig {
   int64_t index_interval_bytes = 4096;
   int64_t max_message_bytes = 1048588;
   bool log_append_time = false;  // message.timestamp.type=LogAppendTime
+  // cleanup.policy: delete (retention deletes old segments), compact (the cleaner keeps the
+  // latest record per key), or both.
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  double min_cleanable_dirty_ratio = 0.5;
+  int64_t delete_retention_ms = 86400000;  // tombstones and markers outlive their clean this long
+  int64_t min_compaction_lag_ms = 0;       // records younger than this are not compacted
+  int64_t max_compaction_lag_ms = INT64_MAX;  // ... and older ones are, whatever the ratio
   // Which of the members above the broker's conf file set (a LogConfigKey bit each), so that
   // DescribeConfigs can say STATIC_BROKER_CONFIG for those and DEFAULT_CONFIG for the rest,
   // as Kafka does.
@@ -51,6 +69,19 @@ enum LogConfigKey : uint32_t {
   kConfRetentionMs = 1u << 3,
   kConfIndexIntervalBytes = 1u << 4,
   kConfMaxMessageBytes = 1u << 5,
+  kConfCleanupPolicy = 1u << 6,
+  kConfMinCleanableRatio = 1u << 7,
+  kConfDeleteRetentionMs = 1u << 8,
+  kConfMinCompactionLagMs = 1u << 9,
+  kConfMaxCompactionLagMs = 1u << 10,
+};
+
+// One segment as the cleaner plans with it.
+struct SegmentInfo {
+  int64_t base = 0;
+  int64_t next_offset = 0;  // one past its last offset (the next segment's base)
+  uint64_t size = 0;
+  int64_t max_timestamp = -1;
 };
 
 class PartitionLog {
@@ -105,8 +136,26 @@ class PartitionLog {
   // start offset after the call.
   Result<int64_t> advance_start(int64_t offset);
 
-  // Deletes whole segments past retention (never the active one); returns how many.
+  // Deletes whole segments past retention (never the active one); returns how many. Nothing for a
+  // compact-only topic.
   int enforce_retention(int64_t now_ms);
+
+  // For the cleaner (compacted topics). Every segment, oldest first; the last is the active one.
+  std::vector<SegmentInfo> segment_infos() const;
+  // A duplicate of a segment's log descriptor (the caller closes it), -1 when there is none.
+  int dup_segment_fd(int64_t base) const;
+  const std::string& dir() const { return dir_; }
+  // The first offset the cleaner has not deduplicated (cleaner-offset-checkpoint), at least
+  // the log start offset.
+  int64_t clean_offset() const { return std::max(clean_offset_, log_start_offset()); }
+  // Persists it (not synced: a lost checkpoint only makes the next clean redo work).
+  Status set_clean_offset(int64_t offset);
+  // Replaces the segments with base offsets in [base, end) by the cleaned files the cleaner
+  // wrote (<base>.*.cleaned), through the crash-safe swap of segment_swap.h. `expected` lists
+  // the replaced segments as the cleaner read them (base, size): when the log changed since
+  // (retention, DeleteRecords), nothing is swapped and kUnavailable is returned.
+  Status swap_in_cleaned(int64_t base, int64_t end,
+                         const std::vector<std::pair<int64_t, uint64_t>>& expected);
 
   // Deletes every file of the log (topic deletion).
   void destroy();
@@ -116,6 +165,7 @@ class PartitionLog {
   PartitionLog(std::string dir, LogConfig config);
   Status load();
   Status open_segment(int64_t base, bool create);
+  Result<std::unique_ptr<Segment>> load_segment(int64_t base, bool create);
   Status roll();
   Status recover_tail(Segment& s);
   Status rebuild_index(Segment& s, uint64_t from_position, bool verify);
@@ -127,6 +177,7 @@ class PartitionLog {
   std::vector<std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t next_offset_ = 0;
   int64_t start_offset_ = 0;  // DeleteRecords' start; the first segment's base may be lower
+  int64_t clean_offset_ = 0;  // cleaner-offset-checkpoint
   bool dirty_ = false;
   uint64_t truncated_bytes_ = 0;
 };

@@ -1,6 +1,8 @@
 #include "broker/storage/topic_config.h"
 
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace flumen::broker {
@@ -23,12 +25,11 @@ struct TopicConfigDef {
 // Kafka's topic configs (names, ranges and defaults as Kafka 3.x documents them).
 const std::vector<TopicConfigDef>& defs() {
   static const std::vector<TopicConfigDef> table = {
-      {"cleanup.policy", Kind::kChoice, 0, 0, "delete|compact|compact,delete|delete,compact",
-       nullptr, nullptr,
-       "compact: log compaction is not implemented yet (cleanup.policy=delete only)"},
+      {"cleanup.policy", Kind::kChoice, 0, 0, "delete|compact|compact,delete|delete,compact"},
       {"compression.type", Kind::kChoice, 0, 0, "producer|uncompressed|gzip|snappy|lz4|zstd",
        nullptr, nullptr, "the broker stores batches as produced (compression.type=producer only)"},
-      {"delete.retention.ms", Kind::kLong, 0, INT64_MAX, nullptr, "86400000"},
+      {"delete.retention.ms", Kind::kLong, 0, INT64_MAX, nullptr, nullptr,
+       &LogConfig::delete_retention_ms},
       {"file.delete.delay.ms", Kind::kLong, 0, INT64_MAX, nullptr, "60000"},
       {"flush.messages", Kind::kLong, 1, INT64_MAX, nullptr, "9223372036854775807"},
       {"flush.ms", Kind::kLong, 0, INT64_MAX, nullptr, "9223372036854775807"},
@@ -38,7 +39,8 @@ const std::vector<TopicConfigDef>& defs() {
       {"leader.replication.throttled.replicas", Kind::kChoice, 0, 0, nullptr, ""},
       {"local.retention.bytes", Kind::kLong, -2, INT64_MAX, nullptr, "-2"},
       {"local.retention.ms", Kind::kLong, -2, INT64_MAX, nullptr, "-2"},
-      {"max.compaction.lag.ms", Kind::kLong, 1, INT64_MAX, nullptr, "9223372036854775807"},
+      {"max.compaction.lag.ms", Kind::kLong, 1, INT64_MAX, nullptr, nullptr,
+       &LogConfig::max_compaction_lag_ms},
       {"max.message.bytes", Kind::kLong, 0, INT32_MAX, nullptr, nullptr,
        &LogConfig::max_message_bytes},
       {"message.downconversion.enable", Kind::kBool, 0, 0, nullptr, "true"},
@@ -50,7 +52,8 @@ const std::vector<TopicConfigDef>& defs() {
        "9223372036854775807"},
       {"message.timestamp.type", Kind::kChoice, 0, 0, "CreateTime|LogAppendTime"},
       {"min.cleanable.dirty.ratio", Kind::kRatio, 0, 1, nullptr, "0.5"},
-      {"min.compaction.lag.ms", Kind::kLong, 0, INT64_MAX, nullptr, "0"},
+      {"min.compaction.lag.ms", Kind::kLong, 0, INT64_MAX, nullptr, nullptr,
+       &LogConfig::min_compaction_lag_ms},
       {"min.insync.replicas", Kind::kLong, 1, INT32_MAX, nullptr, "1"},
       {"preallocate", Kind::kBool, 0, 0, nullptr, "false"},
       {"remote.storage.enable", Kind::kBool, 0, 0, nullptr, "false"},
@@ -85,11 +88,34 @@ uint32_t conf_key(int64_t LogConfig::*member) {
   if (member == &LogConfig::retention_ms) return kConfRetentionMs;
   if (member == &LogConfig::index_interval_bytes) return kConfIndexIntervalBytes;
   if (member == &LogConfig::max_message_bytes) return kConfMaxMessageBytes;
+  if (member == &LogConfig::delete_retention_ms) return kConfDeleteRetentionMs;
+  if (member == &LogConfig::min_compaction_lag_ms) return kConfMinCompactionLagMs;
+  if (member == &LogConfig::max_compaction_lag_ms) return kConfMaxCompactionLagMs;
   return 0;
+}
+
+std::string cleanup_policy_text(const LogConfig& c) {
+  if (c.cleanup_compact && c.cleanup_delete) return "compact,delete";
+  return c.cleanup_compact ? "compact" : "delete";
+}
+
+std::string ratio_text(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
 }
 
 std::string default_of(const TopicConfigDef& d, const LogConfig& broker, int8_t& source) {
   source = kConfigSourceDefault;
+  // The two broker defaults that are not integers.
+  if (std::strcmp(d.name, "cleanup.policy") == 0) {
+    if (broker.set_in_conf & kConfCleanupPolicy) source = kConfigSourceStaticBroker;
+    return cleanup_policy_text(broker);
+  }
+  if (std::strcmp(d.name, "min.cleanable.dirty.ratio") == 0) {
+    if (broker.set_in_conf & kConfMinCleanableRatio) source = kConfigSourceStaticBroker;
+    return ratio_text(broker.min_cleanable_dirty_ratio);
+  }
   if (d.broker) {
     // Kafka says STATIC_BROKER_CONFIG only when server.properties gives the key; a value the
     // broker has because nobody set it is DEFAULT_CONFIG.
@@ -102,6 +128,11 @@ std::string default_of(const TopicConfigDef& d, const LogConfig& broker, int8_t&
 }
 
 }  // namespace
+
+void set_cleanup_policy(LogConfig& c, std::string_view policy) {
+  c.cleanup_compact = policy.find("compact") != std::string_view::npos;
+  c.cleanup_delete = policy.find("delete") != std::string_view::npos;
+}
 
 bool is_topic_config(std::string_view name) {
   return find_def(name) != nullptr;
@@ -181,6 +212,9 @@ LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& over
     int64_t v = 0;
     if (d->broker && parse_long(value, v)) c.*(d->broker) = v;
     if (name == "message.timestamp.type") c.log_append_time = value == "LogAppendTime";
+    if (name == "cleanup.policy") set_cleanup_policy(c, value);
+    if (name == "min.cleanable.dirty.ratio")
+      c.min_cleanable_dirty_ratio = std::strtod(value.c_str(), nullptr);
   }
   return c;
 }

@@ -5,10 +5,12 @@
 // with the topic's overrides on top.
 //
 // Applied: retention.ms, retention.bytes, segment.bytes, segment.ms, max.message.bytes,
-// index.interval.bytes, message.timestamp.type (LogAppendTime stamps batches on append).
+// index.interval.bytes, message.timestamp.type (LogAppendTime stamps batches on append),
+// cleanup.policy (compact: log_cleaner.h), min.cleanable.dirty.ratio, delete.retention.ms,
+// min.compaction.lag.ms, max.compaction.lag.ms.
 // Accepted and shown, with no effect on a single node: min.insync.replicas,
 // unclean.leader.election.enable, the replication throttles, flush.*, preallocate, ....
-// Refused until implemented: cleanup.policy=compact, compression.type other than producer.
+// Refused until implemented: compression.type other than producer.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -42,5 +44,7 @@ std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
                                                 const TopicConfigs* overrides);
 // The broker's log config with a topic's overrides applied (values already validated).
 LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& overrides);
+// cleanup.policy's value ("delete", "compact", "compact,delete", ...) into the config's flags.
+void set_cleanup_policy(LogConfig& c, std::string_view policy);
 
 }  // namespace flumen::broker

@@ -9,23 +9,14 @@
 
 #include "broker/protocol/record_batch.h"
 #include "tests/unit/broker/batch_builder.h"
+#include "tests/unit/broker/storage/temp_dir.h"
 
 using namespace flumen;
 using namespace flumen::broker;
+using flumen::broker::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path =
-        fs::temp_directory_path() / ("flumen-log-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // Offsets of the batches in `bytes`.
 std::vector<int64_t> batch_offsets(const std::string& bytes) {
