@@ -62,7 +62,10 @@ def processes_with(cmdline_part):
 class LifecycleTest(AgentTestCase):
     def test_sigterm_drains_the_memory_channel(self):
         port, out = free_port(), self.path("out")
-        agent = self.start_agent(SLOW_SINK.format(port=port, out=out))
+        # The drain itself is under test, not its deadline: 5,000 fsyncs take longer than the
+        # default 10 s on a loaded machine.
+        agent = self.start_agent(SLOW_SINK.format(port=port, out=out),
+                                 args=["--drain-timeout", "120"])
         sent = ["d%05d" % i for i in range(5000)]
         NetcatClient(port).send_lines(sent, chunk=1000)
         backlog = agent.counter("CHANNEL.c1", "ChannelSize")
