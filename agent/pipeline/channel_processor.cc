@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 
@@ -80,6 +81,12 @@ Status ChannelProcessor::process_batch(const EventBatch& input, std::span<const 
     note_refusal(*t.channel, s);
     return s;
   }
+  if (!markers.empty()) {
+    std::vector<const Channel*> written;
+    for (const RouteTarget& t : targets_)
+      if (!events_of(t, *batch).empty()) written.push_back(t.channel);
+    record_markers_elsewhere(markers, written);
+  }
   if (counters_) {
     // Accepted counts what the source handed over (dropped-by-interceptor events included),
     // matching Flume, where acceptance is of the source's batch.
@@ -100,7 +107,8 @@ struct ChannelProcessor::AsyncBatch {
     std::optional<EventBatch> tapped;  // a copy, only while the channel's tap is attached
   };
   std::vector<Target> targets;
-  std::optional<EventBatch> tapped;  // for the source's tap
+  std::vector<std::pair<std::string, std::string>> markers;  // for the channels not written
+  std::optional<EventBatch> tapped;                          // for the source's tap
   size_t input_size = 0;
   // Targets still to answer, plus one held while the commits are being started, so that the
   // batch cannot finish before all of them were.
@@ -116,6 +124,8 @@ void ChannelProcessor::process_batch_async(const EventBatch& input, std::span<co
   auto* b = new AsyncBatch;
   b->input_size = input.size();
   b->done = std::move(done);
+  for (const Marker& m : markers)
+    b->markers.emplace_back(m.key, m.value);
   if (tap_ && tap_->attached()) b->tapped.emplace().append_all(batch);
   b->targets.reserve(targets_.size());
   for (const RouteTarget& t : targets_)
@@ -165,6 +175,15 @@ void ChannelProcessor::finish_async(AsyncBatch* b) {
     }
   }
   if (result.is_ok()) {
+    if (!b->markers.empty()) {
+      std::vector<const Channel*> written;
+      for (const AsyncBatch::Target& t : b->targets)
+        if (t.txn) written.push_back(t.channel);
+      std::vector<Marker> markers;
+      for (const auto& [k, v] : b->markers)
+        markers.push_back({k, v});
+      record_markers_elsewhere(markers, written);
+    }
     if (counters_) {
       counters_->event_accepted->inc(static_cast<int64_t>(b->input_size));
       counters_->append_batch_accepted->inc();
@@ -174,6 +193,17 @@ void ChannelProcessor::finish_async(AsyncBatch* b) {
   std::function<void(Status)> done = std::move(b->done);
   delete b;  // rolls back what did not commit
   done(std::move(result));
+}
+
+void ChannelProcessor::record_markers_elsewhere(std::span<const Marker> markers,
+                                                const std::vector<const Channel*>& written) {
+  for (Channel* ch : selector_->channels()) {
+    if (!ch->keeps_markers() || std::find(written.begin(), written.end(), ch) != written.end())
+      continue;
+    for (const Marker& m : markers)
+      if (Status s = ch->save_marker(m.key, m.value); !s)
+        spdlog::debug("channel {}: could not record marker {}: {}", ch->name(), m.key, s.message());
+  }
 }
 
 }  // namespace flumen::pipeline

@@ -74,6 +74,12 @@ class ChannelProcessor {
   // A required channel refused the batch: counted, and said now and then.
   void note_refusal(const Channel& channel, const Status& s);
   void finish_async(AsyncBatch* b);
+  // A batch committed: its markers go to every channel that keeps markers and got none of its
+  // events (a multiplexing route, an empty subset), so that no channel is left with an older
+  // marker. Sources resume from the smallest marker over their channels: an old one there
+  // would read again, or let a sender's batch in again, what the other channels already have.
+  void record_markers_elsewhere(std::span<const Marker> markers,
+                                const std::vector<const Channel*>& written);
 
   std::unique_ptr<ChannelSelector> selector_;
   std::vector<std::unique_ptr<Interceptor>> interceptors_;
