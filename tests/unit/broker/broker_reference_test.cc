@@ -6,11 +6,12 @@
 
 #include "agent/runtime/plugin_docs.h"
 #include "broker/broker_config.h"
+#include "tests/unit/support/source_dir.h"
 
 namespace flumen::broker {
 namespace {
 
-const std::string kPath = std::string(FLUMEN_SOURCE_DIR) + "/docs/reference/broker.md";
+const std::string kPath = std::string(flumen::testing::source_dir()) + "/docs/reference/broker.md";
 
 // The broker is a module `flumen plugins` does not load, so this test is the generator too.
 TEST_CASE("docs/reference/broker.md matches the broker's property table") {

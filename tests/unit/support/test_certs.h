@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/unit/support/source_dir.h"
+
 namespace flumen::testing {
 
 inline const std::string& test_cert_dir() {
@@ -18,8 +20,8 @@ inline const std::string& test_cert_dir() {
     const char* d = ::mkdtemp(tmpl);
     REQUIRE(d != nullptr);
     std::string out = d;
-    std::string cmd =
-        std::string("'") + FLUMEN_SOURCE_DIR + "/tests/tools/make_test_certs.sh' '" + out + "'";
+    std::string cmd = std::string("'") + flumen::testing::source_dir() +
+                      "/tests/tools/make_test_certs.sh' '" + out + "'";
     REQUIRE(std::system(cmd.c_str()) == 0);
     static struct Cleanup {
       std::string dir;

@@ -6,12 +6,13 @@
 #include <sstream>
 
 #include "tests/unit/support/linked_registry.h"
+#include "tests/unit/support/source_dir.h"
 
 namespace flumen::runtime {
 namespace {
 
 TEST_CASE("docs/reference/plugins.md matches the property tables") {
-  std::ifstream in(std::string(FLUMEN_SOURCE_DIR) + "/docs/reference/plugins.md");
+  std::ifstream in(std::string(flumen::testing::source_dir()) + "/docs/reference/plugins.md");
   REQUIRE_MESSAGE(in.good(), "docs/reference/plugins.md is missing");
   std::stringstream committed;
   committed << in.rdbuf();
