@@ -79,6 +79,29 @@ bool has_keyless_record(std::string_view batch, size_t max_inflated) {
                      [](const RecordView& v) { return !v.has_key; });
 }
 
+bool find_record_by_time(std::string_view batch, int64_t ts, bool want_max, size_t max_inflated,
+                         int64_t& offset, int64_t& timestamp) {
+  BatchHeader h;
+  if (!read_batch_header(batch, h)) return false;
+  if ((h.attributes & 0x08) != 0) {  // LogAppendTime: every record has the batch's time
+    offset = h.base_offset;
+    timestamp = h.max_timestamp;
+    return true;
+  }
+  if (h.compression() == 0) return find_record_by_timestamp(batch, ts, want_max, offset, timestamp);
+  BatchRecords r;
+  if (!read_batch_records(batch, max_inflated, r)) return false;
+  for (const RecordView& v : r.records) {
+    const int64_t t = h.base_timestamp + v.timestamp_delta;
+    if (want_max ? t == h.max_timestamp : t >= ts) {
+      offset = h.base_offset + v.offset_delta;
+      timestamp = t;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool build_batch(const BatchHeader& h, int64_t base_timestamp, int64_t original_base_timestamp,
                  const std::vector<const RecordView*>& records, std::string_view original_payload,
                  std::string& out) {

@@ -43,6 +43,12 @@ bool read_batch_records(std::string_view batch, size_t max_inflated, BatchRecord
 // cannot be read: the caller has checked it already).
 bool has_keyless_record(std::string_view batch, size_t max_inflated);
 
+// find_record_by_timestamp (record_batch.h) for any batch: a compressed one is inflated (up to
+// `max_inflated`) to find the record itself, not only the batch holding it. False when the batch
+// is malformed, inflates past the limit, or holds no such record.
+bool find_record_by_time(std::string_view batch, int64_t ts, bool want_max, size_t max_inflated,
+                         int64_t& offset, int64_t& timestamp);
+
 // A batch with `header`'s offsets, producer fields, attributes (codec, timestamp type,
 // transactional, control) and timestamps, holding `records` (a subset of the original's, in
 // order, each re-based on `base_timestamp`), compressed like `original_payload`, CRC set. With

@@ -16,6 +16,7 @@
 #include "agent/util/atomic_file.h"
 #include "agent/util/byte_order.h"
 #include "broker/protocol/record_batch.h"
+#include "broker/storage/batch_records.h"
 #include "broker/storage/segment_swap.h"
 
 namespace flumen::broker {
@@ -37,6 +38,9 @@ std::string segment_name(int64_t base) {
 }
 
 constexpr const char* kStartOffsetFile = "log-start-offset";
+// A lookup by time inflates one compressed batch; a batch that inflates past this (a bomb, or
+// far above any max.message.bytes) answers with its base offset instead.
+constexpr size_t kMaxInflatedForTimeLookup = 64 << 20;
 constexpr const char* kCleanOffsetFile = "cleaner-offset-checkpoint";
 
 Status io_error(const std::string& what, const std::string& path) {
@@ -440,14 +444,14 @@ int64_t PartitionLog::offset_for_timestamp(int64_t ts, int64_t& found) const {
       BatchHeader h;
       if (!read_batch_header(std::string_view(head, sizeof head), h)) break;
       if (h.max_timestamp >= ts) {
-        // The batch holds it: the record itself, read from the batch (uncompressed ones; a
-        // compressed batch answers its base offset).
+        // The batch holds it: the record itself, read from the batch (inflated when
+        // compressed; one that cannot be read answers its base offset).
         found = h.max_timestamp;
         int64_t offset = h.base_offset;
         std::string batch(h.total_size(), '\0');
         if (::pread(s->fd, batch.data(), batch.size(), static_cast<off_t>(pos)) ==
             static_cast<ssize_t>(batch.size()))
-          (void)find_record_by_timestamp(batch, ts, false, offset, found);
+          (void)find_record_by_time(batch, ts, false, kMaxInflatedForTimeLookup, offset, found);
         return offset;
       }
       pos += h.total_size();
@@ -488,7 +492,7 @@ int64_t PartitionLog::offset_of_max_timestamp(int64_t& found) const {
     int64_t ts = found;
     if (::pread(best->fd, batch.data(), batch.size(), static_cast<off_t>(best_pos)) ==
         static_cast<ssize_t>(batch.size()))
-      (void)find_record_by_timestamp(batch, 0, true, offset, ts);
+      (void)find_record_by_time(batch, 0, true, kMaxInflatedForTimeLookup, offset, ts);
   }
   return offset;
 }

@@ -9,6 +9,7 @@
 
 #include "broker/protocol/record_batch.h"
 #include "tests/unit/broker/batch_builder.h"
+#include "tests/unit/broker/storage/keyed_batches.h"
 #include "tests/unit/broker/storage/temp_dir.h"
 
 using namespace flumen;
@@ -72,6 +73,31 @@ TEST_CASE("offsets for times find the record inside a batch, not the batch's bas
   CHECK(log->offset_for_timestamp(4001, ts) == -1);
   CHECK(log->offset_of_max_timestamp(ts) == 4);
   CHECK(ts == 4000);
+}
+
+TEST_CASE("offsets for times find the record inside a compressed batch too") {
+  // Producers compress by default (librdkafka lz4/zstd, the Java client's batches): answering
+  // the batch's base offset made `kcat -o s@ts` and offsetsForTimes replay up to a batch early.
+  for (int codec : {1, 2, 3, 4}) {  // gzip, snappy, lz4, zstd
+    CAPTURE(codec);
+    TempDir dir;
+    auto log = PartitionLog::open(dir.path.string(), LogConfig{}).value();
+    REQUIRE(log->append(testing::make_batch({"x"}, 500)).is_ok());
+    testing::BatchOptions o;
+    o.codec = codec;
+    o.timestamp = 1000;  // records at 1000, 1001, 1002, 1003: offsets 1..4
+    REQUIRE(
+        log->append(testing::make_keyed_batch({{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}}, o))
+            .is_ok());
+    int64_t ts = 0;
+    CHECK(log->offset_for_timestamp(1002, ts) == 3);
+    CHECK(ts == 1002);
+    CHECK(log->offset_for_timestamp(1000, ts) == 1);
+    CHECK(ts == 1000);
+    CHECK(log->offset_for_timestamp(1004, ts) == -1);
+    CHECK(log->offset_of_max_timestamp(ts) == 4);
+    CHECK(ts == 1003);
+  }
 }
 
 TEST_CASE("segments roll by size, survive a reopen, and retention drops the oldest") {
