@@ -7,6 +7,7 @@ import random
 import signal
 import socket
 import struct
+import threading
 import time
 import unittest
 
@@ -247,6 +248,37 @@ a1.sinks.k2.batch-size = 1000
         # have sent to a6 that a5 had committed.
         self.assertLessEqual(dups, risk + 1000)
 
+    def test_a_take_whose_ack_was_lost_goes_again_to_its_receiver_not_to_another(self):
+        # The aggregator behind k1 commits a batch and its answer never arrives (as when it is
+        # killed right after its commit), then it refuses connections for a second. The edge
+        # must wait for it rather than give the take to k2: k1's receiver recognises the
+        # batch's numbers, k2 would put it a second time.
+        p1, p2 = free_port(), free_port()
+        o1, o2 = self.out_dir("lost-ack-1"), self.out_dir("lost-ack-2")
+        a1 = self.start_agent(aggregator_conf("a1", p1, o1), name="a1")
+        a2 = self.start_agent(aggregator_conf("a2", p2, o2), name="a2")
+        proxy = AckDroppingProxy(p1, down=1.0)
+        self.addCleanup(proxy.close)
+        n = 30000
+        edge = self.start_agent(edge_conf("e", n, {"k1": proxy.port, "k2": p2}, batch=1000,
+                                          extra="""
+{n}.sinkgroups = g1
+{n}.sinkgroups.g1.sinks = k1 k2
+{n}.sinkgroups.g1.processor.type = load_balance
+{n}.sinkgroups.g1.processor.selector = round_robin
+"""), name="e")
+        self.wait_for_all([o1, o2], {str(i) for i in range(n)})
+        self.assertTrue(proxy.dropped.is_set(), "the proxy never swallowed an ACK")
+        self.assertEqual(edge.stop(), 0)
+        got = self.counts([o1, o2])
+        twice = sorted((e for e, c in got.items() if c > 1), key=int)
+        self.assertEqual(twice, [], "%d events at both aggregators" % len(twice))
+        self.assertEqual(sum(got.values()), n)
+        self.assertGreaterEqual(a1.counter("SOURCE.r1", "BatchDuplicateCount"), 1,
+                                "k1's receiver never saw the batch again")
+        self.assertEqual(a1.stop(), 0)
+        self.assertEqual(a2.stop(), 0)
+
     def test_one_agent_with_two_sinks_on_a_channel_and_a_second_flow(self):
         # Seed 001, layout 2: source -> interceptor -> channel -> two sinks, and another flow.
         o1, o2, o3 = self.out_dir("k1"), self.out_dir("k2"), self.out_dir("k3")
@@ -327,6 +359,95 @@ a1.sinks.k3.sink.rollInterval = 0
         self.assertEqual(edge.stop(), 0)
         self.assertEqual(agg.stop(), 0)
         self.assertEqual(sum(self.counts([out]).values()), n)
+
+
+def shut_down(*socks):
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class AckDroppingProxy:
+    """A TCP proxy in front of a forward source that swallows the first ACK it carries back,
+    cuts that connection and refuses new ones for `down` seconds, then forwards everything:
+    a receiver that committed a batch and went away before its answer left."""
+
+    def __init__(self, target_port, down):
+        self.target_port = target_port
+        self.down = down
+        self.dropped = threading.Event()
+        self.closing = False
+        self.socks = []
+        self.listener = self._listen(0)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _listen(self, port):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(16)
+        return s
+
+    def _accept_loop(self):
+        while not self.closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                if self.closing:
+                    return
+                # Closed on purpose after the dropped ACK: refuse for a while, then listen again.
+                time.sleep(self.down)
+                self.listener = self._listen(self.port)
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            self.socks += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._answers, args=(server, client), daemon=True).start()
+
+    def _pipe(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        shut_down(src, dst)
+
+    def _answers(self, server, client):
+        buf = b""
+        try:
+            while True:
+                data = server.recv(65536)
+                if not data:
+                    break
+                buf += data
+                while len(buf) >= 5:
+                    length, type_ = struct.unpack(">IB", buf[:5])
+                    if len(buf) < 4 + length:
+                        break
+                    f, buf = buf[:4 + length], buf[4 + length:]
+                    if type_ == 4 and not self.dropped.is_set():
+                        self.dropped.set()
+                        shut_down(self.listener)  # wakes _accept_loop (close alone does not)
+                        self.listener.close()
+                        raise OSError("ACK dropped")
+                    client.sendall(f)
+        except OSError:
+            pass
+        shut_down(server, client)
+
+    def close(self):
+        self.closing = True
+        for s in self.socks + [self.listener]:
+            try:
+                s.close()
+            except OSError:
+                pass
 
 
 def frame(type_, payload):

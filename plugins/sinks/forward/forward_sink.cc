@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -461,6 +462,11 @@ pipeline::DeliveryResult ForwardSink::settled(pipeline::DeliveryResult r) {
   return r;
 }
 
+bool ForwardSink::any_at_peer() const {
+  // Acknowledged batches count too: given to another member, the whole take goes there again.
+  return std::any_of(plan_.begin(), plan_.end(), [](const Planned& p) { return p.at_peer; });
+}
+
 void ForwardSink::delivery_not_committed() {
   // Delivered, but its take did not commit (the channel's disk): the same events come again.
   // The plan stays, every batch acknowledged, so they are not sent twice.
@@ -497,6 +503,15 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     if (fd_ < 0) {
       if (Status s = connect(deadline); !s) {
         if (plan_.empty()) return DeliveryResult::retry(s.message());
+        // A batch of this take may be committed at this receiver, its answer lost with the
+        // connection (the receiver killed after its commit). Given up now, the take would
+        // go to another member of the sink group and be put there twice; its own receiver
+        // recognises the numbers when it is back, so it is waited for, within request-timeout.
+        if (any_at_peer() && Clock::now() + std::chrono::milliseconds(backoff_ms) < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+          backoff_ms = std::min(backoff_ms * 2, 1000);
+          continue;
+        }
         return keep_for_retry(s.message());
       }
     }

@@ -102,6 +102,8 @@ class ForwardSink : public pipeline::Sink {
   // events (then plan_ is its plan again, every batch possibly at the peer).
   void resume_recovered(const EventBatch& batch);
   pipeline::DeliveryResult settled(pipeline::DeliveryResult r);
+  // Whether a batch of the take in flight may be committed at the receiver already.
+  bool any_at_peer() const;
   // Writes out_ and reads answers until `done()` holds, the deadline passes or the connection
   // breaks. Every complete frame received goes to on_answer.
   template <typename Done>
