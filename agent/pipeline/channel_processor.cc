@@ -70,6 +70,7 @@ Status ChannelProcessor::process_batch(const EventBatch& input, const Marker* ma
 Status ChannelProcessor::process_batch(const EventBatch& input, std::span<const Marker> markers) {
   const EventBatch* batch = &intercepted(input);
   selector_->route(*batch, targets_);
+  record_markers_elsewhere(markers, *batch);
   for (const RouteTarget& t : targets_) {
     Status s = put_into(t, *batch, markers);
     if (s.is_ok()) continue;
@@ -80,12 +81,6 @@ Status ChannelProcessor::process_batch(const EventBatch& input, std::span<const 
     }
     note_refusal(*t.channel, s);
     return s;
-  }
-  if (!markers.empty()) {
-    std::vector<const Channel*> written;
-    for (const RouteTarget& t : targets_)
-      if (!events_of(t, *batch).empty()) written.push_back(t.channel);
-    record_markers_elsewhere(markers, written);
   }
   if (counters_) {
     // Accepted counts what the source handed over (dropped-by-interceptor events included),
@@ -107,8 +102,7 @@ struct ChannelProcessor::AsyncBatch {
     std::optional<EventBatch> tapped;  // a copy, only while the channel's tap is attached
   };
   std::vector<Target> targets;
-  std::vector<std::pair<std::string, std::string>> markers;  // for the channels not written
-  std::optional<EventBatch> tapped;                          // for the source's tap
+  std::optional<EventBatch> tapped;  // for the source's tap
   size_t input_size = 0;
   // Targets still to answer, plus one held while the commits are being started, so that the
   // batch cannot finish before all of them were.
@@ -124,8 +118,7 @@ void ChannelProcessor::process_batch_async(const EventBatch& input, std::span<co
   auto* b = new AsyncBatch;
   b->input_size = input.size();
   b->done = std::move(done);
-  for (const Marker& m : markers)
-    b->markers.emplace_back(m.key, m.value);
+  record_markers_elsewhere(markers, batch);
   if (tap_ && tap_->attached()) b->tapped.emplace().append_all(batch);
   b->targets.reserve(targets_.size());
   for (const RouteTarget& t : targets_)
@@ -175,15 +168,6 @@ void ChannelProcessor::finish_async(AsyncBatch* b) {
     }
   }
   if (result.is_ok()) {
-    if (!b->markers.empty()) {
-      std::vector<const Channel*> written;
-      for (const AsyncBatch::Target& t : b->targets)
-        if (t.txn) written.push_back(t.channel);
-      std::vector<Marker> markers;
-      for (const auto& [k, v] : b->markers)
-        markers.push_back({k, v});
-      record_markers_elsewhere(markers, written);
-    }
     if (counters_) {
       counters_->event_accepted->inc(static_cast<int64_t>(b->input_size));
       counters_->append_batch_accepted->inc();
@@ -196,10 +180,15 @@ void ChannelProcessor::finish_async(AsyncBatch* b) {
 }
 
 void ChannelProcessor::record_markers_elsewhere(std::span<const Marker> markers,
-                                                const std::vector<const Channel*>& written) {
+                                                const EventBatch& batch) {
+  if (markers.empty()) return;
+  auto gets_events = [&](const Channel* ch) {
+    return std::any_of(targets_.begin(), targets_.end(), [&](const RouteTarget& t) {
+      return t.channel == ch && (t.all_events ? !batch.empty() : !t.events.empty());
+    });
+  };
   for (Channel* ch : selector_->channels()) {
-    if (!ch->keeps_markers() || std::find(written.begin(), written.end(), ch) != written.end())
-      continue;
+    if (!ch->keeps_markers() || gets_events(ch)) continue;
     for (const Marker& m : markers)
       if (Status s = ch->save_marker(m.key, m.value); !s)
         spdlog::debug("channel {}: could not record marker {}: {}", ch->name(), m.key, s.message());

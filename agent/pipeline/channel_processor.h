@@ -74,12 +74,15 @@ class ChannelProcessor {
   // A required channel refused the batch: counted, and said now and then.
   void note_refusal(const Channel& channel, const Status& s);
   void finish_async(AsyncBatch* b);
-  // A batch committed: its markers go to every channel that keeps markers and got none of its
-  // events (a multiplexing route, an empty subset), so that no channel is left with an older
-  // marker. Sources resume from the smallest marker over their channels: an old one there
-  // would read again, or let a sender's batch in again, what the other channels already have.
-  void record_markers_elsewhere(std::span<const Marker> markers,
-                                const std::vector<const Channel*>& written);
+  // Before a batch (routed into targets_) commits anywhere, its markers go to every channel
+  // that keeps markers and gets none of its events (a multiplexing route, an empty subset), so
+  // that no channel is left with an older marker. Sources resume from the smallest marker over
+  // their channels: an old one there would read again, or let a sender's batch in again, what
+  // the other channels already have. Before, not after: a kill -9 between the commit and a
+  // marker written after it left exactly that; one written before a commit that then fails or
+  // never happens is harmless, as that channel gets none of the batch, and the channels it is
+  // routed to keep their older marker, the smallest.
+  void record_markers_elsewhere(std::span<const Marker> markers, const EventBatch& batch);
 
   std::unique_ptr<ChannelSelector> selector_;
   std::vector<std::unique_ptr<Interceptor>> interceptors_;
