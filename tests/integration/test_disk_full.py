@@ -127,31 +127,56 @@ class DiskFullTest(AgentTestCase):
     def test_taildir_into_a_file_channel_on_a_full_disk(self):
         # TAILDIR keeps several commits in flight: those that fail (the disk filled under the
         # channel) are read again from the committed position, nothing lost or read twice.
-        mnt = self.mount_small_disk(64)
         log = self.path("app.log")
-        out = self.path("out")
-        os.mkdir(out)
-        total = 60000
-        stop = threading.Event()
 
-        def write():
+        def write(total, stop):
             with open(log, "w") as f:
                 for i in range(0, total, 100):
                     if stop.is_set():
                         return
-                    f.write("".join("L%06d %s\n" % (j, "x" * 120) for j in range(i, i + 100)))
+                    f.write("".join(line(j) for j in range(i, i + 100)))
                     f.flush()
                     time.sleep(0.004)
 
-        writer = threading.Thread(target=write)
+        self.source_into_full_disk("taildir", [
+            "a1.sources.r1.type = TAILDIR", "a1.sources.r1.filegroups = g",
+            "a1.sources.r1.filegroups.g = %s" % log,
+            "a1.sources.r1.positionFile = %s" % self.path("pos.json")], write)
+
+    def test_spooldir_into_a_file_channel_on_a_full_disk(self):
+        # spooldir keeps several commits in flight too, and completes a file only when every
+        # batch of it committed.
+        spool = self.path("spool")
+        os.mkdir(spool)
+
+        def write(total, stop):
+            per_file = 5000
+            for n, first in enumerate(range(0, total, per_file)):
+                if stop.is_set():
+                    return
+                tmp = self.path("day-%02d.tmp" % n)
+                with open(tmp, "w") as f:
+                    f.write("".join(line(j) for j in range(first, first + per_file)))
+                os.rename(tmp, os.path.join(spool, "day-%02d.log" % n))
+                time.sleep(0.2)
+
+        self.source_into_full_disk("spooldir", [
+            "a1.sources.r1.type = spooldir", "a1.sources.r1.spoolDir = %s" % spool], write)
+
+    def source_into_full_disk(self, what, source_lines, write):
+        """`source_lines` (batches of Flume's default 100) into a file channel whose disk fills
+        while `write(total, stop)` feeds them, then frees: every line once at the sink."""
+        mnt = self.mount_small_disk(64)
+        out = self.path("out")
+        os.mkdir(out)
+        total = 60000
+        stop = threading.Event()
+        writer = threading.Thread(target=write, args=(total, stop))
         writer.start()
         self.addCleanup(writer.join)
         self.addCleanup(stop.set)
         conf = "\n".join([
-            "a1.sources = r1", "a1.channels = c1", "a1.sinks = k1",
-            "a1.sources.r1.type = TAILDIR", "a1.sources.r1.filegroups = g",
-            "a1.sources.r1.filegroups.g = %s" % log,
-            "a1.sources.r1.positionFile = %s" % self.path("pos.json"),
+            "a1.sources = r1", "a1.channels = c1", "a1.sinks = k1"] + source_lines + [
             "a1.sources.r1.channels = c1",
             "a1.channels.c1.type = file", "a1.channels.c1.dataDirs = %s/db" % mnt,
             "a1.channels.c1.minimumRequiredSpace = 1048576",
@@ -175,12 +200,15 @@ class DiskFullTest(AgentTestCase):
         counts = collections.Counter(l.split(" ")[0] for l in all_lines(out))
         duplicates = sum(n - 1 for n in counts.values() if n > 1)
         missing = [i for i in range(total) if "L%06d" % i not in counts]
-        print("\ntaildir on a full disk: %d lines, duplicates %d, missing %d, failed puts %d, "
-              "refused batches %d" % (sum(counts.values()), duplicates, len(missing), put_errors,
-                                      refused))
+        print("\n%s on a full disk: %d lines, duplicates %d, missing %d, failed puts %d, "
+              "refused batches %d" % (what, sum(counts.values()), duplicates, len(missing),
+                                      put_errors, refused))
         self.assertEqual(missing, [])
         self.assertEqual(duplicates, 0)
 
+
+def line(i):
+    return "L%06d %s\n" % (i, "x" * 120)
 
 if __name__ == "__main__":
     unittest.main()

@@ -222,10 +222,10 @@ bool SpoolDirSource::open_file(const std::string& path) {
   return true;
 }
 
-void SpoolDirSource::save_progress() {
+void SpoolDirSource::save_progress(uint64_t committed_pos) {
   // Not synced: a process crash keeps it, a power loss re-reads a few batches.
   const std::string text =
-      std::to_string(cur_.at_pickup.st_ino) + " " + std::to_string(cur_.pos) + "\n";
+      std::to_string(cur_.at_pickup.st_ino) + " " + std::to_string(committed_pos) + "\n";
   if (Status s = write_file_atomically(cur_.progress_path, text, false); !s)
     spdlog::warn("spooldir source {}: {} (a restart may read some lines again)", name(),
                  s.message());
@@ -288,26 +288,73 @@ bool SpoolDirSource::ingest_batch(bool& progressed) {
       consumed = nl ? len + 1 : len;  // a last line without newline is complete at EOF
     }
     if (!add(line)) {
+      // What is in flight of this file is committed first (or read again before this line).
+      if (!settle(0)) return back_off_after_failed_put();
       move_aside("it is not valid " + options_.input_charset, ".FAILED");
       return false;
     }
     p += consumed;
   }
+  bool failed_now = false;
   if (!batch_.empty()) {
-    auto backoff = std::chrono::milliseconds(50);
-    for (;;) {
-      // With a durable channel the new position goes into the same commit as the lines.
-      const std::string value = durable_ ? marker_of(cur_.at_pickup, p, cur_.path) : "";
-      pipeline::ChannelProcessor::Marker marker{marker_key_, value};
-      if (processor().process_batch(batch_, durable_ ? &marker : nullptr).is_ok()) break;
-      if (!sleep_ms(backoff.count())) return false;  // stopping: progress stays committed
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(options_.max_backoff_ms));
+    // With a durable channel the new position goes into the same commit as the lines.
+    const std::string value = durable_ ? marker_of(cur_.at_pickup, p, cur_.path) : "";
+    const pipeline::ChannelProcessor::Marker marker{marker_key_, value};
+    InFlight* fl;
+    {
+      std::lock_guard lock(flight_mu_);
+      fl = &in_flight_.emplace_back();
+      fl->pos_before = cur_.pos;
+      fl->pos_after = p;
     }
-    cur_.pos = p;
-    save_progress();
+    processor().process_batch_async(
+        batch_,
+        durable_ ? std::span(&marker, 1) : std::span<const pipeline::ChannelProcessor::Marker>{},
+        chain_, [this, fl](Status st) {
+          std::lock_guard lock(flight_mu_);
+          fl->status = std::move(st);
+          fl->done = true;
+          flight_cv_.notify_one();
+        });
+    cur_.pos = p;  // read on while it syncs; settle() sends it back if the commit fails
     progressed = true;
+    std::lock_guard lock(flight_mu_);
+    failed_now = fl->done && !fl->status;
   }
+  // The file is done only when every batch of it committed.
+  if (!settle(eof || failed_now ? 0 : kMaxInFlight - 1)) return back_off_after_failed_put();
+  put_backoff_ = std::chrono::milliseconds(50);
   return !eof;
+}
+
+bool SpoolDirSource::settle(size_t keep) {
+  std::unique_lock lock(flight_mu_);
+  bool failed = false;
+  uint64_t committed = 0;
+  bool any_committed = false;
+  while (!in_flight_.empty() && (failed || in_flight_.size() > keep)) {
+    InFlight& fl = in_flight_.front();
+    flight_cv_.wait(lock, [&] { return fl.done; });
+    if (!failed && !fl.status) {
+      failed = true;
+      cur_.pos = fl.pos_before;  // the channel and the processor said why
+    } else if (!failed) {
+      committed = fl.pos_after;
+      any_committed = true;
+    }
+    in_flight_.pop_front();
+  }
+  lock.unlock();
+  if (any_committed && cur_.fd >= 0) save_progress(committed);
+  if (failed) chain_ = std::make_shared<pipeline::CommitChain>();
+  return !failed;
+}
+
+bool SpoolDirSource::back_off_after_failed_put() {
+  // stopping: what committed stays committed, the rest is read again at the next start
+  if (!sleep_ms(put_backoff_.count())) return false;
+  put_backoff_ = std::min(put_backoff_ * 2, std::chrono::milliseconds(options_.max_backoff_ms));
+  return true;  // read again from the first batch that did not commit
 }
 
 void SpoolDirSource::move_aside(const std::string& why, const char* suffix) {
@@ -365,6 +412,11 @@ void SpoolDirSource::finish_file() {
 }
 
 void SpoolDirSource::run() {
+  ingest_files();
+  settle(0);  // the commits in flight call back into this source: wait for them
+}
+
+void SpoolDirSource::ingest_files() {
   while (!stopping_) {
     if (cur_.fd < 0) {
       auto next = next_file();
