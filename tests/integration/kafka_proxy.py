@@ -8,7 +8,39 @@ import threading
 import time
 
 PRODUCE = 0
+INIT_PRODUCER_ID = 22
 END_TXN = 26
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
+
+
+def _uvarint(buf, pos):
+    value = shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _has_transactional_id(frame, api_version):
+    """Whether an InitProducerId request names a transactional.id (a transactional producer's)
+    rather than none (an idempotent producer's)."""
+    pos = 12
+    (client_id_len,) = struct.unpack(">h", frame[pos:pos + 2])
+    pos += 2 + max(client_id_len, 0)
+    flexible = api_version >= 2
+    if flexible:
+        tags, pos = _uvarint(frame, pos)
+        for _ in range(tags):
+            _, pos = _uvarint(frame, pos)
+            size, pos = _uvarint(frame, pos)
+            pos += size
+        length, pos = _uvarint(frame, pos)
+        return length > 0  # compact nullable string: 0 is null
+    (length,) = struct.unpack(">h", frame[pos:pos + 2])
+    return length >= 0
 
 
 def _read_exact(sock, n):
@@ -27,6 +59,15 @@ def _read_frame(sock):
     return head + _read_exact(sock, size)
 
 
+class _Pending(set):
+    """One connection's correlation ids of requests whose responses are counted (and maybe
+    swallowed); `refusals`: InitProducerId requests to answer with an error, by version."""
+
+    def __init__(self):
+        super().__init__()
+        self.refusals = {}
+
+
 class KafkaProxy:
     def __init__(self, upstream_port, port):
         self.upstream_port = upstream_port
@@ -42,8 +83,16 @@ class KafkaProxy:
         self._conns = []
         self._listener = socket.create_server(("127.0.0.1", port))
         self._closed = False
+        self.refuse_transactions = False  # answer a transactional InitProducerId with an error
+        self.refused = 0
         threading.Thread(target=self._accept, daemon=True).start()
         threading.Thread(target=self._heal_when_due, daemon=True).start()
+
+    def refuse_transactional_ids(self):
+        """Answers every InitProducerId that names a transactional.id with
+        TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as a broker would that does not let this client
+        use transactions; an idempotent producer's (no id) goes through."""
+        self.refuse_transactions = True
 
     def swallow_responses(self, after, seconds, api_key=PRODUCE):
         """Once `after` more responses to `api_key` went through, swallows them for `seconds`."""
@@ -80,7 +129,7 @@ class KafkaProxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             pair = (client, upstream)
-            produce_ids = set()
+            produce_ids = _Pending()
             with self.lock:
                 self._conns.append(pair)
             threading.Thread(target=self._requests, args=(pair, produce_ids), daemon=True).start()
@@ -91,10 +140,14 @@ class KafkaProxy:
         try:
             while True:
                 frame = _read_frame(client)
-                api_key, _, correlation = struct.unpack(">hhi", frame[4:12])
+                api_key, api_version, correlation = struct.unpack(">hhi", frame[4:12])
                 if api_key == self.api_key:
                     with self.lock:
                         produce_ids.add(correlation)
+                if (api_key == INIT_PRODUCER_ID and self.refuse_transactions and
+                        _has_transactional_id(frame, api_version)):
+                    with self.lock:
+                        produce_ids.refusals[correlation] = api_version
                 upstream.sendall(frame)
         except (EOFError, OSError):
             self._cut(pair)
@@ -105,6 +158,14 @@ class KafkaProxy:
             while True:
                 frame = _read_frame(upstream)
                 (correlation,) = struct.unpack(">i", frame[4:8])
+                with self.lock:
+                    version = produce_ids.refusals.pop(correlation, None)
+                if version is not None:
+                    # Header (+ its tagged fields from v2), throttle_time_ms, then error_code.
+                    at = 8 + (1 if version >= 2 else 0) + 4
+                    frame = frame[:at] + struct.pack(
+                        ">h", TRANSACTIONAL_ID_AUTHORIZATION_FAILED) + frame[at + 2:]
+                    self.refused += 1
                 with self.lock:
                     is_produce = correlation in produce_ids
                     produce_ids.discard(correlation)

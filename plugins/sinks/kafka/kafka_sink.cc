@@ -276,7 +276,8 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   return deliver_at_least_once(batch);
 }
 
-void KafkaSink::produce_all(const EventBatch& batch, std::vector<bool>* excluded) {
+void KafkaSink::produce_all(const EventBatch& batch, std::vector<bool>* excluded,
+                            const std::function<void()>& before_events) {
   const size_t n = batch.size();
   ++generation_;
   // A transaction's offsets record has the slot after the events' (see deliver_exactly_once).
@@ -298,6 +299,7 @@ void KafkaSink::produce_all(const EventBatch& batch, std::vector<bool>* excluded
       if (excluded) (*excluded)[i] = true;  // never in Kafka: no reason to abort for it
     }
   }
+  if (before_events) before_events();
   const std::vector<std::string_view>& topics = topics_;
   // Records with nothing produce_batch cannot carry (headers, an explicit timestamp) go to
   // librdkafka in runs of one topic: one call and one lock per run instead of per record.

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ class KafkaSink : public pipeline::Sink {
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void interrupt() override { interrupted_ = true; }
+  // Exactly once: the take just committed in Kafka comes again (its channel commit failed); it
+  // is recognised as in Kafka instead of produced a second time.
+  void delivery_not_committed() override;
 
  private:
   enum class Outcome : uint8_t { kPending, kDelivered, kRetry, kRejected };
@@ -56,8 +60,10 @@ class KafkaSink : public pipeline::Sink {
   int32_t partition_for(const EventBatch& batch, size_t i) const;
   // Produces every event of `batch` (outcomes_, pending_ and topics_ set for it). With
   // `excluded` (a transaction) those marked are left out, so are events refused before Kafka
-  // (marked then), and outcomes_ has one more slot, for the offsets record.
-  void produce_all(const EventBatch& batch, std::vector<bool>* excluded);
+  // (marked then), and outcomes_ has one more slot, for the offsets record, which
+  // `before_events` produces.
+  void produce_all(const EventBatch& batch, std::vector<bool>* excluded,
+                   const std::function<void()>& before_events = {});
   // Waits for the delivery reports of produce_all; false when some never came (the producer is
   // gone then, and with it every reference into the batch).
   bool await_reports();
@@ -101,7 +107,8 @@ class KafkaSink : public pipeline::Sink {
   KafkaSinkRecord record_;        // kept in the channel under record_key_
   std::string record_key_;
   uint64_t committed_take_ = 0;  // the newest take found in, or committed to, the offsets topic
-  size_t offsets_slot_ = 0;      // outcomes_ index + 1 of the offsets record; 0 = none
+  std::optional<KafkaTake> just_committed_;  // by the last deliver(), until the next one
+  size_t offsets_slot_ = 0;                  // outcomes_ index + 1 of the offsets record; 0 = none
   int64_t offsets_record_offset_ = -1;
   std::map<std::string, std::string> client_props_;  // the producer's, for the offsets reader
   std::vector<bool> excluded_;  // per event of the take: refused for good, left out

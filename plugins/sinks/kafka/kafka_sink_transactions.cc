@@ -141,6 +141,10 @@ DeliveryResult KafkaSink::in_doubt(const std::string& why) {
   return DeliveryResult::retry("kafka transaction not decided: " + why);
 }
 
+void KafkaSink::delivery_not_committed() {
+  if (exactly_once_ && just_committed_) record_.in_flight = just_committed_;
+}
+
 DeliveryResult KafkaSink::deliver_exactly_once(const EventBatch& batch) {
   if (!txn_ready_) {
     if (Status s = prepare_transactions(); !s) {
@@ -149,6 +153,7 @@ DeliveryResult KafkaSink::deliver_exactly_once(const EventBatch& batch) {
     }
     if (!exactly_once_) return deliver_at_least_once(batch);
   }
+  just_committed_.reset();
   const size_t n = batch.size();
   const uint64_t identity = events_identity(batch);
   if (record_.in_flight && record_.in_flight->events == n &&
@@ -159,6 +164,7 @@ DeliveryResult KafkaSink::deliver_exactly_once(const EventBatch& batch) {
         "producing it again",
         name(), record_.in_flight->take, n);
     recognised_->inc(static_cast<int64_t>(n));
+    just_committed_ = record_.in_flight;
     record_.in_flight.reset();
     return DeliveryResult::delivered().with_marker(record_key_, record_.encode());
   }
@@ -178,18 +184,21 @@ DeliveryResult KafkaSink::deliver_exactly_once(const EventBatch& batch) {
   for (;;) {
     if (std::string e = take_error(rd_kafka_begin_transaction(producer_)); !e.empty())
       return in_doubt("begin_transaction: " + e);
-    produce_all(batch, &excluded_);
     offsets_slot_ = n + 1;
     offsets_record_offset_ = -1;
-    const auto tag = static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (n + 1));
-    if (rd_kafka_produce(topic_handle(options_.offsets_topic), 0, RD_KAFKA_MSG_F_COPY,
-                         const_cast<char*>(offsets_value.data()), offsets_value.size(),
-                         record_.transactional_id.data(), record_.transactional_id.size(),
-                         reinterpret_cast<void*>(tag)) != 0) {
-      outcomes_[n] = Outcome::kRetry;
-      errors_[n] = rd_kafka_err2str(rd_kafka_last_error());
-      --pending_;
-    }
+    // The offsets record first: its partition joins the transaction in the same
+    // AddPartitionsToTxn as the events' first one, not in a second round trip after them.
+    produce_all(batch, &excluded_, [&] {
+      const auto tag = static_cast<uintptr_t>(((generation_ & 0xffffffffff) << 24) | (n + 1));
+      if (rd_kafka_produce(topic_handle(options_.offsets_topic), 0, RD_KAFKA_MSG_F_COPY,
+                           const_cast<char*>(offsets_value.data()), offsets_value.size(),
+                           record_.transactional_id.data(), record_.transactional_id.size(),
+                           reinterpret_cast<void*>(tag)) != 0) {
+        outcomes_[n] = Outcome::kRetry;
+        errors_[n] = rd_kafka_err2str(rd_kafka_last_error());
+        --pending_;
+      }
+    });
     if (!await_reports()) return in_doubt("delivery reports missing");
     bool newly_refused = false;
     std::string retry_why;
@@ -221,6 +230,7 @@ DeliveryResult KafkaSink::deliver_exactly_once(const EventBatch& batch) {
   }
   committed_take_ = record_.in_flight->take;
   if (offsets_record_offset_ >= 0) record_.offsets_from = offsets_record_offset_;
+  just_committed_ = record_.in_flight;
   record_.in_flight.reset();
   offsets_slot_ = 0;
   for (size_t i = 0; i < n; ++i)
