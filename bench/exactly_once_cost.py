@@ -7,13 +7,18 @@ alternated in one run, so the ratio is taken on the same machine under the same 
                channel before it is sent, synced with fsyncPerTransaction)
   tail:        a pre-written file -> TAILDIR -> file channel (-> null sink): the read position
                goes into the channel with each batch
+  tail -> kafka: a pre-written file -> TAILDIR -> file channel -> kafka sink -> `flumen broker`
+               (a fresh one per run); here on/off is the kafka sink's exactlyOnce (one Kafka
+               transaction per take with its offsets-topic record, vs the idempotent producer),
+               the file channel's stays on. --batch is TAILDIR's batchSize and the sink's
+               flumeBatchSize (100 = both defaults)
 
 Prints per pipeline and mode the median events/s and the channel syncs per 1,000 events (the
 file channel's SyncCount: puts and sink records that were fsynced, fdatasync'd by RocksDB), and
 the ratio on/off.
 
 Usage: bench/exactly_once_cost.py [--flumen build/flumen] [--events 300000] [--runs 3]
-                                  [--batch 1000]
+                                  [--batch 1000] [--pipelines forward,tail,kafka]
 """
 import argparse
 import json
@@ -134,7 +139,7 @@ edge.sinks.k1.batch-size = {batch}
     return events / took, syncs * 1000.0 / events
 
 
-def tail(flumen, workdir, events, batch, on):
+def pre_written_log(workdir, events):
     logs = os.path.join(workdir, "logs")
     os.makedirs(logs, exist_ok=True)
     path = os.path.join(logs, "app.log")
@@ -142,6 +147,13 @@ def tail(flumen, workdir, events, batch, on):
         with open(path, "w") as f:
             for i in range(events):
                 f.write("line-%09d %s\n" % (i, "z" * 90))
+    return path
+
+
+def tail_into(flumen, workdir, events, batch, channel_on, sink):
+    """The pre-written log through TAILDIR -> file channel -> `sink` (its conf lines, with the
+    sink named t1.sinks.k1); events/s and channel syncs per 1,000 events."""
+    path = pre_written_log(workdir, events)
     a = Agent(flumen, workdir, "t1", """
 t1.sources = r1
 t1.channels = c1
@@ -152,12 +164,11 @@ t1.sources.r1.filegroups.g1 = {path}
 t1.sources.r1.positionFile = {work}/t1-pos.json
 t1.sources.r1.batchSize = {batch}
 t1.sources.r1.channels = c1
-t1.sinks.k1.type = null
 t1.sinks.k1.channel = c1
-t1.sinks.k1.batchSize = {batch}
-""".format(path=path, work=workdir, batch=batch) + channel_conf("t1", workdir, on, events))
+""".format(path=path, work=workdir, batch=batch) + sink +
+              channel_conf("t1", workdir, channel_on, events))
     start = time.time()
-    wait_for(lambda: counter(a.port, "SINK.k1", "EventDrainSuccessCount") >= events, 600,
+    wait_for(lambda: counter(a.port, "SINK.k1", "EventDrainSuccessCount") >= events, 900,
              "the tail")
     took = time.time() - start
     syncs = counter(a.port, "CHANNEL.c1", "SyncCount")
@@ -166,16 +177,45 @@ t1.sinks.k1.batchSize = {batch}
     return events / took, syncs * 1000.0 / events
 
 
+def tail(flumen, workdir, events, batch, on):
+    return tail_into(flumen, workdir, events, batch, on,
+                     "t1.sinks.k1.type = null\nt1.sinks.k1.batchSize = %d\n" % batch)
+
+
+def tail_kafka(flumen, workdir, events, batch, on):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from agent_throughput import start_broker
+    port = free_port()
+    broker = start_broker(flumen, os.path.join(workdir, "broker"), port)
+    try:
+        return tail_into(flumen, workdir, events, batch, True, """
+t1.sinks.k1.type = kafka
+t1.sinks.k1.kafka.bootstrap.servers = 127.0.0.1:{port}
+t1.sinks.k1.kafka.topic = lines
+t1.sinks.k1.flumeBatchSize = {batch}
+t1.sinks.k1.exactlyOnce = {on}
+""".format(port=port, batch=batch, on="true" if on else "false"))
+    finally:
+        broker.kill()
+        broker.wait()
+
+
+PIPELINES = {"forward": ("forward hop", forward_hop), "tail": ("tail -> file channel", tail),
+             "kafka": ("tail -> kafka", tail_kafka)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--flumen", default="build/flumen")
     ap.add_argument("--events", type=int, default=300000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--pipelines", default="forward,tail,kafka")
     args = ap.parse_args()
+    chosen = [PIPELINES[p] for p in args.pipelines.split(",")]
     results = {}
     for run in range(args.runs):
-        for name, fn in (("forward hop", forward_hop), ("tail -> file channel", tail)):
+        for name, fn in chosen:
             for on in (True, False):  # alternated: the same load for both modes
                 work = tempfile.mkdtemp(prefix="flumen-eo-")
                 try:
@@ -186,7 +226,7 @@ def main():
                 print("run %d %-22s exactlyOnce=%-5s %10.0f events/s %6.2f syncs/1000 events"
                       % (run + 1, name, on, rate, syncs), file=sys.stderr)
     print("%-22s %-12s %12s %18s" % ("pipeline", "exactlyOnce", "events/s", "syncs/1000 events"))
-    for name in ("forward hop", "tail -> file channel"):
+    for name, _ in chosen:
         med = {}
         for on in (True, False):
             rates = [r for r, _ in results[(name, on)]]

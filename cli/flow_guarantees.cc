@@ -4,6 +4,7 @@
 
 #include "plugins/channels/file/config.h"
 #include "plugins/sinks/forward/config.h"
+#include "plugins/sinks/kafka/config.h"
 
 namespace flumen::cli {
 
@@ -51,10 +52,23 @@ Part sink_part(const runtime::SinkConfig& k, const runtime::SinkGroupConfig* gro
                   "once (EventInDoubtCount)"};
     return {Guarantee::kExactlyOnce, ""};
   }
-  if (t == "kafka")
-    return {Guarantee::kAtLeastOnce,
-            "kafka sink: records the broker acknowledged before the kill are sent again (the "
-            "idempotent producer only covers retries within a run)"};
+  if (t == "kafka") {
+    const auto* o = static_cast<const plugins::KafkaSinkOptions*>(k.options.get());
+    const std::string acks = !o                          ? "all"
+                             : o->producer.count("acks") ? o->producer.at("acks")
+                             : !o->required_acks.empty() ? o->required_acks
+                                                         : "all";
+    if (o && !o->exactly_once)
+      return {Guarantee::kAtLeastOnce,
+              "kafka sink with exactlyOnce = false: records the broker acknowledged before the "
+              "kill are sent again (the idempotent producer only covers retries within a run)"};
+    if (acks != "all" && acks != "-1")
+      return {Guarantee::kAtLeastOnce,
+              "kafka sink with acks = " + acks + ": no transactions without acks = all"};
+    return {Guarantee::kExactlyOnce,
+            "kafka sink: for read_committed consumers, with a broker that has transactions (one "
+            "without: at least once, said at start)"};
+  }
   return {Guarantee::kAtLeastOnce, t + " sink: writes again what it wrote before the kill"};
 }
 

@@ -19,7 +19,7 @@ PRODUCER = os.environ.get("KAFKA_TEST_PRODUCER", os.path.join(os.path.dirname(FL
 
 
 class Broker:
-    def __init__(self, workdir, data_dir, port, conf=None, metrics_port=None):
+    def __init__(self, workdir, data_dir, port, conf=None, metrics_port=None, extra_args=()):
         self.port = port
         self.metrics_port = metrics_port
         self.log_path = os.path.join(workdir, "broker-%d.log" % time.time_ns())
@@ -29,6 +29,7 @@ class Broker:
             args += ["--conf", conf]
         if metrics_port:
             args += ["--metrics-port", str(metrics_port)]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self._up, 20, "the broker to listen")
 

@@ -2,7 +2,9 @@
 kafka_peer.py): a topic with replication factor 3 and min.insync.replicas=2; flumen's kafka sink
 at acks=all keeps delivering while the leader of a partition is killed -9 and restarted, and
 every line ends up in the topic exactly once; flumen's kafka source follows a leader change
-(its partition's leader killed -9) and delivers everything.
+(its partition's leader killed -9) and delivers everything; the kafka sink's exactly-once mode
+(Kafka transactions, on a file channel) keeps every line once for a read_committed consumer
+across kill -9 of its agent.
 
 One cluster for the module (JVM starts are slow on two cores); each test leaves it whole."""
 import os
@@ -127,6 +129,42 @@ a1.sinks.k1.kafka.producer.linger.ms = 5
         print("kafka sink acks=all, RF 3, min.insync.replicas 2: node %d (leader of drive-0) "
               "killed -9 at %d delivered, %d delivered while it was down, %d lines once each"
               % (victim, at_kill, during_outage, n))
+
+    def test_sink_exactly_once_through_kill_9_of_its_agent(self):
+        import random
+        from test_exactly_once import EDGE, Writer, tally
+        self.create_topic("eos-lines", 3)
+        self.create_topic("flumen-sink-offsets", 1)
+        logs = self.path("logs")
+        os.makedirs(logs)
+        conf = EDGE.format(logs=logs, work=self.workdir, sinks="k1") + """
+e1.sinks.k1.type = kafka
+e1.sinks.k1.channel = c1
+e1.sinks.k1.kafka.bootstrap.servers = {bootstrap}
+e1.sinks.k1.kafka.topic = eos-lines
+e1.sinks.k1.flumeBatchSize = 1000
+""".format(bootstrap=cluster.bootstrap)
+        rng = random.Random(11)
+        with Writer(os.path.join(logs, "app.log"), per_round=100, pause=0.02) as w:
+            for _ in range(4):
+                agent = self.start_agent(conf, name="e1")
+                time.sleep(rng.uniform(2.0, 4.0))  # JVM brokers: transactions take longer
+                agent.kill()
+        agent = self.start_agent(conf, name="e1")
+        written = set(w.written)
+
+        def committed():
+            return self.kcat("-C", "-t", "eos-lines", "-o", "beginning", "-e", "-q",
+                             "-X", "isolation.level=read_committed").decode().split("\n")
+        wait_until(lambda: written <= set(committed()), 180, "every line in Kafka")
+        wait_until(lambda: agent.counter("CHANNEL.c1", "ChannelSize") == 0, 60, "the drain")
+        self.assertEqual(agent.stop(), 0)
+        self.assertIn("exactly once, transactional.id", agent.log_text())
+        lines = [l for l in committed() if l]
+        lost, dups, strangers = tally(lines, written)
+        print("kafka sink exactly once into Kafka 4.1.1, agent kill -9 x4: %d lines, %d lost, "
+              "%d duplicated" % (len(written), lost, dups))
+        self.assertEqual((lost, dups, strangers), (0, 0, 0), "(lost, duplicated, strangers)")
 
     def test_source_follows_a_leader_change(self):
         topic = self.create_topic("feed", 1)

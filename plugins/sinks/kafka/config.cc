@@ -46,7 +46,22 @@ const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table() {
                "header.<flume header> = <kafka header>: the name a header gets in Kafka.")
           .string("deadLetterDirectory", &T::dead_letter_directory, "",
                   "flumen: events Kafka refuses for good (too large, invalid topic) are written "
-                  "there as JSON lines; without it they are counted and logged.");
+                  "there as JSON lines; without it they are counted and logged.")
+          .boolean("exactlyOnce", &T::exactly_once, "true",
+                   "flumen: each take goes in one Kafka transaction with a record of it in "
+                   "offsetsTopic, so a kill -9, a timeout or a lost answer never puts it in "
+                   "Kafka twice for read_committed consumers. Needs a channel that keeps markers "
+                   "(a file channel) and acks = all; a broker without transactions makes the "
+                   "sink say so at start and stay at least once (idempotent producer).")
+          .string("offsetsTopic", &T::offsets_topic, "flumen-sink-offsets",
+                  "flumen: the topic (its partition 0) where exactly-once sinks record each "
+                  "take they commit, keyed by their transactional.id; created by the broker's "
+                  "auto-creation or beforehand.")
+          .integer("transactionTimeout", &T::transaction_timeout_ms, "60000", 1000, 900'000,
+                   "flumen: ms allowed to initialising the producer (which waits for an "
+                   "older one's transaction to end), to a commit or abort, and to reading "
+                   "offsetsTopic back; also librdkafka's transaction.timeout.ms unless "
+                   "kafka.producer.transaction.timeout.ms is set.");
   return table;
 }
 

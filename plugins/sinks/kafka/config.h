@@ -22,6 +22,9 @@ struct KafkaSinkOptions {
   bool flume_headers = true;
   std::map<std::string, std::string> header_names;  // header.<flume header> = <kafka header>
   std::string dead_letter_directory;
+  bool exactly_once = true;  // with a channel that keeps markers and a broker with transactions
+  std::string offsets_topic = "flumen-sink-offsets";
+  int64_t transaction_timeout_ms = 60000;  // init, commit, abort, reading offsets back
 };
 const config::PropertyTable<KafkaSinkOptions>& kafka_sink_table();
 // kafka.producer.* checked against librdkafka (see client_keys.h).

@@ -55,12 +55,12 @@ Status KafkaSink::start() {
     header_renames_.emplace(flume, kafka_name);
   rollbacks_ = &metrics().counter("RollbackCount");
   dead_letters_ = &metrics().counter("EventDeadLetterCount");
+  recognised_ = &metrics().counter("EventAlreadyInKafkaCount");
+  if (Status s = start_exactly_once(); !s) return s;
   return create_producer();
 }
 
-Status KafkaSink::create_producer() {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+std::map<std::string, std::string> KafkaSink::producer_properties() const {
   // Idempotence (no duplicates from librdkafka's own retries) needs acks=all, so that is the
   // default. A user who asks for Flume's acks=1 (or 0) gets it, without idempotence.
   std::map<std::string, std::string> props = {
@@ -75,10 +75,29 @@ Status KafkaSink::create_producer() {
   const bool acks_all = props["acks"] == "all" || props["acks"] == "-1";
   if (!props.count("enable.idempotence")) props["enable.idempotence"] = acks_all ? "true" : "false";
   props["bootstrap.servers"] = options_.bootstrap_servers;
+  if (exactly_once_) {
+    props["transactional.id"] = record_.transactional_id;
+    if (!props.count("transaction.timeout.ms"))
+      props["transaction.timeout.ms"] = std::to_string(options_.transaction_timeout_ms);
+    // librdkafka refuses a delivery timeout longer than the transaction's.
+    const auto txn = config::parse_int(props["transaction.timeout.ms"]).value_or(60000);
+    if (config::parse_int(props["message.timeout.ms"]).value_or(30000) > txn)
+      props["message.timeout.ms"] = std::to_string(txn);
+  }
+  return props;
+}
+
+Status KafkaSink::create_producer() {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = producer_properties();
   if (Status st = kafka::apply(conf, props, "kafka sink " + name(), "kafka.producer."); !st) {
     rd_kafka_conf_destroy(conf);
     return st;
   }
+  client_props_ = props;
+  txn_initialised_ = false;
+  txn_ready_ = false;
   delivery_timeout_ms_ = config::parse_int(props["message.timeout.ms"]).value_or(30000);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
   kafka::route_logs(conf);
@@ -114,6 +133,8 @@ void KafkaSink::destroy_producer() {
   release_topics();
   rd_kafka_destroy(producer_);
   producer_ = nullptr;
+  txn_initialised_ = false;  // a new producer initialises again (and fences this one)
+  txn_ready_ = false;
 }
 
 void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -129,6 +150,7 @@ void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaq
   if (o != Outcome::kPending) return;
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     o = Outcome::kDelivered;
+    if (index == self->offsets_slot_) self->offsets_record_offset_ = m->offset;
   } else {
     o = permanent(m->err) ? Outcome::kRejected : Outcome::kRetry;
     self->errors_[index - 1] = rd_kafka_err2str(m->err);
@@ -250,11 +272,18 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   if (!producer_) {
     if (Status s = create_producer(); !s) return DeliveryResult::retry(s.message());
   }
+  if (exactly_once_) return deliver_exactly_once(batch);
+  return deliver_at_least_once(batch);
+}
+
+void KafkaSink::produce_all(const EventBatch& batch, std::vector<bool>* excluded,
+                            const std::function<void()>& before_events) {
   const size_t n = batch.size();
   ++generation_;
-  outcomes_.assign(n, Outcome::kPending);
-  errors_.assign(n, {});
-  pending_ = n;
+  // A transaction's offsets record has the slot after the events' (see deliver_exactly_once).
+  outcomes_.assign(n + (excluded ? 1 : 0), Outcome::kPending);
+  errors_.assign(outcomes_.size(), {});
+  pending_ = outcomes_.size();
   // handled[i]: produced through produce_batch, or refused before it reached librdkafka.
   std::vector<bool>& handled = handled_;
   handled.assign(n, false);
@@ -262,13 +291,15 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
   expanded_.clear();
   for (size_t i = 0; i < n; ++i) {
     std::string why;
-    if (!topic_for(batch, i, topics_[i], why)) {
+    if (!topic_for(batch, i, topics_[i], why) || (excluded && (*excluded)[i])) {
       outcomes_[i] = Outcome::kRejected;
-      errors_[i] = std::move(why);
+      if (!why.empty()) errors_[i] = std::move(why);
       handled[i] = true;
       --pending_;
+      if (excluded) (*excluded)[i] = true;  // never in Kafka: no reason to abort for it
     }
   }
+  if (before_events) before_events();
   const std::vector<std::string_view>& topics = topics_;
   // Records with nothing produce_batch cannot carry (headers, an explicit timestamp) go to
   // librdkafka in runs of one topic: one call and one lock per run instead of per record.
@@ -353,6 +384,9 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
       break;
     }
   }
+}
+
+bool KafkaSink::await_reports() {
   // Every delivery report, good or bad, before the transaction is decided.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
@@ -383,9 +417,16 @@ DeliveryResult KafkaSink::deliver(const EventBatch& batch) {
     rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     destroy_producer();
   }
-  if (pending_ > 0) {
+  if (pending_ > 0) outcomes_.clear();  // late reports of this batch are ignored
+  return producer_ != nullptr;
+}
+
+DeliveryResult KafkaSink::deliver_at_least_once(const EventBatch& batch) {
+  const size_t n = batch.size();
+  produce_all(batch, nullptr);
+  const std::vector<std::string_view>& topics = topics_;
+  if (!await_reports()) {
     rollbacks_->inc();
-    outcomes_.clear();  // late reports of this batch are ignored
     return DeliveryResult::retry("delivery reports missing after message.timeout.ms");
   }
   std::string retry_why;
