@@ -60,8 +60,9 @@ Part sink_part(const runtime::SinkConfig& k, const runtime::SinkGroupConfig* gro
                                                          : "all";
     if (o && !o->exactly_once)
       return {Guarantee::kAtLeastOnce,
-              "kafka sink with exactlyOnce = false: records the broker acknowledged before the "
-              "kill are sent again (the idempotent producer only covers retries within a run)"};
+              "kafka sink: records the broker acknowledged before the kill are sent again (the "
+              "idempotent producer only covers retries within a run); exactlyOnce = true makes "
+              "it exactly once for read_committed consumers"};
     if (acks != "all" && acks != "-1")
       return {Guarantee::kAtLeastOnce,
               "kafka sink with acks = " + acks + ": no transactions without acks = all"};

@@ -56,8 +56,11 @@ class KafkaSinkExactlyOnceTest(AgentTestCase):
                              extra_args=extra)
 
     def conf(self, port, exactly_once):
-        return EDGE.format(logs=self.logs, work=self.workdir, sinks="k1") + KAFKA_SINK.format(
-            port=port, exactly_once=str(exactly_once).lower())
+        """exactly_once None: the key left out (the sink's default)."""
+        sink = KAFKA_SINK.format(port=port, exactly_once=str(exactly_once).lower())
+        if exactly_once is None:
+            sink = "\n".join(l for l in sink.splitlines() if ".exactlyOnce" not in l) + "\n"
+        return EDGE.format(logs=self.logs, work=self.workdir, sinks="k1") + sink
 
     def committed_lines(self):
         r = subprocess.run(["kcat", "-C", "-b", "127.0.0.1:%d" % self.broker_port, "-t", "lines",
@@ -173,7 +176,11 @@ class KafkaSinkExactlyOnceTest(AgentTestCase):
                                        "transactions (one without: at least once, said at start))"])
         self.assertEqual(len(check(False)), 1)
         self.assertTrue(check(False)[0].startswith(
-            "r1 -> c1 -> k1: at least once (kafka sink with exactlyOnce = false"), check(False))
+            "r1 -> c1 -> k1: at least once (kafka sink: records the broker acknowledged"),
+            check(False))
+        self.assertIn("exactlyOnce = true makes it exactly once", check(False)[0])
+        # Off unless the conf turns it on.
+        self.assertEqual(check(None), check(False))
 
 
 if __name__ == "__main__":

@@ -143,6 +143,7 @@ e1.sinks.k1.channel = c1
 e1.sinks.k1.kafka.bootstrap.servers = {bootstrap}
 e1.sinks.k1.kafka.topic = eos-lines
 e1.sinks.k1.flumeBatchSize = 1000
+e1.sinks.k1.exactlyOnce = true
 """.format(bootstrap=cluster.bootstrap)
         rng = random.Random(11)
         with Writer(os.path.join(logs, "app.log"), per_round=100, pause=0.02) as w:
