@@ -1,3 +1,10 @@
+// gcc's maybe-uninitialized analysis misfires under AddressSanitizer on libstdc++'s <regex>
+// (std::function moved inside _NFA::_M_insert_subexpr_*, at -O1: scripts/sanitize.sh). Only that
+// build is affected; every other warning still fails it.
+#if defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include "cli/top_view.h"
 
 #include <algorithm>

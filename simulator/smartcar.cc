@@ -41,8 +41,9 @@ int uniform(Rng& rng, int lo, int hi) {
 
 // "HHmmss" of a simulated second of the day; 86400 is the book's "240000".
 void clock_text(int second, char (&out)[8]) {
-  std::snprintf(out, sizeof out, "%02d%02d%02d", (second / 3600) % 100, second / 60 % 60,
-                second % 60);
+  // Unsigned: gcc at -O1 (the ASan build) otherwise warns that a negative second would not fit.
+  const unsigned s = static_cast<unsigned>(second);
+  std::snprintf(out, sizeof out, "%02u%02u%02u", (s / 3600) % 100, s / 60 % 60, s % 60);
 }
 
 std::string car_number(Rng& rng, int index) {
