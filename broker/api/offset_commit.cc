@@ -79,8 +79,9 @@ constexpr size_t kMaxMetadataBytes = 4096;
 // topic that does not exist is refused with UNKNOWN_TOPIC_OR_PARTITION, as Kafka does.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   const std::string group(in.s("GroupId"));
-  int16_t error = ctx.groups.check_commit(group, in.i32("GenerationIdOrMemberEpoch"),
-                                          std::string(in.s("MemberId")), ctx.now_ms);
+  int16_t error =
+      ctx.groups.check_commit(group, in.i32("GenerationIdOrMemberEpoch"),
+                              std::string(in.s("MemberId")), ctx.now_ms, group_instance_id(in));
   auto verdict = [&](std::string_view topic, const Struct& p) -> int16_t {
     if (error != 0) return error;
     if (!find_partition(ctx.store.find(topic), p.i("PartitionIndex")))
