@@ -95,7 +95,8 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     for (const Struct& p : t.array("Partitions"))
       if (verdict(t.s("Name"), p) == kafka_error::kNone)
         entries.push_back({std::string(t.s("Name")), p.i32("PartitionIndex"),
-                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata"))});
+                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata")),
+                           p.i32("CommittedLeaderEpoch")});
   if (error == 0 && !entries.empty())
     if (Status s = ctx.offsets.commit(group, entries); !s) error = kafka_error::kKafkaStorageError;
   for (const Struct& t : in.array("Topics")) {

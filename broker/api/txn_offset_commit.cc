@@ -85,7 +85,8 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     for (const Struct& p : t.array("Partitions"))
       if (verdict(t.s("Name"), p) == kafka_error::kNone)
         entries.push_back({std::string(t.s("Name")), p.i32("PartitionIndex"),
-                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata"))});
+                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata")),
+                           p.i32("CommittedLeaderEpoch")});
   if (error == 0)
     error = ctx.txn->stage_offsets(std::string(in.s("TransactionalId")), in.i("ProducerId"),
                                    in.i16("ProducerEpoch"), group, std::move(entries));
