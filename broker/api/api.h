@@ -99,6 +99,8 @@ const ApiInfo* find_api(int16_t key);
 Topic* topic_or_create(ApiContext& ctx, std::string_view name, bool allow);
 // The partition's log, or null when the topic or the partition does not exist.
 PartitionLog* find_partition(Topic* topic, int64_t index);
+// A request's (or a LeaveGroup member's) GroupInstanceId: null when absent or null.
+std::optional<std::string> group_instance_id(const Struct& s);
 
 // One per API file.
 const ApiInfo& api_versions_api();

@@ -120,6 +120,11 @@ int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool increm
   return kafka_error::kNone;
 }
 
+std::optional<std::string> group_instance_id(const Struct& s) {
+  if (s.is_null("GroupInstanceId")) return std::nullopt;
+  return std::string(s.s("GroupInstanceId"));
+}
+
 PartitionLog* find_partition(Topic* topic, int64_t index) {
   if (!topic || index < 0 || index >= static_cast<int64_t>(topic->partitions.size()))
     return nullptr;

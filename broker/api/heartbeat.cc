@@ -25,10 +25,12 @@ const Message kResponse{"4+",
                             {.name = "ErrorCode", .type = kInt16, .versions = "0+"},
                         }};
 
-// Heartbeat 0-4: REBALANCE_IN_PROGRESS tells a running member to rejoin.
+// Heartbeat 0-4: REBALANCE_IN_PROGRESS tells a running member to rejoin, FENCED_INSTANCE_ID a
+// static member that a newer instance replaced to stop.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
-  out.set("ErrorCode", ctx.groups.heartbeat(std::string(in.s("GroupId")), in.i32("GenerationId"),
-                                            std::string(in.s("MemberId")), ctx.now_ms));
+  out.set("ErrorCode",
+          ctx.groups.heartbeat(std::string(in.s("GroupId")), in.i32("GenerationId"),
+                               std::string(in.s("MemberId")), ctx.now_ms, group_instance_id(in)));
   return Reply::kNow;
 }
 

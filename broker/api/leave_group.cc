@@ -57,7 +57,8 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     } else {
       r.set("GroupInstanceId", m.s("GroupInstanceId"));
     }
-    r.set("ErrorCode", ctx.groups.leave(group, std::string(m.s("MemberId")), ctx.now_ms));
+    r.set("ErrorCode",
+          ctx.groups.leave(group, std::string(m.s("MemberId")), ctx.now_ms, group_instance_id(m)));
   }
   return Reply::kNow;
 }

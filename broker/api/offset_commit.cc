@@ -79,8 +79,9 @@ constexpr size_t kMaxMetadataBytes = 4096;
 // topic that does not exist is refused with UNKNOWN_TOPIC_OR_PARTITION, as Kafka does.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   const std::string group(in.s("GroupId"));
-  int16_t error = ctx.groups.check_commit(group, in.i32("GenerationIdOrMemberEpoch"),
-                                          std::string(in.s("MemberId")), ctx.now_ms);
+  int16_t error =
+      ctx.groups.check_commit(group, in.i32("GenerationIdOrMemberEpoch"),
+                              std::string(in.s("MemberId")), ctx.now_ms, group_instance_id(in));
   auto verdict = [&](std::string_view topic, const Struct& p) -> int16_t {
     if (error != 0) return error;
     if (!find_partition(ctx.store.find(topic), p.i("PartitionIndex")))
@@ -94,7 +95,8 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     for (const Struct& p : t.array("Partitions"))
       if (verdict(t.s("Name"), p) == kafka_error::kNone)
         entries.push_back({std::string(t.s("Name")), p.i32("PartitionIndex"),
-                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata"))});
+                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata")),
+                           p.i32("CommittedLeaderEpoch")});
   if (error == 0 && !entries.empty())
     if (Status s = ctx.offsets.commit(group, entries); !s) error = kafka_error::kKafkaStorageError;
   for (const Struct& t : in.array("Topics")) {

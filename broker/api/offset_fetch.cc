@@ -115,7 +115,8 @@ void fetch_group(ApiContext& ctx, const std::string& group, const Struct& wanted
   std::map<std::string, std::vector<std::pair<int32_t, CommittedOffset>>> answer;
   if (all) {
     for (auto& e : ctx.offsets.all(group))
-      answer[e.topic].emplace_back(e.partition, CommittedOffset{e.offset, e.metadata});
+      answer[e.topic].emplace_back(e.partition,
+                                   CommittedOffset{e.offset, e.metadata, e.leader_epoch});
   } else {
     for (const Struct& t : wanted.array("Topics")) {
       const std::string name(t.s("Name"));
@@ -133,6 +134,7 @@ void fetch_group(ApiContext& ctx, const std::string& group, const Struct& wanted
       t.add("Partitions")
           .set("PartitionIndex", index)
           .set("CommittedOffset", c.offset)
+          .set("CommittedLeaderEpoch", c.leader_epoch)
           .set("Metadata", c.metadata)
           .set("ErrorCode", kafka_error::kNone);
   }

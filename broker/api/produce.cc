@@ -9,8 +9,9 @@ namespace {
 
 using namespace schema;  // NOLINT(google-build-using-namespace): the description's types
 
-// A compressed batch is inflated to look for keyless records up to this size (on the loop
-// thread: a decompression bomb is not expanded further, and the cleaner drops what slips by).
+// A compressed batch is inflated to look for keyless records, or to recompress it, up to this
+// size (on the loop thread: a decompression bomb is not expanded further, and the cleaner drops
+// what slips by).
 constexpr size_t kMaxInflatedForKeyCheck = 64 << 20;
 
 // The request and response of every version, as Kafka's message spec describes them (fields of
@@ -92,7 +93,8 @@ const Message kResponse{
 // feature gates and answered with UNSUPPORTED_VERSION; v3+ carry one RecordBatch v2 per
 // partition, checked (CRC-32C, lengths, codec) and appended as received with its base offset
 // rewritten (and, on a LogAppendTime topic, its timestamp type and max timestamp set to the
-// broker's clock, CRC recomputed). A transactional batch (attributes bit 4) is accepted only
+// broker's clock, CRC recomputed; on a topic whose compression.type names a codec, recompressed
+// with it). A transactional batch (attributes bit 4) is accepted only
 // from the current epoch of a producer whose open transaction includes the partition
 // (AddPartitionsToTxn first), and opens the transaction in the partition. acks=0 gets no response;
 // acks=all (-1) is answered after the data is fsynced (group commit in the server).
@@ -130,6 +132,17 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         if (verdict == BatchVerdict::kOk && lc.cleanup_compact &&
             has_keyless_record(records, kMaxInflatedForKeyCheck))
           verdict = BatchVerdict::kInvalidRecord;
+        // compression.type names a codec: the batch is stored with it (Kafka's LogValidator
+        // recompresses the same way, keeping offsets, producer fields and timestamps).
+        std::string recompressed;
+        if (verdict == BatchVerdict::kOk && lc.compression_codec != kStoreAsProduced &&
+            lc.compression_codec != h.compression()) {
+          if (recompress_batch(records, lc.compression_codec, kMaxInflatedForKeyCheck,
+                               recompressed))
+            records = recompressed;
+          else
+            verdict = BatchVerdict::kCorrupt;
+        }
         std::string stamped;
         if (verdict == BatchVerdict::kOk && lc.log_append_time) {
           append_time = ctx.wall_ms;

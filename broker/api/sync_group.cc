@@ -67,7 +67,8 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct&) {
     return encoded(kResponse, version, out);
   };
   ctx.groups.sync(std::string(in.s("GroupId")), in.i32("GenerationId"),
-                  std::string(in.s("MemberId")), std::move(assignments), ctx.now_ms, ctx.deferred);
+                  std::string(in.s("MemberId")), std::move(assignments), ctx.now_ms, ctx.deferred,
+                  group_instance_id(in));
   return Reply::kDeferred;
 }
 

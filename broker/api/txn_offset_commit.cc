@@ -74,7 +74,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
   int16_t error = ctx.txn ? 0 : kafka_error::kCoordinatorNotAvailable;
   if (error == 0 && req.api_version >= 3 && in.i32("GenerationId") >= 0)
     error = ctx.groups.check_commit(group, in.i32("GenerationId"), std::string(in.s("MemberId")),
-                                    ctx.now_ms);
+                                    ctx.now_ms, group_instance_id(in));
   std::vector<OffsetStore::Entry> entries;
   auto verdict = [&](std::string_view topic, const Struct& p) -> int16_t {
     if (!find_partition(ctx.store.find(topic), p.i("PartitionIndex")))
@@ -85,7 +85,8 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     for (const Struct& p : t.array("Partitions"))
       if (verdict(t.s("Name"), p) == kafka_error::kNone)
         entries.push_back({std::string(t.s("Name")), p.i32("PartitionIndex"),
-                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata"))});
+                           p.i("CommittedOffset"), std::string(p.s("CommittedMetadata")),
+                           p.i32("CommittedLeaderEpoch")});
   if (error == 0)
     error = ctx.txn->stage_offsets(std::string(in.s("TransactionalId")), in.i("ProducerId"),
                                    in.i16("ProducerEpoch"), group, std::move(entries));

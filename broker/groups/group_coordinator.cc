@@ -277,10 +277,23 @@ void GroupCoordinator::complete_join(Group& g) {
   }
 }
 
+bool GroupCoordinator::fenced(const std::string& group_id, const std::string& member_id,
+                              const std::optional<std::string>& instance_id) const {
+  if (!instance_id) return false;
+  auto git = groups_.find(group_id);
+  if (git == groups_.end()) return false;
+  return std::any_of(git->second.members.begin(), git->second.members.end(), [&](const auto& kv) {
+    return kv.second.instance_id == instance_id && kv.first != member_id;
+  });
+}
+
 void GroupCoordinator::sync(const std::string& group_id, int32_t generation,
                             const std::string& member_id,
                             std::vector<std::pair<std::string, std::string>> assignments,
-                            int64_t now, ReplyHandle reply) {
+                            int64_t now, ReplyHandle reply,
+                            const std::optional<std::string>& instance_id) {
+  if (fenced(group_id, member_id, instance_id))
+    return reply->complete(sync_answer(kFencedInstanceId, nullptr, ""));
   auto git = groups_.find(group_id);
   if (git == groups_.end() || !git->second.members.count(member_id))
     return reply->complete(sync_answer(kUnknownMemberId, nullptr, ""));
@@ -309,7 +322,9 @@ void GroupCoordinator::sync(const std::string& group_id, int32_t generation,
 }
 
 int16_t GroupCoordinator::heartbeat(const std::string& group_id, int32_t generation,
-                                    const std::string& member_id, int64_t now) {
+                                    const std::string& member_id, int64_t now,
+                                    const std::optional<std::string>& instance_id) {
+  if (fenced(group_id, member_id, instance_id)) return kFencedInstanceId;
   auto git = groups_.find(group_id);
   if (git == groups_.end() || !git->second.members.count(member_id)) return kUnknownMemberId;
   Group& g = git->second;
@@ -322,10 +337,18 @@ int16_t GroupCoordinator::heartbeat(const std::string& group_id, int32_t generat
 }
 
 int16_t GroupCoordinator::leave(const std::string& group_id, const std::string& member_id,
-                                int64_t now) {
+                                int64_t now, const std::optional<std::string>& instance_id) {
   auto git = groups_.find(group_id);
-  if (git == groups_.end() || !git->second.members.count(member_id)) return kUnknownMemberId;
-  remove_member(git->second, member_id, now);
+  if (git == groups_.end()) return kUnknownMemberId;
+  std::string id = member_id;
+  if (id.empty() && instance_id) {  // KIP-345: a static member leaving by its instance id
+    for (const auto& [mid, m] : git->second.members)
+      if (m.instance_id == instance_id) id = mid;
+  } else if (fenced(group_id, member_id, instance_id)) {
+    return kFencedInstanceId;
+  }
+  if (!git->second.members.count(id)) return kUnknownMemberId;
+  remove_member(git->second, id, now);
   return 0;
 }
 
@@ -346,7 +369,9 @@ void GroupCoordinator::remove_member(Group& g, const std::string& id, int64_t no
 }
 
 int16_t GroupCoordinator::check_commit(const std::string& group_id, int32_t generation,
-                                       const std::string& member_id, int64_t now) {
+                                       const std::string& member_id, int64_t now,
+                                       const std::optional<std::string>& instance_id) {
+  if (fenced(group_id, member_id, instance_id)) return kFencedInstanceId;
   auto git = groups_.find(group_id);
   if (generation < 0 && member_id.empty())
     return git == groups_.end() || git->second.members.empty() ? 0 : kUnknownMemberId;

@@ -76,17 +76,24 @@ class GroupCoordinator {
  public:
   // Answers (now or later, through `reply`) with the JoinGroup body for req.version.
   void join(const JoinRequest& req, int64_t now, ReplyHandle reply);
+  // `instance_id` in the calls below is the request's group.instance.id (KIP-345, null before
+  // the versions that carry it): a member id that a newer instance of it replaced is answered
+  // FENCED_INSTANCE_ID (82), before anything else, as Kafka does, so the replaced consumer
+  // stops with a fatal error instead of rejoining.
   void sync(const std::string& group_id, int32_t generation, const std::string& member_id,
             std::vector<std::pair<std::string, std::string>> assignments, int64_t now,
-            ReplyHandle reply);
+            ReplyHandle reply, const std::optional<std::string>& instance_id = std::nullopt);
   int16_t heartbeat(const std::string& group_id, int32_t generation, const std::string& member_id,
-                    int64_t now);
-  int16_t leave(const std::string& group_id, const std::string& member_id, int64_t now);
-  // Whether an OffsetCommit may be stored: 0, or 22/25/27 (generation -1 and no member id is a
-  // "simple" commit, allowed while the group has no members). Allowed during PreparingRebalance
-  // for the current generation, as Kafka does.
+                    int64_t now, const std::optional<std::string>& instance_id = std::nullopt);
+  // A static member may leave by its instance id alone (an empty member id).
+  int16_t leave(const std::string& group_id, const std::string& member_id, int64_t now,
+                const std::optional<std::string>& instance_id = std::nullopt);
+  // Whether an OffsetCommit may be stored: 0, or 22/25/27/82 (generation -1 and no member id is
+  // a "simple" commit, allowed while the group has no members). Allowed during
+  // PreparingRebalance for the current generation, as Kafka does.
   int16_t check_commit(const std::string& group_id, int32_t generation,
-                       const std::string& member_id, int64_t now);
+                       const std::string& member_id, int64_t now,
+                       const std::optional<std::string>& instance_id = std::nullopt);
   // Session expiry, rebalance deadlines, the initial rebalance delay.
   void tick(int64_t now);
 
@@ -135,6 +142,9 @@ class GroupCoordinator {
     bool new_group = true;
   };
 
+  // Whether the group knows `instance_id` under another member id than `member_id`.
+  bool fenced(const std::string& group_id, const std::string& member_id,
+              const std::optional<std::string>& instance_id) const;
   void rejoin_static(Group& g, const std::string& old_id, const JoinRequest& req, int64_t now,
                      ReplyHandle reply);
   void prepare_rebalance(Group& g, int64_t now);

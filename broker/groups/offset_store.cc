@@ -17,6 +17,14 @@ std::string key_of(const std::string& group, const std::string& topic, int32_t p
   return k;
 }
 
+// The key of a partition's committed leader epoch: its offset key and this suffix, so it sorts
+// right after it and has a length all() and groups() do not take for an offset key.
+constexpr std::string_view kEpochSuffix("\0e", 2);
+
+std::string epoch_key_of(const std::string& group, const std::string& topic, int32_t partition) {
+  return key_of(group, topic, partition) + std::string(kEpochSuffix);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OffsetStore>> OffsetStore::open(const std::string& dir) {
@@ -41,6 +49,13 @@ Status OffsetStore::commit(const std::string& group, const std::vector<Entry>& e
     util::append_be<int64_t>(v, e.offset);
     v += e.metadata;
     wb.Put(key_of(group, e.topic, e.partition), v);
+    if (e.leader_epoch >= 0) {
+      std::string epoch;
+      util::append_be<int32_t>(epoch, e.leader_epoch);
+      wb.Put(epoch_key_of(group, e.topic, e.partition), epoch);
+    } else {
+      wb.Delete(epoch_key_of(group, e.topic, e.partition));
+    }
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -54,7 +69,12 @@ std::optional<CommittedOffset> OffsetStore::get(const std::string& group, const 
   std::string v;
   if (!db_->Get(rocksdb::ReadOptions(), key_of(group, topic, partition), &v).ok() || v.size() < 8)
     return std::nullopt;
-  return CommittedOffset{util::load_be<int64_t>(v.data()), v.substr(8)};
+  CommittedOffset c{util::load_be<int64_t>(v.data()), v.substr(8)};
+  std::string epoch;
+  if (db_->Get(rocksdb::ReadOptions(), epoch_key_of(group, topic, partition), &epoch).ok() &&
+      epoch.size() == 4)
+    c.leader_epoch = util::load_be<int32_t>(epoch.data());
+  return c;
 }
 
 std::vector<OffsetStore::Entry> OffsetStore::all(const std::string& group) const {
@@ -65,6 +85,13 @@ std::vector<OffsetStore::Entry> OffsetStore::all(const std::string& group) const
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string k = it->key().ToString().substr(prefix.size());
     auto zero = k.find('\0');
+    if (zero != std::string::npos && k.size() == zero + 5 + kEpochSuffix.size() &&
+        k.ends_with(kEpochSuffix) && it->value().size() == 4 && !out.empty() &&
+        out.back().topic == k.substr(0, zero) &&
+        out.back().partition == util::load_be<int32_t>(k.data() + zero + 1)) {
+      out.back().leader_epoch = util::load_be<int32_t>(it->value().data());  // follows its key
+      continue;
+    }
     if (zero == std::string::npos || k.size() != zero + 5 || it->value().size() < 8) continue;
     const auto partition = util::load_be<int32_t>(k.data() + zero + 1);
     out.push_back({k.substr(0, zero), partition, util::load_be<int64_t>(it->value().data()),
@@ -77,11 +104,15 @@ Status OffsetStore::remove(const std::string& group,
                            const std::vector<std::pair<std::string, int32_t>>& partitions) {
   rocksdb::WriteBatch wb;
   if (partitions.empty()) {
-    for (const Entry& e : all(group))
+    for (const Entry& e : all(group)) {
       wb.Delete(key_of(group, e.topic, e.partition));
+      wb.Delete(epoch_key_of(group, e.topic, e.partition));
+    }
   } else {
-    for (const auto& [topic, partition] : partitions)
+    for (const auto& [topic, partition] : partitions) {
       wb.Delete(key_of(group, topic, partition));
+      wb.Delete(epoch_key_of(group, topic, partition));
+    }
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;

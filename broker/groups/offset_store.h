@@ -1,7 +1,9 @@
 #pragma once
 // OffsetStore: consumer groups' committed offsets, durable across broker restarts. Kept in a
 // RocksDB database in <data-dir>/group-offsets: key "<group>\0<topic>\0<partition u32be>",
-// value "<offset i64be><metadata>"; every commit is one synced atomic write.
+// value "<offset i64be><metadata>"; every commit is one synced atomic write. The leader epoch a
+// commit names (KIP-320: OffsetCommit v6+, TxnOffsetCommit v2+) is under the same key followed
+// by "\0e" (value i32be), absent for -1, so that stores written before it read as they were.
 #include <rocksdb/db.h>
 
 #include <cstdint>
@@ -18,6 +20,7 @@ namespace flumen::broker {
 struct CommittedOffset {
   int64_t offset = -1;
   std::string metadata;
+  int32_t leader_epoch = -1;  // of the record the consumer last read (-1: not known)
 };
 
 class OffsetStore {
@@ -29,6 +32,7 @@ class OffsetStore {
     int32_t partition;
     int64_t offset;
     std::string metadata;
+    int32_t leader_epoch = -1;
   };
   Status commit(const std::string& group, const std::vector<Entry>& entries);
   std::optional<CommittedOffset> get(const std::string& group, const std::string& topic,

@@ -147,4 +147,16 @@ bool build_batch(const BatchHeader& h, int64_t base_timestamp, int64_t original_
   return true;
 }
 
+bool recompress_batch(std::string_view batch, int codec, size_t max_inflated, std::string& out) {
+  BatchRecords r;
+  if (!read_batch_records(batch, max_inflated, r)) return false;
+  BatchHeader h = r.header;
+  h.attributes = static_cast<int16_t>((h.attributes & ~0x7) | codec);
+  std::vector<const RecordView*> records;
+  records.reserve(r.records.size());
+  for (const RecordView& v : r.records)
+    records.push_back(&v);
+  return build_batch(h, h.base_timestamp, h.base_timestamp, records, batch_payload(batch), out);
+}
+
 }  // namespace flumen::broker

@@ -58,6 +58,12 @@ bool build_batch(const BatchHeader& header, int64_t base_timestamp, int64_t orig
                  const std::vector<const RecordView*>& records, std::string_view original_payload,
                  std::string& out);
 
+// `batch` with its records compressed with `codec` (0 = none, 1-4) instead, as a topic whose
+// compression.type names a codec stores every batch (Kafka recompresses on produce too):
+// offsets, producer fields, attributes other than the codec, timestamps and the records kept,
+// CRC set. False when it is malformed, inflates past `max_inflated` or compressing fails.
+bool recompress_batch(std::string_view batch, int codec, size_t max_inflated, std::string& out);
+
 // The payload (records, possibly compressed) of a batch: the bytes after its header.
 inline std::string_view batch_payload(std::string_view batch) {
   return batch.substr(kBatchHeaderSize);

@@ -40,6 +40,8 @@
 
 namespace flumen::broker {
 
+inline constexpr int kStoreAsProduced = -1;
+
 struct LogConfig {
   int64_t segment_bytes = 1 << 30;          // roll when the active segment reaches this size
   int64_t segment_ms = 7LL * 24 * 3600000;  // ... or this age
@@ -48,6 +50,9 @@ struct LogConfig {
   int64_t index_interval_bytes = 4096;
   int64_t max_message_bytes = 1048588;
   bool log_append_time = false;  // message.timestamp.type=LogAppendTime
+  // compression.type: the codec every batch is stored with (0-4, recompressed on produce when
+  // a batch has another), or kStoreAsProduced ("producer", the default).
+  int compression_codec = kStoreAsProduced;
   // cleanup.policy: delete (retention deletes old segments), compact (the cleaner keeps the
   // latest record per key), or both.
   bool cleanup_delete = true;

@@ -19,15 +19,13 @@ struct TopicConfigDef {
   const char* choices = nullptr;        // kChoice: '|'-separated, the first is the default
   const char* kafka_default = nullptr;  // when the broker's conf does not give it
   int64_t LogConfig::*broker = nullptr;
-  const char* refused = nullptr;  // a value we cannot honour yet, and why
 };
 
 // Kafka's topic configs (names, ranges and defaults as Kafka 3.x documents them).
 const std::vector<TopicConfigDef>& defs() {
   static const std::vector<TopicConfigDef> table = {
       {"cleanup.policy", Kind::kChoice, 0, 0, "delete|compact|compact,delete|delete,compact"},
-      {"compression.type", Kind::kChoice, 0, 0, "producer|uncompressed|gzip|snappy|lz4|zstd",
-       nullptr, nullptr, "the broker stores batches as produced (compression.type=producer only)"},
+      {"compression.type", Kind::kChoice, 0, 0, "producer|uncompressed|gzip|snappy|lz4|zstd"},
       {"delete.retention.ms", Kind::kLong, 0, INT64_MAX, nullptr, nullptr,
        &LogConfig::delete_retention_ms},
       {"file.delete.delay.ms", Kind::kLong, 0, INT64_MAX, nullptr, "60000"},
@@ -129,6 +127,14 @@ std::string default_of(const TopicConfigDef& d, const LogConfig& broker, int8_t&
 
 }  // namespace
 
+int compression_codec_of(std::string_view type) {
+  // RecordBatch v2's codec numbers (attributes bits 0-2), in compression.type's own order.
+  static constexpr std::string_view kCodecs[] = {"uncompressed", "gzip", "snappy", "lz4", "zstd"};
+  for (int codec = 0; codec < 5; ++codec)
+    if (type == kCodecs[codec]) return codec;
+  return kStoreAsProduced;
+}
+
 void set_cleanup_policy(LogConfig& c, std::string_view policy) {
   c.cleanup_compact = policy.find("compact") != std::string_view::npos;
   c.cleanup_delete = policy.find("delete") != std::string_view::npos;
@@ -180,10 +186,6 @@ int16_t validate_topic_config(std::string_view name, std::string_view value, std
       break;
     }
   }
-  if (d->refused && value != std::string_view(d->choices, std::strcspn(d->choices, "|"))) {
-    why = std::string("unsupported ") + d->name + "=" + std::string(value) + ": " + d->refused;
-    return kInvalidConfig;
-  }
   return 0;
 }
 
@@ -213,6 +215,7 @@ LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& over
     if (d->broker && parse_long(value, v)) c.*(d->broker) = v;
     if (name == "message.timestamp.type") c.log_append_time = value == "LogAppendTime";
     if (name == "cleanup.policy") set_cleanup_policy(c, value);
+    if (name == "compression.type") c.compression_codec = compression_codec_of(value);
     if (name == "min.cleanable.dirty.ratio")
       c.min_cleanable_dirty_ratio = std::strtod(value.c_str(), nullptr);
   }

@@ -7,10 +7,10 @@
 // Applied: retention.ms, retention.bytes, segment.bytes, segment.ms, max.message.bytes,
 // index.interval.bytes, message.timestamp.type (LogAppendTime stamps batches on append),
 // cleanup.policy (compact: log_cleaner.h), min.cleanable.dirty.ratio, delete.retention.ms,
-// min.compaction.lag.ms, max.compaction.lag.ms.
+// min.compaction.lag.ms, max.compaction.lag.ms, compression.type (a codec: Produce recompresses
+// every batch that has another).
 // Accepted and shown, with no effect on a single node: min.insync.replicas,
 // unclean.leader.election.enable, the replication throttles, flush.*, preallocate, ....
-// Refused until implemented: compression.type other than producer.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -44,6 +44,9 @@ std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
                                                 const TopicConfigs* overrides);
 // The broker's log config with a topic's overrides applied (values already validated).
 LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& overrides);
+// compression.type's value as a RecordBatch codec (0 uncompressed, 1 gzip, 2 snappy, 3 lz4,
+// 4 zstd), or kStoreAsProduced for "producer".
+int compression_codec_of(std::string_view type);
 // cleanup.policy's value ("delete", "compact", "compact,delete", ...) into the config's flags.
 void set_cleanup_policy(LogConfig& c, std::string_view policy);
 

@@ -84,6 +84,8 @@ Result<std::unique_ptr<TxnCoordinator>> TxnCoordinator::open(const std::string& 
       std::string m;
       ok = static_cast<bool>(f >> a >> b >> e.partition >> e.offset >> m) && unhex(a, group) &&
            unhex(b, e.topic) && unhex(m, e.metadata);
+      // The leader epoch is a later, optional last field (files written before it have none).
+      if (ok && !(f >> e.leader_epoch)) e.leader_epoch = -1;
       if (ok) cur->offsets[group].push_back(std::move(e));
     } else if (!kind.empty()) {
       ok = false;
@@ -109,7 +111,8 @@ Status TxnCoordinator::persist(bool sync) {
     for (const auto& [g, entries] : t.offsets)
       for (const OffsetStore::Entry& e : entries)
         text += "O " + hex(g) + " " + hex(e.topic) + " " + std::to_string(e.partition) + " " +
-                std::to_string(e.offset) + " " + hex(e.metadata) + "\n";
+                std::to_string(e.offset) + " " + hex(e.metadata) + " " +
+                std::to_string(e.leader_epoch) + "\n";
   }
   return write_file_atomically(path_, text, sync);
 }

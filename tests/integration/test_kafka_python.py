@@ -3,8 +3,9 @@ broker, with its broker-version probe left on: the probe (ApiVersions v0, then M
 pipelined behind it) must find the broker every time; produce with every codec it supports;
 a consumer group that commits, a broker restart, and a group that resumes after the commit;
 offsets for times inside one batch; admin create (with configs, an unknown one refused),
-describe configs, alter configs, create partitions, delete."""
+describe configs, alter configs, create partitions, delete; a topic's compression.type."""
 import os
+import struct
 import unittest
 
 from test_broker import ClientTestCase
@@ -65,6 +66,30 @@ class KafkaPythonTest(ClientTestCase):
         self.assertEqual(r["partitions"], 5)
         self.assertEqual(r["deleted"], [0])
         self.assertFalse(r["listed_after"])
+
+    def test_topic_compression_type_recompresses_what_is_produced(self):
+        r = self.client("recompressed", self.addr, "statuses", "lz4")
+        self.assertEqual(r["created"], [0], "compression.type=lz4 is a valid topic config")
+        self.assertEqual(r["values"],
+                         [[i, "car-%d" % (i % 3), "status-%d" % i] for i in range(30)])
+        codecs = set()
+        segment_dir = os.path.join(self.data, "statuses-0")
+        for name in os.listdir(segment_dir):
+            if name.endswith(".log"):
+                with open(os.path.join(segment_dir, name), "rb") as f:
+                    codecs |= batch_codecs(f.read())
+        self.assertEqual(codecs, {3}, "every stored batch is lz4 (RecordBatch codec 3)")
+
+
+def batch_codecs(log):
+    """The codec (attributes bits 0-2) of every RecordBatch in a segment file."""
+    codecs, pos = set(), 0
+    while pos + 61 <= len(log):
+        (length,) = struct.unpack_from(">i", log, pos + 8)
+        (attributes,) = struct.unpack_from(">h", log, pos + 21)
+        codecs.add(attributes & 0x7)
+        pos += 12 + length
+    return codecs
 
 
 if __name__ == "__main__":

@@ -99,11 +99,33 @@ def admin(addr, topic):
           "deleted": [e[1] for e in deleted.topic_error_codes], "listed_after": after})
 
 
+def recompressed(addr, topic, codec):
+    """A topic created with compression.type=codec, 30 records produced uncompressed in one
+    partition, then read back."""
+    a = KafkaAdminClient(bootstrap_servers=addr)
+    created = a.create_topics([NewTopic(topic, 1, 1, topic_configs={"compression.type": codec})])
+    a.close()
+    p = kafka.KafkaProducer(bootstrap_servers=addr, acks="all", compression_type=None)
+    for i in range(30):
+        p.send(topic, key=b"car-%d" % (i % 3), value=b"status-%d" % i, partition=0)
+    p.flush()
+    p.close()
+    c = kafka.KafkaConsumer(topic, bootstrap_servers=addr, auto_offset_reset="earliest",
+                            consumer_timeout_ms=10000)
+    values = []
+    for m in c:
+        values.append([m.offset, m.key.decode(), m.value.decode()])
+        if len(values) == 30:
+            break
+    c.close()
+    emit({"created": [e[1] for e in created.topic_errors], "values": values})
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
         {"probe": probe, "produce": produce, "consume": consume, "times": times,
-         "admin": admin}[cmd](*args)
+         "admin": admin, "recompressed": recompressed}[cmd](*args)
     except KafkaError as e:
         print("kafka error: %r" % e, file=sys.stderr)
         sys.exit(1)

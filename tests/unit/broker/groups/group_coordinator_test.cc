@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <string>
+#include <utility>
 
 using namespace flumen::broker;
 
@@ -39,6 +41,25 @@ JoinRequest join_request(const std::string& member, std::optional<std::string> i
   return r;
 }
 
+// A static member (no MEMBER_ID_REQUIRED round) that joins an empty group, leads and syncs
+// `assignment` for itself: its member id and the generation.
+std::pair<std::string, int32_t> start_static_member(GroupCoordinator& groups,
+                                                    const std::string& instance,
+                                                    const std::string& assignment, int64_t now) {
+  Captured join;
+  groups.join(join_request("", instance), now, join.handle());
+  REQUIRE(join.done());
+  REQUIRE(join.answer->error == 0);
+  const std::string id = join.answer->member_id;
+  CHECK(join.answer->leader == id);
+  Captured sync;
+  groups.sync("fleet", join.answer->generation, id, {{id, assignment}}, now, sync.handle());
+  REQUIRE(sync.done());
+  CHECK(sync.answer->assignment == assignment);
+  CHECK(groups.describe("fleet")->state == GroupState::kStable);
+  return {id, join.answer->generation};
+}
+
 }  // namespace
 
 TEST_CASE("group coordinator: a static member restarting takes its place without a rebalance") {
@@ -46,18 +67,7 @@ TEST_CASE("group coordinator: a static member restarting takes its place without
   groups.initial_rebalance_delay_ms = 0;
   int64_t now = 1000;
   // First start: a static member joins at once (no MEMBER_ID_REQUIRED round), leads, syncs.
-  Captured join;
-  groups.join(join_request("", "car-1"), now, join.handle());
-  REQUIRE(join.done());
-  REQUIRE(join.answer->error == 0);
-  const std::string first_id = join.answer->member_id;
-  CHECK(join.answer->leader == first_id);
-  const int32_t generation = join.answer->generation;
-  Captured sync;
-  groups.sync("fleet", generation, first_id, {{first_id, "assignment-1"}}, now, sync.handle());
-  REQUIRE(sync.done());
-  CHECK(sync.answer->assignment == "assignment-1");
-  CHECK(groups.describe("fleet")->state == GroupState::kStable);
+  const auto [first_id, generation] = start_static_member(groups, "car-1", "assignment-1", now);
 
   // The process restarts (no LeaveGroup: static members do not leave) and joins again with
   // its instance id and no member id: answered at once, same generation, a new member id, the
@@ -86,4 +96,37 @@ TEST_CASE("group coordinator: a static member restarting takes its place without
   groups.join(join_request("someone-else", "car-1"), now, fenced.handle());
   REQUIRE(fenced.done());
   CHECK(fenced.answer->error == 82);  // FENCED_INSTANCE_ID
+}
+
+TEST_CASE("group coordinator: the instance a static member replaced is fenced, not re-admitted") {
+  // librdkafka's 0102_static_group_rebalance (do_test_fenced_member): a second consumer with
+  // the same group.instance.id joins; the first must get FENCED_INSTANCE_ID (a fatal error),
+  // as from Kafka, on its next heartbeat, sync or commit. UNKNOWN_MEMBER_ID made it rejoin and
+  // fence the newer instance in turn.
+  GroupCoordinator groups;
+  groups.initial_rebalance_delay_ms = 0;
+  int64_t now = 1000;
+  const auto [old_id, generation] = start_static_member(groups, "consumer2", "a", now);
+  Captured newer;
+  groups.join(join_request("", "consumer2"), now, newer.handle());
+  REQUIRE(newer.answer->error == 0);
+  const std::string new_id = newer.answer->member_id;
+  REQUIRE(new_id != old_id);
+
+  const std::optional<std::string> instance = "consumer2";
+  CHECK(groups.heartbeat("fleet", generation, old_id, now, instance) == 82);
+  CHECK(groups.check_commit("fleet", generation, old_id, now, instance) == 82);
+  Captured old_sync;
+  groups.sync("fleet", generation, old_id, {}, now, old_sync.handle(), instance);
+  REQUIRE(old_sync.done());
+  CHECK(old_sync.answer->error == 82);
+  CHECK(groups.leave("fleet", old_id, now, instance) == 82);
+  // The newer instance is untouched by all of that, and a request without an instance id (a
+  // dynamic member's) is still only an unknown member.
+  CHECK(groups.heartbeat("fleet", generation, new_id, now, instance) == 0);
+  CHECK(groups.heartbeat("fleet", generation, old_id, now) == 25);  // UNKNOWN_MEMBER_ID
+  REQUIRE(groups.describe("fleet")->members.size() == 1);
+  // KIP-345: a static member may leave by its instance id alone.
+  CHECK(groups.leave("fleet", "", now, instance) == 0);
+  CHECK(groups.describe("fleet")->members.empty());
 }

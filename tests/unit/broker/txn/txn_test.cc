@@ -129,10 +129,14 @@ TEST_CASE("transaction coordinator: init, produce, commit, abort, fencing, offse
   CHECK(coord->stage_offsets("app", pid, 0, "g", {{"t", 0, 5, ""}}) ==
         txn_error::kInvalidTxnState);  // AddOffsetsToTxn first
   CHECK(coord->add_group("app", pid, 0, "g", 1000) == 0);
-  CHECK(coord->stage_offsets("app", pid, 0, "g", {{"t", 0, 5, ""}}) == 0);
+  CHECK(coord->stage_offsets("app", pid, 0, "g", {{"t", 0, 5, "", 4}}) == 0);
   CHECK(!offsets->get("g", "t", 0).has_value());
+  // The staged offsets, leader epoch included, are in the coordinator's file.
+  REQUIRE(coord->persist().is_ok());
+  coord = TxnCoordinator::open(dir.path.string()).value();
   CHECK(coord->end("app", pid, 0, true, *store, *offsets, 1000) == 0);
   CHECK(offsets->get("g", "t", 0).value().offset == 5);
+  CHECK(offsets->get("g", "t", 0).value().leader_epoch == 4);
   CHECK(t.partitions[0]->log_end_offset() == 3);  // 2 records and the commit marker
   CHECK(t.txns[0].last_stable_offset(3) == 3);
   // A retried EndTxn gets the same answer; the other decision is refused.
