@@ -76,4 +76,19 @@ inline void check_address_key(const std::string& key, const std::string& host,
   diags.error(at, where.description + ": " + s.message());
 }
 
+// A listener whose address key was left at Flume's default of every interface (the http and
+// syslog sources): kept, as Flume does, but said, since such a port is open to the network.
+inline void warn_every_interface_default(const std::string& key,
+                                         const config::ComponentEntries& where,
+                                         config::Diagnostics& diags) {
+  for (const auto& e : where.entries)
+    if (e.key == key) return;
+  diags.warning(where.where, where.description + ": " + key +
+                                 " is not set: listening on every interface (0.0.0.0, Flume's "
+                                 "default); set " +
+                                 key +
+                                 " = 127.0.0.1 unless the port is meant to be reachable from the "
+                                 "network");
+}
+
 }  // namespace flumen::net

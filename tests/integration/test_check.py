@@ -153,6 +153,33 @@ a1.sinks.k1.channel = c1
         self.assertNotIn("SINK.k2", a.metrics())
         self.assertIn("running without what Flume would drop: source 'r2', sink 'k2'", a.log_text())
 
+    def test_listeners_left_on_every_interface_are_warned_about(self):
+        # Flume's syslog and http sources listen on 0.0.0.0 unless told otherwise: kept, said.
+        conf = self.write("""a1.sources = s h t
+a1.channels = c1
+a1.sinks = k1
+a1.sources.s.type = syslogtcp
+a1.sources.s.port = 5140
+a1.sources.s.channels = c1
+a1.sources.h.type = http
+a1.sources.h.port = 5141
+a1.sources.h.channels = c1
+a1.sources.t.type = syslogudp
+a1.sources.t.host = 127.0.0.1
+a1.sources.t.port = 5142
+a1.sources.t.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+""")
+        r = self.run_flumen("check", "-f", conf, "-n", "a1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for line, key in ((4, "host"), (7, "bind")):
+            self.assertIn("%s:%d: warning:" % (conf, line), r.stderr)
+            self.assertIn("%s is not set: listening on every interface" % key, r.stderr)
+        self.assertEqual(r.stderr.count("listening on every interface"), 2, r.stderr)
+        self.assertEqual(self.run_flumen("check", "--strict", "-f", conf, "-n", "a1").returncode, 1)
+
     def test_valid_conf_with_escapes_continuations_and_substitution(self):
         conf = self.write("""! Flume's properties dialect, all of it
 a1.sources = r1 \\

@@ -36,14 +36,7 @@ const config::PropertyTable<HttpSourceOptions>& http_source_table() {
 void validate(const HttpSourceOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags) {
   net::check_address_key("bind", o.bind, where, diags);
-  const bool bind_given =
-      std::any_of(where.entries.begin(), where.entries.end(),
-                  [](const config::PropertyEntry& e) { return e.key == "bind"; });
-  if (!bind_given)
-    diags.warning(where.where, where.description +
-                                   ": bind is not set: listening on every interface (0.0.0.0, "
-                                   "Flume's default); set bind = 127.0.0.1 unless the port is "
-                                   "meant to be reachable from the network");
+  net::warn_every_interface_default("bind", where, diags);
   std::string h = config::to_lower(o.handler);
   if (h != "json" && h != "blob" && h != "org.apache.flume.source.http.jsonhandler" &&
       h != "org.apache.flume.sink.solr.morphline.blobhandler")

@@ -74,6 +74,7 @@ const config::PropertyTable<SyslogOptions>& syslog_udp_table() {
 void validate(const SyslogOptions& o, const config::ComponentEntries& where,
               config::Diagnostics& diags) {
   net::check_address_key("host", o.host, where, diags);
+  net::warn_every_interface_default("host", where, diags);
   for (const auto& p : o.ports) {
     auto n = config::parse_int(p);
     if (!n || *n < 0 || *n > 65535)
