@@ -117,6 +117,8 @@ class KafkaSink : public pipeline::Sink {
   metrics::Counter* recognised_ = nullptr;  // events found in Kafka already, not produced again
   metrics::Counter* dead_letters_ = nullptr;
   util::LogThrottle dead_letter_log_;
+  // A broker that keeps failing transactions (flapping, overloaded) says so once, then sums up.
+  util::LogThrottle in_doubt_log_;
 };
 
 }  // namespace flumen::plugins

@@ -127,7 +127,7 @@ Status KafkaSink::prepare_transactions() {
 }
 
 DeliveryResult KafkaSink::in_doubt(const std::string& why) {
-  spdlog::warn(
+  in_doubt_log_.warn(
       "kafka sink {}: transaction of take {} not decided ({}); the take goes back to "
       "the channel and the offsets topic says, before it is produced again, whether "
       "it is in Kafka",
@@ -228,6 +228,8 @@ DeliveryResult KafkaSink::deliver_exactly_once(const EventBatch& batch) {
       return DeliveryResult::retry("kafka: " + retry_why + " (transaction aborted)");
     }
   }
+  if (const auto failed = in_doubt_log_.clear(); failed > 0)
+    spdlog::info("kafka sink {}: transactions commit again after {} undecided", name(), failed);
   committed_take_ = record_.in_flight->take;
   if (offsets_record_offset_ >= 0) record_.offsets_from = offsets_record_offset_;
   just_committed_ = record_.in_flight;
