@@ -231,8 +231,7 @@ void SpoolDirSource::save_progress(uint64_t committed_pos) {
                  s.message());
 }
 
-bool SpoolDirSource::ingest_batch(bool& progressed) {
-  progressed = false;
+bool SpoolDirSource::ingest_batch() {
   batch_.clear();
   const size_t max_line = static_cast<size_t>(options_.max_line_length);
   const bool utf8 = options_.input_charset == "utf-8";
@@ -317,7 +316,6 @@ bool SpoolDirSource::ingest_batch(bool& progressed) {
           flight_cv_.notify_one();
         });
     cur_.pos = p;  // read on while it syncs; settle() sends it back if the commit fails
-    progressed = true;
     std::lock_guard lock(flight_mu_);
     failed_now = fl->done && !fl->status;
   }
@@ -425,8 +423,7 @@ void SpoolDirSource::ingest_files() {
         continue;
       }
     }
-    bool progressed = false;
-    bool more = ingest_batch(progressed);
+    bool more = ingest_batch();
     if (stopping_) return;
     if (cur_.fd < 0) continue;  // moved aside
     if (!more) finish_file();

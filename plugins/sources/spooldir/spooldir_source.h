@@ -60,7 +60,7 @@ class SpoolDirSource : public pipeline::Source {
   bool open_file(const std::string& path);
   // Reads one batch and puts it in flight; false when the file is finished (EOF, everything
   // committed) or failed.
-  bool ingest_batch(bool& progressed);
+  bool ingest_batch();
   // Waits until at most `keep` batches are in flight. Each one committed moves the committed
   // position (and the .progress file) on; the first one that failed sends the read position
   // back to where it began (those after it fail with it: CommitChain). False after a failure.
