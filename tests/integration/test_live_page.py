@@ -93,6 +93,11 @@ class LivePageTest(AgentTestCase):
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace")[-2000:])
         return r.stdout.decode(errors="replace")
 
+    def live_rate(self, component):
+        with urllib.request.urlopen(self.url + "live", timeout=5) as r:
+            rates = json.load(r)["rates"].get(component, {})
+        return any(v > 0 for v in rates.values())
+
     def nodes(self, dom):
         return {m.group(3): {"kind": m.group(1), "state": (m.group(2) or "").strip(),
                              "key": m.group(4), "in": m.group(5), "out": m.group(6),
@@ -111,6 +116,9 @@ class LivePageTest(AgentTestCase):
         # The failing forward sink gets into backoff before the first look.
         wait_until(lambda: self.agent.metrics()["SINK.k3"].get("State", "").startswith("backoff"),
                    20, "k3 to back off")
+        # The page shows the rates the agent measured (/live), which need a reading at least a
+        # quarter of a second old: a first look within that had none to show (seen in CI).
+        wait_until(lambda: self.live_rate("SOURCE.r1"), 20, "the agent to measure a rate")
         first = self.nodes(self.browse("--dump-dom"))
         for n in topology["nodes"]:
             self.assertIn(n["id"], first, "node %s missing from the page" % n["id"])
