@@ -72,12 +72,14 @@ class SecureBrokerTest(AgentTestCase):
             stdout=self.log, stderr=subprocess.STDOUT)
         if not expect_up:
             return self.proc.wait(timeout=30)
-        port = self.ports[listeners[0]]
 
         def up():
             if self.proc.poll() is not None:
                 raise AssertionError("broker exited: " + open(self.log_path).read())
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            # Every listener and the metrics endpoint: they open one after the other, and a
+            # test that reads a metric first must not race the last of them.
+            for p in list(self.ports.values()) + [self.metrics_port]:
+                socket.create_connection(("127.0.0.1", p), timeout=1).close()
             return True
         wait_until(up, 20, "the broker to listen")
 
