@@ -493,19 +493,50 @@ class TaildirTest(AgentTestCase):
         self.assertEqual((lost, dups), (0, 0), "(lost, duplicated)")
         self.assertEqual(agent.stop(), 0)
 
+    BANNER = ["# banner line %02d %s" % (i, "=" * 60) for i in range(30)]
+    DAY1 = ["day1-%d" % i for i in range(300)]
+    DAY2 = ["day2-%d" % i for i in range(400)]
+
+    def banner_then_day2(self, pause, expect):
+        """app-1.log (banner + 300 lines) read whole, then app-2.log gets the same 2 KB banner and,
+        `pause` seconds later (None: in the same write), 400 lines of its own. Returns what the
+        sink got, once `expect` events were delivered and the agent stopped."""
+        self.append("app-1.log", self.BANNER + self.DAY1)
+        agent = self.start(pattern=r"app-\d\.log")
+        wait_until(lambda: self.delivered(agent) == 330, 20)
+        if pause is None:
+            self.append("app-2.log", self.BANNER + self.DAY2)
+        else:
+            self.append("app-2.log", self.BANNER)
+            time.sleep(pause)
+            self.append("app-2.log", self.DAY2)
+        wait_until(lambda: self.delivered(agent) >= expect, 20, "the second file")
+        time.sleep(0.3)
+        self.assertEqual(agent.stop(), 0)
+        return collections.Counter(read_lines(self.out))
+
     def test_files_sharing_a_long_banner_are_not_taken_for_copies(self):
         # Daily files of an application that starts each with the same 2 KB banner: their heads
         # are equal, their contents are not; each is read whole.
-        banner = ["# banner line %02d %s" % (i, "=" * 60) for i in range(30)]
-        self.append("app-1.log", banner + ["day1-%d" % i for i in range(300)])
-        agent = self.start(pattern=r"app-\d\.log")
-        wait_until(lambda: self.delivered(agent) == 330, 20)
-        self.append("app-2.log", banner + ["day2-%d" % i for i in range(400)])
-        wait_until(lambda: self.delivered(agent) >= 760, 20, "the second file, banner included")
-        time.sleep(0.3)
-        self.assertEqual(agent.stop(), 0)
-        self.assertEqual(collections.Counter(read_lines(self.out)), collections.Counter(
-            banner * 2 + ["day1-%d" % i for i in range(300)] + ["day2-%d" % i for i in range(400)]))
+        self.assertEqual(self.banner_then_day2(None, 760),
+                         collections.Counter(self.BANNER * 2 + self.DAY1 + self.DAY2))
+
+    def test_a_new_file_holding_only_a_shared_banner_so_far_is_told_apart_when_it_grows(self):
+        # The application writes the banner of its new daily file, then its first lines a moment
+        # later. While the file is only the banner, it could be a copy of app-1 being written or
+        # a new file: the source waits (within rotatedFileGrace, 500 ms here) for the bytes that
+        # tell them apart, and reads the new file whole, banner included.
+        self.assertEqual(self.banner_then_day2(0.2, 760),
+                         collections.Counter(self.BANNER * 2 + self.DAY1 + self.DAY2))
+
+    def test_a_file_taken_for_a_copy_that_then_differs_is_read_from_where_they_part(self):
+        # Only the banner for longer than rotatedFileGrace: the file is taken for a copy of
+        # app-1 (all its bytes are app-1's). When it then grows with its own lines, none of them
+        # is lost: it is read on its own from the first line it does not share with app-1, not
+        # from app-1's position.
+        counts = self.banner_then_day2(1.5, 730)
+        self.assertEqual([l for l in self.DAY2 + self.DAY1 if counts[l] != 1], [],
+                         "lines not delivered exactly once")
 
     def test_kill_9_with_a_file_channel_loses_and_duplicates_nothing(self):
         # The position of each batch is committed with its events in the file channel, so kill -9

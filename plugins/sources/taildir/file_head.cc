@@ -40,6 +40,35 @@ bool same_bytes_before(int a, int b, uint64_t end, uint64_t from) {
   return x.size() == n && read_at(b, end - n, n) == x;
 }
 
+uint64_t first_difference(int a, int b, uint64_t from, uint64_t end) {
+  constexpr size_t kChunk = 64 * 1024;
+  for (uint64_t at = from; at < end;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(end - at, kChunk));
+    const std::string x = read_at(a, at, n);
+    const std::string y = read_at(b, at, n);
+    const size_t common = std::min(x.size(), y.size());
+    const auto diff =
+        std::mismatch(x.begin(), x.begin() + static_cast<ptrdiff_t>(common), y.begin());
+    const auto same = static_cast<size_t>(diff.first - x.begin());
+    if (same < n) return at + same;  // they differ there, or one of them ends there
+    at += n;
+  }
+  return std::max(from, end);
+}
+
+uint64_t line_start(int fd, uint64_t at, uint64_t floor) {
+  constexpr size_t kChunk = 4096;
+  while (at > floor) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(at - floor, kChunk));
+    const std::string x = read_at(fd, at - n, n);
+    if (x.size() != n) return floor;
+    const size_t nl = x.rfind('\n');
+    if (nl != std::string::npos) return at - n + nl + 1;
+    at -= n;
+  }
+  return floor;
+}
+
 CopyVerdict compare_heads(std::string_view candidate, std::string_view known, size_t full,
                           bool known_was_truncated) {
   if (known.empty()) return CopyVerdict::kNotACopy;  // nothing read of it: nothing to repeat

@@ -27,6 +27,13 @@ bool starts_with_head(int fd, std::string_view head);
 // (above `from`, which the heads already compared); true when there is nothing to compare.
 bool same_bytes_before(int a, int b, uint64_t end, uint64_t from);
 
+// The first offset in [from, end) at which the files open at a and b differ (or one of them
+// ends); end when they hold the same bytes there.
+uint64_t first_difference(int a, int b, uint64_t from, uint64_t end);
+// The start of the line holding offset `at` of the file open at fd: just after the last newline
+// before it, and never before `floor` (the read position, where a line is known to start).
+uint64_t line_start(int fd, uint64_t at, uint64_t floor);
+
 enum class CopyVerdict {
   kNotACopy,
   kCopy,       // the candidate starts with the known head: a copy of that file

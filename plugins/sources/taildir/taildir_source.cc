@@ -316,7 +316,15 @@ bool TaildirSource::release_copies(File& original, const char* why) {
     c.copy_of.reset();
     // Everything before the original's position was read from the original; the rest of the
     // copy was not read anywhere. A copy still shorter than that is still being written.
-    c.pos = original.pos;
+    // (When the original is still there to compare, only as far as the two agree.)
+    uint64_t pos = original.pos;
+    if (original.fd >= 0 && c.fd >= 0 && c.pos < pos &&
+        starts_with_head(original.fd, original.head)) {
+      const uint64_t end = std::min(pos, c.size);
+      const uint64_t parted = first_difference(c.fd, original.fd, c.pos, end);
+      if (parted < end) pos = line_start(c.fd, parted, c.pos);
+    }
+    c.pos = pos;
     c.head = original.head.substr(0, std::min<size_t>(original.head.size(), c.pos));
     c.copy_filling = c.size < c.pos;
     positions_urgent_ = true;
@@ -336,6 +344,23 @@ void TaildirSource::follow_originals() {
       continue;
     }
     const File& o = it->second;
+    // Only the bytes it shares with the original are the original's. From the first it does
+    // not share (at the start of that line), it is a file of its own: a new file that began with
+    // the original's banner, taken for a copy while the banner was all it held.
+    const uint64_t claim = std::min(c.size > o.size ? o.size : o.pos, c.size);
+    if (claim > c.pos && c.fd >= 0 && o.fd >= 0) {
+      const uint64_t parted = first_difference(c.fd, o.fd, c.pos, claim);
+      if (parted < claim) {
+        c.copy_of.reset();
+        c.pos = line_start(c.fd, parted, c.pos);
+        c.head = read_head(c.fd, std::min<uint64_t>(c.pos, options_.fingerprint_bytes));
+        positions_urgent_ = true;
+        spdlog::info(
+            "taildir {}: {} differs from {} at byte {}; reading it on its own from byte {}", name(),
+            c.path, o.path, parted, c.pos);
+        continue;
+      }
+    }
     if (c.size > o.size) {
       // Written to on its own: no longer a copy. The bytes the original holds are read there.
       c.copy_of.reset();
@@ -391,6 +416,12 @@ void TaildirSource::track_new_file(size_t gi, const std::string& path,
 void TaildirSource::decide_identity(File& f, Clock::time_point now) {
   const auto full = static_cast<size_t>(options_.fingerprint_bytes);
   const std::string head = read_head(f.fd, full);
+  // Its size now, after the head was read: a writer may have added bytes since the last stat,
+  // and a size from before them would leave nothing to compare beyond the head.
+  uint64_t size = f.size;
+  if (struct stat st{}; ::fstat(f.fd, &st) == 0) size = static_cast<uint64_t>(st.st_size);
+  size = std::max<uint64_t>(size, head.size());
+  const bool in_grace = now - f.first_seen < std::chrono::milliseconds(options_.rotated_grace_ms);
   truncated_.erase(
       std::remove_if(truncated_.begin(), truncated_.end(),
                      [&](const Truncated& t) { return now - t.when > kTruncatedMemory; }),
@@ -420,9 +451,16 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
     if (v == CopyVerdict::kNotACopy) continue;  // the common case, without reading the other
     const bool intact = other.fd >= 0 && starts_with_head(other.fd, other.head);
     if (other.fd >= 0 && !intact) v = compare_heads(head, other.head, full, true);
-    if (v == CopyVerdict::kCopy && intact &&
-        !same_bytes_before(f.fd, other.fd, std::min(other.pos, f.size), other.head.size()))
-      v = CopyVerdict::kNotACopy;
+    if (v == CopyVerdict::kCopy && intact) {
+      if (!same_bytes_before(f.fd, other.fd, std::min(other.pos, size), other.head.size()))
+        v = CopyVerdict::kNotACopy;
+      else if (size < other.pos && in_grace)
+        // All it holds so far is the original's: a copy still being written, or a new file that
+        // so far holds only what they share (the banner of a daily file). The bytes that tell
+        // them apart come next; past the grace it is taken for a copy, and follow_originals
+        // reads it on its own from the first byte it does not share.
+        v = CopyVerdict::kUndecided;
+    }
     if (v == CopyVerdict::kCopy) {
       copy_pos = other.pos;
       original = &other.path;
@@ -435,9 +473,7 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
   }
   // An empty file says nothing yet; neither does one whose head is a prefix of a known head.
   // Waiting costs nothing but latency, and is bounded.
-  if (!copy_pos && (head.empty() || undecided) &&
-      now - f.first_seen < std::chrono::milliseconds(options_.rotated_grace_ms))
-    return;
+  if (!copy_pos && (head.empty() || undecided) && in_grace) return;
   f.undecided = false;
   if (copy_pos && f.copy_of) {
     f.pos = std::min<uint64_t>(*copy_pos, f.size);

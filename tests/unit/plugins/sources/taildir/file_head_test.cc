@@ -92,5 +92,25 @@ TEST_CASE("a copy holds the original's bytes before the position; a shared banne
   CHECK_FALSE(same_bytes_before(copy.fd, original.fd, end + 100, 1024));  // past its end
 }
 
+TEST_CASE("where a file taken for a copy parts from its original, to the start of that line") {
+  TempFile original, banner;
+  const std::string head(100'000, 'B');  // longer than one comparison chunk
+  original.write(head + "\ncar=1 speed=10\ncar=1 speed=11\n");
+  banner.write(head + "\ncar=1 speed=10\ncar=2 speed=99\n");
+  const uint64_t line2 = head.size() + 1 + 15;  // "car=1 speed=10\n" is 15 bytes
+  const uint64_t end = line2 + 15;
+  CHECK(first_difference(banner.fd, original.fd, 0, end) == line2 + 4);
+  CHECK(first_difference(banner.fd, original.fd, 10, line2) == line2);  // same bytes: end
+  CHECK(first_difference(banner.fd, original.fd, end, end) == end);
+  CHECK(line_start(banner.fd, line2 + 4, 0) == line2);
+  CHECK(line_start(banner.fd, line2, 0) == line2);
+  CHECK(line_start(banner.fd, line2 + 4, line2 + 2) == line2 + 2);  // never before the floor
+  CHECK(line_start(banner.fd, 50'000, 0) == 0);                     // no newline before: the floor
+  // A file that ends first differs where it ends.
+  TempFile shorter;
+  shorter.write(head);
+  CHECK(first_difference(shorter.fd, original.fd, 0, end) == head.size());
+}
+
 }  // namespace
 }  // namespace flumen::plugins
