@@ -166,13 +166,21 @@ class AgentTestCase(unittest.TestCase):
         self.agents = []
 
     def tearDown(self):
+        # An agent that ended before the test stopped it (a crash leaves no line in its log)
+        # is named with its exit status when the test failed.
+        ended = {id(a): a.proc.poll() for a in self.agents}
         for a in self.agents:
             a.kill()
         if self._outcome_ok():
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
             for a in self.agents:
-                print("---- agent log %s ----\n%s" % (a.log_path, open(a.log_path).read()[-4000:]))
+                with open(a.log_path) as f:
+                    text = f.read()[-4000:]
+                rc = ended[id(a)]
+                status = "still running" if rc is None else "had exited with status %d%s" % (
+                    rc, " (signal %d)" % -rc if rc < 0 else "")
+                print("---- agent log %s (%s) ----\n%s" % (a.log_path, status, text))
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _outcome_ok(self):
