@@ -135,9 +135,23 @@ const ApiInfo& txn_offset_commit_api();
 const ApiInfo& sasl_handshake_api();
 const ApiInfo& sasl_authenticate_api();
 
+// Config resource types and IncrementalAlterConfigs operations, as Kafka numbers them.
+inline constexpr int64_t kTopicResource = 2, kBrokerResource = 4;
+inline constexpr int64_t kConfigOpSet = 0, kConfigOpDelete = 1, kConfigOpAppend = 2,
+                         kConfigOpSubtract = 3;
+
+// What Kafka refuses in an AlterConfigs or IncrementalAlterConfigs resource before looking at
+// it: a config named twice, a null value other than DELETE's, an unknown operation
+// (INVALID_REQUEST with Kafka's message).
+int16_t check_alter_resource(const Struct& resource, bool incremental, std::string& why);
+// APPEND or SUBTRACT of `value`'s items to the list `current` (a list config only, else
+// INVALID_CONFIG as Kafka answers): APPEND adds the items not there yet, SUBTRACT removes each
+// item's first occurrence.
+int16_t apply_list_op(std::string_view name, int64_t op, std::string_view value,
+                      std::string& current, std::string& why);
 // AlterConfigs (incremental = false: the given set replaces the overrides) and
-// IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with
-// `why`. Everything is validated before anything changes.
+// IncrementalAlterConfigs (SET/DELETE/APPEND/SUBTRACT per config) of one topic: 0 or a Kafka
+// error with `why`. Everything is validated before anything changes.
 int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
                             bool validate_only, std::string& why);
 // The whole answer of either API: one response per resource, with its error and message.

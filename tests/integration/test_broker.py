@@ -339,5 +339,218 @@ class BrokerTest(AgentTestCase):
         self.assertEqual(int(m["TopicCount"]), 1)
 
 
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC32C_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def varint(v):
+    v = (v << 1) ^ (v >> 63)  # zigzag
+    out = b""
+    while True:
+        if v < 0x80:
+            return out + bytes([v])
+        out += bytes([(v & 0x7F) | 0x80])
+        v >>= 7
+
+
+def record_batch(records):
+    """An uncompressed RecordBatch v2 of (key, value) pairs, None for a null key."""
+    body = b""
+    for i, (key, value) in enumerate(records):
+        r = b"\x00" + varint(0) + varint(i)
+        r += varint(-1) if key is None else varint(len(key)) + key
+        r += varint(len(value)) + value + varint(0)
+        body += varint(len(r)) + r
+    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, 1000, 1000, -1, -1, -1,
+                            len(records)) + body
+    head = struct.pack(">ib", 0, 2)
+    return struct.pack(">qi", 0, len(head) + 4 + len(after_crc)) + head + \
+        struct.pack(">I", crc32c(after_crc)) + after_crc
+
+
+def kstr(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    s = s.encode() if isinstance(s, str) else s
+    return struct.pack(">h", len(s)) + s
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v if len(v) > 1 else v[0]
+
+    def string(self):
+        n = self.take(">h")
+        if n < 0:
+            return None
+        s = self.data[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+
+class AdminProtocolTest(AgentTestCase):
+    """Kafka's answers to IncrementalAlterConfigs APPEND/SUBTRACT, broker-resource configs,
+    Produce v8 record errors and JoinGroup session-timeout bounds, on the wire (non-flexible
+    versions, so each field can be read by hand)."""
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.broker = Broker(self.workdir, self.path("data"), self.port)
+
+    def tearDown(self):
+        if self.broker.proc.poll() is None:
+            self.broker.stop()
+        super().tearDown()
+
+    def create(self, topic):
+        r = subprocess.run(["kcat", "-b", "127.0.0.1:%d" % self.port, "-P", "-t", topic],
+                           input=b"x\n", capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+
+    def call(self, api_key, version, body):
+        req = struct.pack(">hhih", api_key, version, 9, 4) + b"test" + body
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            s.sendall(struct.pack(">i", len(req)) + req)
+            size = struct.unpack(">i", self.recv(s, 4))[0]
+            data = self.recv(s, size)
+        finally:
+            s.close()
+        self.assertEqual(struct.unpack(">i", data[:4])[0], 9)
+        return Reader(data[4:])
+
+    @staticmethod
+    def recv(s, n):
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            if not chunk:
+                raise AssertionError("connection closed")
+            data += chunk
+        return data
+
+    def alter(self, resources, incremental=True):
+        """[(type, name, [(config, op, value)])] -> [(error, message)] per resource."""
+        body = struct.pack(">i", len(resources))
+        for rtype, name, configs in resources:
+            body += struct.pack(">b", rtype) + kstr(name) + struct.pack(">i", len(configs))
+            for config, op, value in configs:
+                body += kstr(config) + (struct.pack(">b", op) if incremental else b"") + \
+                    kstr(value)
+        r = self.call(44 if incremental else 33, 0, body + b"\x00")
+        r.take(">i")
+        out = []
+        for _ in range(r.take(">i")):
+            error, message = r.take(">h"), r.string()
+            r.take(">b")
+            r.string()
+            out.append((error, message))
+        return out
+
+    def describe(self, rtype, name):
+        """(error, {config: (value, read_only, source)}) of one resource (DescribeConfigs v1)."""
+        body = struct.pack(">ib", 1, rtype) + kstr(name) + struct.pack(">i", -1) + b"\x00"
+        r = self.call(32, 1, body)
+        r.take(">ii")
+        error, _message = r.take(">h"), r.string()
+        r.take(">b")
+        r.string()
+        configs = {}
+        for _ in range(r.take(">i")):
+            cname, value = r.string(), r.string()
+            read_only, source, _sensitive = r.take(">bbb")
+            for _ in range(r.take(">i")):
+                r.string()
+                r.string()
+                r.take(">b")
+            configs[cname] = (value, bool(read_only), source)
+        return error, configs
+
+    def produce_v8(self, topic, batch):
+        body = kstr(None) + struct.pack(">hii", -1, 10000, 1) + kstr(topic) + \
+            struct.pack(">iii", 1, 0, len(batch)) + batch
+        r = self.call(0, 8, body)
+        r.take(">i")
+        r.string()
+        r.take(">i")
+        index, error, base, _append_time, _log_start = r.take(">ihqqq")
+        record_errors = [(r.take(">i"), r.string()) for _ in range(r.take(">i"))]
+        return error, base, record_errors, r.string()
+
+    def join(self, group, session_timeout_ms):
+        body = kstr(group) + struct.pack(">i", session_timeout_ms) + kstr("") + \
+            kstr("consumer") + struct.pack(">i", 1) + kstr("range") + struct.pack(">i", 0)
+        return self.call(11, 0, body).take(">h")
+
+    def test_incremental_append_and_subtract_on_a_list_config(self):
+        self.create("lists")
+        append, subtract, non_list, null_set = 2, 3, 2, 0
+        self.assertEqual(self.alter([(2, "lists", [("cleanup.policy", append, "compact")])]),
+                         [(0, None)])
+        # Appended to the default (Kafka's "delete"), as Kafka's controller does.
+        self.assertEqual(self.describe(2, "lists")[1]["cleanup.policy"],
+                         ("delete,compact", False, 1))
+        self.assertEqual(self.alter([(2, "lists", [("cleanup.policy", append, "delete")])]),
+                         [(0, None)])
+        self.assertEqual(self.describe(2, "lists")[1]["cleanup.policy"][0], "delete,compact")
+        self.assertEqual(self.alter([(2, "lists", [("cleanup.policy", subtract, "compact")])]),
+                         [(0, None)])
+        self.assertEqual(self.describe(2, "lists")[1]["cleanup.policy"][0], "delete")
+        # APPEND on a config that is not a list, and a SET without a value, as Kafka answers.
+        self.assertEqual(self.alter([(2, "lists", [("retention.ms", non_list, "5")])]),
+                         [(40, "Can't APPEND to key retention.ms because its type is not LIST.")])
+        self.assertEqual(self.alter([(2, "lists", [("retention.ms", null_set, None)])]),
+                         [(42, "Null value not supported for : retention.ms")])
+        self.assertEqual(self.describe(2, "lists")[1]["retention.ms"][2], 5)
+
+    def test_produce_v8_names_the_records_a_compacted_topic_refuses(self):
+        self.create("keyed")
+        self.assertEqual(self.alter([(2, "keyed", [("cleanup.policy", 0, "compact")])]),
+                         [(0, None)])
+        batch = record_batch([(b"a", b"1"), (None, b"2"), (b"c", b"3"), (None, b"4")])
+        error, base, record_errors, message = self.produce_v8("keyed", batch)
+        why = "Compacted topic cannot accept message without key in topic partition keyed-0."
+        self.assertEqual((error, base), (87, -1))
+        self.assertEqual(record_errors, [(1, why), (3, why)])
+        self.assertTrue(message.startswith("One or more records have been rejected due to 2 "
+                                           "record errors"), message)
+        # A batch with every record keyed is taken; one above max.message.bytes is
+        # RECORD_TOO_LARGE with no record errors and no message (Kafka: not a custom one).
+        self.assertEqual(self.produce_v8("keyed", record_batch([(b"k", b"v")])),
+                         (0, 1, [], None))
+        self.assertEqual(self.alter([(2, "keyed", [("max.message.bytes", 0, "200")])]),
+                         [(0, None)])
+        big = record_batch([(b"k", b"v" * 400)])
+        self.assertEqual(self.produce_v8("keyed", big), (10, -1, [], None))
+
+    def test_join_group_session_timeout_outside_the_broker_bounds(self):
+        invalid_session_timeout = 26
+        self.assertEqual(self.join("short", 5000), invalid_session_timeout)
+        self.assertEqual(self.join("long", 1800001), invalid_session_timeout)
+        self.assertEqual(self.join("fine", 6000), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
