@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "broker/broker_config.h"
+#include "broker/broker_dynamic_configs.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/groups/offset_store.h"
 #include "broker/protocol/message.h"
@@ -59,10 +60,11 @@ struct ApiContext {
   ReplyHandle deferred;  // set by handlers that answer later
   ProducerIds* producer_ids = nullptr;
   TxnCoordinator* txn = nullptr;  // the transaction coordinator (null: transactions refused)
-  bool final_attempt = false;     // Fetch: answer with what there is (max_wait passed)
-  int64_t wait_ms = 0;            // Fetch, out: how long it may wait
-  int appended_batches = 0;       // Produce, out: batches appended (wake parked fetches)
-  int duplicate_batches = 0;      // Produce, out: batches an idempotent producer sent again
+  DynamicBrokerConfigs* dynamic_configs = nullptr;  // BROKER resources (null: not alterable)
+  bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
+  int64_t wait_ms = 0;         // Fetch, out: how long it may wait
+  int appended_batches = 0;    // Produce, out: batches appended (wake parked fetches)
+  int duplicate_batches = 0;   // Produce, out: batches an idempotent producer sent again
 };
 
 using Handler = Reply (*)(ApiContext& ctx, const Request& req, const Struct& in, Struct& out);
@@ -154,6 +156,9 @@ int16_t apply_list_op(std::string_view name, int64_t op, std::string_view value,
 // error with `why`. Everything is validated before anything changes.
 int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
                             bool validate_only, std::string& why);
+// The same for a BROKER resource (its name: the node id, or "" for the cluster default).
+int16_t alter_broker_configs(DynamicBrokerConfigs& configs, const Struct& resource,
+                             bool incremental, bool validate_only, std::string& why);
 // The whole answer of either API: one response per resource, with its error and message.
 void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool incremental);
 

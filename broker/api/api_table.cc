@@ -77,6 +77,9 @@ void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool i
     if (error == kafka_error::kNone) {
       if (r.i("ResourceType") == kTopicResource) {
         error = alter_topic_configs(ctx, r, incremental, in.b("ValidateOnly"), why);
+      } else if (r.i("ResourceType") == kBrokerResource && ctx.dynamic_configs) {
+        error =
+            alter_broker_configs(*ctx.dynamic_configs, r, incremental, in.b("ValidateOnly"), why);
       } else {
         why = "Unknown resource type " + std::to_string(r.i("ResourceType"));
         error = kafka_error::kInvalidRequest;
@@ -132,6 +135,17 @@ int16_t apply_list_op(std::string_view name, int64_t op, std::string_view value,
   }
   current = join_list(items);
   return kafka_error::kNone;
+}
+
+int16_t alter_broker_configs(DynamicBrokerConfigs& configs, const Struct& resource,
+                             bool incremental, bool validate_only, std::string& why) {
+  const std::string_view name = resource.s("ResourceName");
+  if (int16_t e = configs.check_name(name, /*describe=*/false, why); e != 0) return e;
+  std::vector<DynamicBrokerConfigs::Op> ops;
+  for (const Struct& c : resource.array("Configs"))
+    ops.push_back({std::string(c.s("Name")), incremental ? c.i("ConfigOperation") : kConfigOpSet,
+                   c.is_null("Value") ? std::string() : std::string(c.s("Value"))});
+  return configs.alter(name, ops, incremental, validate_only, why);
 }
 
 int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,

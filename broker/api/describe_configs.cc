@@ -81,9 +81,8 @@ const Message kResponse{
              }},
     }};
 
-constexpr int8_t kTopicResource = 2, kBrokerResource = 4;
-
-// The broker's own settings, by Kafka's names: read-only here (they come from its conf file).
+// The broker's own settings, by Kafka's names: read-only here (they come from its conf file;
+// the dynamic ones are broker/broker_dynamic_configs.h's).
 std::vector<ConfigEntry> broker_configs(const ApiContext& ctx) {
   const LogConfig& log = ctx.config.log;
   auto e = [](const char* name, std::string value) {
@@ -100,7 +99,8 @@ std::vector<ConfigEntry> broker_configs(const ApiContext& ctx) {
 }
 
 // DescribeConfigs 0-4: a topic's effective configs (its overrides and the broker's defaults,
-// each with its source) or the broker's settings; null keys = all.
+// each with its source) or the broker's settings (its node id; another id is INVALID_REQUEST,
+// "" the cluster-wide dynamic overrides), static and dynamic; null keys = all.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   for (const Struct& r : in.array("Resources")) {
     const int64_t type = r.i("ResourceType");
@@ -116,20 +116,39 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     }
     if (type != kTopicResource && type != kBrokerResource) {
       res.set("ErrorCode", kafka_error::kInvalidRequest)
-          .set("ErrorMessage", "only topic and broker configs are described");
+          .set("ErrorMessage", "Unknown resource type " + std::to_string(type));
+      continue;
+    }
+    std::string why;
+    if (type == kBrokerResource && ctx.dynamic_configs &&
+        ctx.dynamic_configs->check_name(name, /*describe=*/true, why) != 0) {
+      res.set("ErrorCode", kafka_error::kInvalidRequest).set("ErrorMessage", why);
       continue;
     }
     res.set("ErrorCode", kafka_error::kNone).set_null("ErrorMessage");
-    entries = topic ? describe_topic_configs(ctx.config.log, &topic->configs) : broker_configs(ctx);
+    std::vector<DynamicBrokerConfigs::Shown> shown;
+    if (topic) {
+      for (ConfigEntry& e : describe_topic_configs(ctx.config.log, &topic->configs))
+        shown.push_back({std::move(e.name), std::move(e.value), false, e.source});
+    } else {
+      // The cluster-default resource ("") shows only its dynamic overrides, as Kafka does.
+      if (!name.empty())
+        for (ConfigEntry& e : broker_configs(ctx))
+          shown.push_back({std::move(e.name), std::move(e.value), true, e.source});
+      if (ctx.dynamic_configs)
+        for (auto& e : ctx.dynamic_configs->describe(name))
+          shown.push_back(std::move(e));
+    }
     const bool all = r.is_null("ConfigurationKeys");
     const auto keys = r.strings("ConfigurationKeys");
-    for (const ConfigEntry& e : entries) {
+    for (const DynamicBrokerConfigs::Shown& e : shown) {
       if (!all && std::find(keys.begin(), keys.end(), e.name) == keys.end()) continue;
       Struct& c = res.add("Configs");
       c.set("Name", e.name)
           .set("Value", e.value)
-          .set("ReadOnly", !topic)
-          .set("IsDefault", e.source != kConfigSourceTopic)
+          .set("ReadOnly", e.read_only)
+          .set("IsDefault",
+               e.source == kConfigSourceDefault || e.source == kConfigSourceStaticBroker)
           .set("ConfigSource", e.source)
           .set("IsSensitive", false)
           .set_null("Documentation");

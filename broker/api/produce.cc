@@ -101,7 +101,7 @@ std::vector<RecordError> compacted_topic_record_errors(const std::vector<int32_t
                                                        std::string_view topic, int64_t partition,
                                                        std::optional<std::string>& message) {
   const std::string why = "Compacted topic cannot accept message without key in topic partition " +
-                          std::string(topic) + "-" + std::to_string(partition) + ".";
+                          std::string(topic) + "-" + std::to_string(partition);
   std::vector<RecordError> out;
   std::string shown;
   for (int32_t index : keyless) {

@@ -108,6 +108,7 @@ Status BrokerServer::start() {
   auto txn = TxnCoordinator::open(config_.data_dir);
   if (!txn) return txn.status();
   txn_ = std::move(txn).value();
+  dynamic_configs_ = std::make_unique<DynamicBrokerConfigs>(config_.node_id);
   if (Status s = txn_->recover(*store_, *offsets_, wall_ms()); !s) return s;
   cleaner_ = std::make_unique<LogCleaner>(config_.cleaner, wall_ms);
   return loop_.start([this] { return listen_on_loop(); });
@@ -334,6 +335,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   ctx.wall_ms = wall_ms();
   ctx.producer_ids = &*producer_ids_;
   ctx.txn = txn_.get();
+  ctx.dynamic_configs = dynamic_configs_.get();
   ctx.final_attempt = final_attempt;
   WireReader in(p->request);
   // Handlers write the body after the response header: the frame is built in place.

@@ -93,6 +93,7 @@ class BrokerServer {
   std::optional<ProducerIds> producer_ids_;
   std::unique_ptr<TxnCoordinator> txn_;
   GroupCoordinator groups_;
+  std::unique_ptr<DynamicBrokerConfigs> dynamic_configs_;  // BROKER resources (Alter*Configs)
   std::unique_ptr<net::Server> server_;
   uv_timer_t* ticker_ = nullptr;
   uv_timer_t* flusher_ = nullptr;

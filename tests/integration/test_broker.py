@@ -414,6 +414,8 @@ class AdminProtocolTest(AgentTestCase):
     Produce v8 record errors and JoinGroup session-timeout bounds, on the wire (non-flexible
     versions, so each field can be read by hand)."""
 
+    node = "0"  # the broker's node id (BROKER resources)
+
     def setUp(self):
         super().setUp()
         self.port = free_port()
@@ -531,7 +533,7 @@ class AdminProtocolTest(AgentTestCase):
                          [(0, None)])
         batch = record_batch([(b"a", b"1"), (None, b"2"), (b"c", b"3"), (None, b"4")])
         error, base, record_errors, message = self.produce_v8("keyed", batch)
-        why = "Compacted topic cannot accept message without key in topic partition keyed-0."
+        why = "Compacted topic cannot accept message without key in topic partition keyed-0"
         self.assertEqual((error, base), (87, -1))
         self.assertEqual(record_errors, [(1, why), (3, why)])
         self.assertTrue(message.startswith("One or more records have been rejected due to 2 "
@@ -544,6 +546,53 @@ class AdminProtocolTest(AgentTestCase):
                          [(0, None)])
         big = record_batch([(b"k", b"v" * 400)])
         self.assertEqual(self.produce_v8("keyed", big), (10, -1, [], None))
+
+    def test_broker_resource_configs_are_described_and_dynamic_ones_alterable(self):
+        error, configs = self.describe(4, self.node)
+        self.assertEqual(error, 0)
+        self.assertTrue(configs["num.partitions"][1], "read-only")
+        threads = configs["background.threads"]
+        self.assertFalse(threads[1], "dynamic")
+        self.assertEqual(self.describe(4, "7")[0], 42)  # another broker's id
+        # Dynamic configs are taken per resource; a refused resource fails alone.
+        more = str(int(threads[0]) + 1)  # Kafka takes at most double the count in force
+        rules = "sasl.kerberos.principal.to.local.rules"
+        answer = self.alter([(4, self.node, [("background.threads", 0, more),
+                                             (rules, 2, "RULE:[1:$1]")]),
+                             (4, "0x", [("background.threads", 0, "9")]),
+                             (2, "no-such-topic", [("retention.ms", 0, "1")])])
+        self.assertEqual([e for e, _ in answer], [0, 42, 3])
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["background.threads"], (more, False, 2))
+        self.assertEqual(configs[rules], ("DEFAULT,RULE:[1:$1]", False, 2))
+        # Read-only ones (and, here, the log defaults, not applied at run time) as Kafka
+        # refuses read-only ones; a bad value with Kafka's ConfigException message.
+        self.assertEqual(self.alter([(4, self.node, [("num.partitions", 0, "3")])]),
+                         [(42, "Cannot update these configs dynamically: Set(num.partitions)")])
+        self.assertEqual(self.alter([(4, self.node, [("log.cleanup.policy", 2, "compact")])])[0][0],
+                         42)
+        self.assertEqual(self.alter([(4, self.node, [("background.threads", 0, "x")])]),
+                         [(42, "Invalid value x for configuration background.threads: Not a "
+                               "number of type INT")])
+        self.assertEqual(self.alter([(4, self.node, [("background.threads", 1, None),
+                                                     (rules, 3, "DEFAULT")])]),
+                         [(0, None)])
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["background.threads"], threads)
+        self.assertEqual(configs[rules], ("RULE:[1:$1]", False, 2))
+        # The cluster-wide default (resource ""), below a per-broker override.
+        self.assertEqual(self.alter([(4, "", [("num.io.threads", 0, "4")])]), [(0, None)])
+        self.assertEqual(self.describe(4, ""), (0, {"num.io.threads": ("4", False, 3)}))
+        self.assertEqual(self.describe(4, self.node)[1]["num.io.threads"], ("4", False, 3))
+        self.assertEqual(self.alter([(4, "", [("sasl.kerberos.min.time.before.relogin", 0,
+                                               "1")])])[0][0], 42)
+        # The legacy AlterConfigs (librdkafka's 0081_admin sets a SASL setting) replaces the
+        # broker's overrides.
+        self.assertEqual(self.alter([(4, self.node, [("sasl.kerberos.min.time.before.relogin", 0,
+                                                "58000")])], incremental=False), [(0, None)])
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["sasl.kerberos.min.time.before.relogin"], ("58000", False, 2))
+        self.assertEqual(configs[rules][0], "DEFAULT")
 
     def test_join_group_session_timeout_outside_the_broker_bounds(self):
         invalid_session_timeout = 26
