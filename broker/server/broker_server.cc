@@ -164,7 +164,9 @@ Status BrokerServer::listen_on_loop() {
     metrics_endpoint_ = std::make_unique<metrics::HttpEndpoint>(
         loop_.loop(), "broker", [this] { return registry_.snapshot(); });
     if (Status s = metrics_endpoint_->listen(config_.listen_host, config_.metrics_port); !s) {
-      metrics_endpoint_.reset();
+      // Everything this opened goes, or the loop (kept alive by the timers) never ends and
+      // the failed start waits for it forever.
+      close_on_loop();
       return s;
     }
     spdlog::info("broker metrics on http://{}:{}/metrics", config_.listen_host,
@@ -673,18 +675,20 @@ void BrokerServer::forget(Connection* c) {
   c->queue.clear();
 }
 
+void BrokerServer::close_on_loop() {
+  stopping_ = true;
+  server_.reset();  // closes every connection
+  metrics_endpoint_.reset();
+  for (uv_timer_t** t : {&ticker_, &flusher_, &park_timer_}) {
+    if (*t)
+      uv_close(reinterpret_cast<uv_handle_t*>(*t),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    *t = nullptr;
+  }
+}
+
 void BrokerServer::stop() {
-  loop_.stop([this] {
-    stopping_ = true;
-    server_.reset();  // closes every connection
-    metrics_endpoint_.reset();
-    for (uv_timer_t** t : {&ticker_, &flusher_, &park_timer_}) {
-      if (*t)
-        uv_close(reinterpret_cast<uv_handle_t*>(*t),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      *t = nullptr;
-    }
-  });
+  loop_.stop([this] { close_on_loop(); });
   if (cleaner_) cleaner_->stop();  // before the logs it reads go
   if (store_) {
     (void)store_->flush_all();

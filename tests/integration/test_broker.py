@@ -409,6 +409,24 @@ class Reader:
         return s
 
 
+class StartFailureTest(AgentTestCase):
+    def test_a_busy_metrics_port_fails_the_start_instead_of_hanging(self):
+        # The broker's loop had started its timers when the metrics listener failed: the start
+        # waited forever for the loop to end (kill -9 was the only way out).
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        try:
+            p = subprocess.run([FLUMEN, "broker", "--data-dir", self.path("data"), "--listen",
+                                "127.0.0.1:%d" % free_port(), "--metrics-port",
+                                str(busy.getsockname()[1])],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            busy.close()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("address already in use", p.stdout + p.stderr)
+
+
 class AdminProtocolTest(AgentTestCase):
     """Kafka's answers to IncrementalAlterConfigs APPEND/SUBTRACT, broker-resource configs,
     Produce v8 record errors and JoinGroup session-timeout bounds, on the wire (non-flexible
