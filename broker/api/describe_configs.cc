@@ -85,17 +85,29 @@ const Message kResponse{
 // the dynamic ones are broker/broker_dynamic_configs.h's).
 std::vector<ConfigEntry> broker_configs(const ApiContext& ctx) {
   const LogConfig& log = ctx.config.log;
-  auto e = [](const char* name, std::string value) {
-    return ConfigEntry{name, std::move(value), kConfigSourceStaticBroker};
+  const BrokerConfig defaults;
+  // STATIC_BROKER_CONFIG when the conf file gives it (the log settings record that; the others
+  // are taken as given when they differ from the default), else DEFAULT_CONFIG, as Kafka says.
+  auto e = [](const char* name, std::string value, bool from_conf) {
+    return ConfigEntry{name, std::move(value),
+                       from_conf ? kConfigSourceStaticBroker : kConfigSourceDefault};
   };
-  return {e("num.partitions", std::to_string(ctx.config.num_partitions)),
-          e("auto.create.topics.enable", ctx.config.auto_create_topics ? "true" : "false"),
-          e("log.retention.ms", std::to_string(log.retention_ms)),
-          e("log.retention.bytes", std::to_string(log.retention_bytes)),
-          e("log.segment.bytes", std::to_string(log.segment_bytes)),
-          e("message.max.bytes", std::to_string(log.max_message_bytes)),
-          e("socket.request.max.bytes", std::to_string(ctx.config.max_request_bytes)),
-          e("connections.max.idle.ms", std::to_string(ctx.config.idle_timeout_ms))};
+  return {e("num.partitions", std::to_string(ctx.config.num_partitions),
+            ctx.config.num_partitions != defaults.num_partitions),
+          e("auto.create.topics.enable", ctx.config.auto_create_topics ? "true" : "false",
+            ctx.config.auto_create_topics != defaults.auto_create_topics),
+          e("log.retention.ms", std::to_string(log.retention_ms),
+            (log.set_in_conf & kConfRetentionMs) != 0),
+          e("log.retention.bytes", std::to_string(log.retention_bytes),
+            (log.set_in_conf & kConfRetentionBytes) != 0),
+          e("log.segment.bytes", std::to_string(log.segment_bytes),
+            (log.set_in_conf & kConfSegmentBytes) != 0),
+          e("message.max.bytes", std::to_string(log.max_message_bytes),
+            (log.set_in_conf & kConfMaxMessageBytes) != 0),
+          e("socket.request.max.bytes", std::to_string(ctx.config.max_request_bytes),
+            ctx.config.max_request_bytes != defaults.max_request_bytes),
+          e("connections.max.idle.ms", std::to_string(ctx.config.idle_timeout_ms),
+            ctx.config.idle_timeout_ms != defaults.idle_timeout_ms)};
 }
 
 // DescribeConfigs 0-4: a topic's effective configs (its overrides and the broker's defaults,
