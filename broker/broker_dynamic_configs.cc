@@ -4,12 +4,17 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "agent/util/atomic_file.h"
 
 namespace flumen::broker {
 
 namespace {
 
-constexpr int16_t kInvalidRequest = 42, kInvalidConfig = 40;
+constexpr int16_t kInvalidRequest = 42, kInvalidConfig = 40, kKafkaStorageError = 56;
 constexpr int8_t kDynamicBroker = 2, kDynamicDefaultBroker = 3, kDefault = 5;
 
 enum class Type { kInt, kLong, kDouble, kString, kList };
@@ -237,8 +242,36 @@ int16_t DynamicBrokerConfigs::alter(std::string_view resource, const std::vector
           kafka_set(per_broker);
     return kInvalidRequest;
   }
-  if (!validate_only) target = std::move(next);
+  if (validate_only) return 0;
+  std::swap(target, next);
+  if (Status s = save(); !s) {
+    std::swap(target, next);  // as it was: the change did not reach the disk
+    why = s.message();
+    return kKafkaStorageError;
+  }
   return 0;
+}
+
+Status DynamicBrokerConfigs::load(const std::string& path) {
+  path_ = path;
+  if (!std::filesystem::exists(path)) return Status::ok();
+  try {
+    std::ifstream in(path);
+    nlohmann::json j;
+    in >> j;
+    per_broker_ = j.value("broker", Overrides{});
+    cluster_ = j.value("cluster", Overrides{});
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kCorruption, path + " is not valid (" + e.what() +
+                                                  "); restore it or remove it to start empty");
+  }
+  return Status::ok();
+}
+
+Status DynamicBrokerConfigs::save() const {
+  if (path_.empty()) return Status::ok();
+  const nlohmann::json j = {{"broker", per_broker_}, {"cluster", cluster_}};
+  return write_file_atomically(path_, j.dump(2) + "\n", true);
 }
 
 std::string DynamicBrokerConfigs::effective(std::string_view name) const {

@@ -612,6 +612,16 @@ class AdminProtocolTest(AgentTestCase):
         self.assertEqual(configs["sasl.kerberos.min.time.before.relogin"], ("58000", False, 2))
         self.assertEqual(configs[rules][0], "DEFAULT")
 
+    def test_dynamic_broker_configs_survive_a_restart(self):
+        self.assertEqual(self.alter([(4, self.node, [("num.io.threads", 0, "9")]),
+                                     (4, "", [("max.connections", 0, "500")])]),
+                         [(0, None), (0, None)])
+        self.assertEqual(self.broker.stop(), 0)
+        self.broker = Broker(self.workdir, self.path("data"), self.port)
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["num.io.threads"], ("9", False, 2))
+        self.assertEqual(configs["max.connections"], ("500", False, 3))
+
     def test_join_group_session_timeout_outside_the_broker_bounds(self):
         invalid_session_timeout = 26
         self.assertEqual(self.join("short", 5000), invalid_session_timeout)

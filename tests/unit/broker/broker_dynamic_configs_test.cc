@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/unit/broker/storage/temp_dir.h"
 
 namespace flumen::broker {
 namespace {
@@ -92,6 +95,31 @@ TEST_CASE("dynamic broker configs: the legacy AlterConfigs replaces the override
   REQUIRE(c.alter("0", {{"num.io.threads", 0, "4"}}, false, false, why) == 0);
   CHECK(shown(c, "0", "background.threads") == "10");
   CHECK(shown(c, "0", "num.io.threads") == "4");
+}
+
+TEST_CASE("dynamic broker configs: kept in their file across a restart, a refusal leaves it") {
+  testing::TempDir dir;
+  const std::string path = (dir.path / "broker-configs.json").string();
+  std::string why;
+  {
+    DynamicBrokerConfigs c(0);
+    REQUIRE(c.load(path));  // no file yet: nothing set
+    REQUIRE(c.alter("0", {{"background.threads", 0, "6"}}, true, false, why) == 0);
+    REQUIRE(c.alter("", {{"num.io.threads", 0, "5"}}, true, false, why) == 0);
+    REQUIRE(c.alter("0", {{"num.partitions", 0, "2"}}, true, false, why) == 42);
+  }
+  DynamicBrokerConfigs again(0);
+  REQUIRE(again.load(path));
+  int8_t source = 0;
+  CHECK(shown(again, "0", "background.threads", &source) == "6");
+  CHECK(source == 2);
+  CHECK(shown(again, "0", "num.io.threads", &source) == "5");
+  CHECK(source == 3);
+  CHECK(shown(again, "0", "num.partitions") == "(absent)");
+
+  std::ofstream(path) << "{not json";
+  DynamicBrokerConfigs broken(0);
+  CHECK(!broken.load(path));
 }
 
 }  // namespace
