@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "broker/broker_config.h"
+#include "broker/broker_dynamic_configs.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/groups/offset_store.h"
 #include "broker/protocol/message.h"
@@ -59,10 +60,11 @@ struct ApiContext {
   ReplyHandle deferred;  // set by handlers that answer later
   ProducerIds* producer_ids = nullptr;
   TxnCoordinator* txn = nullptr;  // the transaction coordinator (null: transactions refused)
-  bool final_attempt = false;     // Fetch: answer with what there is (max_wait passed)
-  int64_t wait_ms = 0;            // Fetch, out: how long it may wait
-  int appended_batches = 0;       // Produce, out: batches appended (wake parked fetches)
-  int duplicate_batches = 0;      // Produce, out: batches an idempotent producer sent again
+  DynamicBrokerConfigs* dynamic_configs = nullptr;  // BROKER resources (null: not alterable)
+  bool final_attempt = false;  // Fetch: answer with what there is (max_wait passed)
+  int64_t wait_ms = 0;         // Fetch, out: how long it may wait
+  int appended_batches = 0;    // Produce, out: batches appended (wake parked fetches)
+  int duplicate_batches = 0;   // Produce, out: batches an idempotent producer sent again
 };
 
 using Handler = Reply (*)(ApiContext& ctx, const Request& req, const Struct& in, Struct& out);
@@ -135,11 +137,28 @@ const ApiInfo& txn_offset_commit_api();
 const ApiInfo& sasl_handshake_api();
 const ApiInfo& sasl_authenticate_api();
 
+// Config resource types and IncrementalAlterConfigs operations, as Kafka numbers them.
+inline constexpr int64_t kTopicResource = 2, kBrokerResource = 4;
+inline constexpr int64_t kConfigOpSet = 0, kConfigOpDelete = 1, kConfigOpAppend = 2,
+                         kConfigOpSubtract = 3;
+
+// What Kafka refuses in an AlterConfigs or IncrementalAlterConfigs resource before looking at
+// it: a config named twice, a null value other than DELETE's, an unknown operation
+// (INVALID_REQUEST with Kafka's message).
+int16_t check_alter_resource(const Struct& resource, bool incremental, std::string& why);
+// APPEND or SUBTRACT of `value`'s items to the list `current` (a list config only, else
+// INVALID_CONFIG as Kafka answers): APPEND adds the items not there yet, SUBTRACT removes each
+// item's first occurrence.
+int16_t apply_list_op(std::string_view name, int64_t op, std::string_view value,
+                      std::string& current, std::string& why);
 // AlterConfigs (incremental = false: the given set replaces the overrides) and
-// IncrementalAlterConfigs (SET/DELETE per config) of one resource: 0 or a Kafka error with
-// `why`. Everything is validated before anything changes.
+// IncrementalAlterConfigs (SET/DELETE/APPEND/SUBTRACT per config) of one topic: 0 or a Kafka
+// error with `why`. Everything is validated before anything changes.
 int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
                             bool validate_only, std::string& why);
+// The same for a BROKER resource (its name: the node id, or "" for the cluster default).
+int16_t alter_broker_configs(DynamicBrokerConfigs& configs, const Struct& resource,
+                             bool incremental, bool validate_only, std::string& why);
 // The whole answer of either API: one response per resource, with its error and message.
 void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool incremental);
 

@@ -1,5 +1,7 @@
 #include "broker/api/api.h"
 
+#include <algorithm>
+
 #include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
@@ -71,7 +73,18 @@ void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool i
     Struct& res = out.add("Responses");
     res.set("ResourceType", r.i("ResourceType")).set("ResourceName", r.s("ResourceName"));
     std::string why;
-    const int16_t error = alter_topic_configs(ctx, r, incremental, in.b("ValidateOnly"), why);
+    int16_t error = check_alter_resource(r, incremental, why);
+    if (error == kafka_error::kNone) {
+      if (r.i("ResourceType") == kTopicResource) {
+        error = alter_topic_configs(ctx, r, incremental, in.b("ValidateOnly"), why);
+      } else if (r.i("ResourceType") == kBrokerResource && ctx.dynamic_configs) {
+        error =
+            alter_broker_configs(*ctx.dynamic_configs, r, incremental, in.b("ValidateOnly"), why);
+      } else {
+        why = "Unknown resource type " + std::to_string(r.i("ResourceType"));
+        error = kafka_error::kInvalidRequest;
+      }
+    }
     res.set("ErrorCode", error);
     if (error) {
       res.set("ErrorMessage", why);
@@ -81,13 +94,62 @@ void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool i
   }
 }
 
-int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
-                            bool validate_only, std::string& why) {
-  constexpr int64_t kTopicResource = 2, kSet = 0, kDelete = 1;
-  if (resource.i("ResourceType") != kTopicResource) {
-    why = "only topic configs are alterable (the broker's come from its conf file)";
+int16_t check_alter_resource(const Struct& resource, bool incremental, std::string& why) {
+  // Kafka refuses these before looking at the resource (ConfigAdminManager's preprocessing).
+  std::vector<std::string_view> names, null_values;
+  for (const Struct& c : resource.array("Configs")) {
+    if (std::find(names.begin(), names.end(), c.s("Name")) != names.end()) {
+      why = "Error due to duplicate config keys";
+      return kafka_error::kInvalidRequest;
+    }
+    names.push_back(c.s("Name"));
+    if (c.is_null("Value") && !(incremental && c.i("ConfigOperation") == kConfigOpDelete))
+      null_values.push_back(c.s("Name"));
+    if (incremental &&
+        (c.i("ConfigOperation") < kConfigOpSet || c.i("ConfigOperation") > kConfigOpSubtract)) {
+      why = "Unknown operations type " + std::to_string(c.i("ConfigOperation"));
+      return kafka_error::kInvalidRequest;
+    }
+  }
+  if (!null_values.empty()) {
+    why = "Null value not supported for : ";
+    for (size_t k = 0; k < null_values.size(); ++k)
+      why += (k ? ", " : "") + std::string(null_values[k]);
     return kafka_error::kInvalidRequest;
   }
+  return kafka_error::kNone;
+}
+
+int16_t apply_list_op(std::string_view name, int64_t op, std::string_view value,
+                      std::string& current, std::string& why) {
+  if (!is_list_config(name)) {
+    why = std::string("Can't ") + (op == kConfigOpAppend ? "APPEND" : "SUBTRACT") + " to key " +
+          std::string(name) + " because its type is not LIST.";
+    return kafka_error::kInvalidConfig;
+  }
+  std::vector<std::string> items = split_list(current);
+  for (const std::string& v : split_list(value)) {
+    auto at = std::find(items.begin(), items.end(), v);
+    if (op == kConfigOpAppend && at == items.end()) items.push_back(v);
+    if (op == kConfigOpSubtract && at != items.end()) items.erase(at);  // its first occurrence
+  }
+  current = join_list(items);
+  return kafka_error::kNone;
+}
+
+int16_t alter_broker_configs(DynamicBrokerConfigs& configs, const Struct& resource,
+                             bool incremental, bool validate_only, std::string& why) {
+  const std::string_view name = resource.s("ResourceName");
+  if (int16_t e = configs.check_name(name, /*describe=*/false, why); e != 0) return e;
+  std::vector<DynamicBrokerConfigs::Op> ops;
+  for (const Struct& c : resource.array("Configs"))
+    ops.push_back({std::string(c.s("Name")), incremental ? c.i("ConfigOperation") : kConfigOpSet,
+                   c.is_null("Value") ? std::string() : std::string(c.s("Value"))});
+  return configs.alter(name, ops, incremental, validate_only, why);
+}
+
+int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool incremental,
+                            bool validate_only, std::string& why) {
   Topic* topic = ctx.store.find(resource.s("ResourceName"));
   if (!topic) {
     why = "no topic " + std::string(resource.s("ResourceName"));
@@ -96,8 +158,8 @@ int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool increm
   TopicConfigs next = incremental ? topic->configs : TopicConfigs{};
   for (const Struct& c : resource.array("Configs")) {
     const std::string name(c.s("Name"));
-    const int64_t op = incremental ? c.i("ConfigOperation") : kSet;
-    if (op == kDelete || c.is_null("Value")) {
+    const int64_t op = incremental ? c.i("ConfigOperation") : kConfigOpSet;
+    if (op == kConfigOpDelete) {
       if (!is_topic_config(name)) {
         why = "unknown topic config " + name;
         return kafka_error::kInvalidConfig;
@@ -105,12 +167,16 @@ int16_t alter_topic_configs(ApiContext& ctx, const Struct& resource, bool increm
       next.erase(name);
       continue;
     }
-    if (op != kSet) {
-      why = name + " is not a list config: only SET and DELETE apply";
-      return kafka_error::kInvalidConfig;
+    std::string value(c.s("Value"));
+    if (op == kConfigOpAppend || op == kConfigOpSubtract) {
+      // From the topic's override, else Kafka's own default (as Kafka's controller does).
+      auto it = next.find(name);
+      std::string current = it != next.end() ? it->second : kafka_default_of(name);
+      if (int16_t e = apply_list_op(name, op, value, current, why); e != 0) return e;
+      value = std::move(current);
     }
-    if (int16_t e = validate_topic_config(name, c.s("Value"), why); e != 0) return e;
-    next[name] = std::string(c.s("Value"));
+    if (int16_t e = validate_topic_config(name, value, why); e != 0) return e;
+    next[name] = std::move(value);
   }
   if (validate_only) return kafka_error::kNone;
   if (Status s = ctx.store.set_configs(*topic, std::move(next)); !s) {

@@ -29,6 +29,7 @@ const Message kResponse{"2+",
 // while the coordinator knows it or it has committed offsets (after a restart only the
 // offsets are left); one with members is NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  ctx.groups.tick(ctx.now_ms);  // members whose session ended since the last tick are gone
   for (std::string_view id_view : in.strings("GroupsNames")) {
     const std::string id(id_view);
     const bool known = ctx.groups.describe(id).has_value() || !ctx.offsets.all(id).empty();

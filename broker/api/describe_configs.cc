@@ -81,26 +81,38 @@ const Message kResponse{
              }},
     }};
 
-constexpr int8_t kTopicResource = 2, kBrokerResource = 4;
-
-// The broker's own settings, by Kafka's names: read-only here (they come from its conf file).
+// The broker's own settings, by Kafka's names: read-only here (they come from its conf file;
+// the dynamic ones are broker/broker_dynamic_configs.h's).
 std::vector<ConfigEntry> broker_configs(const ApiContext& ctx) {
   const LogConfig& log = ctx.config.log;
-  auto e = [](const char* name, std::string value) {
-    return ConfigEntry{name, std::move(value), kConfigSourceStaticBroker};
+  const BrokerConfig defaults;
+  // STATIC_BROKER_CONFIG when the conf file gives it (the log settings record that; the others
+  // are taken as given when they differ from the default), else DEFAULT_CONFIG, as Kafka says.
+  auto e = [](const char* name, std::string value, bool from_conf) {
+    return ConfigEntry{name, std::move(value),
+                       from_conf ? kConfigSourceStaticBroker : kConfigSourceDefault};
   };
-  return {e("num.partitions", std::to_string(ctx.config.num_partitions)),
-          e("auto.create.topics.enable", ctx.config.auto_create_topics ? "true" : "false"),
-          e("log.retention.ms", std::to_string(log.retention_ms)),
-          e("log.retention.bytes", std::to_string(log.retention_bytes)),
-          e("log.segment.bytes", std::to_string(log.segment_bytes)),
-          e("message.max.bytes", std::to_string(log.max_message_bytes)),
-          e("socket.request.max.bytes", std::to_string(ctx.config.max_request_bytes)),
-          e("connections.max.idle.ms", std::to_string(ctx.config.idle_timeout_ms))};
+  return {e("num.partitions", std::to_string(ctx.config.num_partitions),
+            ctx.config.num_partitions != defaults.num_partitions),
+          e("auto.create.topics.enable", ctx.config.auto_create_topics ? "true" : "false",
+            ctx.config.auto_create_topics != defaults.auto_create_topics),
+          e("log.retention.ms", std::to_string(log.retention_ms),
+            (log.set_in_conf & kConfRetentionMs) != 0),
+          e("log.retention.bytes", std::to_string(log.retention_bytes),
+            (log.set_in_conf & kConfRetentionBytes) != 0),
+          e("log.segment.bytes", std::to_string(log.segment_bytes),
+            (log.set_in_conf & kConfSegmentBytes) != 0),
+          e("message.max.bytes", std::to_string(log.max_message_bytes),
+            (log.set_in_conf & kConfMaxMessageBytes) != 0),
+          e("socket.request.max.bytes", std::to_string(ctx.config.max_request_bytes),
+            ctx.config.max_request_bytes != defaults.max_request_bytes),
+          e("connections.max.idle.ms", std::to_string(ctx.config.idle_timeout_ms),
+            ctx.config.idle_timeout_ms != defaults.idle_timeout_ms)};
 }
 
 // DescribeConfigs 0-4: a topic's effective configs (its overrides and the broker's defaults,
-// each with its source) or the broker's settings; null keys = all.
+// each with its source) or the broker's settings (its node id; another id is INVALID_REQUEST,
+// "" the cluster-wide dynamic overrides), static and dynamic; null keys = all.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   for (const Struct& r : in.array("Resources")) {
     const int64_t type = r.i("ResourceType");
@@ -116,20 +128,39 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     }
     if (type != kTopicResource && type != kBrokerResource) {
       res.set("ErrorCode", kafka_error::kInvalidRequest)
-          .set("ErrorMessage", "only topic and broker configs are described");
+          .set("ErrorMessage", "Unknown resource type " + std::to_string(type));
+      continue;
+    }
+    std::string why;
+    if (type == kBrokerResource && ctx.dynamic_configs &&
+        ctx.dynamic_configs->check_name(name, /*describe=*/true, why) != 0) {
+      res.set("ErrorCode", kafka_error::kInvalidRequest).set("ErrorMessage", why);
       continue;
     }
     res.set("ErrorCode", kafka_error::kNone).set_null("ErrorMessage");
-    entries = topic ? describe_topic_configs(ctx.config.log, &topic->configs) : broker_configs(ctx);
+    std::vector<DynamicBrokerConfigs::Shown> shown;
+    if (topic) {
+      for (ConfigEntry& e : describe_topic_configs(ctx.config.log, &topic->configs))
+        shown.push_back({std::move(e.name), std::move(e.value), false, e.source});
+    } else {
+      // The cluster-default resource ("") shows only its dynamic overrides, as Kafka does.
+      if (!name.empty())
+        for (ConfigEntry& e : broker_configs(ctx))
+          shown.push_back({std::move(e.name), std::move(e.value), true, e.source});
+      if (ctx.dynamic_configs)
+        for (auto& e : ctx.dynamic_configs->describe(name))
+          shown.push_back(std::move(e));
+    }
     const bool all = r.is_null("ConfigurationKeys");
     const auto keys = r.strings("ConfigurationKeys");
-    for (const ConfigEntry& e : entries) {
+    for (const DynamicBrokerConfigs::Shown& e : shown) {
       if (!all && std::find(keys.begin(), keys.end(), e.name) == keys.end()) continue;
       Struct& c = res.add("Configs");
       c.set("Name", e.name)
           .set("Value", e.value)
-          .set("ReadOnly", !topic)
-          .set("IsDefault", e.source != kConfigSourceTopic)
+          .set("ReadOnly", e.read_only)
+          .set("IsDefault",
+               e.source == kConfigSourceDefault || e.source == kConfigSourceStaticBroker)
           .set("ConfigSource", e.source)
           .set("IsSensitive", false)
           .set_null("Documentation");

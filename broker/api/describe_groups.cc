@@ -62,6 +62,7 @@ const Message kResponse{
 // list). An unknown group is Dead with no members up to v5, GROUP_ID_NOT_FOUND from v6
 // (KIP-1043).
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
+  ctx.groups.tick(ctx.now_ms);  // members whose session ended since the last tick are gone
   for (std::string_view id : in.strings("Groups")) {
     auto info = ctx.groups.describe(std::string(id));
     const bool offsets_only = !info && !ctx.offsets.all(std::string(id)).empty();

@@ -47,9 +47,9 @@ const Message kResponse{
              }},
     }};
 
-// IncrementalAlterConfigs 0-1: SET (0) and DELETE (1) of single topic overrides, each validated
-// first; nothing changes when one is refused. APPEND/SUBTRACT (2, 3) apply to list configs only,
-// which no served config is: INVALID_CONFIG.
+// IncrementalAlterConfigs 0-1: SET (0) and DELETE (1) of single topic overrides, APPEND (2) and
+// SUBTRACT (3) of items of a list config (cleanup.policy; others: INVALID_CONFIG, as Kafka
+// answers), each validated first; nothing changes when one is refused.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   answer_alter_configs(ctx, in, out, /*incremental=*/true);
   return Reply::kNow;

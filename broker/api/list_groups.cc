@@ -36,6 +36,7 @@ const Message kResponse{"3+",
 // the coordinator keeps no state on disk) are listed as Empty consumer groups, as Kafka, which
 // reloads its groups, lists them.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
+  ctx.groups.tick(ctx.now_ms);  // members whose session ended since the last tick are gone
   const std::vector<std::string_view> states = in.strings("StatesFilter");
   out.set("ErrorCode", kafka_error::kNone);
   auto add = [&](const std::string& id, std::string_view state, const std::string& type) {

@@ -89,6 +89,33 @@ const Message kResponse{
         {.name = "ThrottleTimeMs", .type = kInt32, .versions = "1+", .default_value = "0"},
     }};
 
+struct RecordError {
+  int32_t index;
+  std::string message;
+};
+
+// The record errors of a batch a compacted topic refuses, and the partition's error message,
+// worded as Kafka's (librdkafka fails the named records with INVALID_RECORD and the others of
+// the batch with _INVALID_DIFFERENT_RECORD; the Java client shows the messages).
+std::vector<RecordError> compacted_topic_record_errors(const std::vector<int32_t>& keyless,
+                                                       std::string_view topic, int64_t partition,
+                                                       std::optional<std::string>& message) {
+  const std::string why = "Compacted topic cannot accept message without key in topic partition " +
+                          std::string(topic) + "-" + std::to_string(partition);
+  std::vector<RecordError> out;
+  std::string shown;
+  for (int32_t index : keyless) {
+    out.push_back({index, why});
+    if (out.size() <= 3)  // Kafka shows the first three
+      shown += std::string(shown.empty() ? "" : ", ") +
+               "RecordError(batchIndex=" + std::to_string(index) + ", message='" + why + "')";
+  }
+  message = "One or more records have been rejected due to " + std::to_string(out.size()) +
+            " record errors in total, and only showing the first three errors at most: [" + shown +
+            "]";
+  return out;
+}
+
 // Produce 0-9. v0-2 (the pre-0.11 message format) are advertised only for old librdkafka's
 // feature gates and answered with UNSUPPORTED_VERSION; v3+ carry one RecordBatch v2 per
 // partition, checked (CRC-32C, lengths, codec) and appended as received with its base offset
@@ -111,6 +138,8 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       const int64_t index = pd.i("Index");
       int16_t error = kafka_error::kNone;
       int64_t base = -1, log_start = -1, append_time = -1;
+      std::vector<RecordError> record_errors;
+      std::optional<std::string> error_message;
       PartitionLog* log = find_partition(topic, index);
       if (req.api_version < 3) {
         error = kafka_error::kUnsupportedVersion;
@@ -127,11 +156,15 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         std::string_view records = pd.s("Records");
         auto verdict = check_produced_batch(records, req.api_version,
                                             static_cast<size_t>(lc.max_message_bytes), h, why);
-        // A compacted topic keeps the latest record per key: a record without one is refused
-        // (Kafka: INVALID_RECORD, "Compacted topic cannot accept message without key").
-        if (verdict == BatchVerdict::kOk && lc.cleanup_compact &&
-            has_keyless_record(records, kMaxInflatedForKeyCheck))
+        // A compacted topic keeps the latest record per key: a record without one is refused,
+        // and the batch with it, each such record named (Kafka's LogValidator).
+        std::vector<int32_t> keyless;
+        if (verdict == BatchVerdict::kOk && lc.cleanup_compact)
+          keyless = keyless_records(records, kMaxInflatedForKeyCheck);
+        if (!keyless.empty()) {
           verdict = BatchVerdict::kInvalidRecord;
+          record_errors = compacted_topic_record_errors(keyless, name, index, error_message);
+        }
         // compression.type names a codec: the batch is stored with it (Kafka's LogValidator
         // recompresses the same way, keeping offsets, producer fields and timestamps).
         std::string recompressed;
@@ -184,12 +217,15 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         }
         log_start = log->log_start_offset();
       }
-      rt.add("PartitionResponses")
-          .set("Index", index)
-          .set("ErrorCode", error)
-          .set("BaseOffset", base)
-          .set("LogAppendTimeMs", append_time)
-          .set("LogStartOffset", log_start);
+      Struct& pr = rt.add("PartitionResponses")
+                       .set("Index", index)
+                       .set("ErrorCode", error)
+                       .set("BaseOffset", base)
+                       .set("LogAppendTimeMs", append_time)
+                       .set("LogStartOffset", log_start);
+      for (const RecordError& e : record_errors)
+        pr.add("RecordErrors").set("BatchIndex", e.index).set("BatchIndexErrorMessage", e.message);
+      if (error_message) pr.set("ErrorMessage", *error_message);
     }
   }
   if (acks == 0) return Reply::kNone;

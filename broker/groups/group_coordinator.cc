@@ -392,7 +392,7 @@ void GroupCoordinator::tick(int64_t now) {
       it = it->second < now ? g.pending.erase(it) : std::next(it);
     std::vector<std::string> expired;
     for (const auto& [id, m] : g.members)
-      if (!m.join_reply && now - m.last_seen > m.session_timeout_ms) expired.push_back(id);
+      if (!m.join_reply && now - m.last_seen >= m.session_timeout_ms) expired.push_back(id);
     for (const std::string& id : expired) {
       spdlog::info("broker: group {}: member {} session expired", gid, id);
       remove_member(g, id, now);

@@ -94,7 +94,10 @@ class GroupCoordinator {
   int16_t check_commit(const std::string& group_id, int32_t generation,
                        const std::string& member_id, int64_t now,
                        const std::optional<std::string>& instance_id = std::nullopt);
-  // Session expiry, rebalance deadlines, the initial rebalance delay.
+  // Session expiry (a member is gone once its session timeout has passed since it was last
+  // heard from, as Kafka's), rebalance deadlines, the initial rebalance delay. Called by the
+  // broker's ticker and, so that they see what is due to the millisecond, by the APIs that
+  // read or delete groups.
   void tick(int64_t now);
 
   struct MemberInfo {

@@ -108,6 +108,8 @@ Status BrokerServer::start() {
   auto txn = TxnCoordinator::open(config_.data_dir);
   if (!txn) return txn.status();
   txn_ = std::move(txn).value();
+  dynamic_configs_ = std::make_unique<DynamicBrokerConfigs>(config_.node_id);
+  if (Status s = dynamic_configs_->load(config_.data_dir + "/broker-configs.json"); !s) return s;
   if (Status s = txn_->recover(*store_, *offsets_, wall_ms()); !s) return s;
   cleaner_ = std::make_unique<LogCleaner>(config_.cleaner, wall_ms);
   return loop_.start([this] { return listen_on_loop(); });
@@ -163,7 +165,9 @@ Status BrokerServer::listen_on_loop() {
     metrics_endpoint_ = std::make_unique<metrics::HttpEndpoint>(
         loop_.loop(), "broker", [this] { return registry_.snapshot(); });
     if (Status s = metrics_endpoint_->listen(config_.listen_host, config_.metrics_port); !s) {
-      metrics_endpoint_.reset();
+      // Everything this opened goes, or the loop (kept alive by the timers) never ends and
+      // the failed start waits for it forever.
+      close_on_loop();
       return s;
     }
     spdlog::info("broker metrics on http://{}:{}/metrics", config_.listen_host,
@@ -334,6 +338,7 @@ bool BrokerServer::run(Pending* p, bool final_attempt) {
   ctx.wall_ms = wall_ms();
   ctx.producer_ids = &*producer_ids_;
   ctx.txn = txn_.get();
+  ctx.dynamic_configs = dynamic_configs_.get();
   ctx.final_attempt = final_attempt;
   WireReader in(p->request);
   // Handlers write the body after the response header: the frame is built in place.
@@ -671,18 +676,20 @@ void BrokerServer::forget(Connection* c) {
   c->queue.clear();
 }
 
+void BrokerServer::close_on_loop() {
+  stopping_ = true;
+  server_.reset();  // closes every connection
+  metrics_endpoint_.reset();
+  for (uv_timer_t** t : {&ticker_, &flusher_, &park_timer_}) {
+    if (*t)
+      uv_close(reinterpret_cast<uv_handle_t*>(*t),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    *t = nullptr;
+  }
+}
+
 void BrokerServer::stop() {
-  loop_.stop([this] {
-    stopping_ = true;
-    server_.reset();  // closes every connection
-    metrics_endpoint_.reset();
-    for (uv_timer_t** t : {&ticker_, &flusher_, &park_timer_}) {
-      if (*t)
-        uv_close(reinterpret_cast<uv_handle_t*>(*t),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      *t = nullptr;
-    }
-  });
+  loop_.stop([this] { close_on_loop(); });
   if (cleaner_) cleaner_->stop();  // before the logs it reads go
   if (store_) {
     (void)store_->flush_all();

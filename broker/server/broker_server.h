@@ -57,6 +57,9 @@ class BrokerServer {
   };
   friend struct Connection;
   Status listen_on_loop();
+  // Closes the listeners, connections and timers (on the loop thread): at stop, and when a
+  // start fails half-way.
+  void close_on_loop();
   // The whole requests at the front of `data`; returns the bytes used.
   size_t on_readable(Connection* c, std::string_view data);
   // Handles one request frame; false when the connection was closed.
@@ -93,6 +96,7 @@ class BrokerServer {
   std::optional<ProducerIds> producer_ids_;
   std::unique_ptr<TxnCoordinator> txn_;
   GroupCoordinator groups_;
+  std::unique_ptr<DynamicBrokerConfigs> dynamic_configs_;  // BROKER resources (Alter*Configs)
   std::unique_ptr<net::Server> server_;
   uv_timer_t* ticker_ = nullptr;
   uv_timer_t* flusher_ = nullptr;

@@ -79,6 +79,15 @@ bool has_keyless_record(std::string_view batch, size_t max_inflated) {
                      [](const RecordView& v) { return !v.has_key; });
 }
 
+std::vector<int32_t> keyless_records(std::string_view batch, size_t max_inflated) {
+  std::vector<int32_t> out;
+  BatchRecords r;
+  if (!read_batch_records(batch, max_inflated, r)) return out;
+  for (size_t k = 0; k < r.records.size(); ++k)
+    if (!r.records[k].has_key) out.push_back(static_cast<int32_t>(k));
+  return out;
+}
+
 bool find_record_by_time(std::string_view batch, int64_t ts, bool want_max, size_t max_inflated,
                          int64_t& offset, int64_t& timestamp) {
   BatchHeader h;

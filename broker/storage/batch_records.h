@@ -42,6 +42,9 @@ bool read_batch_records(std::string_view batch, size_t max_inflated, BatchRecord
 // Whether an uncompressed or compressed batch holds a record with a null key (false too when it
 // cannot be read: the caller has checked it already).
 bool has_keyless_record(std::string_view batch, size_t max_inflated);
+// The indexes (in the batch, from 0) of its records with a null key, in order: what a compacted
+// topic refuses, named in Produce v8+'s RecordErrors. Empty too when it cannot be read.
+std::vector<int32_t> keyless_records(std::string_view batch, size_t max_inflated);
 
 // find_record_by_timestamp (record_batch.h) for any batch: a compressed one is inflated (up to
 // `max_inflated`) to find the record itself, not only the batch holding it. False when the batch

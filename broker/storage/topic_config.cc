@@ -9,7 +9,9 @@ namespace flumen::broker {
 
 namespace {
 
-enum class Kind { kLong, kRatio, kBool, kChoice };
+// kList: Kafka's LIST type, comma-separated values (each one of `choices` when it is set),
+// the only kind IncrementalAlterConfigs APPEND and SUBTRACT apply to.
+enum class Kind { kLong, kRatio, kBool, kChoice, kList };
 
 struct TopicConfigDef {
   const char* name;
@@ -24,17 +26,17 @@ struct TopicConfigDef {
 // Kafka's topic configs (names, ranges and defaults as Kafka 3.x documents them).
 const std::vector<TopicConfigDef>& defs() {
   static const std::vector<TopicConfigDef> table = {
-      {"cleanup.policy", Kind::kChoice, 0, 0, "delete|compact|compact,delete|delete,compact"},
+      {"cleanup.policy", Kind::kList, 0, 0, "delete|compact"},
       {"compression.type", Kind::kChoice, 0, 0, "producer|uncompressed|gzip|snappy|lz4|zstd"},
       {"delete.retention.ms", Kind::kLong, 0, INT64_MAX, nullptr, nullptr,
        &LogConfig::delete_retention_ms},
       {"file.delete.delay.ms", Kind::kLong, 0, INT64_MAX, nullptr, "60000"},
       {"flush.messages", Kind::kLong, 1, INT64_MAX, nullptr, "9223372036854775807"},
       {"flush.ms", Kind::kLong, 0, INT64_MAX, nullptr, "9223372036854775807"},
-      {"follower.replication.throttled.replicas", Kind::kChoice, 0, 0, nullptr, ""},
+      {"follower.replication.throttled.replicas", Kind::kList, 0, 0, nullptr, ""},
       {"index.interval.bytes", Kind::kLong, 0, INT32_MAX, nullptr, nullptr,
        &LogConfig::index_interval_bytes},
-      {"leader.replication.throttled.replicas", Kind::kChoice, 0, 0, nullptr, ""},
+      {"leader.replication.throttled.replicas", Kind::kList, 0, 0, nullptr, ""},
       {"local.retention.bytes", Kind::kLong, -2, INT64_MAX, nullptr, "-2"},
       {"local.retention.ms", Kind::kLong, -2, INT64_MAX, nullptr, "-2"},
       {"max.compaction.lag.ms", Kind::kLong, 1, INT64_MAX, nullptr, nullptr,
@@ -71,6 +73,16 @@ const TopicConfigDef* find_def(std::string_view name) {
   for (const TopicConfigDef& d : defs())
     if (name == d.name) return &d;
   return nullptr;
+}
+
+// Whether `value` is one of the '|'-separated `choices`.
+bool is_choice(std::string_view choices, std::string_view value) {
+  while (!choices.empty()) {
+    const size_t bar = choices.find('|');
+    if (choices.substr(0, bar) == value) return true;
+    choices = bar == std::string_view::npos ? std::string_view() : choices.substr(bar + 1);
+  }
+  return false;
 }
 
 bool parse_long(std::string_view s, int64_t& v) {
@@ -173,20 +185,52 @@ int16_t validate_topic_config(std::string_view name, std::string_view value, std
     case Kind::kBool:
       if (value != "true" && value != "false") return bad("must be true or false");
       break;
-    case Kind::kChoice: {
-      if (!d->choices) break;  // free text (replica lists, format versions)
-      bool known = false;
-      std::string_view rest(d->choices);
-      while (!rest.empty() && !known) {
-        const size_t bar = rest.find('|');
-        known = rest.substr(0, bar) == value;
-        rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
-      }
-      if (!known) return bad(std::string("must be one of ") + d->choices);
+    case Kind::kChoice:
+      if (!d->choices) break;  // free text (format versions)
+      if (!is_choice(d->choices, value)) return bad(std::string("must be one of ") + d->choices);
       break;
-    }
+    case Kind::kList:
+      if (!d->choices) break;  // free text (replica lists)
+      for (const std::string& item : split_list(value))
+        if (!is_choice(d->choices, item))
+          return bad(std::string("each item must be one of ") + d->choices);
+      break;
   }
   return 0;
+}
+
+bool is_list_config(std::string_view name) {
+  const TopicConfigDef* d = find_def(name);
+  return d && d->kind == Kind::kList;
+}
+
+std::string kafka_default_of(std::string_view name) {
+  const TopicConfigDef* d = find_def(name);
+  if (!d) return "";
+  if (d->kafka_default) return d->kafka_default;
+  if (d->broker) return std::to_string(LogConfig{}.*d->broker);
+  if (d->choices) return std::string(d->choices, std::strcspn(d->choices, "|"));
+  return "";
+}
+
+std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    if (!item.empty()) out.emplace_back(item);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
 }
 
 std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,

@@ -39,6 +39,15 @@ struct ConfigEntry {
 int16_t validate_topic_config(std::string_view name, std::string_view value, std::string& why);
 // Whether `name` is a topic config at all.
 bool is_topic_config(std::string_view name);
+// Whether `name` is a list config (Kafka's LIST type: cleanup.policy, the throttled-replica
+// lists), the only ones IncrementalAlterConfigs APPEND and SUBTRACT apply to.
+bool is_list_config(std::string_view name);
+// Kafka's own default of a topic config (not the broker's): what APPEND and SUBTRACT start from
+// when the topic does not override it, as Kafka's controller does.
+std::string kafka_default_of(std::string_view name);
+// A list config's items (empty ones dropped), and back.
+std::vector<std::string> split_list(std::string_view value);
+std::string join_list(const std::vector<std::string>& items);
 // Every topic config with its effective value and where it comes from.
 std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
                                                 const TopicConfigs* overrides);

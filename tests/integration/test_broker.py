@@ -339,5 +339,295 @@ class BrokerTest(AgentTestCase):
         self.assertEqual(int(m["TopicCount"]), 1)
 
 
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC32C_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def varint(v):
+    v = (v << 1) ^ (v >> 63)  # zigzag
+    out = b""
+    while True:
+        if v < 0x80:
+            return out + bytes([v])
+        out += bytes([(v & 0x7F) | 0x80])
+        v >>= 7
+
+
+def record_batch(records):
+    """An uncompressed RecordBatch v2 of (key, value) pairs, None for a null key."""
+    body = b""
+    for i, (key, value) in enumerate(records):
+        r = b"\x00" + varint(0) + varint(i)
+        r += varint(-1) if key is None else varint(len(key)) + key
+        r += varint(len(value)) + value + varint(0)
+        body += varint(len(r)) + r
+    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, 1000, 1000, -1, -1, -1,
+                            len(records)) + body
+    head = struct.pack(">ib", 0, 2)
+    return struct.pack(">qi", 0, len(head) + 4 + len(after_crc)) + head + \
+        struct.pack(">I", crc32c(after_crc)) + after_crc
+
+
+def kstr(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    s = s.encode() if isinstance(s, str) else s
+    return struct.pack(">h", len(s)) + s
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v if len(v) > 1 else v[0]
+
+    def string(self):
+        n = self.take(">h")
+        if n < 0:
+            return None
+        s = self.data[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+
+class StartFailureTest(AgentTestCase):
+    def test_a_busy_metrics_port_fails_the_start_instead_of_hanging(self):
+        # The broker's loop had started its timers when the metrics listener failed: the start
+        # waited forever for the loop to end (kill -9 was the only way out).
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        try:
+            p = subprocess.run([FLUMEN, "broker", "--data-dir", self.path("data"), "--listen",
+                                "127.0.0.1:%d" % free_port(), "--metrics-port",
+                                str(busy.getsockname()[1])],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            busy.close()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("address already in use", p.stdout + p.stderr)
+
+
+class AdminProtocolTest(AgentTestCase):
+    """Kafka's answers to IncrementalAlterConfigs APPEND/SUBTRACT, broker-resource configs,
+    Produce v8 record errors and JoinGroup session-timeout bounds, on the wire (non-flexible
+    versions, so each field can be read by hand)."""
+
+    node = "0"  # the broker's node id (BROKER resources)
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.broker = Broker(self.workdir, self.path("data"), self.port)
+
+    def tearDown(self):
+        if self.broker.proc.poll() is None:
+            self.broker.stop()
+        super().tearDown()
+
+    def create(self, topic):
+        r = subprocess.run(["kcat", "-b", "127.0.0.1:%d" % self.port, "-P", "-t", topic],
+                           input=b"x\n", capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+
+    def call(self, api_key, version, body):
+        req = struct.pack(">hhih", api_key, version, 9, 4) + b"test" + body
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            s.sendall(struct.pack(">i", len(req)) + req)
+            size = struct.unpack(">i", self.recv(s, 4))[0]
+            data = self.recv(s, size)
+        finally:
+            s.close()
+        self.assertEqual(struct.unpack(">i", data[:4])[0], 9)
+        return Reader(data[4:])
+
+    @staticmethod
+    def recv(s, n):
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            if not chunk:
+                raise AssertionError("connection closed")
+            data += chunk
+        return data
+
+    def alter(self, resources, incremental=True):
+        """[(type, name, [(config, op, value)])] -> [(error, message)] per resource."""
+        body = struct.pack(">i", len(resources))
+        for rtype, name, configs in resources:
+            body += struct.pack(">b", rtype) + kstr(name) + struct.pack(">i", len(configs))
+            for config, op, value in configs:
+                body += kstr(config) + (struct.pack(">b", op) if incremental else b"") + \
+                    kstr(value)
+        r = self.call(44 if incremental else 33, 0, body + b"\x00")
+        r.take(">i")
+        out = []
+        for _ in range(r.take(">i")):
+            error, message = r.take(">h"), r.string()
+            r.take(">b")
+            r.string()
+            out.append((error, message))
+        return out
+
+    def describe(self, rtype, name):
+        """(error, {config: (value, read_only, source)}) of one resource (DescribeConfigs v1)."""
+        body = struct.pack(">ib", 1, rtype) + kstr(name) + struct.pack(">i", -1) + b"\x00"
+        r = self.call(32, 1, body)
+        r.take(">ii")
+        error, _message = r.take(">h"), r.string()
+        r.take(">b")
+        r.string()
+        configs = {}
+        for _ in range(r.take(">i")):
+            cname, value = r.string(), r.string()
+            read_only, source, _sensitive = r.take(">bbb")
+            for _ in range(r.take(">i")):
+                r.string()
+                r.string()
+                r.take(">b")
+            configs[cname] = (value, bool(read_only), source)
+        return error, configs
+
+    def produce_v8(self, topic, batch):
+        body = kstr(None) + struct.pack(">hii", -1, 10000, 1) + kstr(topic) + \
+            struct.pack(">iii", 1, 0, len(batch)) + batch
+        r = self.call(0, 8, body)
+        r.take(">i")
+        r.string()
+        r.take(">i")
+        index, error, base, _append_time, _log_start = r.take(">ihqqq")
+        record_errors = [(r.take(">i"), r.string()) for _ in range(r.take(">i"))]
+        return error, base, record_errors, r.string()
+
+    def join(self, group, session_timeout_ms):
+        body = kstr(group) + struct.pack(">i", session_timeout_ms) + kstr("") + \
+            kstr("consumer") + struct.pack(">i", 1) + kstr("range") + struct.pack(">i", 0)
+        return self.call(11, 0, body).take(">h")
+
+    def test_incremental_append_and_subtract_on_a_list_config(self):
+        self.create("lists")
+        append, subtract, non_list, null_set = 2, 3, 2, 0
+        self.assertEqual(self.alter([(2, "lists", [("cleanup.policy", append, "compact")])]),
+                         [(0, None)])
+        # Appended to the default (Kafka's "delete"), as Kafka's controller does.
+        self.assertEqual(self.describe(2, "lists")[1]["cleanup.policy"],
+                         ("delete,compact", False, 1))
+        self.assertEqual(self.alter([(2, "lists", [("cleanup.policy", append, "delete")])]),
+                         [(0, None)])
+        self.assertEqual(self.describe(2, "lists")[1]["cleanup.policy"][0], "delete,compact")
+        self.assertEqual(self.alter([(2, "lists", [("cleanup.policy", subtract, "compact")])]),
+                         [(0, None)])
+        self.assertEqual(self.describe(2, "lists")[1]["cleanup.policy"][0], "delete")
+        # APPEND on a config that is not a list, and a SET without a value, as Kafka answers.
+        self.assertEqual(self.alter([(2, "lists", [("retention.ms", non_list, "5")])]),
+                         [(40, "Can't APPEND to key retention.ms because its type is not LIST.")])
+        self.assertEqual(self.alter([(2, "lists", [("retention.ms", null_set, None)])]),
+                         [(42, "Null value not supported for : retention.ms")])
+        self.assertEqual(self.describe(2, "lists")[1]["retention.ms"][2], 5)
+
+    def test_produce_v8_names_the_records_a_compacted_topic_refuses(self):
+        self.create("keyed")
+        self.assertEqual(self.alter([(2, "keyed", [("cleanup.policy", 0, "compact")])]),
+                         [(0, None)])
+        batch = record_batch([(b"a", b"1"), (None, b"2"), (b"c", b"3"), (None, b"4")])
+        error, base, record_errors, message = self.produce_v8("keyed", batch)
+        why = "Compacted topic cannot accept message without key in topic partition keyed-0"
+        self.assertEqual((error, base), (87, -1))
+        self.assertEqual(record_errors, [(1, why), (3, why)])
+        self.assertTrue(message.startswith("One or more records have been rejected due to 2 "
+                                           "record errors"), message)
+        # A batch with every record keyed is taken; one above max.message.bytes is
+        # RECORD_TOO_LARGE with no record errors and no message (Kafka: not a custom one).
+        self.assertEqual(self.produce_v8("keyed", record_batch([(b"k", b"v")])),
+                         (0, 1, [], None))
+        self.assertEqual(self.alter([(2, "keyed", [("max.message.bytes", 0, "200")])]),
+                         [(0, None)])
+        big = record_batch([(b"k", b"v" * 400)])
+        self.assertEqual(self.produce_v8("keyed", big), (10, -1, [], None))
+
+    def test_broker_resource_configs_are_described_and_dynamic_ones_alterable(self):
+        error, configs = self.describe(4, self.node)
+        self.assertEqual(error, 0)
+        self.assertTrue(configs["num.partitions"][1], "read-only")
+        threads = configs["background.threads"]
+        self.assertFalse(threads[1], "dynamic")
+        self.assertEqual(self.describe(4, "7")[0], 42)  # another broker's id
+        # Dynamic configs are taken per resource; a refused resource fails alone.
+        more = str(int(threads[0]) + 1)  # Kafka takes at most double the count in force
+        rules = "sasl.kerberos.principal.to.local.rules"
+        answer = self.alter([(4, self.node, [("background.threads", 0, more),
+                                             (rules, 2, "RULE:[1:$1]")]),
+                             (4, "0x", [("background.threads", 0, "9")]),
+                             (2, "no-such-topic", [("retention.ms", 0, "1")])])
+        self.assertEqual([e for e, _ in answer], [0, 42, 3])
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["background.threads"], (more, False, 2))
+        self.assertEqual(configs[rules], ("DEFAULT,RULE:[1:$1]", False, 2))
+        # Read-only ones (and, here, the log defaults, not applied at run time) as Kafka
+        # refuses read-only ones; a bad value with Kafka's ConfigException message.
+        self.assertEqual(self.alter([(4, self.node, [("num.partitions", 0, "3")])]),
+                         [(42, "Cannot update these configs dynamically: Set(num.partitions)")])
+        self.assertEqual(self.alter([(4, self.node, [("log.cleanup.policy", 2, "compact")])])[0][0],
+                         42)
+        self.assertEqual(self.alter([(4, self.node, [("background.threads", 0, "x")])]),
+                         [(42, "Invalid value x for configuration background.threads: Not a "
+                               "number of type INT")])
+        self.assertEqual(self.alter([(4, self.node, [("background.threads", 1, None),
+                                                     (rules, 3, "DEFAULT")])]),
+                         [(0, None)])
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["background.threads"], threads)
+        self.assertEqual(configs[rules], ("RULE:[1:$1]", False, 2))
+        # The cluster-wide default (resource ""), below a per-broker override.
+        self.assertEqual(self.alter([(4, "", [("num.io.threads", 0, "4")])]), [(0, None)])
+        self.assertEqual(self.describe(4, ""), (0, {"num.io.threads": ("4", False, 3)}))
+        self.assertEqual(self.describe(4, self.node)[1]["num.io.threads"], ("4", False, 3))
+        self.assertEqual(self.alter([(4, "", [("sasl.kerberos.min.time.before.relogin", 0,
+                                               "1")])])[0][0], 42)
+        # The legacy AlterConfigs (librdkafka's 0081_admin sets a SASL setting) replaces the
+        # broker's overrides.
+        self.assertEqual(self.alter([(4, self.node, [("sasl.kerberos.min.time.before.relogin", 0,
+                                                "58000")])], incremental=False), [(0, None)])
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["sasl.kerberos.min.time.before.relogin"], ("58000", False, 2))
+        self.assertEqual(configs[rules][0], "DEFAULT")
+
+    def test_dynamic_broker_configs_survive_a_restart(self):
+        self.assertEqual(self.alter([(4, self.node, [("num.io.threads", 0, "9")]),
+                                     (4, "", [("max.connections", 0, "500")])]),
+                         [(0, None), (0, None)])
+        self.assertEqual(self.broker.stop(), 0)
+        self.broker = Broker(self.workdir, self.path("data"), self.port)
+        configs = self.describe(4, self.node)[1]
+        self.assertEqual(configs["num.io.threads"], ("9", False, 2))
+        self.assertEqual(configs["max.connections"], ("500", False, 3))
+
+    def test_join_group_session_timeout_outside_the_broker_bounds(self):
+        invalid_session_timeout = 26
+        self.assertEqual(self.join("short", 5000), invalid_session_timeout)
+        self.assertEqual(self.join("long", 1800001), invalid_session_timeout)
+        self.assertEqual(self.join("fine", 6000), 0)
+
+
 if __name__ == "__main__":
     unittest.main()

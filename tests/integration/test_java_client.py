@@ -64,6 +64,26 @@ EXPECTED = {
         "delete_again": "UnknownTopicOrPartitionException",
         "cluster_nodes": 1, "cluster_has_controller": True,
     },
+    "config_ops": {
+        "append": "ok", "after_append": "delete,compact",
+        "subtract": "ok", "after_subtract": "compact",
+        "append_not_a_list": "InvalidConfigurationException",
+        # The Java producer's exceptions from the record errors (the keyless record named).
+        "keyless_in_a_batch": [
+            ["KafkaException", "Failed to append record because it was part of a batch which "
+                               "had one more more invalid records"],
+            ["InvalidRecordException", "Compacted topic cannot accept message without key in "
+                                       "topic partition jc-lists-0"],
+            ["KafkaException", "Failed to append record because it was part of a batch which "
+                               "had one more more invalid records"]],
+        "broker_num_partitions": [True, "DEFAULT_CONFIG"],
+        "broker_max_connections": ["2147483647", "DEFAULT_CONFIG"],
+        "set_max_connections": "ok",
+        "max_connections_after_set": ["1000", "DYNAMIC_BROKER_CONFIG"],
+        "delete_max_connections": "ok",
+        "max_connections_after_delete": ["2147483647", "DEFAULT_CONFIG"],
+        "set_num_partitions": "InvalidRequestException",
+    },
     "records": {
         "too_large": "RecordTooLargeException", "fits": "ok",
         # [offset, key, value, timestamp, type, headers]
@@ -291,6 +311,9 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def test_admin(self):
         self.check("admin")
+
+    def test_list_configs_keyless_records_of_a_compacted_topic_and_broker_configs(self):
+        self.check("config_ops")
 
     def test_null_keys_values_headers_log_append_time_and_too_large(self):
         self.check("records")

@@ -130,3 +130,21 @@ TEST_CASE("group coordinator: the instance a static member replaced is fenced, n
   CHECK(groups.leave("fleet", "", now, instance) == 0);
   CHECK(groups.describe("fleet")->members.empty());
 }
+
+TEST_CASE("group coordinator: a member silent for its whole session timeout is gone at once") {
+  // Kafka expires a member when its session timeout has passed since it was last heard from
+  // (heartbeat, sync or commit), to the millisecond. librdkafka's 0081_admin closes static
+  // members (they send no LeaveGroup), sleeps exactly the session timeout and deletes the
+  // groups: a member still there then is NON_EMPTY_GROUP.
+  GroupCoordinator groups;
+  groups.initial_rebalance_delay_ms = 0;
+  const int64_t start = 1000;
+  const auto [id, generation] = start_static_member(groups, "car-1", "a", start);
+  const int64_t last_commit = start + 400;
+  REQUIRE(groups.check_commit("fleet", generation, id, last_commit, std::string("car-1")) == 0);
+  groups.tick(last_commit + 9999);
+  CHECK(groups.describe("fleet")->members.size() == 1);
+  groups.tick(last_commit + 10000);  // join_request's session timeout, exactly
+  CHECK(groups.describe("fleet")->members.empty());
+  CHECK(groups.remove("fleet") == 0);
+}

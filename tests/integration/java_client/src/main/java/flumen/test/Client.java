@@ -73,7 +73,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|records|offsets|group_admin|variants|transactions|all|after_restart PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|config_ops|records|offsets|group_admin|variants|transactions|all|after_restart PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]\n"
           + "       Client BOOTSTRAP steady TOPIC COUNT");
       System.exit(2);
@@ -86,6 +86,7 @@ public final class Client {
     if (all || check.equals("idempotent")) out.put("idempotent", guarded(c::idempotent));
     if (all || check.equals("group")) out.put("group", guarded(c::group));
     if (all || check.equals("admin")) out.put("admin", guarded(c::adminChecks));
+    if (all || check.equals("config_ops")) out.put("config_ops", guarded(c::configOps));
     if (all || check.equals("records")) out.put("records", guarded(c::records));
     if (all || check.equals("offsets")) out.put("offsets", guarded(c::offsets));
     if (all || check.equals("group_admin")) out.put("group_admin", guarded(c::groupAdmin));
@@ -528,6 +529,94 @@ public final class Client {
       out.put("cluster_has_controller", admin.describeCluster().controller().get() != null);
     }
     return out;
+  }
+
+  /** IncrementalAlterConfigs APPEND and SUBTRACT on a list config (cleanup.policy) and on one
+   * that is not; a compacted topic refusing the keyless record of a batch with keyed ones (the
+   * record errors of Produce v8+); the BROKER resource: its read-only and dynamic configs, a
+   * dynamic one set and deleted, a read-only one refused. */
+  private Map<String, Object> configOps() throws Exception {
+    String topic = prefix + "-lists";
+    Map<String, Object> out = new LinkedHashMap<>();
+    try (Admin admin = admin()) {
+      create(admin, topic, 1);
+      ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      out.put("append", outcome(() -> admin.incrementalAlterConfigs(Map.of(res, List.of(
+          new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"),
+              AlterConfigOp.OpType.APPEND)))).all().get()));
+      waitFor(() -> "delete,compact".equals(configValue(admin, res, "cleanup.policy")));
+      out.put("after_append", configValue(admin, res, "cleanup.policy"));
+      out.put("subtract", outcome(() -> admin.incrementalAlterConfigs(Map.of(res, List.of(
+          new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"),
+              AlterConfigOp.OpType.SUBTRACT)))).all().get()));
+      waitFor(() -> "compact".equals(configValue(admin, res, "cleanup.policy")));
+      out.put("after_subtract", configValue(admin, res, "cleanup.policy"));
+      out.put("append_not_a_list", outcome(() -> admin.incrementalAlterConfigs(Map.of(res,
+          List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "1"),
+              AlterConfigOp.OpType.APPEND)))).all().get()));
+
+      // One batch (a long linger), its second record without a key.
+      List<Object> sent = new ArrayList<>();
+      try (KafkaProducer<String, String> p = producer(Map.of(
+          ProducerConfig.LINGER_MS_CONFIG, "1000", ProducerConfig.ACKS_CONFIG, "all",
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false", ProducerConfig.RETRIES_CONFIG, "0"))) {
+        List<Future<RecordMetadata>> fs = new ArrayList<>();
+        fs.add(p.send(new ProducerRecord<>(topic, 0, "a", "1")));
+        fs.add(p.send(new ProducerRecord<>(topic, 0, null, "2")));
+        fs.add(p.send(new ProducerRecord<>(topic, 0, "c", "3")));
+        p.flush();
+        for (Future<RecordMetadata> f : fs) {
+          try {
+            f.get();
+            sent.add("ok");
+          } catch (ExecutionException e) {
+            sent.add(List.of(rootName(e), String.valueOf(e.getCause().getMessage())));
+          }
+        }
+      }
+      out.put("keyless_in_a_batch", sent);
+
+      String node = admin.describeCluster().nodes().get().iterator().next().idString();
+      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, node);
+      Config bc = admin.describeConfigs(List.of(broker)).all().get().get(broker);
+      out.put("broker_num_partitions",
+          List.of(bc.get("num.partitions").isReadOnly(), bc.get("num.partitions").source().toString()));
+      out.put("broker_max_connections", brokerConfig(admin, broker, "max.connections"));
+      out.put("set_max_connections", outcome(() -> admin.incrementalAlterConfigs(Map.of(broker,
+          List.of(new AlterConfigOp(new ConfigEntry("max.connections", "1000"),
+              AlterConfigOp.OpType.SET)))).all().get()));
+      waitFor(() -> brokerConfig(admin, broker, "max.connections").get(0).equals("1000"));
+      out.put("max_connections_after_set", brokerConfig(admin, broker, "max.connections"));
+      out.put("delete_max_connections", outcome(() -> admin.incrementalAlterConfigs(Map.of(broker,
+          List.of(new AlterConfigOp(new ConfigEntry("max.connections", ""),
+              AlterConfigOp.OpType.DELETE)))).all().get()));
+      waitFor(() -> !brokerConfig(admin, broker, "max.connections").get(0).equals("1000"));
+      out.put("max_connections_after_delete", brokerConfig(admin, broker, "max.connections"));
+      out.put("set_num_partitions", outcome(() -> admin.incrementalAlterConfigs(Map.of(broker,
+          List.of(new AlterConfigOp(new ConfigEntry("num.partitions", "3"),
+              AlterConfigOp.OpType.SET)))).all().get()));
+      admin.deleteTopics(List.of(topic)).all().get();
+    }
+    return out;
+  }
+
+  private static String configValue(Admin admin, ConfigResource res, String name) {
+    try {
+      ConfigEntry e = admin.describeConfigs(List.of(res)).all().get().get(res).get(name);
+      return e == null ? null : e.value();
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** A broker config's value and source. */
+  private static List<String> brokerConfig(Admin admin, ConfigResource res, String name) {
+    try {
+      ConfigEntry e = admin.describeConfigs(List.of(res)).all().get().get(res).get(name);
+      return e == null ? List.of("(absent)", "") : List.of(e.value(), e.source().toString());
+    } catch (Exception e) {
+      return List.of(rootName(e), "");
+    }
   }
 
   private static int leaders(Admin admin, String topic) {
