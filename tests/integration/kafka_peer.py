@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 
+from kafka_wire import Reader, kstr
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.environ.get("FLUMEN_TEST_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "flumen-test")
@@ -465,32 +467,6 @@ class KafkaCluster:
 # cluster_id, controller_id, topics [error, name, is_internal,
 # partitions [error, index, leader, replicas [int32], isr [int32]]].
 
-def _string(s):
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
-
-
-class _Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        v = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return v[0]
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.data[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
-
-    def ints(self):
-        return [self.take(">i") for _ in range(self.take(">i"))]
-
-
 def _recv_exact(sock, n):
     buf = b""
     while len(buf) < n:
@@ -503,16 +479,16 @@ def _recv_exact(sock, n):
 
 def metadata(addr, topics=None, timeout=5):
     """Metadata v4 from one broker. topics=None asks for every topic, [] for none."""
-    body = struct.pack(">hhi", 3, 4, 1) + _string("flumen-test")
+    body = struct.pack(">hhi", 3, 4, 1) + kstr("flumen-test")
     if topics is None:
         body += struct.pack(">i", -1)
     else:
-        body += struct.pack(">i", len(topics)) + b"".join(_string(t) for t in topics)
+        body += struct.pack(">i", len(topics)) + b"".join(kstr(t) for t in topics)
     body += b"\x00"  # allow_auto_topic_creation = false
     with socket.create_connection(addr, timeout=timeout) as s:
         s.sendall(struct.pack(">i", len(body)) + body)
         size = struct.unpack(">i", _recv_exact(s, 4))[0]
-        r = _Reader(_recv_exact(s, size))
+        r = Reader(_recv_exact(s, size))
     r.take(">i")  # correlation id
     r.take(">i")  # throttle
     brokers = {}

@@ -13,6 +13,7 @@ import json
 import urllib.request
 
 from flumen_harness import FLUMEN, AgentTestCase, free_port, wait_until
+from kafka_wire import Reader, kstr
 
 PRODUCER = os.environ.get("KAFKA_TEST_PRODUCER", os.path.join(os.path.dirname(FLUMEN), "tests",
                                                               "kafka_test_producer"))
@@ -382,31 +383,6 @@ def record_batch(records):
     head = struct.pack(">ib", 0, 2)
     return struct.pack(">qi", 0, len(head) + 4 + len(after_crc)) + head + \
         struct.pack(">I", crc32c(after_crc)) + after_crc
-
-
-def kstr(s):
-    if s is None:
-        return struct.pack(">h", -1)
-    s = s.encode() if isinstance(s, str) else s
-    return struct.pack(">h", len(s)) + s
-
-
-class Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        v = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return v if len(v) > 1 else v[0]
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.data[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
 
 
 class StartFailureTest(AgentTestCase):
