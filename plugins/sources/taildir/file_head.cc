@@ -69,6 +69,13 @@ uint64_t line_start(int fd, uint64_t at, uint64_t floor) {
   return floor;
 }
 
+std::optional<uint64_t> copy_parts_at(int copy, int original, uint64_t from, uint64_t end) {
+  if (copy < 0 || original < 0 || end <= from) return std::nullopt;
+  const uint64_t parted = first_difference(copy, original, from, end);
+  if (parted >= end) return std::nullopt;
+  return line_start(copy, parted, from);
+}
+
 CopyVerdict compare_heads(std::string_view candidate, std::string_view known, size_t full,
                           bool known_was_truncated) {
   if (known.empty()) return CopyVerdict::kNotACopy;  // nothing read of it: nothing to repeat

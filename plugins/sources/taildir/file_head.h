@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,10 @@ uint64_t first_difference(int a, int b, uint64_t from, uint64_t end);
 // The start of the line holding offset `at` of the file open at fd: just after the last newline
 // before it, and never before `floor` (the read position, where a line is known to start).
 uint64_t line_start(int fd, uint64_t at, uint64_t floor);
+
+// Where a file taken for a copy stops holding its original's bytes in [from, end): the start of
+// the line where they part (never before `from`), or nothing when they agree there.
+std::optional<uint64_t> copy_parts_at(int copy, int original, uint64_t from, uint64_t end);
 
 enum class CopyVerdict {
   kNotACopy,

@@ -318,12 +318,8 @@ bool TaildirSource::release_copies(File& original, const char* why) {
     // copy was not read anywhere. A copy still shorter than that is still being written.
     // (When the original is still there to compare, only as far as the two agree.)
     uint64_t pos = original.pos;
-    if (original.fd >= 0 && c.fd >= 0 && c.pos < pos &&
-        starts_with_head(original.fd, original.head)) {
-      const uint64_t end = std::min(pos, c.size);
-      const uint64_t parted = first_difference(c.fd, original.fd, c.pos, end);
-      if (parted < end) pos = line_start(c.fd, parted, c.pos);
-    }
+    if (original.fd >= 0 && starts_with_head(original.fd, original.head))
+      pos = copy_parts_at(c.fd, original.fd, c.pos, std::min(pos, c.size)).value_or(pos);
     c.pos = pos;
     c.head = original.head.substr(0, std::min<size_t>(original.head.size(), c.pos));
     c.copy_filling = c.size < c.pos;
@@ -348,18 +344,16 @@ void TaildirSource::follow_originals() {
     // not share (at the start of that line), it is a file of its own: a new file that began with
     // the original's banner, taken for a copy while the banner was all it held.
     const uint64_t claim = std::min(c.size > o.size ? o.size : o.pos, c.size);
-    if (claim > c.pos && c.fd >= 0 && o.fd >= 0) {
-      const uint64_t parted = first_difference(c.fd, o.fd, c.pos, claim);
-      if (parted < claim) {
-        c.copy_of.reset();
-        c.pos = line_start(c.fd, parted, c.pos);
-        c.head = read_head(c.fd, std::min<uint64_t>(c.pos, options_.fingerprint_bytes));
-        positions_urgent_ = true;
-        spdlog::info(
-            "taildir {}: {} differs from {} at byte {}; reading it on its own from byte {}", name(),
-            c.path, o.path, parted, c.pos);
-        continue;
-      }
+    if (auto parted = copy_parts_at(c.fd, o.fd, c.pos, claim)) {
+      c.copy_of.reset();
+      c.pos = *parted;
+      c.head = read_head(c.fd, std::min<uint64_t>(c.pos, options_.fingerprint_bytes));
+      positions_urgent_ = true;
+      spdlog::info(
+          "taildir {}: {} no longer holds the bytes of {}; reading it on its own from "
+          "byte {} (the line where they part)",
+          name(), c.path, o.path, c.pos);
+      continue;
     }
     if (c.size > o.size) {
       // Written to on its own: no longer a copy. The bytes the original holds are read there.

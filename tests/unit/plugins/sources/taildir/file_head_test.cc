@@ -110,6 +110,10 @@ TEST_CASE("where a file taken for a copy parts from its original, to the start o
   TempFile shorter;
   shorter.write(head);
   CHECK(first_difference(shorter.fd, original.fd, 0, end) == head.size());
+  // Both together: where a copy parts, at its line; nothing where they agree.
+  CHECK(copy_parts_at(banner.fd, original.fd, 0, end) == line2);
+  CHECK_FALSE(copy_parts_at(banner.fd, original.fd, 0, line2).has_value());
+  CHECK_FALSE(copy_parts_at(-1, original.fd, 0, end).has_value());
 }
 
 }  // namespace
