@@ -343,8 +343,13 @@ void TaildirSource::follow_originals() {
     // Only the bytes it shares with the original are the original's. From the first it does
     // not share (at the start of that line), it is a file of its own: a new file that began with
     // the original's banner, taken for a copy while the banner was all it held.
+    // Compared only while the original still holds its head: once it was truncated (noticed
+    // later in this pass), its bytes are new ones, and a difference says nothing about the copy.
     const uint64_t claim = std::min(c.size > o.size ? o.size : o.pos, c.size);
-    if (auto parted = copy_parts_at(c.fd, o.fd, c.pos, claim)) {
+    std::optional<uint64_t> parted;
+    if (claim > c.pos && o.fd >= 0 && starts_with_head(o.fd, o.head))
+      parted = copy_parts_at(c.fd, o.fd, c.pos, claim);
+    if (parted) {
       c.copy_of.reset();
       c.pos = *parted;
       c.head = read_head(c.fd, std::min<uint64_t>(c.pos, options_.fingerprint_bytes));
