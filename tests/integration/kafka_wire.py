@@ -30,3 +30,7 @@ class Reader:
         s = self.data[self.pos:self.pos + n].decode()
         self.pos += n
         return s
+
+    def ints(self):
+        """An int32-counted array of int32 (replica and ISR lists in Metadata)."""
+        return [self.take(">i") for _ in range(self.take(">i"))]
