@@ -317,10 +317,8 @@ bool TaildirSource::release_copies(File& original, const char* why) {
     // Everything before the original's position was read from the original; the rest of the
     // copy was not read anywhere. A copy still shorter than that is still being written.
     // (When the original is still there to compare, only as far as the two agree.)
-    uint64_t pos = original.pos;
-    if (original.fd >= 0 && starts_with_head(original.fd, original.head))
-      pos = copy_parts_at(c.fd, original.fd, c.pos, std::min(pos, c.size)).value_or(pos);
-    c.pos = pos;
+    c.pos = parted_from_intact(c, original, c.pos, std::min(original.pos, c.size))
+                .value_or(original.pos);
     c.head = original.head.substr(0, std::min<size_t>(original.head.size(), c.pos));
     c.copy_filling = c.size < c.pos;
     positions_urgent_ = true;
@@ -328,6 +326,18 @@ bool TaildirSource::release_copies(File& original, const char* why) {
                  why, c.path, c.pos);
   }
   return any;
+}
+
+std::optional<uint64_t> TaildirSource::parted_from_intact(const File& copy, const File& original,
+                                                          uint64_t from, uint64_t end) const {
+  if (end <= from || original.fd < 0 || !starts_with_head(original.fd, original.head))
+    return std::nullopt;
+  const auto parted = copy_parts_at(copy.fd, original.fd, from, end);
+  // A truncation of the original while they were compared (copytruncate) makes them differ
+  // there without the copy being a file of its own: that counts only if the head is still
+  // there after the comparison. The truncation itself is noticed by check_content.
+  if (parted && !starts_with_head(original.fd, original.head)) return std::nullopt;
+  return parted;
 }
 
 void TaildirSource::follow_originals() {
@@ -346,10 +356,7 @@ void TaildirSource::follow_originals() {
     // Compared only while the original still holds its head: once it was truncated (noticed
     // later in this pass), its bytes are new ones, and a difference says nothing about the copy.
     const uint64_t claim = std::min(c.size > o.size ? o.size : o.pos, c.size);
-    std::optional<uint64_t> parted;
-    if (claim > c.pos && o.fd >= 0 && starts_with_head(o.fd, o.head))
-      parted = copy_parts_at(c.fd, o.fd, c.pos, claim);
-    if (parted) {
+    if (const auto parted = parted_from_intact(c, o, c.pos, claim)) {
       c.copy_of.reset();
       c.pos = *parted;
       c.head = read_head(c.fd, std::min<uint64_t>(c.pos, options_.fingerprint_bytes));
@@ -448,12 +455,17 @@ void TaildirSource::decide_identity(File& f, Clock::time_point now) {
     // before the position: files that merely share a long banner are not copies.
     CopyVerdict v = compare_heads(head, other.head, full, false);
     if (v == CopyVerdict::kNotACopy) continue;  // the common case, without reading the other
-    const bool intact = other.fd >= 0 && starts_with_head(other.fd, other.head);
+    bool intact = other.fd >= 0 && starts_with_head(other.fd, other.head);
+    if (v == CopyVerdict::kCopy && intact &&
+        !same_bytes_before(f.fd, other.fd, std::min(other.pos, size), other.head.size())) {
+      // Bytes that differ say it is not a copy only if the original still holds its head now:
+      // copytruncate empties the original right after the copy, maybe while they were read.
+      intact = starts_with_head(other.fd, other.head);
+      if (intact) v = CopyVerdict::kNotACopy;
+    }
     if (other.fd >= 0 && !intact) v = compare_heads(head, other.head, full, true);
     if (v == CopyVerdict::kCopy && intact) {
-      if (!same_bytes_before(f.fd, other.fd, std::min(other.pos, size), other.head.size()))
-        v = CopyVerdict::kNotACopy;
-      else if (size < other.pos && in_grace)
+      if (size < other.pos && in_grace)
         // All it holds so far is the original's: a copy still being written, or a new file that
         // so far holds only what they share (the banner of a daily file). The bytes that tell
         // them apart come next; past the grace it is taken for a copy, and follow_originals

@@ -141,6 +141,10 @@ class TaildirSource : public pipeline::Source {
   // Linked copies (File::copy_of) take their original's position, and are let go of an
   // original that is gone or that they no longer copy.
   void follow_originals();
+  // Where `copy` stops holding `original`'s bytes in [from, end) (copy_parts_at), counted only
+  // while the original holds its head before and after the comparison; nothing otherwise.
+  std::optional<uint64_t> parted_from_intact(const File& copy, const File& original, uint64_t from,
+                                             uint64_t end) const;
   // The original `f` was truncated or is let go: its linked copies are read on from its position.
   // Returns whether it had any.
   bool release_copies(File& f, const char* why);
