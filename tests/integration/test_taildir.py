@@ -314,14 +314,14 @@ class TaildirTest(AgentTestCase):
                 wait_until(lambda: self.delivered(agent) == len(sent), 20)
                 self.assertEqual(agent.stop(), 0)
                 names = [os.path.join(self.logs, "app.log.a"), os.path.join(self.logs, "app.log.b")]
+                at = [0]  # which of the names the file has, across the restarts' flips
                 for restart in range(4):
                     stop = threading.Event()
 
                     def flip():
-                        i = 0
                         while not stop.is_set():
-                            os.rename(names[i % 2], names[(i + 1) % 2])
-                            i += 1
+                            os.rename(names[at[0]], names[1 - at[0]])
+                            at[0] = 1 - at[0]
                     t = threading.Thread(target=flip)
                     t.start()
                     try:
