@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "agent/config/properties.h"
+#include "agent/util/fd_limit.h"
 #include "cli/commands.h"
 #include "cli/log_options.h"
 #include "cli/tap_command.h"
@@ -112,6 +113,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  // The daemons (agent, broker) hold a descriptor per connection, tailed file and segment.
+  if (*agent || *broker_args.cmd) flumen::util::raise_open_files_limit();
   if (*agent) {
     args.reload_conf = !no_reload;
     return run_agent(args);

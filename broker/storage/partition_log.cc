@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -112,11 +113,18 @@ Status PartitionLog::load() {
   if (Status s = finish_swap(dir_); !s) return s;
   discard_cleaned(dir_);
   std::vector<int64_t> bases;
-  for (const auto& e : fs::directory_iterator(dir_)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() == 24 && name.ends_with(".log"))
-      bases.push_back(std::stoll(name.substr(0, 20)));
+  // Without exceptions: running out of descriptors (a CreatePartitions of thousands) is an
+  // error for the request, not the end of the broker; a stray file is not a segment.
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    int64_t base = 0;
+    const char* digits = name.data();
+    if (name.size() == 24 && name.ends_with(".log") &&
+        std::from_chars(digits, digits + 20, base).ptr == digits + 20)
+      bases.push_back(base);
   }
+  if (ec) return make_error(ErrorCode::kIo, "cannot list " + dir_ + ": " + ec.message());
   std::sort(bases.begin(), bases.end());
   if (bases.empty()) return open_segment(0, true);
   for (int64_t b : bases)

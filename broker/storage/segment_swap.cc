@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -67,12 +68,16 @@ Status finish_swap(const std::string& dir, size_t max_steps) {
   // Step 2: the replaced segments after the first.
   std::vector<int64_t> replaced;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() != 24 || !name.ends_with(".log")) continue;
-    const int64_t b = std::stoll(name.substr(0, 20));
+  for (fs::directory_iterator it(dir, ec), last; !ec && it != last; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    int64_t b = 0;
+    const char* digits = name.data();
+    if (name.size() != 24 || !name.ends_with(".log") ||
+        std::from_chars(digits, digits + 20, b).ptr != digits + 20)
+      continue;
     if (b > base && b < end) replaced.push_back(b);
   }
+  if (ec) return make_error(ErrorCode::kIo, "cannot list " + dir + ": " + ec.message());
   for (int64_t b : replaced)
     for (const char* ext : kExtensions) {
       if (!step()) return Status::ok();

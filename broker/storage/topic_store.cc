@@ -1,6 +1,7 @@
 #include "broker/storage/topic_store.h"
 
 #include "agent/util/atomic_file.h"
+#include "agent/util/fd_limit.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -105,6 +106,25 @@ Status TopicStore::open_topic(const std::string& name, int32_t partitions, std::
   return Status::ok();
 }
 
+bool TopicStore::room_for_partitions(int32_t count, std::string& why) const {
+  // A partition holds its segment's log and two indexes open. Created past the descriptor
+  // limit, they would leave none for connections and the offset store: the broker would stop
+  // serving anyone. A quarter of the limit (at least 64) stays for those.
+  constexpr uint64_t kPerPartition = 3;
+  const uint64_t limit = util::open_files_limit();
+  const uint64_t open = util::open_descriptor_count();
+  if (limit == 0 || limit == UINT64_MAX || open == 0) return true;
+  const uint64_t reserve = std::max<uint64_t>(64, limit / 4);
+  const uint64_t need = kPerPartition * static_cast<uint64_t>(count);
+  if (open + need + reserve <= limit) return true;
+  why = std::to_string(count) + " new partition(s) need about " + std::to_string(need) +
+        " open files; the broker has " + std::to_string(open) + " open of its limit of " +
+        std::to_string(limit) + " and keeps " + std::to_string(reserve) +
+        " for connections: raise the limit (ulimit -n, LimitNOFILE=) or use fewer partitions";
+  no_room_log_.warn("broker: refused {}", why);
+  return false;
+}
+
 Status TopicStore::open_partition(Topic& t, int32_t index) {
   auto log = PartitionLog::open(dir_ + "/" + t.name + "-" + std::to_string(index),
                                 effective_log_config(log_, t.configs));
@@ -161,18 +181,22 @@ int16_t TopicStore::add_partitions(Topic& topic, int32_t total, std::string& why
     why = "partitions must be 1..10000";
     return 37;
   }
-  for (int32_t p = have; p < total; ++p) {
+  if (!room_for_partitions(total - have, why)) return 44;  // POLICY_VIOLATION
+  int16_t error = 0;
+  for (int32_t p = have; p < total && error == 0; ++p) {
     if (Status s = open_partition(topic, p); !s) {
+      // Out of descriptors or disk: the partitions opened so far stay, and are saved, so that
+      // what the store serves and what it reopens after a restart agree.
       why = s.message();
-      return 56;
+      error = 56;
     }
   }
   if (Status s = save(); !s) {
     why = s.message();
     return 56;
   }
-  spdlog::info("broker: topic {} now has {} partition(s)", topic.name, total);
-  return 0;
+  spdlog::info("broker: topic {} now has {} partition(s)", topic.name, topic.partitions.size());
+  return error;
 }
 
 Topic* TopicStore::find(std::string_view name) {
@@ -202,6 +226,7 @@ int16_t TopicStore::create(std::string_view name, int32_t partitions, const Topi
     why = "partitions must be 1..10000";
     return 37;
   }
+  if (!room_for_partitions(partitions, why)) return 44;  // POLICY_VIOLATION
   if (Status s = open_topic(std::string(name), partitions, new_topic_id(), configs); !s) {
     why = s.message();
     return 56;  // KAFKA_STORAGE_ERROR

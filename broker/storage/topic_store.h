@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/util/log_throttle.h"
 #include "agent/util/result.h"
 #include "broker/storage/partition_log.h"
 #include "broker/storage/producer_state.h"
@@ -59,6 +60,8 @@ class TopicStore {
 
  private:
   TopicStore(std::string dir, LogConfig log) : dir_(std::move(dir)), log_(log) {}
+  // Whether `count` more partitions fit in the process's descriptor limit; why not in `why`.
+  bool room_for_partitions(int32_t count, std::string& why) const;
   Status save() const;
   Status open_topic(const std::string& name, int32_t partitions, std::string id,
                     TopicConfigs configs);
@@ -67,6 +70,7 @@ class TopicStore {
   std::string dir_;
   LogConfig log_;
   std::map<std::string, std::unique_ptr<Topic>, std::less<>> topics_;
+  mutable util::LogThrottle no_room_log_;  // refusals for want of descriptors
 };
 
 }  // namespace flumen::broker

@@ -20,7 +20,8 @@ PRODUCER = os.environ.get("KAFKA_TEST_PRODUCER", os.path.join(os.path.dirname(FL
 
 
 class Broker:
-    def __init__(self, workdir, data_dir, port, conf=None, metrics_port=None, extra_args=()):
+    def __init__(self, workdir, data_dir, port, conf=None, metrics_port=None, extra_args=(),
+                 preexec_fn=None):
         self.port = port
         self.metrics_port = metrics_port
         self.log_path = os.path.join(workdir, "broker-%d.log" % time.time_ns())
@@ -31,7 +32,8 @@ class Broker:
         if metrics_port:
             args += ["--metrics-port", str(metrics_port)]
         args += list(extra_args)
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=preexec_fn)
         wait_until(self._up, 20, "the broker to listen")
 
     def _up(self):
@@ -338,6 +340,44 @@ class BrokerTest(AgentTestCase):
         self.assertGreaterEqual(int(m["ProtocolErrorCount"]), 5)
         self.assertGreaterEqual(int(m["BatchAppendCount"]), 1)
         self.assertEqual(int(m["TopicCount"]), 1)
+
+
+class DescriptorLimitTest(AgentTestCase):
+    """A topic that would take the broker past its descriptor limit (here a hard limit of 128,
+    and a topic of 300 partitions, three files each) is refused with the reason in the log; the
+    broker serves on (before, it opened files until none were left for anyone)."""
+
+    def test_a_topic_too_large_for_the_descriptor_limit_is_refused_not_fatal(self):
+        import resource
+        port = free_port()
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+        broker = Broker(self.workdir, self.path("data"), port, preexec_fn=limit)
+        try:
+            # CreateTopics v0: [name, partitions, replication factor, no assignments, no
+            # configs], timeout.
+            body = struct.pack(">i", 1) + kstr("wide") + struct.pack(">ihii", 300, 1, 0, 0)
+            req = struct.pack(">hhih", 19, 0, 5, 4) + b"test" + body + struct.pack(">i", 5000)
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(struct.pack(">i", len(req)) + req)
+            size = struct.unpack(">i", AdminProtocolTest.recv(s, 4))[0]
+            r = Reader(AdminProtocolTest.recv(s, size))
+            s.close()
+            self.assertEqual(r.take(">i"), 5)
+            self.assertEqual(r.take(">i"), 1)
+            self.assertEqual(r.string(), "wide")
+            self.assertEqual(r.take(">h"), 44)  # POLICY_VIOLATION, before any file is opened
+            self.assertIsNone(broker.proc.poll(), broker.log_text())
+            self.assertIn("raise the limit (ulimit -n", broker.log_text())
+            # Its descriptors were given back: a real client still produces and consumes.
+            kcat = ["kcat", "-b", "127.0.0.1:%d" % port]
+            p = subprocess.run(kcat + ["-P", "-t", "narrow"], input=b"ok\n", capture_output=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            c = subprocess.run(kcat + ["-C", "-t", "narrow", "-e", "-q"], capture_output=True,
+                               timeout=60)
+            self.assertEqual(c.stdout, b"ok\n", c.stderr)
+        finally:
+            broker.stop()
 
 
 def _crc32c_table():

@@ -184,3 +184,18 @@ TEST_CASE(
   // Never beyond the log end.
   CHECK(log->advance_start(5000).value() == 101);
 }
+
+TEST_CASE("a stray file named like a segment is not taken for one when the log is reopened") {
+  TempDir dir;
+  {
+    auto log = PartitionLog::open(dir.path.string(), LogConfig{}).value();
+    REQUIRE(log->append(testing::make_batch({"a", "b"}, 1000)).is_ok());
+  }
+  // 24 characters ending in .log, as a segment's name, but not a base offset (an editor's or a
+  // copy tool's leftover): reopening used to throw from std::stoll and take the broker down.
+  std::ofstream(dir.path / "not-a-base-offset-xy.log") << "junk";
+  auto reopened = PartitionLog::open(dir.path.string(), LogConfig{});
+  REQUIRE(reopened.is_ok());
+  CHECK(reopened.value()->log_end_offset() == 2);
+  CHECK(reopened.value()->segment_count() == 1);
+}
