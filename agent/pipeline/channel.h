@@ -42,6 +42,12 @@ class Transaction {
   // it, until `done` ran. Lets a source read its next batch, and a sink take its next one,
   // while the previous commit syncs.
   virtual void commit_async(std::function<void(Status)> done) { done(commit()); }
+  // The events this transaction took are delivered and wait only for their sink's sync (a sync
+  // window, Sink::groups_syncs): a bounded channel may count their room as free from now on,
+  // so that its source keeps putting while the sink gathers the next batches of the window (a
+  // memory channel of capacity 100 could hold no second batch otherwise). A rollback after it
+  // still returns them, past the capacity if need be: at most a window's worth.
+  virtual void hold_for_sync() {}
   // Undoes puts (discarded) and takes (returned to the head in order). Idempotent.
   virtual void rollback() = 0;
   // A durable channel stores `value` under `key` in the same atomic write as this transaction's

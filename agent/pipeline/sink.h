@@ -81,8 +81,20 @@ class Sink {
   // The batch deliver() just reported delivered could not be committed (the channel's take
   // commit failed: a full disk under a file channel) and will be delivered again. A sink that
   // can take back what it wrote (a local file cut back to its length before the batch) does so
-  // here, so that the retry does not leave the batch in its output twice.
+  // here, so that the retry does not leave the batch in its output twice. In a sync window
+  // (groups_syncs) it is called once for each batch not committed, the newest first.
   virtual void delivery_not_committed() {}
+  // A sink that makes each batch durable before its take commits (an fdatasync per batch:
+  // file_roll's sink.fsync) can let consecutive batches share that sync. When this is true its
+  // processor delivers up to kSyncWindow batches, each in a take of its own, leaving their data
+  // unsynced; then calls sync_delivered() once, commits the takes in order and calls
+  // deliveries_committed(). A take still commits only after its data is on disk.
+  virtual bool groups_syncs() const { return false; }
+  // Makes every batch delivered since the last deliveries_committed() durable. An error: none
+  // of them commits (each gets delivery_not_committed()) and they are delivered again.
+  virtual Status sync_delivered() { return Status::ok(); }
+  // Every batch delivered since the last call is committed: nothing of it is taken back now.
+  virtual void deliveries_committed() {}
   // Called from another thread (the one stopping the agent) when the drain deadline passed while
   // deliver() may still be running: deliver() should give up soon and answer kRetry (a kafka
   // sink purges what librdkafka holds, a forward sink stops waiting for acknowledgements), so a

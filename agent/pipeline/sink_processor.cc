@@ -13,21 +13,22 @@ namespace {
 // dead-letter channel, each with the reason and the sink's name as headers. False if they could
 // not all be put (that channel full or failing): the caller then rolls the take back, so a
 // rejected event is never lost, only tried again.
-bool dead_letter(SinkSlot& slot, const std::vector<uint32_t>& which, const std::string& reason) {
+bool dead_letter(SinkSlot& slot, const EventBatch& batch, const std::vector<uint32_t>& which,
+                 const std::string& reason) {
   EventBatch& out = slot.rejects;
   out.clear();
   auto add = [&](size_t i) {
     const size_t k = out.size();
-    out.append_event(slot.batch, i);
+    out.append_event(batch, i);
     out.set_header(k, kDeadLetterReasonHeader, reason);
     out.set_header(k, kDeadLetterSinkHeader, slot.sink->name());
   };
   if (which.empty()) {
-    for (size_t i = 0; i < slot.batch.size(); ++i)
+    for (size_t i = 0; i < batch.size(); ++i)
       add(i);
   } else {
     for (uint32_t i : which)
-      if (i < slot.batch.size()) add(i);
+      if (i < batch.size()) add(i);
   }
   // One transaction per transactionCapacity of the dead-letter channel.
   const size_t step = std::max<size_t>(1, slot.dead_letter->transaction_capacity());
@@ -68,51 +69,73 @@ size_t resuming_member(const Entries& entries) {
 
 }  // namespace
 
-ProcessOutcome drain_once(SinkSlot& slot) {
+namespace {
+
+enum class TakeStep { kDelivered, kEmpty, kFailed };
+
+// Takes a batch into `p` and delivers it: kDelivered when it waits for its commit (delivered,
+// or rejected whole and dead-lettered if the slot has a dead-letter channel).
+TakeStep take_and_deliver(SinkSlot& slot, PendingTake& p) {
   Sink& sink = *slot.sink;
   metrics::SinkCounters& c = sink.counters();
   const size_t want = sink.batch_size();
-  TransactionGuard txn(slot.channel->begin());
-  slot.batch.clear();
-  if (Status s = txn->take(want, slot.batch); !s) {
+  p.txn = slot.channel->begin();
+  p.batch.clear();
+  if (Status s = p.txn->take(want, p.batch); !s) {
+    p.txn->rollback();
     c.channel_read_fail->inc();
     slot.failure_log.error("sink {}: take from channel {} failed: {}", sink.name(),
                            slot.channel->name(), s.message());
-    return ProcessOutcome::kFailed;
+    return TakeStep::kFailed;
   }
-  if (slot.batch.empty()) {
+  if (p.batch.empty()) {
     c.batch_empty->inc();
-    (void)txn.commit();
-    return ProcessOutcome::kBackoff;
+    (void)p.txn->commit();
+    return TakeStep::kEmpty;
   }
-  const auto n = static_cast<int64_t>(slot.batch.size());
-  (slot.batch.size() < want ? c.batch_underflow : c.batch_complete)->inc();
+  const auto n = static_cast<int64_t>(p.batch.size());
+  (p.batch.size() < want ? c.batch_underflow : c.batch_complete)->inc();
   c.event_drain_attempt->inc(n);
-  DeliveryResult r = sink.deliver(slot.batch);
-  if (r.outcome == Delivery::kRetry) {
-    txn.rollback();
+  p.result = sink.deliver(p.batch);
+  if (p.result.outcome == Delivery::kRetry) {
+    p.txn->rollback();
     c.event_write_fail->inc(n);
-    slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(), r.message);
-    return ProcessOutcome::kFailed;
+    slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(),
+                          p.result.message);
+    return TakeStep::kFailed;
   }
   // Delivered (perhaps with some events rejected) or rejected whole.
-  const bool whole = r.outcome == Delivery::kRejected;
-  const auto bad = whole ? n : static_cast<int64_t>(r.rejected_events.size());
-  if (bad > 0 && slot.dead_letter) {
-    if (!dead_letter(slot, whole ? std::vector<uint32_t>{} : r.rejected_events, r.message)) {
-      if (!whole) sink.delivery_not_committed();
-      txn.rollback();
-      return ProcessOutcome::kFailed;
-    }
-  }
-  for (const auto& [key, value] : r.markers)
-    txn->set_marker(key, value);
-  if (Status s = txn.commit(); !s) {
+  const bool whole = p.result.outcome == Delivery::kRejected;
+  const auto bad = whole ? n : static_cast<int64_t>(p.result.rejected_events.size());
+  if (bad > 0 && slot.dead_letter &&
+      !dead_letter(slot, p.batch, whole ? std::vector<uint32_t>{} : p.result.rejected_events,
+                   p.result.message)) {
     if (!whole) sink.delivery_not_committed();
-    slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),
-                           slot.channel->name(), s.message());
-    return ProcessOutcome::kFailed;
+    p.txn->rollback();
+    return TakeStep::kFailed;
   }
+  for (const auto& [key, value] : p.result.markers)
+    p.txn->set_marker(key, value);
+  return TakeStep::kDelivered;
+}
+
+// The sink is told that the delivered takes [from, count) will not commit, the newest first,
+// and they are rolled back.
+void give_back(SinkSlot& slot, size_t from, size_t count) {
+  for (size_t i = count; i-- > from;) {
+    PendingTake& p = slot.window[i];
+    if (p.result.outcome != Delivery::kRejected) slot.sink->delivery_not_committed();
+    p.txn->rollback();
+  }
+}
+
+// Counts and logs a committed take.
+void committed(SinkSlot& slot, PendingTake& p) {
+  Sink& sink = *slot.sink;
+  metrics::SinkCounters& c = sink.counters();
+  const auto n = static_cast<int64_t>(p.batch.size());
+  const bool whole = p.result.outcome == Delivery::kRejected;
+  const auto bad = whole ? n : static_cast<int64_t>(p.result.rejected_events.size());
   if (bad > 0) {
     c.event_rejected->inc(bad);
     if (slot.dead_letter) {
@@ -120,16 +143,62 @@ ProcessOutcome drain_once(SinkSlot& slot) {
       slot.reject_log.error(
           "sink {}: {} of {} events can never be delivered; sent to "
           "dead-letter channel {}: {}",
-          sink.name(), bad, n, slot.dead_letter->name(), r.message);
+          sink.name(), bad, n, slot.dead_letter->name(), p.result.message);
     } else {
       slot.reject_log.error(
           "sink {}: {} of {} events can never be delivered and are dropped "
           "(set deadLetterChannel to keep them): {}",
-          sink.name(), bad, n, r.message);
+          sink.name(), bad, n, p.result.message);
     }
   }
   c.event_drain_success->inc(n - bad);
-  if (!whole) sink.metrics().tap().offer(slot.batch);
+  if (!whole) sink.metrics().tap().offer(p.batch);
+}
+
+}  // namespace
+
+ProcessOutcome drain_once(SinkSlot& slot) {
+  Sink& sink = *slot.sink;
+  // A sink that syncs per batch delivers a window of batches, each in its own take, before one
+  // sync; the window ends early when a take comes back short (the channel had no more).
+  const bool grouped = sink.groups_syncs();
+  const size_t limit = grouped ? kSyncWindow : 1;
+  if (slot.window.size() < limit) slot.window.resize(limit);
+  size_t count = 0;
+  TakeStep last = TakeStep::kDelivered;
+  while (count < limit) {
+    PendingTake& p = slot.window[count];
+    last = take_and_deliver(slot, p);
+    if (last != TakeStep::kDelivered) break;
+    ++count;
+    if (p.batch.size() < sink.batch_size()) break;
+    if (count < limit) p.txn->hold_for_sync();
+  }
+  if (count == 0)
+    return last == TakeStep::kEmpty ? ProcessOutcome::kBackoff : ProcessOutcome::kFailed;
+  if (grouped) {
+    if (Status s = sink.sync_delivered(); !s) {
+      give_back(slot, 0, count);
+      for (size_t i = 0; i < count; ++i)
+        sink.counters().event_write_fail->inc(static_cast<int64_t>(slot.window[i].batch.size()));
+      slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(), s.message());
+      return ProcessOutcome::kFailed;
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (Status s = slot.window[i].txn->commit(); !s) {
+      give_back(slot, i, count);
+      if (grouped) sink.deliveries_committed();  // the ones before i
+      slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),
+                             slot.channel->name(), s.message());
+      return ProcessOutcome::kFailed;
+    }
+    committed(slot, slot.window[i]);
+  }
+  if (grouped) sink.deliveries_committed();
+  for (size_t i = 0; i < count; ++i)
+    slot.window[i].txn.reset();
+  if (last == TakeStep::kFailed) return ProcessOutcome::kFailed;
   if (const auto failed = slot.failure_log.clear(); failed > 0)
     spdlog::info("sink {}: delivering again after {} failed attempts", sink.name(), failed);
   return ProcessOutcome::kReady;

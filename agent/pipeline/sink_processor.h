@@ -36,6 +36,16 @@ enum class ProcessOutcome {
   kFailed,   // every eligible sink failed: back off before trying again
 };
 
+// How many batches a sink that groups its syncs (Sink::groups_syncs) delivers before one sync.
+inline constexpr size_t kSyncWindow = 8;
+
+// A take whose batch was delivered and waits for its commit.
+struct PendingTake {
+  std::unique_ptr<Transaction> txn;
+  EventBatch batch;
+  DeliveryResult result;
+};
+
 struct SinkSlot {
   Sink* sink = nullptr;
   Channel* channel = nullptr;
@@ -43,7 +53,8 @@ struct SinkSlot {
   Channel* dead_letter = nullptr;
   // The key the sink keeps its markers under in `channel` (Sink::bind_channel); empty: its name.
   std::string state_key;
-  EventBatch batch;    // reused between takes
+  // The takes of one drain_once (one, or a sync window's), reused between calls.
+  std::vector<PendingTake> window;
   EventBatch rejects;  // reused: what goes to the dead-letter channel
   // A failing sink says so once, then once per interval with how many attempts failed.
   util::LogThrottle failure_log;

@@ -19,13 +19,31 @@ class MemoryChannel::Txn : public pipeline::BasicTransaction {
     return ch_->commit_put(staged, wait_for_space);
   }
   Status do_commit_take(EventBatch& taken, const Markers&) override {
-    ch_->release_slots(taken.size(), taken.body_bytes());
+    if (released_events_ < taken.size())
+      ch_->release_slots(taken.size() - released_events_, taken.body_bytes() - released_bytes_);
+    released_events_ = released_bytes_ = 0;
     return Status::ok();
   }
-  void do_rollback_take(EventBatch& taken) override { ch_->return_taken(taken); }
+  void do_rollback_take(EventBatch& taken) override {
+    ch_->return_taken(taken, released_events_, released_bytes_);
+    released_events_ = released_bytes_ = 0;
+  }
+
+ public:
+  void hold_for_sync() override {
+    // The room of what was taken so far is free now; a commit releases only the rest.
+    const EventBatch& t = taken();
+    if (t.size() <= released_events_) return;
+    ch_->release_slots(t.size() - released_events_, t.body_bytes() - released_bytes_);
+    released_events_ = t.size();
+    released_bytes_ = t.body_bytes();
+  }
 
  private:
   MemoryChannel* ch_;
+  // What hold_for_sync() gave back of the taken events' slots and bytes.
+  size_t released_events_ = 0;
+  size_t released_bytes_ = 0;
 };
 
 MemoryChannel::MemoryChannel(std::string name, MemoryChannelOptions options,
@@ -124,10 +142,13 @@ size_t MemoryChannel::take_locked(size_t max, EventBatch& out) {
   return taken;
 }
 
-void MemoryChannel::return_taken(EventBatch& taken) {
+void MemoryChannel::return_taken(EventBatch& taken, size_t released_events, size_t released_bytes) {
   {
     std::lock_guard lock(mu_);
-    // Slots stay reserved (they were never released), so this cannot overflow the capacity.
+    // Slots stay reserved until the commit, so this cannot overflow the capacity; those given
+    // back early (hold_for_sync) are taken again, past the capacity if puts filled it since.
+    used_slots_ += released_events;
+    used_bytes_ += released_bytes;
     queue_.emplace_front();
     queue_.front().batch.swap(taken);
     queued_events_ += queue_.front().batch.size();

@@ -49,7 +49,7 @@ class MemoryChannel : public pipeline::Channel {
 
   Status commit_put(EventBatch& staged, bool wait_for_space);
   size_t take_locked(size_t max, EventBatch& out);
-  void return_taken(EventBatch& taken);
+  void return_taken(EventBatch& taken, size_t released_events, size_t released_bytes);
   void release_slots(size_t events, size_t bytes);
 
   MemoryChannelOptions options_;

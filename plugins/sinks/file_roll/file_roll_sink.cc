@@ -36,6 +36,7 @@ Status FileRollSink::start() {
   series_millis_ = metrics::now_millis();
   last_roll_ = std::chrono::steady_clock::now();
   durable_ = channel() != nullptr && channel()->keeps_markers();
+  sync_count_ = &metrics().counter("SyncCount");
   if (durable_) {
     record_key_ = "file_roll/" + state_key();
     cut_back_uncommitted();
@@ -145,15 +146,18 @@ void FileRollSink::serialize(const EventBatch& batch, std::string& out) const {
 
 pipeline::DeliveryResult FileRollSink::undo_batch(std::string why) {
   // Cut the file back to where the batch began, so a retry leaves no torn or second copy.
-  if (fd_ >= 0 && batch_start_ >= 0 && ::ftruncate(fd_, batch_start_) != 0)
-    undo_log_.error("sink {}: cannot truncate {} back to {} bytes: {}", name(), path_, batch_start_,
+  if (uncommitted_starts_.empty()) return pipeline::DeliveryResult::retry(std::move(why));
+  const off_t start = uncommitted_starts_.back();
+  uncommitted_starts_.pop_back();
+  if (fd_ >= 0 && ::ftruncate(fd_, start) != 0)
+    undo_log_.error("sink {}: cannot truncate {} back to {} bytes: {}", name(), path_, start,
                     std::strerror(errno));
-  batch_start_ = -1;
   return pipeline::DeliveryResult::retry(std::move(why));
 }
 
 pipeline::DeliveryResult FileRollSink::deliver(const EventBatch& batch) {
-  batch_start_ = -1;  // the previous batch was committed: it stays
+  // Without a sync window, a new batch means the previous one was committed: it stays.
+  if (!groups_syncs()) uncommitted_starts_.clear();
   serialize(batch, buffer_);
   if (!space_guard_->allows(static_cast<int64_t>(buffer_.size())))
     return pipeline::DeliveryResult::retry(
@@ -166,7 +170,8 @@ pipeline::DeliveryResult FileRollSink::deliver(const EventBatch& batch) {
       return pipeline::DeliveryResult::retry(s.message());
     }
   }
-  batch_start_ = ::lseek(fd_, 0, SEEK_END);
+  const off_t batch_start = ::lseek(fd_, 0, SEEK_END);
+  uncommitted_starts_.push_back(batch_start);
   size_t done = 0;
   while (done < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -179,25 +184,33 @@ pipeline::DeliveryResult FileRollSink::deliver(const EventBatch& batch) {
     done += static_cast<size_t>(n);
   }
   space_guard_->wrote(static_cast<int64_t>(done));
-  if (options_.fsync && ::fdatasync(fd_) != 0)
-    return undo_batch("fsync of " + path_ + " failed: " + std::strerror(errno));
+  // With sink.fsync the batch is synced by sync_delivered(), with the rest of its window,
+  // before its take commits.
   if (durable_)  // the file's committed length, with the take's commit
     return pipeline::DeliveryResult::delivered().with_marker(
-        record_key_, record(batch_start_ + static_cast<off_t>(done), path_));
+        record_key_, record(batch_start + static_cast<off_t>(done), path_));
   return pipeline::DeliveryResult::delivered();
 }
 
+Status FileRollSink::sync_delivered() {
+  if (fd_ < 0 || uncommitted_starts_.empty()) return Status::ok();
+  if (::fdatasync(fd_) != 0)
+    return make_error(ErrorCode::kIo, "fsync of " + path_ + " failed: " + std::strerror(errno));
+  if (sync_count_) sync_count_->inc();
+  return Status::ok();
+}
+
 void FileRollSink::delivery_not_committed() {
-  if (batch_start_ < 0) return;
+  if (uncommitted_starts_.empty()) return;
   // The batch is in the file (synced) but still in the channel: it will be delivered again.
-  const off_t start = batch_start_;
+  const off_t start = uncommitted_starts_.back();
   (void)undo_batch("");
   if (options_.fsync && fd_ >= 0) ::fdatasync(fd_);
   spdlog::debug("sink {}: {} cut back to {} bytes: its take did not commit", name(), path_, start);
 }
 
 void FileRollSink::tick(std::chrono::steady_clock::time_point now) {
-  batch_start_ = -1;  // the runner ticks after the commit: the last batch stays
+  uncommitted_starts_.clear();  // the runner ticks after the commits: the batches stay
   if (options_.roll_interval_s <= 0 || fd_ < 0) return;
   if (now - opened_at_ >= std::chrono::seconds(options_.roll_interval_s)) close_current();
 }

@@ -1,7 +1,8 @@
 #pragma once
 // file_roll: writes events to local files in one directory, starting a new file every
 // rollInterval seconds (Flume's RollingFileSink, same keys and file names). Unlike Flume it
-// creates no empty files, fsyncs a batch before it is committed (sink.fsync), and never leaves a
+// creates no empty files, fsyncs a batch before it is committed (sink.fsync: the batches of a sync
+// window, Sink::groups_syncs, share one fdatasync), and never leaves a
 // batch in its output twice: a failed write truncates the file back to where the batch began,
 // and so does a batch that was written but whose take commit failed (delivery_not_committed:
 // a full disk under a file channel), so the retry writes it once. It stops writing (retry,
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
@@ -36,6 +38,10 @@ class FileRollSink : public pipeline::Sink {
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void delivery_not_committed() override;
+  // With sink.fsync, the batches of a sync window share one fdatasync.
+  bool groups_syncs() const override { return options_.fsync; }
+  Status sync_delivered() override;
+  void deliveries_committed() override { uncommitted_starts_.clear(); }
   void tick(std::chrono::steady_clock::time_point now) override;
 
   const std::string& current_path() const { return path_; }
@@ -59,9 +65,10 @@ class FileRollSink : public pipeline::Sink {
   std::chrono::steady_clock::time_point opened_at_{};
   std::chrono::steady_clock::time_point last_roll_{};
   std::string buffer_;  // reused serialization buffer
-  // The length of the current file before the last batch written to it, until that batch is
-  // known committed (the next deliver() or tick()); -1 when there is nothing to take back.
-  off_t batch_start_ = -1;
+  // The length of the current file before each batch written to it whose take has not
+  // committed yet, oldest first: one without a sync window, up to a window's worth with one.
+  std::vector<off_t> uncommitted_starts_;
+  metrics::Counter* sync_count_ = nullptr;  // SyncCount: the fdatasyncs of sync windows
   // The channel keeps this sink's record (durable channel).
   bool durable_ = false;
   std::string record_key_;

@@ -46,6 +46,18 @@ class ScriptedSink : public Sink {
   std::vector<std::pair<std::string, std::string>> markers;  // given with every answer
   int64_t resume_at = 0;                                     // as Sink::resumes_take_recorded_at
   void delivery_not_committed() override { not_committed++; }
+  // As a sink that syncs per batch (file_roll with sink.fsync): a sync window.
+  bool groups_syncs() const override { return groups; }
+  Status sync_delivered() override {
+    syncs++;
+    if (fail_sync) return make_error(ErrorCode::kIo, "scripted: sync failed");
+    return Status::ok();
+  }
+  void deliveries_committed() override { windows_committed++; }
+  bool groups = false;
+  bool fail_sync = false;
+  int syncs = 0;
+  int windows_committed = 0;
   void interrupt() override { interrupted = true; }
   std::deque<Delivery> script;
   std::vector<std::string> got;

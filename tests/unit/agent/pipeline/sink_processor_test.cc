@@ -32,6 +32,83 @@ TEST_CASE("drain_once commits on delivered, rolls back on retry, drops on reject
   CHECK(sink.counters().event_drain_success->get() == 4);
 }
 
+TEST_CASE("a sink that groups its syncs delivers a window of takes, syncs once, commits them") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = true;
+  REQUIRE(testing::put(*ch, testing::numbered(0, 100)).is_ok());
+  REQUIRE(testing::put(*ch, testing::numbered(100, 25)).is_ok());
+  auto s = slot(&sink, ch.get());
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // eight batches, one sync
+  CHECK(sink.calls == 8);
+  CHECK(sink.syncs == 1);
+  CHECK(sink.windows_committed == 1);
+  CHECK(ch->size() == 45);
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // four and a short fifth end the window
+  CHECK(sink.calls == 13);
+  CHECK(sink.syncs == 2);
+  CHECK(ch->size() == 0);
+  CHECK(sink.got == testing::range_strings(0, 125));
+  CHECK(sink.counters().event_drain_success->get() == 125);
+  CHECK(drain_once(*s) == ProcessOutcome::kBackoff);
+  CHECK(sink.syncs == 2);  // nothing delivered, nothing to sync
+}
+
+TEST_CASE("a failed sync of a window gives every take of it back, in order, newest first") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = true;
+  sink.fail_sync = true;
+  REQUIRE(testing::put(*ch, testing::numbered(0, 30)).is_ok());
+  auto s = slot(&sink, ch.get());
+  CHECK(drain_once(*s) == ProcessOutcome::kFailed);
+  CHECK(sink.not_committed == 3);
+  CHECK(sink.windows_committed == 0);
+  CHECK(ch->size() == 30);
+  sink.fail_sync = false;
+  sink.got.clear();
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  CHECK(sink.got == testing::range_strings(0, 30));  // the same events, in their order
+}
+
+TEST_CASE("a delivery failing inside a window commits the batches before it, and retries it") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = true;
+  sink.script = {Delivery::kDelivered, Delivery::kDelivered, Delivery::kRetry};
+  REQUIRE(testing::put(*ch, testing::numbered(0, 40)).is_ok());
+  auto s = slot(&sink, ch.get());
+  CHECK(drain_once(*s) == ProcessOutcome::kFailed);  // the sink failed: back off
+  CHECK(sink.syncs == 1);
+  CHECK(ch->size() == 20);
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  CHECK(sink.got == testing::range_strings(0, 40));
+}
+
+TEST_CASE("a window's takes free a small memory channel's room for its source meanwhile") {
+  plugins::MemoryChannelOptions o;
+  o.capacity = 10;
+  o.transaction_capacity = 10;
+  o.keep_alive_seconds = 0;
+  plugins::MemoryChannel ch("c1", o, std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"));
+  REQUIRE(testing::put(ch, testing::numbered(0, 10)).is_ok());
+  // A take held for its sync gives its room back: a put fits while it is open.
+  auto take = ch.begin();
+  EventBatch b;
+  REQUIRE(take->take(10, b).is_ok());
+  CHECK(testing::put(ch, testing::numbered(10, 1)).is_ok() == false);  // full until then
+  take->hold_for_sync();
+  REQUIRE(testing::put(ch, testing::numbered(10, 10)).is_ok());
+  // Rolled back, the events return ahead of the new ones, over the capacity for a while.
+  take->rollback();
+  CHECK(ch.size() == 20);
+  CHECK(testing::take_bodies(ch, 10) == testing::range_strings(0, 10));
+  CHECK(testing::take_bodies(ch, 10) == testing::range_strings(10, 10));
+  // Room for ten again, no more: the slots the rollback took back are released by the commit.
+  CHECK(testing::put(ch, testing::numbered(0, 10)).is_ok());
+  CHECK(testing::put(ch, testing::numbered(0, 1)).is_ok() == false);
+}
+
 TEST_CASE("failover uses the highest priority, fails over within the call, and penalises") {
   auto ch = memory("c1");
   ScriptedSink primary("k1"), backup("k2");

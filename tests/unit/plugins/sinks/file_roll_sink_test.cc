@@ -98,7 +98,10 @@ TEST_CASE("file_roll: a full disk under the file channel leaves every event in t
   pipeline::SinkSlot slot;
   slot.sink = sink.get();
   slot.channel = &channel;
+  // One sync window: eight batches of ten, one fdatasync, eight take commits.
   REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
+  CHECK(f.output() == lines(0, 80));
+  CHECK(sink->metrics().counter("SyncCount").get() == 1);
   // The disk fills: the sink's write succeeds (its file is elsewhere in this test), the take
   // commit fails again and again.
   disk->set_full(true);
@@ -106,7 +109,7 @@ TEST_CASE("file_roll: a full disk under the file channel leaves every event in t
     CHECK(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kFailed);
     clock.advance(300ms);
   }
-  CHECK(f.output() == lines(0, 10));
+  CHECK(f.output() == lines(0, 80));
   // Space returns: the channel recovers, every event is written exactly once.
   disk->set_full(false);
   clock.advance(2s);
@@ -140,9 +143,9 @@ TEST_CASE("file_roll: a restart cuts the open file back to the length committed 
     // No stop(): as after a kill -9, whatever the sink wrote stays in its file.
   };
   run([&](FileChannel& channel, FileRollSink& sink, pipeline::SinkSlot& slot) {
-    REQUIRE(testing::put(channel, testing::numbered(0, 30)).is_ok());
-    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
-    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
+    REQUIRE(testing::put(channel, testing::numbered(0, 20)).is_ok());
+    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);  // two batches
+    REQUIRE(testing::put(channel, testing::numbered(20, 10)).is_ok());
     // The third take is written and synced, then the agent dies before its commit.
     pipeline::TransactionGuard txn(channel.begin());
     EventBatch b;
