@@ -133,6 +133,11 @@ const ApiInfo& add_partitions_to_txn_api();
 const ApiInfo& add_offsets_to_txn_api();
 const ApiInfo& end_txn_api();
 const ApiInfo& txn_offset_commit_api();
+const ApiInfo& describe_acls_api();
+const ApiInfo& create_acls_api();
+const ApiInfo& delete_acls_api();
+// The message of the ACL APIs' SECURITY_DISABLED: the broker has no authorizer.
+inline constexpr const char* kNoAuthorizer = "No Authorizer is configured on the broker";
 // Listed for ApiVersions; answered by the server's connection layer (broker/server/sasl_api.cc).
 const ApiInfo& sasl_handshake_api();
 const ApiInfo& sasl_authenticate_api();

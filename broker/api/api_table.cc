@@ -38,6 +38,9 @@ const std::vector<ApiInfo>& api_table() {
       add_offsets_to_txn_api(),
       end_txn_api(),
       txn_offset_commit_api(),
+      describe_acls_api(),
+      create_acls_api(),
+      delete_acls_api(),
       sasl_handshake_api(),
       sasl_authenticate_api(),
   };

@@ -67,6 +67,15 @@ class KafkaPythonTest(ClientTestCase):
         self.assertEqual(r["deleted"], [0])
         self.assertFalse(r["listed_after"])
 
+    def test_acl_calls_are_answered_security_disabled(self):
+        # The broker has no authorizer: Kafka without one answers every ACL call
+        # SECURITY_DISABLED, which the admin client reports per call (before: the APIs were not
+        # advertised and the client refused to send them).
+        r = self.client("acls", self.addr, "guarded")
+        self.assertEqual(r["describe"], "SecurityDisabledError")
+        self.assertEqual(r["create"], ["SecurityDisabledError"])
+        self.assertEqual(r["delete"], ["SecurityDisabledError"])
+
     def test_topic_compression_type_recompresses_what_is_produced(self):
         r = self.client("recompressed", self.addr, "statuses", "lz4")
         self.assertEqual(r["created"], [0], "compression.type=lz4 is a valid topic config")

@@ -99,6 +99,40 @@ def admin(addr, topic):
           "deleted": [e[1] for e in deleted.topic_error_codes], "listed_after": after})
 
 
+def error_name(e):
+    """kafka-python reports per-item errors as classes, raised ones as instances."""
+    return e.__name__ if isinstance(e, type) else type(e).__name__
+
+
+def acls(addr, topic):
+    """Each ACL call of the admin client, and what the broker answered (an error class name)."""
+    from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ResourcePattern,
+                             ResourcePatternFilter, ResourceType)
+    from kafka.admin.acl_resource import ACLResourcePatternType
+    a = KafkaAdminClient(bootstrap_servers=addr)
+    pattern = ResourcePattern(ResourceType.TOPIC, topic, ACLResourcePatternType.LITERAL)
+    acl = ACL("User:car", "*", ACLOperation.READ, ACLPermissionType.ALLOW, pattern)
+    afilter = ACLFilter("User:car", "*", ACLOperation.ANY, ACLPermissionType.ANY,
+                        ResourcePatternFilter(ResourceType.TOPIC, topic,
+                                              ACLResourcePatternType.LITERAL))
+    out = {}
+    for name, call in (("describe", lambda: a.describe_acls(afilter)),
+                       ("create", lambda: a.create_acls([acl])),
+                       ("delete", lambda: a.delete_acls([afilter]))):
+        try:
+            r = call()
+            if name == "create":  # failures come back in the result, not raised
+                out[name] = [error_name(f[1]) for f in r["failed"]]
+            elif name == "delete":
+                out[name] = [error_name(f[2]) for f in r]
+            else:
+                out[name] = "ok"
+        except KafkaError as e:
+            out[name] = type(e).__name__
+    a.close()
+    emit(out)
+
+
 def recompressed(addr, topic, codec):
     """A topic created with compression.type=codec, 30 records produced uncompressed in one
     partition, then read back."""
@@ -125,7 +159,7 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
         {"probe": probe, "produce": produce, "consume": consume, "times": times,
-         "admin": admin, "recompressed": recompressed}[cmd](*args)
+         "admin": admin, "acls": acls, "recompressed": recompressed}[cmd](*args)
     except KafkaError as e:
         print("kafka error: %r" % e, file=sys.stderr)
         sys.exit(1)
