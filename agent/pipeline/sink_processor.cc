@@ -166,9 +166,19 @@ ProcessOutcome drain_once(SinkSlot& slot) {
   if (slot.window.size() < limit) slot.window.resize(limit);
   size_t count = 0;
   TakeStep last = TakeStep::kDelivered;
+  Clock::time_point linger_until{};
   while (count < limit) {
     PendingTake& p = slot.window[count];
     last = take_and_deliver(slot, p);
+    if (last == TakeStep::kEmpty && count > 0 && slot.wake != nullptr) {
+      // Every take so far was full: the next batch is likely a moment away.
+      const auto now = Clock::now();
+      if (linger_until == Clock::time_point{}) linger_until = now + slot.linger;
+      if (now < linger_until) {
+        slot.wake->wait_for(std::chrono::ceil<std::chrono::milliseconds>(linger_until - now));
+        continue;
+      }
+    }
     if (last != TakeStep::kDelivered) break;
     ++count;
     if (p.batch.size() < sink.batch_size()) break;

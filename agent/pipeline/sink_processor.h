@@ -36,8 +36,12 @@ enum class ProcessOutcome {
   kFailed,   // every eligible sink failed: back off before trying again
 };
 
-// How many batches a sink that groups its syncs (Sink::groups_syncs) delivers before one sync.
+// How many batches a sink that groups its syncs (Sink::groups_syncs) delivers before one sync,
+// and how long a window whose takes came back full waits for the next batch to be put when the
+// channel is empty (the next one is usually on its way: a forward source's next batch, a
+// source's next read) before it syncs what it has.
 inline constexpr size_t kSyncWindow = 8;
+inline constexpr std::chrono::milliseconds kSyncLinger{4};
 
 // A take whose batch was delivered and waits for its commit.
 struct PendingTake {
@@ -55,6 +59,10 @@ struct SinkSlot {
   std::string state_key;
   // The takes of one drain_once (one, or a sync window's), reused between calls.
   std::vector<PendingTake> window;
+  // Told when the channel has new events (the runner's notifier): a sync window's linger waits
+  // on it. Null (no runner): a window does not linger.
+  Notifier* wake = nullptr;
+  std::chrono::milliseconds linger = kSyncLinger;
   EventBatch rejects;  // reused: what goes to the dead-letter channel
   // A failing sink says so once, then once per interval with how many attempts failed.
   util::LogThrottle failure_log;

@@ -45,6 +45,7 @@ Status SinkRunner::start() {
     s->sink->metrics().mark_started();
     started.push_back(s->sink);
     s->channel->add_waiter(&notifier_);
+    s->wake = &notifier_;
   }
   stopping_ = false;
   drained_ = false;
@@ -171,6 +172,7 @@ bool SinkRunner::stop(std::chrono::milliseconds drain_timeout) {
   if (thread_.joinable()) thread_.join();
   for (SinkSlot* s : processor_->slots()) {
     s->channel->remove_waiter(&notifier_);
+    s->wake = nullptr;
     s->sink->stop();
     s->sink->metrics().mark_stopped();
   }

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "agent/pipeline/channel_processor.h"
 #include "tests/unit/agent/pipeline/pipeline_fixtures.h"
 
@@ -52,6 +54,32 @@ TEST_CASE("a sink that groups its syncs delivers a window of takes, syncs once, 
   CHECK(sink.counters().event_drain_success->get() == 125);
   CHECK(drain_once(*s) == ProcessOutcome::kBackoff);
   CHECK(sink.syncs == 2);  // nothing delivered, nothing to sync
+}
+
+TEST_CASE("a window whose takes were full waits for the next batch before it syncs") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = true;
+  Notifier wake;
+  ch->add_waiter(&wake);
+  REQUIRE(testing::put(*ch, testing::numbered(0, 10)).is_ok());
+  auto s = slot(&sink, ch.get());
+  s->wake = &wake;
+  s->linger = std::chrono::seconds(30);  // ends at the short take below, not by time
+  // The next batch is put once the first was delivered: before the window's next take, or
+  // while it lingers on the empty channel.
+  bool put_ok = false;
+  std::thread source([&] {
+    while (sink.calls.load() < 1)
+      std::this_thread::yield();
+    put_ok = testing::put(*ch, testing::numbered(10, 5)).is_ok();
+  });
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  source.join();
+  REQUIRE(put_ok);
+  CHECK(sink.syncs == 1);
+  CHECK(sink.got == testing::range_strings(0, 15));
+  ch->remove_waiter(&wake);
 }
 
 TEST_CASE("a failed sync of a window gives every take of it back, in order, newest first") {
