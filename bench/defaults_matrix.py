@@ -18,6 +18,7 @@ Paths:
   fwd-rcv-tuned   the same, receiver tuned, sender at defaults
   fc-fwd          TAILDIR -> file channel -> forward -> 2nd agent -> file_roll
   mem-roll        TAILDIR -> memory -> file_roll
+  mem-hdfs        TAILDIR -> memory -> hdfs (local files; at defaults it rolls every 10 events)
   fc-null         TAILDIR -> file channel -> null (the durable channel's put and take commits)
 
 Usage: bench/defaults_matrix.py [--flumen build/flumen] [--lines 5000000] [--runs 3]
@@ -127,6 +128,17 @@ class Path:
                 lines.append("a.sinks.k.batchSize = %d" % TUNED_BATCH)
             self.final = self.spawn(lines, "a")
             self.final_sink = "SINK.k"
+        elif p == "mem-hdfs" or p == "mem-hdfs-tuned":
+            tuned = p.endswith("tuned")
+            lines = tail_source("a", self.log, pos, tuned, "memory") + [
+                "a.sinks = out", "a.sinks.out.type = hdfs", "a.sinks.out.channel = c",
+                "a.sinks.out.hdfs.path = %s" % self.out]
+            if tuned:  # Flume's defaults roll every 10 events, 1024 bytes or 30 s
+                lines += ["a.sinks.out.hdfs.batchSize = %d" % TUNED_BATCH,
+                          "a.sinks.out.hdfs.rollCount = 0", "a.sinks.out.hdfs.rollSize = 0",
+                          "a.sinks.out.hdfs.rollInterval = 0"]
+            self.final = self.spawn(lines, "a")
+            self.final_sink = "SINK.out"
         elif p == "mem-roll" or p == "mem-roll-tuned":
             tuned = p.endswith("tuned")
             lines = tail_source("a", self.log, pos, tuned, "memory") + self.roll("a", tuned)
@@ -261,7 +273,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--paths", default="mem-null,mem-null-tuned,fwd,fwd-tuned,fwd-snd-tuned,"
-                                       "fwd-rcv-tuned,fc-fwd,fc-fwd-tuned,mem-roll,mem-roll-tuned")
+                                       "fwd-rcv-tuned,fc-fwd,fc-fwd-tuned,mem-roll,mem-roll-tuned,"
+                                       "mem-hdfs,mem-hdfs-tuned")
     args = ap.parse_args()
     if not shutil.which("nc"):
         raise SystemExit("needs nc (netcat-openbsd) for the tail | nc baseline")

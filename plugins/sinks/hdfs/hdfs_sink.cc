@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,7 @@ HdfsSink::~HdfsSink() {
 Status HdfsSink::start() {
   counter_ = metrics::now_millis();
   rolls_ = &metrics().counter("FileRollCount");
+  sync_count_ = &metrics().counter("SyncCount");
   durable_ = channel() != nullptr && channel()->keeps_markers();
   closed_records_.clear();
   if (durable_) {
@@ -102,8 +104,7 @@ pipeline::DeliveryResult HdfsSink::with_lengths(pipeline::DeliveryResult r) {
   if (!durable_) return r;
   auto add = [&](const OpenFile& f) {
     if (!f.touched || f.fd < 0) return;
-    const off_t end = ::lseek(f.fd, 0, SEEK_CUR);  // each batch writes from the end
-    if (end >= 0) r.markers.emplace_back(record_prefix_ + f.in_use_path, std::to_string(end));
+    r.markers.emplace_back(record_prefix_ + f.in_use_path, std::to_string(f.length));
   };
   for (const auto& [k, f] : files_)
     add(f);
@@ -221,8 +222,8 @@ HdfsSink::OpenFile* HdfsSink::file_for(const std::string& dir, const std::string
       return nullptr;
     }
     f.opened_at = f.last_write = clock_();
-    f.touched = f.created_in_batch = true;
-    f.batch_start = 0;
+    f.touched = true;
+    if (!checkpoints_.empty()) checkpoints_.back().created.push_back(f.in_use_path);
     counters().connection_created->inc();
     auto [pos, inserted] = files_.insert_or_assign(key_, std::move(f));
     return &pos->second;
@@ -260,7 +261,6 @@ void HdfsSink::compress(std::string& data) {
 
 Status HdfsSink::write_pending(OpenFile& f) {
   if (f.pending.empty()) return Status::ok();
-  if (f.batch_start < 0) f.batch_start = ::lseek(f.fd, 0, SEEK_END);
   int64_t raw = static_cast<int64_t>(f.pending.size());
   compress(f.pending);
   size_t done = 0;
@@ -274,6 +274,8 @@ Status HdfsSink::write_pending(OpenFile& f) {
                         "write to " + f.in_use_path + " failed: " + std::strerror(err));
     }
     done += static_cast<size_t>(n);
+    f.length += static_cast<off_t>(n);  // a write cut short by a full disk counts too: undone
+    f.dirty = true;
   }
   space_guard_->wrote(static_cast<int64_t>(done));
   f.events += f.pending_events;
@@ -286,7 +288,7 @@ Status HdfsSink::write_pending(OpenFile& f) {
 
 void HdfsSink::close_file(OpenFile& f) {
   if (f.fd < 0) return;
-  if (options_.fsync) ::fdatasync(f.fd);
+  if (options_.fsync && f.dirty) ::fdatasync(f.fd);  // a committed batch was synced already
   ::close(f.fd);
   f.fd = -1;
   if (f.in_use_path != f.final_path && ::rename(f.in_use_path.c_str(), f.final_path.c_str()) != 0)
@@ -297,52 +299,82 @@ void HdfsSink::close_file(OpenFile& f) {
 }
 
 void HdfsSink::settle_committed_batch() {
-  // The last batch committed (the runner calls again only after its commit, or after
-  // delivery_not_committed undid it): the files that rolled within it can close now.
+  // Every batch delivered so far committed (the runner calls again only after its commits, or
+  // after delivery_not_committed undid them): the files that rolled within them can close now.
   for (OpenFile& f : retired_)
     close_file(f);
   retired_.clear();
-  for (auto& [k, f] : files_) {
-    f.touched = f.created_in_batch = false;
-    f.batch_start = -1;
-  }
+  for (auto& [k, f] : files_)
+    f.touched = false;
+  checkpoints_.clear();
+}
+
+HdfsSink::OpenFile* HdfsSink::find_in_use(const std::string& in_use_path) {
+  for (auto& [k, f] : files_)
+    if (f.in_use_path == in_use_path) return &f;
+  for (OpenFile& f : retired_)
+    if (f.in_use_path == in_use_path) return &f;
+  return nullptr;
 }
 
 void HdfsSink::undo_batch() {
-  auto take_back = [&](OpenFile& f) {
+  for (auto& [k, f] : files_) {
     f.pending.clear();
     f.pending_events = 0;
-    if (f.created_in_batch) {
-      ::close(f.fd);
-      f.fd = -1;
-      if (::unlink(f.in_use_path.c_str()) != 0)
-        file_log_.error("sink {}: cannot remove {}: {}", name(), f.in_use_path,
-                        std::strerror(errno));
-      counters().connection_closed->inc();
-      return false;  // gone
-    }
-    if (f.touched && f.batch_start >= 0) {
-      if (::ftruncate(f.fd, f.batch_start) != 0)
-        file_log_.error("sink {}: cannot truncate {} back to {} bytes: {}", name(), f.in_use_path,
-                        f.batch_start, std::strerror(errno));
-      else if (options_.fsync)
-        ::fdatasync(f.fd);
-    }
-    if (f.touched) {
-      f.events = f.events_before;
-      f.bytes = f.bytes_before;
-    }
-    f.touched = false;
-    f.batch_start = -1;
-    return true;  // still open, as before the batch
+  }
+  if (checkpoints_.empty()) return;
+  const Checkpoint cp = std::move(checkpoints_.back());
+  checkpoints_.pop_back();
+  auto created = [&](const OpenFile& f) {
+    return std::find(cp.created.begin(), cp.created.end(), f.in_use_path) != cp.created.end();
   };
-  for (auto it = files_.begin(); it != files_.end();)
-    it = take_back(it->second) ? std::next(it) : files_.erase(it);
+  auto remove = [&](OpenFile& f) {
+    ::close(f.fd);
+    f.fd = -1;
+    if (::unlink(f.in_use_path.c_str()) != 0)
+      file_log_.error("sink {}: cannot remove {}: {}", name(), f.in_use_path, std::strerror(errno));
+    counters().connection_closed->inc();
+  };
+  // The files the batch created go, wherever they are now.
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (created(it->second)) {
+      remove(it->second);
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   // A file that rolled within the batch is open again (its replacement was created by the
-  // batch and is gone).
-  for (OpenFile& f : retired_)
-    if (take_back(f)) files_.insert_or_assign(f.key, std::move(f));
-  retired_.clear();
+  // batch and is gone); one the batch created and rolled goes.
+  std::vector<OpenFile> reopened;
+  for (size_t i = cp.retired_before; i < retired_.size(); ++i) {
+    if (created(retired_[i]))
+      remove(retired_[i]);
+    else
+      reopened.push_back(std::move(retired_[i]));
+  }
+  retired_.erase(retired_.begin() + static_cast<std::ptrdiff_t>(cp.retired_before), retired_.end());
+  for (OpenFile& f : reopened) {
+    const std::string key = f.key;
+    files_.insert_or_assign(key, std::move(f));
+  }
+  // The files it appended to are cut back to their length before it.
+  for (const Checkpoint::Before& b : cp.before) {
+    OpenFile* f = find_in_use(b.in_use_path);
+    if (f == nullptr || f->fd < 0) continue;
+    if (f->length > b.length) {
+      if (::ftruncate(f->fd, b.length) != 0)
+        file_log_.error("sink {}: cannot truncate {} back to {} bytes: {}", name(), f->in_use_path,
+                        b.length, std::strerror(errno));
+      else if (options_.fsync)
+        ::fdatasync(f->fd);
+      ::lseek(f->fd, b.length, SEEK_SET);  // the next batch writes from there
+    }
+    f->length = b.length;
+    f->events = b.events;
+    f->bytes = b.bytes;
+    f->touched = false;
+  }
 }
 
 pipeline::DeliveryResult HdfsSink::fail_batch(const std::string& why) {
@@ -357,7 +389,11 @@ void HdfsSink::delivery_not_committed() {
 }
 
 pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
-  settle_committed_batch();
+  // Without a sync window a new batch means the last one committed; in a window the batches
+  // before this one wait for their commits (deliveries_committed) and keep what they rolled.
+  if (!groups_syncs()) settle_committed_batch();
+  for (auto& [k, f] : files_)
+    f.touched = false;
   rejected_.clear();
   const int64_t now_ms = metrics::now_millis();
   const int64_t incoming = static_cast<int64_t>(batch.arena_bytes() + batch.size() * 2);
@@ -366,6 +402,9 @@ pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
         "disk full: a batch of ~" + std::to_string(incoming) + " bytes would leave less than " +
         std::to_string(options_.minimum_free_space) + " bytes (hdfs.minimumFreeSpace) free under " +
         root_ + " (" + std::to_string(space_guard_->estimated_free()) + " free)");
+  // From here every way out either delivers the batch or takes it back (fail_batch): the
+  // checkpoint is popped exactly when the batch is.
+  checkpoints_.emplace_back().retired_before = retired_.size();
   std::string first_problem;
   auto reject = [&](size_t i, std::string why) {
     rejected_.push_back(static_cast<uint32_t>(i));
@@ -406,10 +445,9 @@ pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
       reject(i, error.message);
       continue;
     }
-    if (!f->touched) {
+    if (!f->touched) {  // first written by this batch: what it was before, to take it back
       f->touched = true;
-      f->events_before = f->events;
-      f->bytes_before = f->bytes;
+      checkpoints_.back().before.push_back({f->in_use_path, f->length, f->events, f->bytes});
     }
     append_event_text(batch, i, headers, options_.append_newline, f->pending);
     f->pending_events++;
@@ -426,23 +464,30 @@ pipeline::DeliveryResult HdfsSink::deliver(const EventBatch& batch) {
   for (auto& [k, f] : files_) {
     if (Status s = write_pending(f); !s) return fail_batch(s.message());
   }
-  if (options_.fsync) {
-    auto sync = [&](OpenFile& f) -> Status {
-      if (f.touched && ::fdatasync(f.fd) != 0)
-        return make_error(ErrorCode::kIo,
-                          "sync of " + f.in_use_path + " failed: " + std::strerror(errno));
-      return Status::ok();
-    };
-    for (auto& [k, f] : files_)
-      if (Status s = sync(f); !s) return fail_batch(s.message());
-    for (OpenFile& f : retired_)
-      if (Status s = sync(f); !s) return fail_batch(s.message());
-  }
+  // With hdfs.fsync the batch is synced by sync_delivered(), with the rest of its window,
+  // before its take commits.
   if (rejected_.empty()) return with_lengths(pipeline::DeliveryResult::delivered());
   std::string why = "event(s) that can never be written: " + first_problem;
   if (rejected_.size() == batch.size())
     return with_lengths(pipeline::DeliveryResult::rejected(why));
   return with_lengths(pipeline::DeliveryResult::partly_rejected(rejected_, why));
+}
+
+Status HdfsSink::sync_delivered() {
+  auto sync = [&](OpenFile& f) -> Status {
+    if (!f.dirty || f.fd < 0) return Status::ok();
+    if (::fdatasync(f.fd) != 0)
+      return make_error(ErrorCode::kIo,
+                        "sync of " + f.in_use_path + " failed: " + std::strerror(errno));
+    f.dirty = false;
+    return Status::ok();
+  };
+  for (auto& [k, f] : files_)
+    if (Status s = sync(f); !s) return s;
+  for (OpenFile& f : retired_)
+    if (Status s = sync(f); !s) return s;
+  if (sync_count_) sync_count_->inc();
+  return Status::ok();
 }
 
 void HdfsSink::tick(Clock::time_point now) {

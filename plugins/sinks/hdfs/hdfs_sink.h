@@ -2,13 +2,15 @@
 // hdfs (alias rolling_file): Flume's HDFS sink semantics on the local filesystem. Each event goes
 // to the file of its bucket (hdfs.path + hdfs.filePrefix with escapes expanded); a file is
 // written under its in-use name (.tmp) and renamed when it rolls (interval, size, count, idle).
-// A batch is written and synced before the take commits.
+// A batch is written and synced before the take commits; with hdfs.fsync the batches of a sync
+// window (Sink::groups_syncs) share one fdatasync per file they wrote.
 //
-// A batch is never left in the output twice: every file it touched (several buckets, and files
-// that rolled within it) remembers its length before the batch, and a failed write, a failed
-// sync, or a take that did not commit (delivery_not_committed) cuts each back to it and removes
-// the files the batch created. So a file that rolls (count, size, LRU) within a batch is only
-// closed and renamed once the batch is known committed: at the next deliver() or tick().
+// A batch is never left in the output twice: each uncommitted batch keeps a checkpoint (the
+// lengths of the files it touched before it, the files it created, how many had rolled), and a
+// failed write, a failed sync, or a take that did not commit (delivery_not_committed, newest
+// batch first) cuts each file back to it and removes the files the batch created. So a file
+// that rolls (count, size, LRU) within a batch is only closed and renamed once the batch is
+// known committed: at deliveries_committed(), the next deliver() without a window, or tick().
 //
 // Transient failures (a full disk, too many open files, an I/O error, the configured directory
 // itself unusable) retry the whole batch. An event that can never be placed (no usable
@@ -52,6 +54,10 @@ class HdfsSink : public pipeline::Sink {
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void delivery_not_committed() override;
+  // With hdfs.fsync, the batches of a sync window share one fdatasync per file.
+  bool groups_syncs() const override { return options_.fsync; }
+  Status sync_delivered() override;
+  void deliveries_committed() override { settle_committed_batch(); }
   void tick(std::chrono::steady_clock::time_point now) override;
   // Tests drive time-based rolling with their own clock.
   void set_clock(std::function<std::chrono::steady_clock::time_point()> clock) {
@@ -67,11 +73,21 @@ class HdfsSink : public pipeline::Sink {
     Clock::time_point opened_at, last_write;
     std::string pending;  // serialized, not yet written
     int64_t pending_events = 0;
-    // What the current batch changed, to take it back: the length, counts before it.
-    bool touched = false;
-    bool created_in_batch = false;
-    off_t batch_start = -1;
-    int64_t events_before = 0, bytes_before = 0;
+    off_t length = 0;      // bytes in the file (what was written: compressed)
+    bool touched = false;  // written by the batch being delivered (its length goes with it)
+    bool dirty = false;    // written since its last sync
+  };
+  // What one uncommitted batch changed, to take it back: the files it created, those it wrote
+  // to as they were before it, and how many files had rolled before it.
+  struct Checkpoint {
+    struct Before {
+      std::string in_use_path;
+      off_t length = 0;
+      int64_t events = 0, bytes = 0;
+    };
+    std::vector<Before> before;
+    std::vector<std::string> created;
+    size_t retired_before = 0;
   };
   // Why a bucket's file could not be opened: the errno, and whether it can never work for this
   // path (so the event is rejected) or may work later (so the batch is retried).
@@ -85,7 +101,9 @@ class HdfsSink : public pipeline::Sink {
   Status write_pending(OpenFile& f);
   void close_file(OpenFile& f);
   void settle_committed_batch();
+  // Takes back the last uncommitted batch (its checkpoint).
   void undo_batch();
+  OpenFile* find_in_use(const std::string& in_use_path);
   pipeline::DeliveryResult fail_batch(const std::string& why);
   void recover_in_use_files();
   // At start, with a durable channel: cuts each recorded in-use file back to its committed length.
@@ -101,7 +119,8 @@ class HdfsSink : public pipeline::Sink {
   TimeZoneSpec tz_;
   std::string root_;                       // hdfs.path up to its first escape
   std::map<std::string, OpenFile> files_;  // bucket (dir/prefix) -> open file
-  std::vector<OpenFile> retired_;          // rolled within the batch: closed once it commits
+  std::vector<OpenFile> retired_;  // rolled within uncommitted batches: closed once they commit
+  std::vector<Checkpoint> checkpoints_;  // one per uncommitted batch, oldest first
   int64_t counter_ = 0;
   std::string key_, dir_, prefix_text_, time_text_, compressed_;
   std::vector<uint32_t> rejected_;
@@ -112,6 +131,7 @@ class HdfsSink : public pipeline::Sink {
   std::unique_ptr<util::FreeSpaceGuard> space_guard_;
   util::LogThrottle file_log_;
   metrics::Counter* rolls_ = nullptr;
+  metrics::Counter* sync_count_ = nullptr;  // SyncCount: the fdatasync rounds of sync windows
   std::function<Clock::time_point()> clock_ = [] { return Clock::now(); };
 };
 

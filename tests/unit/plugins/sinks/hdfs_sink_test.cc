@@ -83,6 +83,7 @@ TEST_CASE("hdfs sink rolls by size and by idle time, per bucket") {
   o.idle_timeout_s = 10;
   auto s = f.sink(o);
   CHECK(s->deliver(Fixture::events(12, "a")).outcome == pipeline::Delivery::kDelivered);
+  s->deliveries_committed();  // as its processor says after the take commits
   CHECK(s->deliver(Fixture::events(1, "b")).outcome == pipeline::Delivery::kDelivered);
   auto names = f.names();
   CHECK(std::count_if(names.begin(), names.end(), in_use) == 2);  // a's third file, b's first
@@ -191,10 +192,10 @@ TEST_CASE("hdfs sink: a restart cuts every in-use file back to the length its ta
   };
   run([&](FileChannel& channel, HdfsSink& sink, pipeline::SinkSlot& slot) {
     REQUIRE(testing::put(channel, numbered(0, 3, "a")).is_ok());
+    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);  // 0..2 into a
     EventBatch second = numbered(3, 4, "a");
     second.append_all(numbered(7, 2, "b"));
     REQUIRE(testing::put(channel, second).is_ok());
-    REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);  // 0..2 into a
     // The second take (a rolls within it, b starts) is written, then the agent dies.
     pipeline::TransactionGuard txn(channel.begin());
     EventBatch b;
@@ -209,6 +210,52 @@ TEST_CASE("hdfs sink: a restart cuts every in-use file back to the length its ta
     }
   });
   CHECK(all_lines(out) == sorted_numbers(0, 9));
+}
+
+TEST_CASE("hdfs sink: the batches of a sync window are taken back one by one, newest first") {
+  Fixture f;
+  HdfsSinkOptions o;
+  o.roll_interval_s = 0;
+  o.roll_size = 55;  // five 11-byte lines
+  o.roll_count = 0;
+  auto s = f.sink(o);
+  REQUIRE(s->groups_syncs());  // hdfs.fsync, the default
+  auto bytes = [&] {
+    uintmax_t n = 0;
+    for (auto& e : fs::recursive_directory_iterator(f.dir))
+      if (e.is_regular_file()) n += e.file_size();
+    return n;
+  };
+  // 1: three lines into a's first file; 2: it rolls at five lines, four go into a's second;
+  // 3: b starts, and a's second gets its fifth line and rolls too.
+  REQUIRE(s->deliver(Fixture::events(3, "a")).outcome == pipeline::Delivery::kDelivered);
+  REQUIRE(s->deliver(Fixture::events(6, "a")).outcome == pipeline::Delivery::kDelivered);
+  EventBatch third = Fixture::events(2, "b");
+  third.append_all(Fixture::events(1, "a"));
+  REQUIRE(s->deliver(third).outcome == pipeline::Delivery::kDelivered);
+  CHECK(bytes() == 12 * 11);
+  CHECK(f.names().size() == 3);  // a's two (rolled, not closed before the commit), b's
+  REQUIRE(s->sync_delivered().is_ok());
+  s->delivery_not_committed();  // the third: b's file goes, a's second is cut back, open
+  CHECK(bytes() == 9 * 11);
+  CHECK(f.names().size() == 2);
+  s->delivery_not_committed();  // the second: a's second file goes, its first is open again
+  CHECK(bytes() == 3 * 11);
+  REQUIRE(f.names().size() == 1);
+  CHECK(in_use(f.names()[0]));
+  s->deliveries_committed();  // the first committed
+  // Delivered again, the events land once, and the roll happens again.
+  REQUIRE(s->deliver(Fixture::events(6, "a")).outcome == pipeline::Delivery::kDelivered);
+  REQUIRE(s->deliver(third).outcome == pipeline::Delivery::kDelivered);
+  REQUIRE(s->sync_delivered().is_ok());
+  s->deliveries_committed();
+  CHECK(bytes() == 12 * 11);
+  auto names = f.names();
+  CHECK(names.size() == 3);
+  // a's two files each reached five lines and closed (renamed) with the commit; b's is open.
+  CHECK(std::count_if(names.begin(), names.end(), in_use) == 1);
+  CHECK(s->metrics().counter("SyncCount").get() == 2);
+  s->stop();
 }
 
 TEST_CASE("hdfs sink: an event whose bucket can never be opened is rejected alone") {
