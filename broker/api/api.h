@@ -6,6 +6,7 @@
 // from the description. One table (api_table.cc) lists the APIs: it drives both dispatch and the
 // ApiVersions answer, so the broker never advertises what it does not implement.
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -136,8 +137,24 @@ const ApiInfo& txn_offset_commit_api();
 const ApiInfo& describe_acls_api();
 const ApiInfo& create_acls_api();
 const ApiInfo& delete_acls_api();
+const ApiInfo& describe_cluster_api();
 // The message of the ACL APIs' SECURITY_DISABLED: the broker has no authorizer.
 inline constexpr const char* kNoAuthorizer = "No Authorizer is configured on the broker";
+// What a client asking for its authorized operations (Metadata, DescribeGroups,
+// DescribeCluster) is told: without an authorizer, as Kafka, every operation the resource
+// type supports, as a bit field of Kafka's AclOperation codes (READ 3, WRITE 4, CREATE 5,
+// DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
+// IDEMPOTENT_WRITE 12). Not asked for: INT32_MIN, the specs' default.
+inline constexpr int32_t acl_bits(std::initializer_list<int> ops) {
+  int32_t bits = 0;
+  for (int op : ops)
+    bits |= int32_t{1} << op;
+  return bits;
+}
+inline constexpr int32_t kTopicOperations = acl_bits({3, 4, 5, 6, 7, 8, 10, 11});
+// Groups as Kafka 4 has them (KIP-848 group configs: DESCRIBE_CONFIGS, ALTER_CONFIGS).
+inline constexpr int32_t kGroupOperations = acl_bits({3, 6, 8, 10, 11});
+inline constexpr int32_t kClusterOperations = acl_bits({5, 7, 8, 9, 10, 11, 12});
 // Listed for ApiVersions; answered by the server's connection layer (broker/server/sasl_api.cc).
 const ApiInfo& sasl_handshake_api();
 const ApiInfo& sasl_authenticate_api();

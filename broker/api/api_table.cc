@@ -41,6 +41,7 @@ const std::vector<ApiInfo>& api_table() {
       describe_acls_api(),
       create_acls_api(),
       delete_acls_api(),
+      describe_cluster_api(),
       sasl_handshake_api(),
       sasl_authenticate_api(),
   };

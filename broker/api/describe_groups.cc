@@ -68,6 +68,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     const bool offsets_only = !info && !ctx.offsets.all(std::string(id)).empty();
     Struct& g = out.add("Groups");
     g.set("ErrorCode", kafka_error::kNone).set("GroupId", id);
+    if (in.b("IncludeAuthorizedOperations")) g.set("AuthorizedOperations", kGroupOperations);
     if (!info && !offsets_only && req.api_version >= 6) {
       g.set("ErrorCode", kafka_error::kGroupIdNotFound)
           .set("ErrorMessage", "Group " + std::string(id) + " not found.")

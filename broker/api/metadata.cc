@@ -93,11 +93,12 @@ const Message kResponse{
          .default_value = "-2147483648"},
     }};
 
-Struct& write_topic(Struct& out, int32_t node, std::string_view name, const Topic* t,
-                    int16_t error) {
+Struct& write_topic(Struct& out, int32_t node, std::string_view name, const Topic* t, int16_t error,
+                    bool with_operations) {
   Struct& r = out.add("Topics");
   r.set("ErrorCode", error).set("Name", name);
   if (t) r.set("TopicId", t->id);
+  if (t && with_operations) r.set("TopicAuthorizedOperations", kTopicOperations);
   const int64_t n = t ? static_cast<int64_t>(t->partitions.size()) : 0;
   for (int64_t p = 0; p < n; ++p)
     r.add("Partitions")
@@ -120,19 +121,22 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       .set("Host", ctx.advertised_host)
       .set("Port", ctx.advertised_port);
   out.set("ClusterId", ctx.config.cluster_id).set("ControllerId", node);
+  if (in.b("IncludeClusterAuthorizedOperations"))
+    out.set("ClusterAuthorizedOperations", kClusterOperations);
+  const bool ops = in.b("IncludeTopicAuthorizedOperations");
   const auto& wanted = in.array("Topics");
   if (in.is_null("Topics") || (req.api_version == 0 && wanted.empty())) {
     for (const auto& [name, t] : ctx.store.topics())
-      write_topic(out, node, name, t.get(), kafka_error::kNone);
+      write_topic(out, node, name, t.get(), kafka_error::kNone, ops);
     return Reply::kNow;
   }
   const bool allow_create = in.b("AllowAutoTopicCreation");
   for (const Struct& w : wanted) {
     if (w.is_null("Name")) {  // v10+: by topic id
       if (const Topic* t = ctx.store.find_by_id(w.s("TopicId"))) {
-        write_topic(out, node, t->name, t, kafka_error::kNone);
+        write_topic(out, node, t->name, t, kafka_error::kNone, ops);
       } else {
-        write_topic(out, node, "", nullptr, kafka_error::kUnknownTopicId)
+        write_topic(out, node, "", nullptr, kafka_error::kUnknownTopicId, ops)
             .set_null("Name")
             .set("TopicId", w.s("TopicId"));
       }
@@ -140,11 +144,12 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
     }
     const std::string_view name = w.s("Name");
     if (!TopicStore::valid_name(name)) {
-      write_topic(out, node, name, nullptr, kafka_error::kInvalidTopic);
+      write_topic(out, node, name, nullptr, kafka_error::kInvalidTopic, ops);
       continue;
     }
     const Topic* t = topic_or_create(ctx, name, allow_create);
-    write_topic(out, node, name, t, t ? kafka_error::kNone : kafka_error::kUnknownTopicOrPartition);
+    write_topic(out, node, name, t, t ? kafka_error::kNone : kafka_error::kUnknownTopicOrPartition,
+                ops);
   }
   return Reply::kNow;
 }

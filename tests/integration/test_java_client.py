@@ -28,6 +28,19 @@ from test_broker import Broker
 
 CODEC_OK = {"acked": 300, "offsets_in_order": True, "read": 300, "same": True}
 EXPECTED = {
+    # Brokers without an authorizer: every operation a resource type supports, when asked.
+    "authz": {
+        "cluster_operations": ["ALTER", "ALTER_CONFIGS", "CLUSTER_ACTION", "CREATE", "DESCRIBE",
+                               "DESCRIBE_CONFIGS", "IDEMPOTENT_WRITE"],
+        "cluster_has_a_controller": True, "cluster_operations_not_asked": "null",
+        "topic_operations": ["ALTER", "ALTER_CONFIGS", "CREATE", "DELETE", "DESCRIBE",
+                             "DESCRIBE_CONFIGS", "READ", "WRITE"],
+        "topic_operations_not_asked": "null",
+        # Kafka 4 adds group configs (KIP-848): DESCRIBE_CONFIGS and ALTER_CONFIGS on a group.
+        "group_operations": ["ALTER_CONFIGS", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ"],
+        "describe_acls": "SecurityDisabledException", "create_acls": "SecurityDisabledException",
+        "delete_acls": "SecurityDisabledException",
+    },
     "codecs": {c: CODEC_OK for c in ("none", "gzip", "snappy", "lz4", "zstd")},
     "idempotent": {"acked": 3000, "read": 3000, "duplicates": 0, "in_send_order": True},
     "group": {
@@ -329,6 +342,9 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def test_transactions_commit_abort_offsets_read_committed_and_fencing(self):
         self.check("transactions")
+
+    def test_authorized_operations_and_acl_calls_without_an_authorizer(self):
+        self.check("authz")
 
 
 if __name__ == "__main__":

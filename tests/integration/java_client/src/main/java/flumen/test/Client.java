@@ -24,6 +24,10 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.CreateTopicsOptions;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -37,6 +41,14 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -73,7 +85,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|config_ops|records|offsets|group_admin|variants|transactions|all|after_restart PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|config_ops|records|offsets|group_admin|variants|transactions|authz|all|after_restart PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]\n"
           + "       Client BOOTSTRAP steady TOPIC COUNT");
       System.exit(2);
@@ -92,6 +104,7 @@ public final class Client {
     if (all || check.equals("group_admin")) out.put("group_admin", guarded(c::groupAdmin));
     if (all || check.equals("variants")) out.put("variants", guarded(c::variants));
     if (all || check.equals("transactions")) out.put("transactions", guarded(c::transactions));
+    if (all || check.equals("authz")) out.put("authz", guarded(c::authz));
     // After a broker restart, on the groups the other checks left (not part of "all").
     if (check.equals("after_restart")) out.put("after_restart", guarded(c::afterRestart));
     System.out.println(Json.write(out));
@@ -649,6 +662,53 @@ public final class Client {
 
   interface Action {
     void run() throws Exception;
+  }
+
+  /** Operation names, sorted; "null" when the broker sent none (not asked for). */
+  private static Object operations(Set<AclOperation> ops) {
+    if (ops == null) return "null";
+    List<String> names = new ArrayList<>();
+    for (AclOperation op : ops) names.add(op.name());
+    names.sort(null);
+    return names;
+  }
+
+  /** Authorized operations asked for with a cluster, a topic and a group, and each ACL call,
+   * on brokers without an authorizer. */
+  private Map<String, Object> authz() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String topic = prefix + "-authz";
+    String group = prefix + "-authz-group";
+    try (Admin admin = admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+      waitWritable(admin, topic, 1);
+      DescribeClusterResult cluster =
+          admin.describeCluster(new DescribeClusterOptions().includeAuthorizedOperations(true));
+      out.put("cluster_operations", operations(cluster.authorizedOperations().get()));
+      out.put("cluster_has_a_controller", cluster.controller().get() != null);
+      out.put("cluster_operations_not_asked",
+          operations(admin.describeCluster().authorizedOperations().get()));
+      TopicDescription asked = admin.describeTopics(List.of(topic),
+          new DescribeTopicsOptions().includeAuthorizedOperations(true))
+          .allTopicNames().get().get(topic);
+      out.put("topic_operations", operations(asked.authorizedOperations()));
+      TopicDescription plain = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+      out.put("topic_operations_not_asked", operations(plain.authorizedOperations()));
+      admin.alterConsumerGroupOffsets(group,
+          Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(0))).all().get();
+      ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(group),
+          new DescribeConsumerGroupsOptions().includeAuthorizedOperations(true))
+          .describedGroups().get(group).get();
+      out.put("group_operations", operations(g.authorizedOperations()));
+      AclBinding binding = new AclBinding(
+          new ResourcePattern(ResourceType.TOPIC, topic, PatternType.LITERAL),
+          new AccessControlEntry("User:car", "*", AclOperation.READ, AclPermissionType.ALLOW));
+      out.put("describe_acls", outcome(() -> admin.describeAcls(AclBindingFilter.ANY).values().get()));
+      out.put("create_acls", outcome(() -> admin.createAcls(List.of(binding)).all().get()));
+      out.put("delete_acls",
+          outcome(() -> admin.deleteAcls(List.of(AclBindingFilter.ANY)).all().get()));
+    }
+    return out;
   }
 
   /** "ok", or the class of the API exception the broker's error code maps to. */
