@@ -53,17 +53,16 @@ const std::vector<Def>& defs() {
 // Kafka's broker configs that are not taken here: read-only in Kafka, or dynamic in Kafka but
 // with an effect this broker does not apply at run time (they come from its conf file).
 bool fixed_here(std::string_view name) {
+  if (!topic_config_of(name).empty()) return false;  // a topic default: applied
   static constexpr std::string_view kFixed[] = {
       "advertised.listeners",
       "auto.create.topics.enable",
       "broker.id",
-      "compression.type",
       "connections.max.idle.ms",
       "delete.topic.enable",
       "listeners",
       "log.dir",
       "log.dirs",
-      "message.max.bytes",
       "metric.reporters",
       "node.id",
       "num.partitions",
@@ -186,13 +185,17 @@ int16_t DynamicBrokerConfigs::alter(std::string_view resource, const std::vector
           break;
         }
         // Kafka: from the override, else the config's own default; LIST configs only.
-        if (!d || d->type != Type::kList) {
+        const std::string_view topic = topic_config_of(o.name);
+        const bool list = d ? d->type == Type::kList : !topic.empty() && is_list_config(topic);
+        if (!list) {
           why = std::string("Config value ") + (o.op == 2 ? "append" : "subtract") +
                 " is not allowed for config key: " + o.name;
           return kInvalidConfig;
         }
         auto it = next.find(o.name);
-        std::vector<std::string> items = split(it != next.end() ? it->second : d->kafka_default);
+        std::vector<std::string> items = split(it != next.end() ? it->second
+                                               : d              ? d->kafka_default
+                                                                : kafka_default_of(topic));
         for (const std::string& v : split(o.value)) {
           auto at = std::find(items.begin(), items.end(), v);
           if (o.op == 2 && at == items.end()) items.push_back(v);
@@ -214,6 +217,14 @@ int16_t DynamicBrokerConfigs::alter(std::string_view resource, const std::vector
     return kInvalidRequest;
   }
   for (const auto& [name, value] : next) {
+    if (std::string_view topic = topic_config_of(name); !topic.empty()) {
+      std::string bad;
+      if (validate_topic_config(topic, value, bad) != 0) {
+        why = "Invalid value " + value + " for configuration " + name + ": " + bad;
+        return kInvalidRequest;
+      }
+      continue;
+    }
     const Def* d = find_def(name);
     if (!d) continue;
     if (std::string e = type_error(*d, value); !e.empty()) {
@@ -299,6 +310,22 @@ std::vector<DynamicBrokerConfigs::Shown> DynamicBrokerConfigs::describe(
   }
   for (const auto& [name, value] : per_broker_)
     if (!find_def(name)) out.push_back({name, value, false, kDynamicBroker});
+  // The cluster-wide topic defaults this broker does not override are in force here too.
+  for (const auto& [name, value] : cluster_)
+    if (!topic_config_of(name).empty() && !per_broker_.count(name))
+      out.push_back({name, value, false, kDynamicDefaultBroker});
+  return out;
+}
+
+BrokerDefaults DynamicBrokerConfigs::log_defaults() const {
+  BrokerDefaults out;
+  auto add = [&](const Overrides& from, int8_t source) {
+    for (const auto& [name, value] : from)
+      if (std::string_view topic = topic_config_of(name); !topic.empty())
+        out[std::string(topic)] = ConfigEntry{std::string(topic), value, source};
+  };
+  add(cluster_, kDynamicDefaultBroker);
+  add(per_broker_, kDynamicBroker);  // this broker's own win
   return out;
 }
 

@@ -3,14 +3,16 @@
 // IncrementalAlterConfigs set on a BROKER resource, per broker (resource name = node id) or as
 // the cluster-wide default (resource name ""), and what DescribeConfigs shows of them.
 //
-// Only the configs Kafka lets change at run time that have no effect on this broker are taken
-// (thread pools, Kerberos relogin timing, connection limits): they are
-// validated by their Kafka type and range and shown back, as a single node shows the topic
-// configs that only matter with replicas. A config Kafka does not know is taken too, as Kafka
-// does. Kafka's other dynamic configs that this broker would have to apply (the log.* topic
-// defaults, message.max.bytes, metric.reporters: no class is loaded here) and the read-only
-// ones are refused per resource with Kafka's
-// INVALID_REQUEST "Cannot update these configs dynamically: Set(...)". Kept in
+// Taken: the broker's topic defaults (log.retention.ms, log.segment.bytes, log.cleanup.policy,
+// message.max.bytes, compression.type...: each a synonym of a topic config, validated as that
+// topic config is, and applied at once to every topic without its own value: log_defaults());
+// and the configs Kafka lets change at run time that have no effect on this broker (thread
+// pools, Kerberos relogin timing, connection limits), validated by their Kafka type and range
+// and shown back, as a single node shows the topic configs that only matter with replicas. A
+// config Kafka does not know is taken too, as Kafka does. Kafka's other dynamic configs
+// (listeners, SSL, metric.reporters: no class is loaded here) and the read-only ones are
+// refused per resource with Kafka's INVALID_REQUEST "Cannot update these configs dynamically:
+// Set(...)". Kept in
 // <data-dir>/broker-configs.json ({"broker": {name: value}, "cluster": {name: value}}), rewritten
 // atomically (temp file, fsync, rename) on every change, as Kafka keeps them across restarts.
 // Runs on the broker's loop thread.
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "agent/util/result.h"
+#include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
 
@@ -56,6 +59,9 @@ class DynamicBrokerConfigs {
   // with its effective value and source (per-broker, cluster default or Kafka's default), and
   // the unknown ones set; for "" the cluster-wide overrides only, as Kafka shows them.
   std::vector<Shown> describe(std::string_view resource) const;
+  // The topic defaults set (log.* and their kin), by topic config name, this broker's own over
+  // the cluster-wide ones: what TopicStore::set_broker_defaults applies.
+  BrokerDefaults log_defaults() const;
 
  private:
   using Overrides = std::map<std::string, std::string, std::less<>>;

@@ -84,6 +84,9 @@ void answer_alter_configs(ApiContext& ctx, const Struct& in, Struct& out, bool i
       } else if (r.i("ResourceType") == kBrokerResource && ctx.dynamic_configs) {
         error =
             alter_broker_configs(*ctx.dynamic_configs, r, incremental, in.b("ValidateOnly"), why);
+        // The topic defaults among them apply to every topic at once.
+        if (error == kafka_error::kNone && !in.b("ValidateOnly"))
+          ctx.store.set_broker_defaults(ctx.dynamic_configs->log_defaults());
       } else {
         why = "Unknown resource type " + std::to_string(r.i("ResourceType"));
         error = kafka_error::kInvalidRequest;

@@ -145,8 +145,8 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     r.set_null("ErrorMessage").set("NumPartitions", partitions).set("ReplicationFactor", 1);
     const Topic* created = ctx.store.find(name);
     if (created) r.set("TopicId", created->id);
-    for (const ConfigEntry& e :
-         describe_topic_configs(ctx.config.log, created ? &created->configs : &configs))
+    for (const ConfigEntry& e : describe_topic_configs(ctx.config.log, ctx.store.broker_defaults(),
+                                                       created ? &created->configs : &configs))
       r.add("Configs")
           .set("Name", e.name)
           .set("Value", e.value)

@@ -140,16 +140,24 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     res.set("ErrorCode", kafka_error::kNone).set_null("ErrorMessage");
     std::vector<DynamicBrokerConfigs::Shown> shown;
     if (topic) {
-      for (ConfigEntry& e : describe_topic_configs(ctx.config.log, &topic->configs))
+      for (ConfigEntry& e :
+           describe_topic_configs(ctx.config.log, ctx.store.broker_defaults(), &topic->configs))
         shown.push_back({std::move(e.name), std::move(e.value), false, e.source});
     } else {
       // The cluster-default resource ("") shows only its dynamic overrides, as Kafka does.
       if (!name.empty())
         for (ConfigEntry& e : broker_configs(ctx))
           shown.push_back({std::move(e.name), std::move(e.value), true, e.source});
+      // A dynamic value replaces the conf file's of the same name (log.retention.ms).
       if (ctx.dynamic_configs)
-        for (auto& e : ctx.dynamic_configs->describe(name))
-          shown.push_back(std::move(e));
+        for (auto& e : ctx.dynamic_configs->describe(name)) {
+          auto same = std::find_if(shown.begin(), shown.end(),
+                                   [&](const auto& s) { return s.name == e.name; });
+          if (same != shown.end())
+            *same = std::move(e);
+          else
+            shown.push_back(std::move(e));
+        }
     }
     const bool all = r.is_null("ConfigurationKeys");
     const auto keys = r.strings("ConfigurationKeys");

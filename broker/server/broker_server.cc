@@ -110,6 +110,7 @@ Status BrokerServer::start() {
   txn_ = std::move(txn).value();
   dynamic_configs_ = std::make_unique<DynamicBrokerConfigs>(config_.node_id);
   if (Status s = dynamic_configs_->load(config_.data_dir + "/broker-configs.json"); !s) return s;
+  store_->set_broker_defaults(dynamic_configs_->log_defaults());  // kept across restarts
   if (Status s = txn_->recover(*store_, *offsets_, wall_ms()); !s) return s;
   cleaner_ = std::make_unique<LogCleaner>(config_.cleaner, wall_ms);
   return loop_.start([this] { return listen_on_loop(); });

@@ -233,7 +233,36 @@ std::string join_list(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string_view topic_config_of(std::string_view broker_config) {
+  static constexpr std::pair<std::string_view, std::string_view> kSynonyms[] = {
+      {"compression.type", "compression.type"},
+      {"log.cleaner.delete.retention.ms", "delete.retention.ms"},
+      {"log.cleaner.max.compaction.lag.ms", "max.compaction.lag.ms"},
+      {"log.cleaner.min.cleanable.ratio", "min.cleanable.dirty.ratio"},
+      {"log.cleaner.min.compaction.lag.ms", "min.compaction.lag.ms"},
+      {"log.cleanup.policy", "cleanup.policy"},
+      {"log.index.interval.bytes", "index.interval.bytes"},
+      {"log.message.timestamp.type", "message.timestamp.type"},
+      {"log.retention.bytes", "retention.bytes"},
+      {"log.retention.ms", "retention.ms"},
+      {"log.roll.ms", "segment.ms"},
+      {"log.segment.bytes", "segment.bytes"},
+      {"message.max.bytes", "max.message.bytes"},
+  };
+  for (const auto& [broker, topic] : kSynonyms)
+    if (broker == broker_config) return topic;
+  return {};
+}
+
+TopicConfigs values_of(const BrokerDefaults& defaults) {
+  TopicConfigs out;
+  for (const auto& [name, e] : defaults)
+    out.emplace(name, e.value);
+  return out;
+}
+
 std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
+                                                const BrokerDefaults& dynamic,
                                                 const TopicConfigs* overrides) {
   std::vector<ConfigEntry> out;
   for (const TopicConfigDef& d : defs()) {
@@ -242,6 +271,9 @@ std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
     if (overrides && it != overrides->end()) {
       e.value = it->second;
       e.source = kConfigSourceTopic;
+    } else if (auto dyn = dynamic.find(d.name); dyn != dynamic.end()) {
+      e.value = dyn->second.value;
+      e.source = dyn->second.source;
     } else {
       e.value = default_of(d, broker, e.source);
     }

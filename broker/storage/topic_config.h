@@ -25,15 +25,27 @@ namespace flumen::broker {
 using TopicConfigs = std::map<std::string, std::string, std::less<>>;
 
 // Kafka's ConfigSource values, as DescribeConfigs and CreateTopics v5+ answer them.
-inline constexpr int8_t kConfigSourceTopic = 1;         // DYNAMIC_TOPIC_CONFIG
-inline constexpr int8_t kConfigSourceStaticBroker = 4;  // STATIC_BROKER_CONFIG
-inline constexpr int8_t kConfigSourceDefault = 5;       // DEFAULT_CONFIG
+inline constexpr int8_t kConfigSourceTopic = 1;                 // DYNAMIC_TOPIC_CONFIG
+inline constexpr int8_t kConfigSourceDynamicBroker = 2;         // DYNAMIC_BROKER_CONFIG
+inline constexpr int8_t kConfigSourceDynamicDefaultBroker = 3;  // DYNAMIC_DEFAULT_BROKER_CONFIG
+inline constexpr int8_t kConfigSourceStaticBroker = 4;          // STATIC_BROKER_CONFIG
+inline constexpr int8_t kConfigSourceDefault = 5;               // DEFAULT_CONFIG
 
 struct ConfigEntry {
   std::string name;
   std::string value;
   int8_t source;
 };
+
+// The broker's dynamic topic defaults (AlterConfigs on a BROKER resource: log.retention.ms for
+// every topic without its own retention.ms), by topic config name: the value and its source
+// (DYNAMIC_BROKER_CONFIG or DYNAMIC_DEFAULT_BROKER_CONFIG).
+using BrokerDefaults = std::map<std::string, ConfigEntry, std::less<>>;
+// The topic config a broker config is the default of, as Kafka's synonyms pair them
+// (log.retention.ms -> retention.ms, message.max.bytes -> max.message.bytes); "" for none.
+std::string_view topic_config_of(std::string_view broker_config);
+// The topic configs `defaults` sets, as overrides (for effective_log_config).
+TopicConfigs values_of(const BrokerDefaults& defaults);
 
 // 0, or INVALID_CONFIG (40) with `why`.
 int16_t validate_topic_config(std::string_view name, std::string_view value, std::string& why);
@@ -50,6 +62,7 @@ std::vector<std::string> split_list(std::string_view value);
 std::string join_list(const std::vector<std::string>& items);
 // Every topic config with its effective value and where it comes from.
 std::vector<ConfigEntry> describe_topic_configs(const LogConfig& broker,
+                                                const BrokerDefaults& dynamic,
                                                 const TopicConfigs* overrides);
 // The broker's log config with a topic's overrides applied (values already validated).
 LogConfig effective_log_config(const LogConfig& broker, const TopicConfigs& overrides);

@@ -127,7 +127,7 @@ bool TopicStore::room_for_partitions(int32_t count, std::string& why) const {
 
 Status TopicStore::open_partition(Topic& t, int32_t index) {
   auto log = PartitionLog::open(dir_ + "/" + t.name + "-" + std::to_string(index),
-                                effective_log_config(log_, t.configs));
+                                effective_log_config(base_, t.configs));
   if (!log) return log.status();
   t.partitions.push_back(std::move(log).value());
   t.sequences.emplace_back();
@@ -164,10 +164,20 @@ Topic* TopicStore::find_by_id(std::string_view id) {
 
 Status TopicStore::set_configs(Topic& topic, TopicConfigs configs) {
   topic.configs = std::move(configs);
-  const LogConfig c = effective_log_config(log_, topic.configs);
+  const LogConfig c = effective_log_config(base_, topic.configs);
   for (auto& p : topic.partitions)
     p->set_config(c);
   return save();
+}
+
+void TopicStore::set_broker_defaults(BrokerDefaults defaults) {
+  broker_defaults_ = std::move(defaults);
+  base_ = effective_log_config(log_, values_of(broker_defaults_));
+  for (auto& [name, t] : topics_) {
+    const LogConfig c = effective_log_config(base_, t->configs);
+    for (auto& p : t->partitions)
+      p->set_config(c);
+  }
 }
 
 int16_t TopicStore::add_partitions(Topic& topic, int32_t total, std::string& why) {

@@ -45,6 +45,10 @@ class TopicStore {
   }
   // Replaces a topic's overrides (validated already) and applies them to its logs.
   Status set_configs(Topic& topic, TopicConfigs configs);
+  // The broker's dynamic topic defaults changed (or were loaded): every partition of a topic
+  // that does not override a config takes the new default at once.
+  void set_broker_defaults(BrokerDefaults defaults);
+  const BrokerDefaults& broker_defaults() const { return broker_defaults_; }
   // Grows a topic to `total` partitions: 0, or 37 INVALID_PARTITIONS with `why`.
   int16_t add_partitions(Topic& topic, int32_t total, std::string& why);
   // 0 or 3 UNKNOWN_TOPIC_OR_PARTITION.
@@ -59,7 +63,7 @@ class TopicStore {
   int enforce_retention(int64_t now_ms);
 
  private:
-  TopicStore(std::string dir, LogConfig log) : dir_(std::move(dir)), log_(log) {}
+  TopicStore(std::string dir, LogConfig log) : dir_(std::move(dir)), log_(log), base_(log) {}
   // Whether `count` more partitions fit in the process's descriptor limit; why not in `why`.
   bool room_for_partitions(int32_t count, std::string& why) const;
   Status save() const;
@@ -68,7 +72,9 @@ class TopicStore {
   Status open_partition(Topic& t, int32_t index);
 
   std::string dir_;
-  LogConfig log_;
+  LogConfig log_;                   // the broker's conf file
+  BrokerDefaults broker_defaults_;  // its dynamic topic defaults
+  LogConfig base_;                  // log_ with broker_defaults_: what a topic starts from
   std::map<std::string, std::unique_ptr<Topic>, std::less<>> topics_;
   mutable util::LogThrottle no_room_log_;  // refusals for want of descriptors
 };

@@ -599,12 +599,17 @@ class AdminProtocolTest(AgentTestCase):
         configs = self.describe(4, self.node)[1]
         self.assertEqual(configs["background.threads"], (more, False, 2))
         self.assertEqual(configs[rules], ("DEFAULT,RULE:[1:$1]", False, 2))
-        # Read-only ones (and, here, the log defaults, not applied at run time) as Kafka
-        # refuses read-only ones; a bad value with Kafka's ConfigException message.
+        # Read-only ones refused as Kafka refuses them; a bad value with Kafka's ConfigException
+        # message. A log default is a list config like its topic config: APPEND starts from
+        # Kafka's default.
         self.assertEqual(self.alter([(4, self.node, [("num.partitions", 0, "3")])]),
                          [(42, "Cannot update these configs dynamically: Set(num.partitions)")])
-        self.assertEqual(self.alter([(4, self.node, [("log.cleanup.policy", 2, "compact")])])[0][0],
-                         42)
+        self.assertEqual(self.alter([(4, self.node, [("log.cleanup.policy", 2, "compact")])]),
+                         [(0, None)])
+        self.assertEqual(self.describe(4, self.node)[1]["log.cleanup.policy"],
+                         ("delete,compact", False, 2))
+        self.assertEqual(self.alter([(4, self.node, [("log.cleanup.policy", 1, None)])]),
+                         [(0, None)])
         self.assertEqual(self.alter([(4, self.node, [("background.threads", 0, "x")])]),
                          [(42, "Invalid value x for configuration background.threads: Not a "
                                "number of type INT")])

@@ -28,6 +28,15 @@ from test_broker import Broker
 
 CODEC_OK = {"acked": 300, "offsets_in_order": True, "read": 300, "same": True}
 EXPECTED = {
+    "broker_defaults": {
+        "set": "ok",
+        "topic_retention_ms": "1209600000 DYNAMIC_DEFAULT_BROKER_CONFIG",
+        "topic_retention_bytes": "1073741824000 DYNAMIC_DEFAULT_BROKER_CONFIG",
+        "own_retention_ms": "86400000 DYNAMIC_TOPIC_CONFIG",
+        "cluster_shows": "1209600000 DYNAMIC_DEFAULT_BROKER_CONFIG",
+        "bad_value": "InvalidRequestException", "delete": "ok",
+        "topic_retention_ms_after_delete": "(default) DEFAULT_CONFIG",
+    },
     # Brokers without an authorizer: every operation a resource type supports, when asked.
     "authz": {
         "cluster_operations": ["ALTER", "ALTER_CONFIGS", "CLUSTER_ACTION", "CREATE", "DESCRIBE",
@@ -345,6 +354,9 @@ class JavaClientDifferentialTest(unittest.TestCase):
 
     def test_authorized_operations_and_acl_calls_without_an_authorizer(self):
         self.check("authz")
+
+    def test_cluster_wide_topic_defaults_set_applied_and_deleted(self):
+        self.check("broker_defaults")
 
 
 if __name__ == "__main__":

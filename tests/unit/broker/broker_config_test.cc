@@ -52,7 +52,7 @@ TEST_CASE("broker conf: the topic defaults the file sets are static, the others 
   BrokerConfig cfg;
   REQUIRE(load("message.max.bytes = 200000\nlog.retention.hours = 24\n", cfg).is_ok());
   int8_t retention = -1, max_message = -1, segment = -1, cleanup = -1;
-  for (const ConfigEntry& e : describe_topic_configs(cfg.log, nullptr)) {
+  for (const ConfigEntry& e : describe_topic_configs(cfg.log, {}, nullptr)) {
     if (e.name == "retention.ms") retention = e.source;
     if (e.name == "max.message.bytes") max_message = e.source;
     if (e.name == "segment.bytes") segment = e.source;
@@ -65,6 +65,6 @@ TEST_CASE("broker conf: the topic defaults the file sets are static, the others 
   CHECK(segment == kConfigSourceDefault);
   CHECK(cleanup == kConfigSourceDefault);
   BrokerConfig none;  // no conf file at all
-  for (const ConfigEntry& e : describe_topic_configs(none.log, nullptr))
+  for (const ConfigEntry& e : describe_topic_configs(none.log, {}, nullptr))
     CHECK_MESSAGE(e.source == kConfigSourceDefault, e.name);
 }

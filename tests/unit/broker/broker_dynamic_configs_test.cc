@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/storage/topic_store.h"
 #include "tests/unit/broker/storage/temp_dir.h"
 
 namespace flumen::broker {
@@ -123,4 +124,53 @@ TEST_CASE("dynamic broker configs: kept in their file across a restart, a refusa
 }
 
 }  // namespace
+TEST_CASE("dynamic broker configs: the log.* topic defaults are validated as topic configs") {
+  DynamicBrokerConfigs c(0);
+  std::string why;
+  REQUIRE(c.alter("", {{"log.retention.ms", 0, "3600000"}, {"log.cleanup.policy", 0, "compact"}},
+                  true, false, why) == 0);
+  REQUIRE(c.alter("0", {{"log.retention.ms", 0, "7200000"}, {"message.max.bytes", 0, "2000"}}, true,
+                  false, why) == 0);
+  const BrokerDefaults d = c.log_defaults();
+  REQUIRE(d.size() == 3);
+  CHECK(d.at("retention.ms").value == "7200000");  // this broker's own over the cluster's
+  CHECK(d.at("retention.ms").source == kConfigSourceDynamicBroker);
+  CHECK(d.at("cleanup.policy").value == "compact");
+  CHECK(d.at("cleanup.policy").source == kConfigSourceDynamicDefaultBroker);
+  CHECK(d.at("max.message.bytes").value == "2000");
+  int8_t source = 0;
+  CHECK(shown(c, "0", "log.cleanup.policy", &source) == "compact");  // the cluster's, in force
+  CHECK(source == kConfigSourceDynamicDefaultBroker);
+  CHECK(c.alter("", {{"log.retention.ms", 0, "soon"}}, true, false, why) == 42);
+  CHECK(why.find("Invalid value soon for configuration log.retention.ms") == 0);
+  CHECK(c.alter("", {{"log.cleanup.policy", 0, "shred"}}, true, false, why) == 42);
+  CHECK(c.log_defaults().at("retention.ms").value == "7200000");  // unchanged by the refusals
+}
+
+TEST_CASE("topic store: a dynamic default reaches every topic that does not override it") {
+  testing::TempDir dir;
+  LogConfig log;
+  auto store = TopicStore::open(dir.path.string(), log).value();
+  std::string why;
+  REQUIRE(store->create("plain", 2, {}, why) == 0);
+  REQUIRE(store->create("own", 1, {{"retention.ms", "1000"}}, why) == 0);
+  BrokerDefaults d;
+  d["retention.ms"] = ConfigEntry{"retention.ms", "3600000", kConfigSourceDynamicDefaultBroker};
+  store->set_broker_defaults(d);
+  for (const auto& p : store->find("plain")->partitions)
+    CHECK(p->config().retention_ms == 3600000);
+  CHECK(store->find("own")->partitions[0]->config().retention_ms == 1000);
+  bool described = false;
+  for (const ConfigEntry& e :
+       describe_topic_configs(log, store->broker_defaults(), &store->find("plain")->configs))
+    if (e.name == "retention.ms") {
+      described = true;
+      CHECK(e.value == "3600000");
+      CHECK(e.source == kConfigSourceDynamicDefaultBroker);
+    }
+  CHECK(described);
+  store->set_broker_defaults({});  // deleted: back to the conf file's
+  CHECK(store->find("plain")->partitions[0]->config().retention_ms == log.retention_ms);
+}
+
 }  // namespace flumen::broker

@@ -85,7 +85,7 @@ public final class Client {
       System.exit(0);
     }
     if (args.length != 3) {
-      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|config_ops|records|offsets|group_admin|variants|transactions|authz|all|after_restart PREFIX\n"
+      System.err.println("usage: Client BOOTSTRAP codecs|idempotent|group|admin|config_ops|records|offsets|group_admin|variants|transactions|authz|broker_defaults|all|after_restart PREFIX\n"
           + "       Client BOOTSTRAP create-topic NAME PARTITIONS REPLICAS [CONFIG=VALUE...]\n"
           + "       Client BOOTSTRAP steady TOPIC COUNT");
       System.exit(2);
@@ -105,6 +105,10 @@ public final class Client {
     if (all || check.equals("variants")) out.put("variants", guarded(c::variants));
     if (all || check.equals("transactions")) out.put("transactions", guarded(c::transactions));
     if (all || check.equals("authz")) out.put("authz", guarded(c::authz));
+    // Last: it changes cluster-wide defaults (and puts them back).
+    if (all || check.equals("broker_defaults")) {
+      out.put("broker_defaults", guarded(c::brokerDefaults));
+    }
     // After a broker restart, on the groups the other checks left (not part of "all").
     if (check.equals("after_restart")) out.put("after_restart", guarded(c::afterRestart));
     System.out.println(Json.write(out));
@@ -662,6 +666,63 @@ public final class Client {
 
   interface Action {
     void run() throws Exception;
+  }
+
+  /** A topic config's value when a dynamic broker default gave it ("(default)" for the conf
+   * file's or Kafka's own, which differ between brokers), and its source. */
+  private static String fromBroker(Admin admin, String topic, String name) {
+    try {
+      ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      ConfigEntry e = admin.describeConfigs(List.of(res)).all().get().get(res).get(name);
+      ConfigEntry.ConfigSource src = e.source();
+      boolean shown = src == ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+          || src == ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG
+          || src == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG;
+      return (shown ? e.value() : "(default)") + " " + src;
+    } catch (Exception e) {
+      return rootName(e);
+    }
+  }
+
+  /** Cluster-wide topic defaults (log.retention.ms, log.retention.bytes) set, shown and applied
+   * to topics without their own value, refused when bad, deleted. */
+  private Map<String, Object> brokerDefaults() throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    String topic = prefix + "-bdef";
+    String own = prefix + "-bdef-own";
+    try (Admin admin = admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1),
+          new NewTopic(own, 1, (short) 1).configs(Map.of("retention.ms", "86400000"))))
+          .all().get();
+      waitWritable(admin, topic, 1);
+      waitWritable(admin, own, 1);
+      ConfigResource cluster = new ConfigResource(ConfigResource.Type.BROKER, "");
+      // Longer than the default week: nothing the other checks wrote expires because of it.
+      out.put("set", outcome(() -> admin.incrementalAlterConfigs(Map.of(cluster, List.of(
+          new AlterConfigOp(new ConfigEntry("log.retention.ms", "1209600000"),
+              AlterConfigOp.OpType.SET),
+          new AlterConfigOp(new ConfigEntry("log.retention.bytes", "1073741824000"),
+              AlterConfigOp.OpType.SET)))).all().get()));
+      // Kafka applies it to its brokers shortly after answering (KRaft).
+      waitFor(() -> fromBroker(admin, topic, "retention.ms").contains("1209600000"));
+      out.put("topic_retention_ms", fromBroker(admin, topic, "retention.ms"));
+      out.put("topic_retention_bytes", fromBroker(admin, topic, "retention.bytes"));
+      out.put("own_retention_ms", fromBroker(admin, own, "retention.ms"));
+      ConfigEntry shown =
+          admin.describeConfigs(List.of(cluster)).all().get().get(cluster).get("log.retention.ms");
+      out.put("cluster_shows",
+          shown == null ? "absent" : shown.value() + " " + shown.source());
+      out.put("bad_value", outcome(() -> admin.incrementalAlterConfigs(Map.of(cluster, List.of(
+          new AlterConfigOp(new ConfigEntry("log.retention.ms", "soon"),
+              AlterConfigOp.OpType.SET)))).all().get()));
+      out.put("delete", outcome(() -> admin.incrementalAlterConfigs(Map.of(cluster, List.of(
+          new AlterConfigOp(new ConfigEntry("log.retention.ms", ""), AlterConfigOp.OpType.DELETE),
+          new AlterConfigOp(new ConfigEntry("log.retention.bytes", ""),
+              AlterConfigOp.OpType.DELETE)))).all().get()));
+      waitFor(() -> !fromBroker(admin, topic, "retention.ms").contains("1209600000"));
+      out.put("topic_retention_ms_after_delete", fromBroker(admin, topic, "retention.ms"));
+    }
+    return out;
   }
 
   /** Operation names, sorted; "null" when the broker sent none (not asked for). */
