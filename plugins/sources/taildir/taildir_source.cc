@@ -897,14 +897,16 @@ void TaildirSource::work() {
 }
 
 void TaildirSource::update_lag() {
-  for (Group& g : groups_) {
-    g.open_files->set(0);
-    g.lag->set(0);
-  }
+  // Counted first and set once: the metrics endpoint reads these gauges from another thread,
+  // and must never see a group's count reset and half counted again (0 open files of 1,000).
+  std::vector<int64_t> open(groups_.size(), 0), lag(groups_.size(), 0);
   for (const auto& [k, f] : files_) {
-    Group& g = groups_[f.group];
-    if (f.fd >= 0) g.open_files->inc();
-    if (f.size > f.pos) g.lag->inc(static_cast<int64_t>(f.size - f.pos));
+    if (f.fd >= 0) ++open[f.group];
+    if (f.size > f.pos) lag[f.group] += static_cast<int64_t>(f.size - f.pos);
+  }
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    groups_[g].open_files->set(open[g]);
+    groups_[g].lag->set(lag[g]);
   }
 }
 
