@@ -170,18 +170,30 @@ a1.sinks.k2.batch-size = 1000
         self.assertEqual(a3.stop(), 0)
         p2, p3, o2, o3, a2, a3 = self.aggregator_pair("fo")
         big = 400000
-        fo = self.start_agent(edge_conf("a1", big, {"k1": p2, "k2": p3}, batch=1000, extra="""
+        # The edge tails a file written in two parts, so the stream is still going when the
+        # primary hangs (a seq source's 400,000 events can all be delivered before it does).
+        source = self.path("fo-input.log")
+        with open(source, "w") as f:
+            f.write("".join("%d\n" % i for i in range(2000)))
+        conf = edge_conf("a1", 0, {"k1": p2, "k2": p3}, batch=1000, extra="""
 {n}.sinkgroups = g1
 {n}.sinkgroups.g1.sinks = k1 k2
 {n}.sinkgroups.g1.processor.type = failover
 {n}.sinkgroups.g1.processor.priority.k1 = 10
 {n}.sinkgroups.g1.processor.priority.k2 = 5
 {n}.sinkgroups.g1.processor.maxpenalty = 1000
-"""), name="a1")
+""").replace("a1.sources.r1.type = seq\na1.sources.r1.totalEvents = 0\n",
+                "a1.sources.r1.type = TAILDIR\na1.sources.r1.filegroups = g\n"
+                "a1.sources.r1.filegroups.g = %s\na1.sources.r1.positionFile = %s\n"
+                % (source, self.path("fo-pos.json")))
+        self.assertIn("TAILDIR", conf)
+        fo = self.start_agent(conf, name="a1")
         wait_until(lambda: len(read_lines(o2)) > 1000, 30, "the primary to receive")
         # The primary hangs (SIGSTOP): only request-timeout can tell. The rest goes to the backup.
         os.kill(a2.proc.pid, signal.SIGSTOP)
         try:
+            with open(source, "a") as f:
+                f.write("".join("%d\n" % i for i in range(2000, big)))
             wait_until(lambda: len(read_lines(o3)) > 1000, 30, "the backup to take over")
         finally:
             os.kill(a2.proc.pid, signal.SIGCONT)
