@@ -171,13 +171,15 @@ ProcessOutcome drain_once(SinkSlot& slot) {
     PendingTake& p = slot.window[count];
     last = take_and_deliver(slot, p);
     if (last == TakeStep::kEmpty && count > 0 && slot.wake != nullptr) {
-      // Every take so far was full: the next batch is likely a moment away.
-      const auto now = Clock::now();
-      if (linger_until == Clock::time_point{}) linger_until = now + slot.linger;
-      if (now < linger_until) {
+      // Every take so far was full: the next batch is likely a moment away. Waited for on the
+      // channel's size, so a wake-up without events costs no empty take (nor BatchEmptyCount).
+      if (linger_until == Clock::time_point{}) linger_until = Clock::now() + slot.linger;
+      bool more = slot.channel->size() > 0;
+      for (auto now = Clock::now(); !more && now < linger_until; now = Clock::now()) {
         slot.wake->wait_for(std::chrono::ceil<std::chrono::milliseconds>(linger_until - now));
-        continue;
+        more = slot.channel->size() > 0;
       }
+      if (more) continue;
     }
     if (last != TakeStep::kDelivered) break;
     ++count;
