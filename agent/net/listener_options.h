@@ -53,6 +53,18 @@ config::PropertyTable<T>& add_listener_rows(config::PropertyTable<T>& t, Listene
                "one closes the connection as a protocol error (0 = no limit).");
 }
 
+// The datagram listeners' (netcatudp, syslogudp) one limit key: the kernel receive buffer that
+// holds a burst while the channel is full (net::UdpReceiver).
+template <typename T>
+config::PropertyTable<T>& add_datagram_rows(config::PropertyTable<T>& t,
+                                            int64_t T::*receive_buffer_bytes) {
+  return t.integer("receiveBufferBytes", receive_buffer_bytes, "4194304", 0, 1LL << 30,
+                   "flumen: the socket's kernel receive buffer, where datagrams wait while the "
+                   "channel is full (UDP cannot slow its sender); what does not fit is dropped "
+                   "by the kernel and counted (DatagramDropCount). 0 = the system default "
+                   "(212992 bytes on Linux); above net.core.rmem_max only for root.");
+}
+
 // `max_buffer`: the largest frame, line or request head the listener accepts (its own key).
 inline ListenerLimits to_limits(const ListenerOptions& o, size_t max_buffer) {
   ListenerLimits l;

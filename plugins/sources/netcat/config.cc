@@ -25,16 +25,19 @@ const config::PropertyTable<NetcatSourceOptions>& netcat_source_table() {
 
 const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table() {
   using T = NetcatUdpSourceOptions;
-  static const auto table =
-      config::PropertyTable<T>()
-          .string("bind", &T::bind, "", "Address to listen on: a host name, IPv4 or IPv6 address.")
-          .required()
-          .integer("port", &T::port, "", 0, 65535, "UDP port (0 = any free port).")
-          .required()
-          .string("remoteAddressHeader", &T::remote_address_header, "",
-                  "If set, the sender's address is put in this header.")
-          .integer("batchSize", &T::batch_size, "100", 1, 1'000'000,
-                   "flumen: most datagrams put in one channel transaction.");
+  static const auto table = [] {
+    config::PropertyTable<T> t;
+    t.string("bind", &T::bind, "", "Address to listen on: a host name, IPv4 or IPv6 address.")
+        .required()
+        .integer("port", &T::port, "", 0, 65535, "UDP port (0 = any free port).")
+        .required()
+        .string("remoteAddressHeader", &T::remote_address_header, "",
+                "If set, the sender's address is put in this header.")
+        .integer("batchSize", &T::batch_size, "100", 1, 1'000'000,
+                 "flumen: most datagrams put in one channel transaction.");
+    net::add_datagram_rows(t, &T::receive_buffer_bytes);
+    return t;
+  }();
   return table;
 }
 

@@ -23,6 +23,7 @@ struct NetcatUdpSourceOptions {
   int64_t port = 0;
   std::string remote_address_header;
   int64_t batch_size = 100;
+  int64_t receive_buffer_bytes = 4 << 20;
 };
 const config::PropertyTable<NetcatUdpSourceOptions>& netcat_udp_source_table();
 void validate(const NetcatUdpSourceOptions& o, const config::ComponentEntries& where,

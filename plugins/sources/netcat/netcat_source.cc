@@ -6,17 +6,9 @@
 #include <utility>
 
 #include "agent/net/backoff_resumer.h"
-#include "agent/net/resolve.h"
-#include "agent/net/tcp_listen.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
-
-namespace {
-
-constexpr int kMaxBackoffMs = 1000;
-
-}  // namespace
 
 // One TCP connection: cuts lines, puts them in the channel a batch at a time, answers each line
 // once its batch committed. A refused batch pauses the connection (the layer keeps its bytes)
@@ -142,106 +134,35 @@ void NetcatSource::do_stop() {
 // ---------------------------------------------------------------------------------------------
 
 NetcatUdpSource::NetcatUdpSource(std::string name, NetcatUdpSourceOptions options)
-    : Source(std::move(name)), options_(std::move(options)), loop_("netcatudp") {}
+    : DatagramSource(std::move(name), "netcatudp"), options_(std::move(options)) {}
 
 NetcatUdpSource::~NetcatUdpSource() {
   do_stop();
 }
 
 Status NetcatUdpSource::do_start() {
-  return loop_.start([this] { return bind_on_loop(); });
+  net::UdpReceiverOptions o;
+  o.host = options_.bind;
+  o.port = static_cast<int>(options_.port);
+  o.batch_size = static_cast<size_t>(options_.batch_size);
+  o.receive_buffer_bytes = static_cast<size_t>(options_.receive_buffer_bytes);
+  Status s = start_receiving(std::move(o));
+  if (s) spdlog::info("netcatudp source {} bound to {}:{}", name(), options_.bind, bound_port());
+  return s;
 }
 
-Status NetcatUdpSource::bind_on_loop() {
-  auto resolved = net::resolve_address(options_.bind, static_cast<int>(options_.port));
-  if (!resolved) return resolved.status();
-  const sockaddr_storage addr = resolved.value();
-  socket_ = new uv_udp_t;
-  retry_ = new uv_timer_t;
-  uv_udp_init(loop_.loop(), socket_);
-  uv_timer_init(loop_.loop(), retry_);
-  socket_->data = this;
-  retry_->data = this;
-  recv_buffer_.resize(65536);
-  int rc = uv_udp_bind(socket_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rc == 0) rc = start_receiving();
-  if (rc != 0)
-    return make_error(ErrorCode::kIo, "cannot bind udp " + options_.bind + ":" +
-                                          std::to_string(options_.port) + ": " + uv_strerror(rc));
-  spdlog::info("netcatudp source {} bound to {}:{}", name(), options_.bind,
-               net::local_port(reinterpret_cast<uv_handle_t*>(socket_)));
-  return Status::ok();
-}
-
-int NetcatUdpSource::start_receiving() {
-  return uv_udp_recv_start(
-      socket_,
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<NetcatUdpSource*>(h->data);
-        buf->base = self->recv_buffer_.data();
-        buf->len = self->recv_buffer_.size();
-      },
-      [](uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned) {
-        auto* self = static_cast<NetcatUdpSource*>(h->data);
-        if (nread < 0) {
-          self->counters().event_read_fail->inc();
-          return;
-        }
-        if (from == nullptr) return;  // nothing more to read for now
-        self->on_datagram(std::string_view(buf->base, static_cast<size_t>(nread)), from);
-      });
-}
-
-void NetcatUdpSource::on_datagram(std::string_view body, const sockaddr* from) {
+size_t NetcatUdpSource::add(EventBatch& batch, std::string_view body, const sockaddr* from) {
   if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
-  size_t i = pending_.add(body);
+  size_t i = batch.add(body);
   if (!options_.remote_address_header.empty()) {
     char ip[64] = "";
     if (from->sa_family == AF_INET6)
       uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(from), ip, sizeof ip);
     else
       uv_ip4_name(reinterpret_cast<const sockaddr_in*>(from), ip, sizeof ip);
-    pending_.set_header(i, options_.remote_address_header, ip);
+    batch.set_header(i, options_.remote_address_header, ip);
   }
-  if (pending_.size() >= static_cast<size_t>(options_.batch_size)) {
-    flush();
-  } else if (!uv_is_active(reinterpret_cast<uv_handle_t*>(retry_))) {
-    // Datagrams that arrive together go in one transaction: flush on the next loop turn.
-    uv_timer_start(
-        retry_, [](uv_timer_t* t) { static_cast<NetcatUdpSource*>(t->data)->flush(); }, 0, 0);
-  }
-}
-
-void NetcatUdpSource::flush() {
-  if (pending_.empty()) return;
-  Status s = processor().process_batch(pending_);
-  if (s.is_ok()) {
-    pending_.clear();
-    backoff_ms_ = 10;
-    start_receiving();  // resumes after a backoff; UV_EALREADY otherwise
-    return;
-  }
-  // UDP has no flow control: stop receiving so the kernel buffer holds what it can, then retry.
-  uv_udp_recv_stop(socket_);
-  uv_timer_start(
-      retry_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<NetcatUdpSource*>(t->data);
-        self->flush();
-      },
-      static_cast<uint64_t>(backoff_ms_), 0);
-  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
-}
-
-void NetcatUdpSource::do_stop() {
-  loop_.stop([this] {
-    auto free_udp = [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); };
-    auto free_timer = [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); };
-    if (socket_) uv_close(reinterpret_cast<uv_handle_t*>(socket_), free_udp);
-    if (retry_) uv_close(reinterpret_cast<uv_handle_t*>(retry_), free_timer);
-    socket_ = nullptr;
-    retry_ = nullptr;
-  });
+  return batch.size();
 }
 
 }  // namespace flumen::plugins

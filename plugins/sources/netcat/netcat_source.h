@@ -14,6 +14,7 @@
 
 #include "agent/event/event_batch.h"
 #include "agent/net/backoff_resumer.h"
+#include "agent/net/datagram_source.h"
 #include "agent/net/server.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
@@ -42,28 +43,20 @@ class NetcatSource : public pipeline::Source {
   int bound_port_ = 0;
 };
 
-class NetcatUdpSource : public pipeline::Source {
+// netcatudp: each datagram is an event (Flume's NetcatUdpSource); a trailing newline is cut.
+// Datagrams that arrive together share a transaction (up to batchSize). The socket, its large
+// kernel buffer, backpressure and drop counting are net::UdpReceiver's.
+class NetcatUdpSource : public net::DatagramSource {
  public:
   NetcatUdpSource(std::string name, NetcatUdpSourceOptions options);
   ~NetcatUdpSource() override;
 
  protected:
   Status do_start() override;
-  void do_stop() override;
+  size_t add(EventBatch& batch, std::string_view datagram, const sockaddr* from) override;
 
  private:
-  Status bind_on_loop();
-  int start_receiving();
-  void on_datagram(std::string_view body, const sockaddr* from);
-  void flush();
-
   NetcatUdpSourceOptions options_;
-  runtime::LoopThread loop_;
-  uv_udp_t* socket_ = nullptr;
-  uv_timer_t* retry_ = nullptr;
-  EventBatch pending_;
-  std::string recv_buffer_;
-  int backoff_ms_ = 10;
 };
 
 }  // namespace flumen::plugins

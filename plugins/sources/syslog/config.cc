@@ -66,6 +66,7 @@ const config::PropertyTable<SyslogOptions>& syslog_udp_table() {
         .string("clientIPHeader", &T::client_ip_header, "", "Header for the sender's IP.")
         .string("clientHostnameHeader", &T::client_hostname_header, "",
                 "Header for the sender's address (no reverse lookup: the IP).");
+    net::add_datagram_rows(t, &T::receive_buffer_bytes);
     return t;
   }();
   return table;

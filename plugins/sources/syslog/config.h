@@ -25,6 +25,7 @@ struct SyslogOptions : net::ListenerOptions {
   int64_t batch_size = 100;
   int64_t read_buffer_size = 1024;
   int64_t num_processors = 0;
+  int64_t receive_buffer_bytes = 4 << 20;  // syslogudp
 };
 
 const config::PropertyTable<SyslogOptions>& syslog_tcp_table();

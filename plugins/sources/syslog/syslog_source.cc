@@ -7,14 +7,12 @@
 #include <utility>
 
 #include "agent/net/backoff_resumer.h"
-#include "agent/net/resolve.h"
 #include "agent/pipeline/channel_processor.h"
 
 namespace flumen::plugins {
 
 namespace {
 
-constexpr int kMaxBackoffMs = 1000;
 // "<count> " in front of an octet-counted message: at most 9 digits and the space.
 constexpr size_t kMaxCountPrefix = 10;
 
@@ -190,98 +188,31 @@ void SyslogTcpSource::do_stop() {
 }
 
 SyslogUdpSource::SyslogUdpSource(std::string name, SyslogOptions options)
-    : Source(std::move(name)),
+    : DatagramSource(std::move(name), "syslogudp"),
       options_(std::move(options)),
-      keep_(KeepFields::parse(options_.keep_fields)),
-      loop_("syslogudp") {}
+      keep_(KeepFields::parse(options_.keep_fields)) {}
 
 SyslogUdpSource::~SyslogUdpSource() {
   do_stop();
 }
 
 Status SyslogUdpSource::do_start() {
-  return loop_.start([this] { return bind_on_loop(); });
+  net::UdpReceiverOptions o;
+  o.host = options_.host;
+  o.port = static_cast<int>(options_.port);
+  o.batch_size = static_cast<size_t>(options_.batch_size);
+  o.receive_buffer_bytes = static_cast<size_t>(options_.receive_buffer_bytes);
+  return start_receiving(std::move(o));
 }
 
-Status SyslogUdpSource::bind_on_loop() {
-  auto resolved = net::resolve_address(options_.host, static_cast<int>(options_.port));
-  if (!resolved) return resolved.status();
-  const sockaddr_storage addr = resolved.value();
-  socket_ = new uv_udp_t;
-  timer_ = new uv_timer_t;
-  uv_udp_init(loop_.loop(), socket_);
-  uv_timer_init(loop_.loop(), timer_);
-  socket_->data = this;
-  timer_->data = this;
-  buffer_.resize(65536);
-  int rc = uv_udp_bind(socket_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rc == 0) rc = start_receiving();
-  if (rc != 0)
-    return make_error(ErrorCode::kIo, "cannot bind udp " + options_.host + ":" +
-                                          std::to_string(options_.port) + ": " + uv_strerror(rc));
-  return Status::ok();
-}
-
-int SyslogUdpSource::start_receiving() {
-  int rc = uv_udp_recv_start(
-      socket_,
-      [](uv_handle_t* h, size_t, uv_buf_t* b) {
-        auto* self = static_cast<SyslogUdpSource*>(h->data);
-        b->base = self->buffer_.data();
-        b->len = self->buffer_.size();
-      },
-      [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
-        auto* self = static_cast<SyslogUdpSource*>(h->data);
-        if (n <= 0 || !from) return;
-        size_t i = add_syslog_event(self->pending_,
-                                    std::string_view(b->base, static_cast<size_t>(n)), self->keep_);
-        std::string ip = peer_ip(from);
-        if (!self->options_.client_ip_header.empty())
-          self->pending_.set_header(i, self->options_.client_ip_header, ip);
-        if (!self->options_.client_hostname_header.empty())
-          self->pending_.set_header(i, self->options_.client_hostname_header, ip);
-        if (self->pending_.size() >= static_cast<size_t>(self->options_.batch_size))
-          self->flush();
-        else if (!uv_is_active(reinterpret_cast<uv_handle_t*>(self->timer_)))
-          uv_timer_start(
-              self->timer_, [](uv_timer_t* t) { static_cast<SyslogUdpSource*>(t->data)->flush(); },
-              0, 0);
-      });
-  receiving_ = rc == 0;
-  return rc;
-}
-
-void SyslogUdpSource::flush() {
-  if (pending_.empty()) return;
-  if (processor().process_batch(pending_).is_ok()) {
-    pending_.clear();
-    backoff_ms_ = 10;
-    if (!receiving_) start_receiving();
-    return;
-  }
-  // Keep the datagrams and retry. UDP cannot push back: receiving stops meanwhile so that the
-  // batch stays within batchSize and the kernel's socket buffer holds what it can.
-  if (receiving_) {
-    uv_udp_recv_stop(socket_);
-    receiving_ = false;
-  }
-  uv_timer_start(
-      timer_, [](uv_timer_t* t) { static_cast<SyslogUdpSource*>(t->data)->flush(); },
-      static_cast<uint64_t>(backoff_ms_), 0);
-  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
-}
-
-void SyslogUdpSource::do_stop() {
-  loop_.stop([this] {
-    if (socket_)
-      uv_close(reinterpret_cast<uv_handle_t*>(socket_),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
-    if (timer_)
-      uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    socket_ = nullptr;
-    timer_ = nullptr;
-  });
+size_t SyslogUdpSource::add(EventBatch& batch, std::string_view datagram, const sockaddr* from) {
+  if (datagram.empty()) return batch.size();
+  size_t i = add_syslog_event(batch, datagram, keep_);
+  std::string ip = peer_ip(from);
+  if (!options_.client_ip_header.empty()) batch.set_header(i, options_.client_ip_header, ip);
+  if (!options_.client_hostname_header.empty())
+    batch.set_header(i, options_.client_hostname_header, ip);
+  return batch.size();
 }
 
 }  // namespace flumen::plugins

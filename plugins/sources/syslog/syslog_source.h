@@ -2,9 +2,10 @@
 // Syslog sources: syslogtcp and multiport_syslogtcp (TCP, newline or RFC 6587 octet-counted
 // framing, detected per message) and syslogudp (one datagram per message). Messages are parsed
 // by syslog_parser.h. A batch the channel refuses is kept and retried while the connection is
-// not read (TCP pushes back on the sender); on UDP receiving pauses (the kernel's buffer holds
-// what it can). TCP connections run on net::Server (maxConnections, idleTimeout, ...); a
-// connection holds at most eventSize bytes. Own libuv loop thread.
+// not read (TCP pushes back on the sender); on UDP receiving pauses (the kernel's buffer,
+// receiveBufferBytes, holds what it can; net::UdpReceiver counts what it dropped). TCP connections
+// run on net::Server (maxConnections, idleTimeout, ...); a connection holds at most eventSize
+// bytes. Own libuv loop thread.
 
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "agent/event/event_batch.h"
 #include "agent/net/backoff_resumer.h"
+#include "agent/net/datagram_source.h"
 #include "agent/net/server.h"
 #include "agent/pipeline/source.h"
 #include "agent/runtime/loop_thread.h"
@@ -41,29 +43,20 @@ class SyslogTcpSource : public pipeline::Source {
   metrics::Counter* incomplete_ = nullptr;
 };
 
-class SyslogUdpSource : public pipeline::Source {
+// syslogudp: each datagram is one message. The socket, its large kernel buffer, backpressure
+// and drop counting are net::UdpReceiver's.
+class SyslogUdpSource : public net::DatagramSource {
  public:
   SyslogUdpSource(std::string name, SyslogOptions options);
   ~SyslogUdpSource() override;
 
  protected:
   Status do_start() override;
-  void do_stop() override;
+  size_t add(EventBatch& batch, std::string_view datagram, const sockaddr* from) override;
 
  private:
-  Status bind_on_loop();
-  int start_receiving();
-  void flush();
-
   SyslogOptions options_;
   KeepFields keep_;
-  runtime::LoopThread loop_;
-  uv_udp_t* socket_ = nullptr;
-  uv_timer_t* timer_ = nullptr;
-  EventBatch pending_;
-  std::string buffer_;
-  int backoff_ms_ = 10;
-  bool receiving_ = false;
 };
 
 }  // namespace flumen::plugins

@@ -18,20 +18,14 @@
 
 #include "agent/runtime/loop_thread.h"
 #include "agent/util/byte_order.h"
+#include "tests/unit/support/wait_for.h"
 
 namespace flumen::net {
 namespace {
 
 using namespace std::chrono_literals;
 
-bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return cond();
-}
+using testing::wait_for;
 
 // A blocking client on loopback (receive timeout: a broken server fails, it does not hang).
 class Client {

@@ -22,6 +22,7 @@
 #include "agent/net/tls.h"
 #include "agent/runtime/loop_thread.h"
 #include "tests/unit/support/test_certs.h"
+#include "tests/unit/support/wait_for.h"
 
 namespace flumen::net {
 namespace {
@@ -29,14 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::test_cert;
 
-bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return cond();
-}
+using testing::wait_for;
 
 int connect_to(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
