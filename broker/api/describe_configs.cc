@@ -81,8 +81,8 @@ const Message kResponse{
              }},
     }};
 
-// The broker's own settings, by Kafka's names: read-only here (they come from its conf file;
-// the dynamic ones are broker/broker_dynamic_configs.h's).
+// The broker's own settings, by Kafka's names, from its conf file (the dynamic overrides are
+// broker/broker_dynamic_configs.h's).
 std::vector<ConfigEntry> broker_configs(const ApiContext& ctx) {
   const LogConfig& log = ctx.config.log;
   const BrokerConfig defaults;
@@ -146,8 +146,11 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
     } else {
       // The cluster-default resource ("") shows only its dynamic overrides, as Kafka does.
       if (!name.empty())
-        for (ConfigEntry& e : broker_configs(ctx))
-          shown.push_back({std::move(e.name), std::move(e.value), true, e.source});
+        for (ConfigEntry& e : broker_configs(ctx)) {
+          // A topic default (log.retention.ms) is alterable, as in Kafka; the rest is fixed.
+          const bool read_only = topic_config_of(e.name).empty();
+          shown.push_back({std::move(e.name), std::move(e.value), read_only, e.source});
+        }
       // A dynamic value replaces the conf file's of the same name (log.retention.ms).
       if (ctx.dynamic_configs)
         for (auto& e : ctx.dynamic_configs->describe(name)) {

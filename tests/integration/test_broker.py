@@ -54,7 +54,8 @@ class Broker:
 
     def log_text(self):
         self.log.flush()
-        return open(self.log_path).read()
+        with open(self.log_path) as f:
+            return f.read()
 
     def metrics(self):
         url = "http://127.0.0.1:%d/metrics" % self.metrics_port
@@ -585,6 +586,9 @@ class AdminProtocolTest(AgentTestCase):
         error, configs = self.describe(4, self.node)
         self.assertEqual(error, 0)
         self.assertTrue(configs["num.partitions"][1], "read-only")
+        # The log.* topic defaults are dynamic cluster-wide in Kafka, and applied here too.
+        for name in ("log.retention.ms", "log.segment.bytes", "message.max.bytes"):
+            self.assertFalse(configs[name][1], name)
         threads = configs["background.threads"]
         self.assertFalse(threads[1], "dynamic")
         self.assertEqual(self.describe(4, "7")[0], 42)  # another broker's id
