@@ -2,6 +2,7 @@
 
 #include "agent/util/log_throttle.h"
 #include "broker/api/api.h"
+#include "broker/storage/legacy_message_set.h"
 
 namespace flumen::broker {
 
@@ -192,10 +193,10 @@ const Message kResponse{
 // Fetch 0-16 (v13+ names topics by id): whole stored batches (never a truncated first one, KIP-74),
 // high watermark = last stable offset = log end offset (no transactions), no fetch sessions
 // (session id 0), no preferred read replica (-1). Below min_bytes the request waits (long poll)
-// until data arrives or max_wait_ms passes; the server re-runs it then. v0-3 would need the
-// pre-0.11 message format (what Kafka 3.x converts to): they are answered UNSUPPORTED_VERSION per
-// partition, with a warning at most every 30 s, instead of a closed connection the client reopens
-// at once.
+// until data arrives or max_wait_ms passes; the server re-runs it then. v0-3 are answered in the
+// pre-0.11 message format (magic 0 for v0-1, 1 for v2-3), converted from the stored batches as
+// Kafka 3.x does; batches that cannot be converted end the partition's data there, with a warning
+// at most every 30 s.
 // Drops the batches of `records` (whole batches, as read) from the first one at or after
 // `limit` on; returns the offset after the last batch kept.
 int64_t cut_at(std::string& records, int64_t limit) {
@@ -213,14 +214,12 @@ int64_t cut_at(std::string& records, int64_t limit) {
   return end;
 }
 
+// A stored batch is inflated for a pre-0.11 reader up to this size.
+constexpr size_t kMaxLegacyInflated = 64 << 20;
+
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
   static util::LogThrottle legacy_warning;
   const bool legacy = req.api_version < 4;
-  if (legacy)
-    legacy_warning.warn(
-        "broker: refusing Fetch v{} from {} (client {}): the pre-0.11 message format is not "
-        "served; use a client speaking Fetch v4+",
-        req.api_version, ctx.client_host, req.client_id.value_or("-"));
   const bool read_committed = in.i("IsolationLevel") == 1;
   const int32_t max_wait = in.i32("MaxWaitMs");
   const int32_t min_bytes = in.i32("MinBytes");
@@ -242,9 +241,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       int16_t error = kafka_error::kNone;
       int64_t hwm = -1, start = -1, lso = -1;
       bool readable = false;
-      if (legacy) {
-        error = kafka_error::kUnsupportedVersion;
-      } else if (!log) {
+      if (!log) {
         error =
             by_id && !topic ? kafka_error::kUnknownTopicId : kafka_error::kUnknownTopicOrPartition;
       } else {
@@ -275,6 +272,16 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
             rp.add("AbortedTransactions")
                 .set("ProducerId", a.producer_id)
                 .set("FirstOffset", a.first_offset);
+        } else if (legacy) {
+          std::string converted;
+          if (!batches_to_legacy_set(records, req.api_version < 2 ? 0 : 1, kMaxLegacyInflated,
+                                     converted))
+            legacy_warning.warn(
+                "broker: a batch of {}-{} at or after offset {} cannot be converted for Fetch v{} "
+                "from {} (client {}); served up to it",
+                ft.s("Topic"), index, fetch_offset, req.api_version, ctx.client_host,
+                req.client_id.value_or("-"));
+          records.swap(converted);
         }
       }
       total += records.size();
@@ -285,8 +292,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
           .set("Records", std::move(records));
     }
   }
-  if (!legacy && !ctx.final_attempt && max_wait > 0 &&
-      static_cast<int64_t>(total) < std::max(min_bytes, 1)) {
+  if (!ctx.final_attempt && max_wait > 0 && static_cast<int64_t>(total) < std::max(min_bytes, 1)) {
     ctx.wait_ms = max_wait;
     return Reply::kWaitForData;
   }

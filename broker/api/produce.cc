@@ -1,6 +1,8 @@
+#include "agent/util/log_throttle.h"
 #include "broker/api/api.h"
 #include "broker/protocol/record_batch.h"
 #include "broker/storage/batch_records.h"
+#include "broker/storage/legacy_message_set.h"
 #include "broker/storage/topic_config.h"
 
 namespace flumen::broker {
@@ -116,23 +118,24 @@ std::vector<RecordError> compacted_topic_record_errors(const std::vector<int32_t
   return out;
 }
 
-// Produce 0-9. v0-2 (the pre-0.11 message format) are advertised only for old librdkafka's
-// feature gates and answered with UNSUPPORTED_VERSION; v3+ carry one RecordBatch v2 per
-// partition, checked (CRC-32C, lengths, codec) and appended as received with its base offset
-// rewritten (and, on a LogAppendTime topic, its timestamp type and max timestamp set to the
-// broker's clock, CRC recomputed; on a topic whose compression.type names a codec, recompressed
-// with it). A transactional batch (attributes bit 4) is accepted only
-// from the current epoch of a producer whose open transaction includes the partition
-// (AddPartitionsToTxn first), and opens the transaction in the partition. acks=0 gets no response;
-// acks=all (-1) is answered after the data is fsynced (group commit in the server).
+// Produce 0-9. v3+ carry one RecordBatch v2 per partition, checked (CRC-32C, lengths, codec) and
+// appended as received with its base offset rewritten (and, on a LogAppendTime topic, its
+// timestamp type and max timestamp set to the broker's clock, CRC recomputed; on a topic whose
+// compression.type names a codec, recompressed with it). v0-2 carry the pre-0.11 message format,
+// converted to one v2 batch (as Kafka 3.x does) and then handled the same; a set that cannot be
+// converted is refused with a warning at most every 30 s. A transactional batch (attributes bit
+// 4) is accepted only from the current epoch of a producer whose open transaction includes the
+// partition (AddPartitionsToTxn first), and opens the transaction in the partition. acks=0 gets
+// no response; acks=all (-1) is answered after the data is fsynced (group commit in the server).
 Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out) {
+  static util::LogThrottle legacy_refusal;
   const int64_t acks = in.i("Acks");
   for (const Struct& td : in.array("TopicData")) {
     const std::string_view name = td.s("Name");
     Struct& rt = out.add("Responses");
     rt.set("Name", name);
     Topic* topic = nullptr;
-    if (req.api_version >= 3 && acks >= -1 && acks <= 1 && TopicStore::valid_name(name))
+    if (acks >= -1 && acks <= 1 && TopicStore::valid_name(name))
       topic = topic_or_create(ctx, name, true);
     for (const Struct& pd : td.array("PartitionData")) {
       const int64_t index = pd.i("Index");
@@ -141,9 +144,7 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
       std::vector<RecordError> record_errors;
       std::optional<std::string> error_message;
       PartitionLog* log = find_partition(topic, index);
-      if (req.api_version < 3) {
-        error = kafka_error::kUnsupportedVersion;
-      } else if (acks < -1 || acks > 1) {
+      if (acks < -1 || acks > 1) {
         error = kafka_error::kInvalidRequiredAcks;
       } else if (!TopicStore::valid_name(name)) {
         error = kafka_error::kInvalidTopic;
@@ -154,8 +155,21 @@ Reply handle(ApiContext& ctx, const Request& req, const Struct& in, Struct& out)
         BatchHeader h;
         std::string why;
         std::string_view records = pd.s("Records");
-        auto verdict = check_produced_batch(records, req.api_version,
-                                            static_cast<size_t>(lc.max_message_bytes), h, why);
+        std::string converted;
+        BatchVerdict verdict = BatchVerdict::kOk;
+        if (req.api_version < 3) {
+          verdict = legacy_set_to_batch(records, kMaxInflatedForKeyCheck, converted, why);
+          if (verdict == BatchVerdict::kOk)
+            records = converted;
+          else
+            legacy_refusal.warn(
+                "broker: refusing a pre-0.11 message set for {}-{} from {} (client {}, Produce "
+                "v{}): {}",
+                name, index, ctx.client_host, req.client_id.value_or("-"), req.api_version, why);
+        }
+        if (verdict == BatchVerdict::kOk)
+          verdict = check_produced_batch(records, std::max<int16_t>(req.api_version, 3),
+                                         static_cast<size_t>(lc.max_message_bytes), h, why);
         // A compacted topic keeps the latest record per key: a record without one is refused,
         // and the batch with it, each such record named (Kafka's LogValidator).
         std::vector<int32_t> keyless;

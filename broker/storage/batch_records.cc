@@ -38,6 +38,7 @@ bool parse_record(std::string_view r, RecordView& out) {
   if (!get_varlong(r, value_len) || value_len < -1 || value_len > static_cast<int64_t>(r.size()))
     return false;
   out.has_value = value_len >= 0;
+  out.value = out.has_value ? r.substr(0, static_cast<size_t>(value_len)) : std::string_view();
   return true;
 }
 

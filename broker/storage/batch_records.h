@@ -26,6 +26,7 @@ struct RecordView {
   bool has_key = false;
   bool has_value = false;
   std::string_view key;
+  std::string_view value;            // empty when null (has_value false)
   std::string_view attributes;       // the record's attributes byte
   std::string_view after_timestamp;  // offsetDelta to the end of the record, verbatim
 };

@@ -155,11 +155,42 @@ def recompressed(addr, topic, codec):
     emit({"created": [e[1] for e in created.topic_errors], "values": values})
 
 
+def legacy(addr, topic, version, codecs, group):
+    """A producer and a group consumer pinned to an old broker version (api_version "0.9" or
+    "0.10.1": the pre-0.11 message format, magic 0 or 1, Produce v1-2 and Fetch v1-3): 40
+    records per codec, read back by the group, committed; timestamps as the consumer sees them."""
+    api = tuple(int(x) for x in version.split("."))
+    codecs = codecs.split(",")
+    for codec in codecs:
+        p = kafka.KafkaProducer(bootstrap_servers=addr, api_version=api, acks="all",
+                                compression_type=None if codec == "none" else codec)
+        for i in range(40):
+            p.send(topic, key=b"car-%d" % (i % 4), value=("%s-%d" % (codec, i)).encode(),
+                   timestamp_ms=1_600_000_000_000 + i if api >= (0, 10) else None)
+        p.flush()
+        p.close()
+    c = kafka.KafkaConsumer(topic, bootstrap_servers=addr, api_version=api, group_id=group,
+                            auto_offset_reset="earliest", enable_auto_commit=False,
+                            consumer_timeout_ms=15000)
+    values, offsets, stamps = [], [], []
+    for m in c:
+        values.append(m.value.decode())
+        offsets.append([m.partition, m.offset])
+        stamps.append(m.timestamp)
+        if len(values) == 40 * len(codecs):
+            break
+    c.commit()
+    committed = sum(c.committed(TopicPartition(topic, p)) or 0
+                    for p in c.partitions_for_topic(topic))
+    c.close()
+    emit({"values": values, "offsets": offsets, "timestamps": stamps, "committed": committed})
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
         {"probe": probe, "produce": produce, "consume": consume, "times": times,
-         "admin": admin, "acls": acls, "recompressed": recompressed}[cmd](*args)
+         "admin": admin, "acls": acls, "recompressed": recompressed, "legacy": legacy}[cmd](*args)
     except KafkaError as e:
         print("kafka error: %r" % e, file=sys.stderr)
         sys.exit(1)

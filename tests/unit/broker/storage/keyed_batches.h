@@ -110,16 +110,7 @@ inline std::vector<LoggedRecord> read_log(const PartitionLog& log, int64_t from 
         LoggedRecord lr{h.base_offset + v.offset_delta, std::nullopt, std::nullopt,
                         h.base_timestamp + v.timestamp_delta};
         if (v.has_key) lr.key = std::string(v.key);
-        if (v.has_value) {
-          // The value follows the key in after_timestamp: re-read it from there.
-          std::string_view a = v.after_timestamp;
-          uint64_t u = 0;
-          (void)util::read_uvarint(a, u);  // offset delta
-          (void)util::read_uvarint(a, u);  // key length
-          a.remove_prefix(v.key.size());
-          (void)util::read_uvarint(a, u);
-          lr.value = std::string(a.substr(0, static_cast<size_t>(util::zigzag_decode(u))));
-        }
+        if (v.has_value) lr.value = std::string(v.value);
         if (lr.offset >= from) out.push_back(lr);
       }
     rest.remove_prefix(h.total_size());
