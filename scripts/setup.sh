@@ -50,6 +50,10 @@ if [ ! -d tests/integration/kafkajs/node_modules/kafkajs ]; then
   echo "setup: installing kafkajs (npm) for the broker's client tests" >&2
   (cd tests/integration/kafkajs && npm install --no-audit --no-fund --silent >/dev/null)
 fi
+if [ ! -d tests/integration/kafka_node/node_modules/kafka-node ]; then
+  echo "setup: installing kafka-node (npm) for the broker's old-format client tests" >&2
+  (cd tests/integration/kafka_node && npm install --no-audit --no-fund --silent >/dev/null)
+fi
 if [ ! -d tests/integration/platformatic/node_modules/@platformatic/kafka ]; then
   echo "setup: installing @platformatic/kafka (npm) for the broker's client tests" >&2
   (cd tests/integration/platformatic && npm install --no-audit --no-fund --silent >/dev/null)

@@ -79,7 +79,24 @@ def broker_seeds():
     for api in range(30):
         seeds["api%02d_empty" % api] = bytes([api, 0])
         seeds["api%02d_topic" % api] = bytes([api, 0]) + topics + struct.pack(">ii", 1, 0) * 4
+    # Produce v0-2 with pre-0.11 message sets (plain magic 0, and a gzip magic-1 wrapper), for
+    # the broker's conversion to RecordBatch v2.
+    plain = legacy_message(0, 0, b"k", b"v") + legacy_message(0, 0, None, b"w")
+    wrapped = legacy_message(1, 1, None, zlib.compress(legacy_message(1, 0, b"k", b"v")))
+    for version, name, records in ((0, "plain_v0", plain), (2, "gzip_v1", wrapped)):
+        seeds["produce_" + name] = bytes([0, version]) + struct.pack(">hii", 1, 1000, 1) + \
+            kafka_str(b"t") + struct.pack(">ii", 1, 0) + struct.pack(">i", len(records)) + records
     return seeds
+
+
+def legacy_message(magic, attributes, key, value, offset=0):
+    """One message of the pre-0.11 format: offset, size, CRC-32, magic, attributes, ..."""
+    def blob(b):
+        return struct.pack(">i", -1) if b is None else struct.pack(">i", len(b)) + b
+    body = struct.pack(">bb", magic, attributes) + (struct.pack(">q", 1000) if magic else b"") + \
+        blob(key) + blob(value)
+    crc = zlib.crc32(body)
+    return struct.pack(">qiI", offset, len(body) + 4, crc) + body
 
 
 def avro_long(n):

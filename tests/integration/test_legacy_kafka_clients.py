@@ -1,7 +1,7 @@
 """Clients of the pre-0.11 message format (magic 0 and 1: Produce v0-2, Fetch v0-3) against the
-bundled broker, which converts as Kafka 3.x does: kafka-python pinned to api_version 0.9 and
-0.10.1, and kcat (librdkafka) with the version probe off and broker.version.fallback 0.9.0.1 or
-0.10.0.0. What old producers write, old and new consumers read, and the other way round; LZ4 at
+bundled broker, which converts as Kafka 3.x does: kafka-node 5 (npm; it speaks nothing newer),
+kafka-python pinned to api_version 0.9 and 0.10.1, and kcat (librdkafka) with the version probe
+off and broker.version.fallback 0.9.0.1 or 0.10.0.0. What old producers write, old and new consumers read, and the other way round; LZ4 at
 magic 0 (whose frame checksum Kafka got wrong before 0.10) is refused with one warning."""
 import os
 import subprocess
@@ -11,6 +11,7 @@ from test_broker import ClientTestCase
 
 CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_python", "client.py")
 DEBIAN_PYTHON = "/usr/bin/python3"
+KAFKA_NODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_node", "client.js")
 
 OLD_KCAT = {
     "0.9": ["-X", "api.version.request=false", "-X", "broker.version.fallback=0.9.0.1"],
@@ -31,6 +32,20 @@ class LegacyKafkaClientsTest(ClientTestCase):
         out = self.kcat("-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", fmt,
                         *extra).stdout.decode()
         return [line for line in out.splitlines() if line]
+
+    def test_kafka_node_produces_and_consumes_as_a_group_that_resumes(self):
+        for codec in ("none", "gzip"):
+            self.assertEqual(self.run_client(["node", KAFKA_NODE, "produce", self.addr, "cars",
+                                              150, codec])["produced"], 150)
+        first = self.run_client(["node", KAFKA_NODE, "consume", self.addr, "cars", "fleet", 300])
+        self.assertEqual(sorted(first["values"]),
+                         sorted("%s-%d" % (c, i) for c in ("none", "gzip") for i in range(150)))
+        self.run_client(["node", KAFKA_NODE, "produce", self.addr, "cars", 10, "gzip"])
+        resumed = self.run_client(["node", KAFKA_NODE, "consume", self.addr, "cars", "fleet", 10])
+        self.assertEqual(sorted(resumed["values"]), sorted("gzip-%d" % i for i in range(10)),
+                         "the group resumes after its commit")
+        self.assertEqual(len(self.consume_all("cars")), 310)
+        self.assertNotIn("refusing", self.broker.log_text())
 
     def test_kafka_python_at_0_9_and_0_10_1_produce_and_consume_as_a_group(self):
         for version, codecs in (("0.9", "none,gzip,snappy"), ("0.10.1", "none,gzip,snappy,lz4")):
