@@ -12,8 +12,12 @@
 //
 //   kafka_load (--brokers HOST:PORT | --mock) --topic T [--count N] [--size B] [--acks 1|all]
 //              [--produce-only] [--window 40000] [--passes 10]
+//              [--transaction-every N] [--read-committed]
+// --transaction-every N: a transactional producer (acks=all), committing every N messages;
+// --read-committed: the consumer reads with isolation.level=read_committed.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
   bool mock = false;
   bool produce_only = false;
   long window = 40000, passes = 10;
+  long transaction_every = 0;  // > 0: a transactional producer committing every N messages
+  bool read_committed = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -69,6 +75,10 @@ int main(int argc, char** argv) {
       passes = std::stol(next());
     else if (a == "--produce-only")
       produce_only = true;
+    else if (a == "--transaction-every")
+      transaction_every = std::stol(next());
+    else if (a == "--read-committed")
+      read_committed = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
       return 2;
@@ -98,10 +108,26 @@ int main(int argc, char** argv) {
   set(pc, "linger.ms", "5");
   set(pc, "batch.num.messages", "10000");
   set(pc, "queue.buffering.max.messages", "1000000");
+  if (transaction_every > 0)
+    set(pc, "transactional.id", "kafka-load-" + topic + "-" + std::to_string(::getpid()));
   rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
   rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+  auto txn_check = [](const char* what, rd_kafka_error_t* e) {
+    if (!e) return;
+    std::fprintf(stderr, "%s: %s\n", what, rd_kafka_error_string(e));
+    std::exit(1);
+  };
+  // A transactional producer registers once (coordinator lookup, InitProducerId) before the
+  // clock starts: that is start-up, not throughput.
+  if (transaction_every > 0)
+    txn_check("init_transactions", rd_kafka_init_transactions(producer, 30000));
   auto t0 = Clock::now();
+  if (transaction_every > 0) txn_check("begin_transaction", rd_kafka_begin_transaction(producer));
   for (long i = 0; i < count; ++i) {
+    if (transaction_every > 0 && i > 0 && i % transaction_every == 0) {
+      txn_check("commit_transaction", rd_kafka_commit_transaction(producer, 60000));
+      txn_check("begin_transaction", rd_kafka_begin_transaction(producer));
+    }
     while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
                              RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -109,6 +135,8 @@ int main(int argc, char** argv) {
       rd_kafka_poll(producer, 1);
     if ((i & 1023) == 0) rd_kafka_poll(producer, 0);
   }
+  if (transaction_every > 0)
+    txn_check("commit_transaction", rd_kafka_commit_transaction(producer, 60000));
   rd_kafka_flush(producer, 120000);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   rd_kafka_destroy(producer);
@@ -129,7 +157,10 @@ int main(int argc, char** argv) {
   set(cc, "group.id", "bench");
   set(cc, "enable.auto.commit", "false");
   if (const char* d = std::getenv("KAFKA_LOAD_DEBUG")) set(cc, "debug", d);
-  set(cc, "enable.partition.eof", "false");
+  // read_committed never sees the last offset (a transaction marker): a pass ends at the
+  // partition's end-of-file event instead.
+  set(cc, "enable.partition.eof", read_committed ? "true" : "false");
+  set(cc, "isolation.level", read_committed ? "read_committed" : "read_uncommitted");
   set(cc, "fetch.max.bytes", "52428800");
   // A pass ends at the log end, where a long-polling fetch would hold up the next pass.
   set(cc, "fetch.wait.max.ms", "10");
@@ -162,6 +193,9 @@ int main(int argc, char** argv) {
         else
           ++got;  // messages after the first one, over the time since the first one
         next_offset = m->offset + 1;
+      } else if (m && m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && read_committed) {
+        rd_kafka_message_destroy(m);
+        break;
       } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         std::fprintf(stderr, "consume: %s\n", rd_kafka_message_errstr(m));
       }
