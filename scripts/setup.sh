@@ -16,6 +16,8 @@ packages=(
   # use) and Sarama's Go sources (built in GOPATH mode, no module proxy).
   python3-kafka python3-snappy python3-lz4 python3-zstandard
   golang-github-shopify-sarama-dev
+  # kafka-go 0.2.1's sources: a Go client of the pre-0.11 message format only (GOPATH mode too)
+  golang-github-segmentio-kafka-go-dev
   # Apache Flume, Apache Kafka and the Java Kafka client, test peers fetched through Maven
   openjdk-17-jdk-headless maven
 )

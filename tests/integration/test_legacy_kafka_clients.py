@@ -1,10 +1,12 @@
 """Clients of the pre-0.11 message format (magic 0 and 1: Produce v0-2, Fetch v0-3) against the
-bundled broker, which converts as Kafka 3.x does: kafka-node 5 (npm; it speaks nothing newer),
-kafka-python pinned to api_version 0.9 and 0.10.1, and kcat (librdkafka) with the version probe
+bundled broker, which converts as Kafka 3.x does: kafka-node 5 (npm) and kafka-go 0.2.1 (Debian's,
+built in GOPATH mode), which speak nothing newer, kafka-python pinned to api_version 0.9 and 0.10.1, and kcat (librdkafka) with the version probe
 off and broker.version.fallback 0.9.0.1 or 0.10.0.0. What old producers write, old and new consumers read, and the other way round; LZ4 at
 magic 0 (whose frame checksum Kafka got wrong before 0.10) is refused with one warning."""
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 from test_broker import ClientTestCase
@@ -12,6 +14,8 @@ from test_broker import ClientTestCase
 CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_python", "client.py")
 DEBIAN_PYTHON = "/usr/bin/python3"
 KAFKA_NODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_node", "client.js")
+KAFKA_GO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_go", "client.go")
+GOPATH = "/usr/share/gocode"  # where Debian's Go library packages put their sources
 
 OLD_KCAT = {
     "0.9": ["-X", "api.version.request=false", "-X", "broker.version.fallback=0.9.0.1"],
@@ -20,6 +24,20 @@ OLD_KCAT = {
 
 
 class LegacyKafkaClientsTest(ClientTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.bin_dir = tempfile.mkdtemp(prefix="flumen-kafka-go-")
+        cls.kafka_go = os.path.join(cls.bin_dir, "kafka-go-client")
+        env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="", GOPROXY="off")
+        r = subprocess.run(["go", "build", "-o", cls.kafka_go, KAFKA_GO], env=env,
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise AssertionError("cannot build the kafka-go client: " + r.stderr[-3000:])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.bin_dir, ignore_errors=True)
+
     def kcat(self, *args, data=None, ok=True):
         r = subprocess.run(["kcat", "-b", self.addr] + list(args), input=data,
                            capture_output=True, timeout=120)
@@ -45,6 +63,20 @@ class LegacyKafkaClientsTest(ClientTestCase):
         self.assertEqual(sorted(resumed["values"]), sorted("gzip-%d" % i for i in range(10)),
                          "the group resumes after its commit")
         self.assertEqual(len(self.consume_all("cars")), 310)
+        self.assertNotIn("refusing", self.broker.log_text())
+
+    def test_kafka_go_every_codec_and_a_group_that_resumes(self):
+        codecs = ("none", "gzip", "snappy", "lz4")
+        for codec in codecs:
+            self.assertEqual(self.run_client([self.kafka_go, "produce", self.addr, "cars", 100,
+                                              codec]), {"produced": 100})
+        first = self.run_client([self.kafka_go, "consume", self.addr, "cars", "fleet", 400])
+        self.assertEqual(sorted(first["values"]),
+                         sorted("%s-%d" % (c, i) for c in codecs for i in range(100)))
+        self.run_client([self.kafka_go, "produce", self.addr, "cars", 10, "snappy"])
+        resumed = self.run_client([self.kafka_go, "consume", self.addr, "cars", "fleet", 10])
+        self.assertEqual(sorted(resumed["values"]), sorted("snappy-%d" % i for i in range(10)),
+                         "the group resumes after its commit")
         self.assertNotIn("refusing", self.broker.log_text())
 
     def test_kafka_python_at_0_9_and_0_10_1_produce_and_consume_as_a_group(self):
