@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   set(pc, "linger.ms", "5");
   set(pc, "batch.num.messages", "10000");
   set(pc, "queue.buffering.max.messages", "1000000");
+  if (const char* d = std::getenv("KAFKA_LOAD_DEBUG")) set(pc, "debug", d);
   if (transaction_every > 0)
     set(pc, "transactional.id", "kafka-load-" + topic + "-" + std::to_string(::getpid()));
   rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);

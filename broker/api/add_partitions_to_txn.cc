@@ -45,7 +45,7 @@ const Message kResponse{
     }};
 
 // AddPartitionsToTxn 0-3: the partitions a transactional producer is about to write to join
-// its transaction (persisted before the answer). As in Kafka, one bad partition fails the
+// its transaction (written before the answer). As in Kafka, one bad partition fails the
 // request: it gets its error and the others OPERATION_NOT_ATTEMPTED.
 Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
   constexpr int16_t kOperationNotAttempted = 55;
@@ -65,7 +65,11 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
                                                static_cast<int32_t>(p), ctx.wall_ms);
             e != 0)
           error = e;
-    if (error == 0 && !ctx.txn->persist()) error = kafka_error::kKafkaStorageError;
+    // Written, not synced: after a power loss the partitions of a transaction come back from
+    // their logs (TxnCoordinator::recover joins every producer open in a partition to its
+    // transaction again), so this state is a cache of what the logs say; the decision of
+    // EndTxn is what must be durable.
+    if (error == 0 && !ctx.txn->persist(false)) error = kafka_error::kKafkaStorageError;
   }
   for (const Struct& t : in.array("Topics")) {
     Struct& rt = out.add("Results");
