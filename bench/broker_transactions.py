@@ -10,7 +10,9 @@ each followed by ten passes over the last 40,000 messages with isolation.level=r
 (read_uncommitted for the baseline), against `flumen broker` at its defaults and against
 librdkafka's in-process mock cluster in the same run (the mock has transactions but no disk).
 Prints the median of several runs: msgs/s, the ratio to the mock's same phase, the ratio to
-the broker's own non-transactional phase, and the broker's fsyncs and peak RSS.
+the broker's own non-transactional phase, the broker's acks=all sync rounds per 1,000 messages
+(its FsyncCount: the markers' and the coordinator's own syncs come on top, 4 per transaction in
+all) and its peak RSS.
 
 Usage: bench/broker_transactions.py [--build build] [--count 1000000] [--runs 3]
 """
@@ -77,7 +79,7 @@ def main():
     print("transactions: flumen broker vs librdkafka mock cluster, %d x 100-byte messages, "
           "1 partition, acks=all (median of %d runs)" % (args.count, args.runs))
     print("%-22s %12s %12s %9s %11s %14s" % ("", "flumen msg/s", "mock msg/s", "vs mock",
-                                              "vs no txn", "fsyncs/1k msg"))
+                                              "vs no txn", "syncs/1k msg"))
     for name, _ in PHASES:
         for what in ("produce", "consume"):
             f, m = med("flumen", name, what), med("mock", name, what)
