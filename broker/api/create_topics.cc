@@ -116,9 +116,15 @@ Reply handle(ApiContext& ctx, const Request&, const Struct& in, Struct& out) {
         }
       }
       partitions = static_cast<int64_t>(assignments.size());
-    } else if (rf != 1 && rf != -1) {
+    } else if (rf == 0 || rf < -1) {
       error = kafka_error::kInvalidReplicationFactor;
-      message = "a single broker holds one replica";
+      message = "Replication factor must be larger than 0, or -1 to use the default value.";
+    } else if (rf > 1) {
+      // Kafka 3.x's words on a cluster of one broker.
+      error = kafka_error::kInvalidReplicationFactor;
+      message = "Unable to replicate the partition " + std::to_string(rf) +
+                " time(s): The target replication factor of " + std::to_string(rf) +
+                " cannot be reached because only 1 broker(s) are registered.";
     }
     if (partitions == -1) partitions = ctx.config.num_partitions;
     TopicConfigs configs;

@@ -647,6 +647,25 @@ class AdminProtocolTest(AgentTestCase):
         self.assertEqual(configs["num.io.threads"], ("9", False, 2))
         self.assertEqual(configs["max.connections"], ("500", False, 3))
 
+    def create_topic_v1(self, topic, partitions, replication_factor):
+        """(error, message) of CreateTopics v1 for one topic."""
+        body = struct.pack(">i", 1) + kstr(topic) + \
+            struct.pack(">ihii", partitions, replication_factor, 0, 0) + \
+            struct.pack(">ib", 10000, 0)
+        r = self.call(19, 1, body)
+        self.assertEqual(r.take(">i"), 1)
+        self.assertEqual(r.string(), topic)
+        return r.take(">h"), r.string()
+
+    def test_create_topics_refuses_replication_factors_with_kafkas_words(self):
+        # Kafka 3.x (KRaft) on one broker: librdkafka's tests and operators' scripts match on it.
+        self.assertEqual(self.create_topic_v1("rf3", 1, 3), (
+            38, "Unable to replicate the partition 3 time(s): The target replication factor of 3 "
+                "cannot be reached because only 1 broker(s) are registered."))
+        self.assertEqual(self.create_topic_v1("rf0", 1, 0), (
+            38, "Replication factor must be larger than 0, or -1 to use the default value."))
+        self.assertEqual(self.create_topic_v1("rf1", 2, 1), (0, None))
+
     def test_join_group_session_timeout_outside_the_broker_bounds(self):
         invalid_session_timeout = 26
         self.assertEqual(self.join("short", 5000), invalid_session_timeout)
