@@ -1,7 +1,8 @@
 """The broker's TLS and SASL listeners in Kafka's key names (listeners=SASL_SSL://..., PEM
 ssl.keystore.location, sasl.enabled.mechanisms, users from sasl.users.file or JAAS user_
 entries), with real clients: kcat (librdkafka, SaslHandshake v1 + SaslAuthenticate, PLAIN and
-SCRAM-SHA-256/512) and kafka-python 2.0.2 (SaslHandshake v0 then bare tokens). Also
+SCRAM-SHA-256/512), kafka-python 2.0.2 (SaslHandshake v0 then bare tokens) and kafkajs 2.2.4
+(its own SASL and TLS stack: PLAIN, SCRAM-SHA-256/512). Also
 ssl.client.auth=required, delete.topic.enable and auto.create.topics.enable. The test CA is made
 at test time."""
 import json
@@ -196,6 +197,27 @@ class SecureBrokerTest(AgentTestCase):
                             cert("ca.pem"), "not-it"],
                            capture_output=True, text=True, timeout=120)
         self.assertNotEqual(r.returncode, 0)
+
+    def test_kafkajs_over_sasl_ssl_with_every_mechanism(self):
+        self.start_broker()
+        script = os.path.join(SOURCE_DIR, "tests", "integration", "kafkajs", "secure.js")
+
+        def run(mechanism, user, password):
+            r = subprocess.run(["node", script, "127.0.0.1:%d" % self.ports["SASL_SSL"],
+                                "js-" + mechanism, mechanism, user, password, cert("ca.pem")],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            return json.loads(r.stdout.strip().splitlines()[-1])
+        for mechanism in ("plain", "scram-sha-256", "scram-sha-512"):
+            with self.subTest(mechanism=mechanism):
+                r = run(mechanism, "alice", "alice-secret")
+                self.assertNotIn("error", r, r)
+                self.assertEqual(sorted(r["consumed"]),
+                                 sorted("%s-%d" % (mechanism, i) for i in range(100)))
+                refused = run(mechanism, "alice", "wrong")
+                self.assertEqual(refused.get("error"), "KafkaJSSASLAuthenticationError", refused)
+        # The JAAS user of the listener works as well.
+        self.assertNotIn("error", run("plain", "bob", "bob-secret"))
 
     def test_flumes_kafka_sink_keys_reach_a_sasl_ssl_broker(self):
         self.start_broker()
