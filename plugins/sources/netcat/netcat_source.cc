@@ -7,6 +7,7 @@
 
 #include "agent/net/backoff_resumer.h"
 #include "agent/pipeline/channel_processor.h"
+#include "plugins/sources/netcat/line_cutter.h"
 
 namespace flumen::plugins {
 
@@ -15,62 +16,40 @@ namespace flumen::plugins {
 // until the source's retry timer resumes it.
 class NetcatSource::LineHandler : public net::ConnectionHandler {
  public:
-  explicit LineHandler(NetcatSource* src) : src_(src) {}
+  explicit LineHandler(NetcatSource* src)
+      : src_(src),
+        cutter_(static_cast<size_t>(src->options_.max_line_length),
+                static_cast<size_t>(src->options_.batch_size)) {}
 
   size_t on_data(net::Connection& c, std::string_view data, bool eof) override {
     const size_t max_line = static_cast<size_t>(src_->options_.max_line_length);
-    const size_t batch_max = static_cast<size_t>(src_->options_.batch_size);
     const bool ack = src_->options_.ack_every_event;
     size_t pos = 0;
     for (;;) {
       // Cut complete lines from the front into one batch; the replies follow line order.
       const size_t batch_start = pos;
-      const bool discarding_at_start = discarding_;
+      const bool discarding_at_start = cutter_.discarding();
+      pos = cutter_.cut(data, pos, eof, pieces_);
       batch_.clear();
       replies_.clear();
       size_t failed = 0;
-      while (batch_.size() < batch_max && pos < data.size()) {
-        size_t nl = data.find('\n', pos);
-        if (discarding_) {
-          if (nl == std::string_view::npos) {
-            pos = data.size();
-            break;
-          }
-          discarding_ = false;
-          pos = nl + 1;
-          continue;
-        }
-        size_t len = (nl == std::string_view::npos ? data.size() : nl) - pos;
-        if (len + 1 > max_line) {
-          // Flume's answer to an overlong line; the rest of it is skipped as it arrives.
+      for (const LineCutter::Piece& p : pieces_) {
+        if (p.overlong) {
+          // Flume's answer to an overlong line.
           ++failed;
           if (ack)
             replies_ += "FAILED: Event exceeds the maximum length (" + std::to_string(max_line) +
                         " chars, including newline)\n";
-          if (nl == std::string_view::npos) {
-            discarding_ = true;
-            pos = data.size();
-          } else {
-            pos = nl + 1;
-          }
           continue;
         }
-        if (nl == std::string_view::npos) {
-          if (!eof) break;                    // wait for the rest of the line
-          batch_.add(data.substr(pos, len));  // last line of a closed stream
-          if (ack) replies_ += "OK\n";
-          pos = data.size();
-          break;
-        }
-        batch_.add(data.substr(pos, len));
+        batch_.add(p.line);
         if (ack) replies_ += "OK\n";
-        pos = nl + 1;
       }
       if (!batch_.empty()) {
         Status s = src_->processor().process_batch(batch_);
         if (!s) {
           // Keep these lines (not consumed) and retry them after a backoff.
-          discarding_ = discarding_at_start;
+          cutter_.set_discarding(discarding_at_start);
           spdlog::debug("netcat {}: put failed ({}), retrying", src_->name(), s.message());
           src_->resumer_->pause_and_retry(c);
           return batch_start;
@@ -79,6 +58,7 @@ class NetcatSource::LineHandler : public net::ConnectionHandler {
       }
       if (failed > 0) src_->counters().event_read_fail->inc(static_cast<int64_t>(failed));
       c.write(std::move(replies_));
+      const size_t batch_max = static_cast<size_t>(src_->options_.batch_size);
       if (batch_.size() < batch_max || pos >= data.size()) break;  // no more complete lines
     }
     return pos;
@@ -88,7 +68,8 @@ class NetcatSource::LineHandler : public net::ConnectionHandler {
 
  private:
   NetcatSource* src_;
-  bool discarding_ = false;  // skipping the rest of an overlong line
+  LineCutter cutter_;
+  std::vector<LineCutter::Piece> pieces_;
   EventBatch batch_;
   std::string replies_;
 };
