@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-all_targets=(forward_frame_fuzz broker_request_fuzz syslog_message_fuzz listener_fuzz avro_rpc_fuzz)
+all_targets=(forward_frame_fuzz broker_request_fuzz syslog_message_fuzz listener_fuzz avro_rpc_fuzz
+             netcat_lines_fuzz)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 missing=()
