@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -175,8 +176,9 @@ uint32_t legacy_crc32(std::string_view bytes) {
 BatchVerdict legacy_set_to_batch(std::string_view message_set, size_t max_inflated,
                                  std::string& batch, std::string& why) {
   std::vector<PlainRecord> records;
-  std::vector<std::string> inflated;  // the wrappers' message sets, which `records` point into
-  inflated.reserve(16);
+  // The wrappers' message sets, which `records` point into: a deque, whose elements never move
+  // as it grows (a vector's would, taking short strings' bytes with them).
+  std::deque<std::string> inflated;
   int codec = -1;  // the first wrapper's
   bool log_append_time = false;
   std::string_view like;  // the first wrapper's compressed value: snappy keeps its framing

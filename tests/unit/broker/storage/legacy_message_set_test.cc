@@ -160,6 +160,18 @@ TEST_CASE("legacy produce: several wrappers and plain messages in one set make o
   CHECK(values == std::vector<std::string>{"1", "2", "3", "4"});
 }
 
+TEST_CASE("legacy produce: many wrappers in one set keep every record's bytes") {
+  std::string set;
+  for (int i = 0; i < 40; ++i)  // more wrappers than any small buffer reserved for them
+    set += wrapper(1, 1, 0, message(1, 0, 0, i, "k" + std::to_string(i), "v" + std::to_string(i)));
+  Converted c = to_batch(set);
+  REQUIRE(c.records.records.size() == 40);
+  for (int i = 0; i < 40; ++i) {
+    CHECK(c.records.records[static_cast<size_t>(i)].key == "k" + std::to_string(i));
+    CHECK(c.records.records[static_cast<size_t>(i)].value == "v" + std::to_string(i));
+  }
+}
+
 TEST_CASE("legacy produce: LZ4 at magic 1 is read; at magic 0 it is refused with the reason") {
   const std::string inner = message(1, 0, 0, 7, "k", "lz");
   Converted c = to_batch(wrapper(1, 3, 0, inner));
