@@ -6,16 +6,15 @@ magic 0 (whose frame checksum Kafka got wrong before 0.10) is refused with one w
 import os
 import shutil
 import subprocess
-import tempfile
 import unittest
 
+from debian_go import build_go_client
 from test_broker import ClientTestCase
 
 CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_python", "client.py")
 DEBIAN_PYTHON = "/usr/bin/python3"
 KAFKA_NODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_node", "client.js")
 KAFKA_GO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafka_go", "client.go")
-GOPATH = "/usr/share/gocode"  # where Debian's Go library packages put their sources
 
 OLD_KCAT = {
     "0.9": ["-X", "api.version.request=false", "-X", "broker.version.fallback=0.9.0.1"],
@@ -26,13 +25,7 @@ OLD_KCAT = {
 class LegacyKafkaClientsTest(ClientTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.bin_dir = tempfile.mkdtemp(prefix="flumen-kafka-go-")
-        cls.kafka_go = os.path.join(cls.bin_dir, "kafka-go-client")
-        env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="", GOPROXY="off")
-        r = subprocess.run(["go", "build", "-o", cls.kafka_go, KAFKA_GO], env=env,
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            raise AssertionError("cannot build the kafka-go client: " + r.stderr[-3000:])
+        cls.bin_dir, cls.kafka_go = build_go_client(KAFKA_GO, "kafka-go-client")
 
     @classmethod
     def tearDownClass(cls):

@@ -6,27 +6,18 @@ refused, ListTopics, which sends Metadata v0 first, DescribeConfig, DescribeTopi
 DeleteTopic)."""
 import os
 import shutil
-import subprocess
-import tempfile
 import unittest
 
+from debian_go import build_go_client
 from test_broker import ClientTestCase
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sarama", "client.go")
-GOPATH = "/usr/share/gocode"  # where Debian's Go library packages put their sources
 
 
 class SaramaTest(ClientTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.bin_dir = tempfile.mkdtemp(prefix="flumen-sarama-")
-        cls.client_bin = os.path.join(cls.bin_dir, "sarama-client")
-        env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="", GOPROXY="off",
-                   CGO_CFLAGS="-Wno-deprecated-declarations")
-        r = subprocess.run(["go", "build", "-o", cls.client_bin, SOURCE], env=env,
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            raise AssertionError("cannot build the Sarama client: " + r.stderr[-3000:])
+        cls.bin_dir, cls.client_bin = build_go_client(SOURCE, "sarama-client")
 
     @classmethod
     def tearDownClass(cls):
