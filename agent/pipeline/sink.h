@@ -5,6 +5,7 @@
 // the agent while the runner is not running.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,11 +91,22 @@ class Sink {
   // unsynced; then calls sync_delivered() once, commits the takes in order and calls
   // deliveries_committed(). A take still commits only after its data is on disk.
   virtual bool groups_syncs() const { return false; }
+  // At most how many takes a window of this sink holds (the processor's kSyncWindow bounds it
+  // too): a sink whose window's events are in doubt when it fails (a forward sink's, which a
+  // failover sends to another receiver again) keeps it small for large takes.
+  virtual size_t sync_window_limit() const { return SIZE_MAX; }
   // Makes every batch delivered since the last deliveries_committed() durable. An error: none
   // of them commits (each gets delivery_not_committed()) and they are delivered again.
   virtual Status sync_delivered() { return Status::ok(); }
   // Every batch delivered since the last call is committed: nothing of it is taken back now.
   virtual void deliveries_committed() {}
+  // In a sync window, after sync_delivered() succeeded: called for each take in order, just
+  // before it commits, with the result deliver() gave. A sink whose destination answers after
+  // deliver() returned (the forward sink sends a window's batches, then waits for every answer
+  // in sync_delivered) adds here what it learnt: events its receiver rejected, the markers to
+  // store with this take's commit. The batch passed to deliver() stays valid, unchanged, until
+  // its take commits or is given back (delivery_not_committed).
+  virtual void delivery_synced(const EventBatch& /*batch*/, DeliveryResult& /*result*/) {}
   // Called from another thread (the one stopping the agent) when the drain deadline passed while
   // deliver() may still be running: deliver() should give up soon and answer kRetry (a kafka
   // sink purges what librdkafka holds, a forward sink stops waiting for acknowledgements), so a

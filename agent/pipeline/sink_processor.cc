@@ -73,12 +73,30 @@ namespace {
 
 enum class TakeStep { kDelivered, kEmpty, kFailed };
 
+// What a delivered take's result asks before its commit: its rejected events to the dead-letter
+// channel, its markers onto the transaction. False when the dead-letter channel could not take
+// them: the take must not commit (a rejected event is never lost, only tried again).
+bool prepare_commit(SinkSlot& slot, PendingTake& p) {
+  const auto n = static_cast<int64_t>(p.batch.size());
+  const bool whole = p.result.outcome == Delivery::kRejected;
+  const auto bad = whole ? n : static_cast<int64_t>(p.result.rejected_events.size());
+  if (bad > 0 && slot.dead_letter &&
+      !dead_letter(slot, p.batch, whole ? std::vector<uint32_t>{} : p.result.rejected_events,
+                   p.result.message))
+    return false;
+  for (const auto& [key, value] : p.result.markers)
+    p.txn->set_marker(key, value);
+  return true;
+}
+
 // Takes a batch into `p` and delivers it: kDelivered when it waits for its commit (delivered,
-// or rejected whole and dead-lettered if the slot has a dead-letter channel).
-TakeStep take_and_deliver(SinkSlot& slot, PendingTake& p) {
+// or rejected whole). Outside a sync window its commit is prepared here (prepare_commit); in
+// one, after the window's sync.
+TakeStep take_and_deliver(SinkSlot& slot, PendingTake& p, bool grouped) {
   Sink& sink = *slot.sink;
   metrics::SinkCounters& c = sink.counters();
   const size_t want = sink.batch_size();
+  p.held_by_sink = false;
   p.txn = slot.channel->begin();
   p.batch.clear();
   if (Status s = p.txn->take(want, p.batch); !s) {
@@ -105,17 +123,12 @@ TakeStep take_and_deliver(SinkSlot& slot, PendingTake& p) {
     return TakeStep::kFailed;
   }
   // Delivered (perhaps with some events rejected) or rejected whole.
-  const bool whole = p.result.outcome == Delivery::kRejected;
-  const auto bad = whole ? n : static_cast<int64_t>(p.result.rejected_events.size());
-  if (bad > 0 && slot.dead_letter &&
-      !dead_letter(slot, p.batch, whole ? std::vector<uint32_t>{} : p.result.rejected_events,
-                   p.result.message)) {
-    if (!whole) sink.delivery_not_committed();
+  p.held_by_sink = p.result.outcome != Delivery::kRejected;
+  if (!grouped && !prepare_commit(slot, p)) {
+    if (p.held_by_sink) sink.delivery_not_committed();
     p.txn->rollback();
     return TakeStep::kFailed;
   }
-  for (const auto& [key, value] : p.result.markers)
-    p.txn->set_marker(key, value);
   return TakeStep::kDelivered;
 }
 
@@ -124,7 +137,7 @@ TakeStep take_and_deliver(SinkSlot& slot, PendingTake& p) {
 void give_back(SinkSlot& slot, size_t from, size_t count) {
   for (size_t i = count; i-- > from;) {
     PendingTake& p = slot.window[i];
-    if (p.result.outcome != Delivery::kRejected) slot.sink->delivery_not_committed();
+    if (p.held_by_sink) slot.sink->delivery_not_committed();
     p.txn->rollback();
   }
 }
@@ -162,14 +175,18 @@ ProcessOutcome drain_once(SinkSlot& slot) {
   // A sink that syncs per batch delivers a window of batches, each in its own take, before one
   // sync; the window ends early when a take comes back short (the channel had no more).
   const bool grouped = sink.groups_syncs();
-  const size_t limit = grouped ? kSyncWindow : 1;
+  const size_t limit =
+      grouped ? std::max<size_t>(1, std::min(kSyncWindow, sink.sync_window_limit())) : 1;
   if (slot.window.size() < limit) slot.window.resize(limit);
   size_t count = 0;
   TakeStep last = TakeStep::kDelivered;
   Clock::time_point linger_until{};
   while (count < limit) {
     PendingTake& p = slot.window[count];
-    last = take_and_deliver(slot, p);
+    // Asked before the take: a sink may take a different count next once this one is delivered
+    // (the forward sink, after a take it sends again).
+    const size_t want = sink.batch_size();
+    last = take_and_deliver(slot, p, grouped);
     if (last == TakeStep::kEmpty && count > 0 && slot.wake != nullptr) {
       // Every take so far was full: the next batch is likely a moment away. Waited for on the
       // channel's size, so a wake-up without events costs no empty take (nor BatchEmptyCount).
@@ -183,7 +200,7 @@ ProcessOutcome drain_once(SinkSlot& slot) {
     }
     if (last != TakeStep::kDelivered) break;
     ++count;
-    if (p.batch.size() < sink.batch_size()) break;
+    if (p.batch.size() < want) break;
     if (count < limit) p.txn->hold_for_sync();
   }
   if (count == 0)
@@ -198,7 +215,16 @@ ProcessOutcome drain_once(SinkSlot& slot) {
     }
   }
   for (size_t i = 0; i < count; ++i) {
-    if (Status s = slot.window[i].txn->commit(); !s) {
+    PendingTake& p = slot.window[i];
+    if (grouped) {
+      sink.delivery_synced(p.batch, p.result);
+      if (!prepare_commit(slot, p)) {
+        give_back(slot, i, count);
+        sink.deliveries_committed();  // the ones before i
+        return ProcessOutcome::kFailed;
+      }
+    }
+    if (Status s = p.txn->commit(); !s) {
       give_back(slot, i, count);
       if (grouped) sink.deliveries_committed();  // the ones before i
       slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),

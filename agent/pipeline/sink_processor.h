@@ -48,6 +48,9 @@ struct PendingTake {
   std::unique_ptr<Transaction> txn;
   EventBatch batch;
   DeliveryResult result;
+  // deliver() answered delivered (not rejected whole): the sink holds this take until it
+  // commits or is given back.
+  bool held_by_sink = false;
 };
 
 struct SinkSlot {

@@ -10,6 +10,7 @@ Every case counts every line by content at the end."""
 import collections
 import os
 import random
+import re
 import threading
 import time
 import unittest
@@ -150,6 +151,34 @@ class ForwardSenderKillTest(AgentTestCase):
         n, lost, dups, strangers = self.kill_loop(self.edge_conf({"k1": port}), [out], 8, 19)
         print("edge kill -9 x8: %d lines, %d lost, %d duplicated (%.2f %%)" %
               (n, lost, dups, 100.0 * dups / max(n, 1)))
+        self.assertEqual(agg.stop(), 0)
+        self.assertEqual((lost, dups, strangers), (0, 0, 0), "(lost, duplicated, strangers)")
+
+    def test_edge_at_flume_defaults_killed_8_times(self):
+        # Every batch key at Flume's default (100): the forward sink keeps a window of several
+        # takes in flight, each recorded in the channel, and after a kill -9 sends every one of
+        # them again with its numbers, in order.
+        port, out, agg = self.aggregator("agg")
+        conf = "\n".join(l for l in self.edge_conf({"k1": port}).splitlines()
+                          if "batchSize" not in l and "batch-size" not in l and
+                          "apacity" not in l) + "\n"
+        restarts = []
+        real_start = self.start_agent
+
+        def start_and_remember(*a, **kw):
+            agent = real_start(*a, **kw)
+            restarts.append(agent)
+            return agent
+        self.start_agent = start_and_remember
+        try:
+            n, lost, dups, strangers = self.kill_loop(conf, [out], 8, 29)
+        finally:
+            self.start_agent = real_start
+        # How many takes each restart found in flight (the log of start()).
+        windows = [int(k) for a in restarts for k in
+                   re.findall(r"\((\d+) takes of \d+ events were in flight", a.log_text())]
+        print("edge at defaults kill -9 x8: %d lines, %d lost, %d duplicated; takes in flight "
+              "at the restarts: %s" % (n, lost, dups, windows))
         self.assertEqual(agg.stop(), 0)
         self.assertEqual((lost, dups, strangers), (0, 0, 0), "(lost, duplicated, strangers)")
 

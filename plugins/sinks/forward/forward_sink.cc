@@ -50,9 +50,10 @@ Status ForwardSink::start() {
   stream_ = (uint64_t{rd()} << 32) ^ rd() ^
             static_cast<uint64_t>(Clock::now().time_since_epoch().count());
   next_seq_ = 1;
-  recovered_.reset();
-  plan_.clear();
-  plan_settled_ = false;
+  expected_.clear();
+  window_.clear();
+  synced_ = 0;
+  recovered_at_ms_ = 0;
   durable_ = channel() != nullptr && channel()->keeps_markers() && options_.protocol != "flume";
   if (durable_) {
     record_key_ = sender_record_key(state_key());
@@ -61,12 +62,29 @@ Status ForwardSink::start() {
       if (auto r = SenderRecord::decode(it->second)) {
         stream_ = r->stream;
         next_seq_ = r->next_seq;
-        if (r->has_plan()) recovered_ = *r;
-        spdlog::info("forward sink {}: stream {:016x} goes on at batch {}{}", name(), stream_,
-                     next_seq_,
-                     recovered_ ? " (a take of " + std::to_string(r->events) +
-                                      " events was in flight: it is sent again with its numbers)"
-                                : "");
+        size_t events = 0;
+        for (const TakePlanRecord& t : r->takes) {
+          Take take;
+          take.events = t.events;
+          take.hash = t.events_hash;
+          uint64_t seq = t.first_seq;
+          size_t begin = 0;
+          for (uint32_t c : t.counts) {
+            Planned b{seq++, begin, begin + c};
+            b.at_peer = true;  // it may be committed there: the receiver tells
+            take.batches.push_back(b);
+            begin += c;
+          }
+          events += t.events;
+          expected_.push_back(std::move(take));
+        }
+        if (!expected_.empty()) recovered_at_ms_ = r->recorded_at_ms;
+        spdlog::info(
+            "forward sink {}: stream {:016x} goes on at batch {}{}", name(), stream_, next_seq_,
+            expected_.empty()
+                ? ""
+                : " (" + std::to_string(expected_.size()) + " takes of " + std::to_string(events) +
+                      " events were in flight: they are sent again with their numbers)");
       } else {
         spdlog::warn(
             "forward sink {}: its record in channel {} does not read ('{}'); a new "
@@ -96,6 +114,10 @@ void ForwardSink::disconnect(const std::string& why) {
   in_.clear();
   out_.clear();
   out_sent_ = 0;
+  // What was sent on it and not answered may or may not be at the receiver (at_peer stays).
+  for (Take& t : window_)
+    for (Planned& b : t.batches)
+      b.awaiting = false;
   counters().connection_closed->inc();
   spdlog::info("forward sink {}: disconnected from {}:{} ({})", name(), options_.hostname,
                options_.port, why);
@@ -242,26 +264,30 @@ namespace {
 constexpr int kInterruptCheckMs = 100;
 }  // namespace
 
+bool ForwardSink::read_answers() {
+  size_t at = 0;
+  for (;;) {
+    fwd::Frame f;
+    size_t used = 0;
+    fwd::Split sp =
+        fwd::split_frame(std::string_view(in_).substr(at), fwd::kDefaultMaxFrame, f, used);
+    if (sp == fwd::Split::kNeedMore) break;
+    if (sp != fwd::Split::kFrame) {
+      last_error_ = "malformed answer from the receiver";
+      return false;
+    }
+    if (f.type == fwd::FrameType::kWelcome) break;  // the handshake reads it itself
+    if (!on_answer(f)) return false;
+    at += used;
+  }
+  if (at > 0) in_.erase(0, at);
+  return true;
+}
+
 template <typename Done>
 ForwardSink::Io ForwardSink::pump(Clock::time_point deadline, Done done) {
   for (;;) {
-    // Complete frames already received.
-    size_t at = 0;
-    for (;;) {
-      fwd::Frame f;
-      size_t used = 0;
-      fwd::Split sp =
-          fwd::split_frame(std::string_view(in_).substr(at), fwd::kDefaultMaxFrame, f, used);
-      if (sp == fwd::Split::kNeedMore) break;
-      if (sp != fwd::Split::kFrame) {
-        last_error_ = "malformed answer from the receiver";
-        return Io::kBroken;
-      }
-      if (f.type == fwd::FrameType::kWelcome) break;  // the handshake reads it itself
-      if (!on_answer(f)) return Io::kBroken;
-      at += used;
-    }
-    if (at > 0) in_.erase(0, at);
+    if (!read_answers()) return Io::kBroken;
     if (out_sent_ == out_.size() && tls_sent_ == tls_out_.size() && done()) {
       out_.clear();
       out_sent_ = 0;
@@ -317,30 +343,39 @@ ForwardSink::Io ForwardSink::io_step(Clock::time_point deadline) {
 }
 
 bool ForwardSink::on_answer(const fwd::Frame& f) {
+  // The batch of the window an answer is for (none: a stale answer, ignored).
+  auto find = [&](uint64_t seq) -> std::pair<Take*, Planned*> {
+    for (Take& t : window_)
+      for (Planned& b : t.batches)
+        if (b.seq == seq) return {&t, &b};
+    return {nullptr, nullptr};
+  };
   switch (f.type) {
     case fwd::FrameType::kAck: {
       fwd::Ack a;
       if (!fwd::decode_ack(f.payload, a)) break;
-      ++answers_;
-      for (Planned& p : plan_)
-        if (p.seq == a.seq) p.done = true;
+      if (auto [t, b] = find(a.seq); b != nullptr) {
+        b->done = true;
+        b->awaiting = false;
+      }
       return true;
     }
     case fwd::FrameType::kNack: {
       fwd::Nack n;
       if (!fwd::decode_nack(f.payload, n)) break;
-      ++answers_;
+      auto [t, b] = find(n.seq);
       if (n.reason == fwd::NackReason::kChannelFull) {
-        any_full_ = true;
         nacks_full_->inc();
         last_error_ = n.message;
-      } else if (n.reason == fwd::NackReason::kRejected) {
-        for (Planned& p : plan_)
-          if (p.seq == n.seq) p.done = true;
-        rejected_ = n.message;
       }
-      for (Planned& p : plan_)
-        if (p.seq == n.seq) p.at_peer = false;  // refused: certainly not committed there
+      if (b != nullptr) {
+        b->awaiting = false;
+        b->at_peer = false;  // refused: certainly not committed there
+        if (n.reason == fwd::NackReason::kRejected) {
+          b->done = true;
+          t->rejected = n.message;
+        }
+      }
       return true;
     }
     case fwd::FrameType::kPong: {
@@ -361,8 +396,9 @@ bool ForwardSink::on_answer(const fwd::Frame& f) {
   return false;
 }
 
-void ForwardSink::plan(const EventBatch& batch) {
-  plan_.clear();
+void ForwardSink::plan(const EventBatch& batch, Take& take) {
+  take.batches.clear();
+  take.rejected.clear();
   const size_t max_events =
       std::max<size_t>(1, std::min<size_t>(fwd::kMaxBatchEvents, welcome_.max_events));
   if (batch.size() > max_events && max_events < static_cast<size_t>(options_.batch_size))
@@ -389,201 +425,315 @@ void ForwardSink::plan(const EventBatch& batch) {
       bytes += b;
       ++end;
     }
-    plan_.push_back({next_seq_++, begin, end});
+    take.batches.push_back({next_seq_++, begin, end});
     begin = end;
   }
-  plan_events_ = batch.size();
-  plan_hash_ = 0;
+  take.events = batch.size();
+  // On disk with the plan: the same events are recognised after a restart.
+  take.hash = durable_ ? events_identity(batch) : 0;
 }
 
-SenderRecord ForwardSink::record(bool with_plan) const {
+SenderRecord ForwardSink::record(size_t from) const {
   SenderRecord r;
   r.stream = stream_;
   r.next_seq = next_seq_;
   r.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  if (with_plan && !plan_.empty()) {
-    r.first_seq = plan_.front().seq;
-    r.events = plan_events_;
-    r.events_hash = plan_hash_;
-    for (const Planned& p : plan_)
-      r.counts.push_back(static_cast<uint32_t>(p.end - p.begin));
-  }
+  auto add = [&](const Take& t) {
+    if (t.avro || t.batches.empty()) return;
+    TakePlanRecord p;
+    p.first_seq = t.batches.front().seq;
+    p.events = t.events;
+    p.events_hash = t.hash;
+    for (const Planned& b : t.batches)
+      p.counts.push_back(static_cast<uint32_t>(b.end - b.begin));
+    r.takes.push_back(std::move(p));
+  };
+  for (size_t i = from; i < window_.size(); ++i)
+    add(window_[i]);
+  for (const Take& t : expected_)
+    add(t);
   return r;
 }
 
-Status ForwardSink::new_plan(const EventBatch& batch) {
-  plan(batch);
+Status ForwardSink::save_record() {
   if (!durable_) return Status::ok();
   // On disk before the first byte leaves: a number the receiver may hold is never given to
   // other events after a restart.
-  plan_hash_ = events_identity(batch);
-  if (Status s = channel()->save_marker(record_key_, record(true).encode()); !s) {
-    plan_.clear();
+  if (Status s = channel()->save_marker(record_key_, record(0).encode()); !s)
     return make_error(s.code(), "cannot record the batches' numbers in channel " +
                                     channel()->name() + " before sending: " + s.message());
-  }
   return Status::ok();
 }
 
-void ForwardSink::resume_recovered(const EventBatch& batch) {
-  SenderRecord r = std::move(*recovered_);
-  recovered_.reset();
-  if (batch.size() != r.events || events_identity(batch) != r.events_hash) {
-    // Not the events of that take (a take of another sink or worker got them, or a config
-    // change): they get new numbers, and that take's numbers are never used again.
+bool ForwardSink::take_expected(const EventBatch& batch, Take& take) {
+  if (expected_.empty()) return false;
+  Take& first = expected_.front();
+  if (wire_ == Wire::kForward && first.events == batch.size() &&
+      first.hash == events_identity(batch)) {
+    take = std::move(first);
+    expected_.pop_front();
+    if (recovered_at_ms_ != 0)
+      spdlog::info(
+          "forward sink {}: sending again the {} events in flight before the restart, as "
+          "batches {}..{} of stream {:016x}",
+          name(), take.events, take.batches.front().seq, take.batches.back().seq, stream_);
+    if (expected_.empty()) recovered_at_ms_ = 0;
+    return true;
+  }
+  // Not the events of that take (a take of another sink or worker got them, or a config
+  // change): they get new numbers, and those takes' numbers are never used again. The next
+  // record written leaves them out.
+  if (recovered_at_ms_ != 0)
     spdlog::info(
         "forward sink {}: the events at the head of channel {} are not the {} it had in flight "
         "before the restart; they go with new numbers",
-        name(), channel()->name(), r.events);
-    return;
-  }
-  plan_.clear();
-  uint64_t seq = r.first_seq;
-  size_t begin = 0;
-  for (uint32_t c : r.counts) {
-    Planned p{seq++, begin, begin + c};
-    p.at_peer = true;  // it may be committed there: the receiver tells
-    plan_.push_back(p);
-    begin += c;
-  }
-  plan_events_ = batch.size();
-  plan_hash_ = r.events_hash;
-  spdlog::info(
-      "forward sink {}: sending again the {} events in flight before the restart, as "
-      "batches {}..{} of stream {:016x}",
-      name(), r.events, r.first_seq, seq - 1, stream_);
+        name(), channel() ? channel()->name() : std::string("-"), first.events);
+  expected_.clear();
+  recovered_at_ms_ = 0;
+  return false;
 }
 
-pipeline::DeliveryResult ForwardSink::settled(pipeline::DeliveryResult r) {
-  // Committed with the take: the take is no longer in flight.
-  if (durable_) return std::move(r).with_marker(record_key_, record(false).encode());
-  return r;
-}
-
-bool ForwardSink::any_at_peer() const {
-  // Acknowledged batches count too: given to another member, the whole take goes there again.
-  return std::any_of(plan_.begin(), plan_.end(), [](const Planned& p) { return p.at_peer; });
-}
-
-void ForwardSink::delivery_not_committed() {
-  // Delivered, but its take did not commit (the channel's disk): the same events come again.
-  // The plan stays, every batch acknowledged, so they are not sent twice.
-  if (durable_ && !plan_.empty()) {
-    plan_settled_ = false;
-    return;
-  }
-  plan_.clear();
-}
-
-DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
-  if (plan_settled_) {
-    plan_.clear();  // the last delivery committed
-    plan_settled_ = false;
-  }
-  if (recovered_) resume_recovered(batch);
-  if (!plan_.empty() && (plan_events_ != batch.size() || plan_hash_ != events_identity(batch)))
-    plan_.clear();  // other events than the rolled-back ones: a new plan, new numbers
-  int backoff_ms = 50;
-  auto keep_for_retry = [&](std::string why) {
-    // The receiver may hold some of these events already (acknowledged, or sent and the answer
-    // lost). If they come back to this sink they are not sent twice; if another sink of the
-    // group takes them, those can be duplicated at its receiver. Counted as in doubt.
-    size_t in_doubt = 0;
-    for (const Planned& p : plan_)
-      if (p.at_peer) in_doubt += p.end - p.begin;
-    in_doubt_->inc(static_cast<int64_t>(in_doubt));
-    if (!durable_) plan_hash_ = events_identity(batch);  // durable: hashed when planned
-    return DeliveryResult::retry(std::move(why));
-  };
-  for (;;) {
-    if (interrupted_.load()) return keep_for_retry("interrupted: the agent is stopping");
-    if (fd_ < 0) {
-      if (Status s = connect(deadline); !s) {
-        if (plan_.empty()) return DeliveryResult::retry(s.message());
-        // A batch of this take may be committed at this receiver, its answer lost with the
-        // connection (the receiver killed after its commit). Given up now, the take would
-        // go to another member of the sink group and be put there twice; its own receiver
-        // recognises the numbers when it is back, so it is waited for, within request-timeout.
-        if (any_at_peer() && Clock::now() + std::chrono::milliseconds(backoff_ms) < deadline) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-          backoff_ms = std::min(backoff_ms * 2, 1000);
-          continue;
-        }
-        return keep_for_retry(s.message());
-      }
-    }
-    if (wire_ == Wire::kAvro) {
-      plan_.clear();  // Avro RPC numbers nothing: a resend is a new call
-      DeliveryResult r = deliver_avro(batch, deadline);
-      return r.outcome == pipeline::Delivery::kRetry ? r : settled(std::move(r));
-    }
-    bool replan = plan_.empty();
-    // Batches planned before a reconnect must still fit the (possibly new) receiver.
-    for (const Planned& p : plan_)
-      replan = replan || (!p.done && p.end - p.begin > std::max<uint32_t>(welcome_.max_events, 1));
-    if (replan) {
-      if (Status s = new_plan(batch); !s) return DeliveryResult::retry(s.message());
-    }
-    out_.clear();
-    out_sent_ = 0;
-    size_t expect = 0;
-    for (Planned& p : plan_) {
-      if (p.done) continue;
-      ++expect;
-      p.at_peer = true;
+void ForwardSink::queue_unsent() {
+  for (Take& t : window_) {
+    if (t.avro) continue;
+    for (Planned& b : t.batches) {
+      if (b.done || b.awaiting) continue;
       const size_t before = out_.size();
-      if (Status s = fwd::append_batch(out_, p.seq, codec_, batch, p.begin, p.end, scratch_,
+      if (Status s = fwd::append_batch(out_, b.seq, codec_, *t.batch, b.begin, b.end, scratch_,
                                        static_cast<int>(options_.compression_level));
-          !s)
-        return DeliveryResult::rejected(s.message());
+          !s) {
+        // It can never be encoded (a codec error): rejected as the receiver would reject it.
+        out_.resize(before);
+        b.done = true;
+        t.rejected = s.message();
+        continue;
+      }
+      b.awaiting = true;
+      b.at_peer = true;
       // Raw event bytes, to compare with BytesSentCount (what compression saved).
       const size_t frame_header = 22;
       event_bytes_->inc(static_cast<int64_t>(
           codec_ == fwd::Codec::kNone ? out_.size() - before - frame_header : scratch_.size()));
       batches_sent_->inc();
     }
-    answers_ = 0;
-    any_full_ = false;
-    rejected_.clear();
+  }
+}
+
+void ForwardSink::send_now() {
+  // Bounded: each step either moves bytes or finds the socket busy.
+  for (int step = 0; step < 64 && fd_ >= 0; ++step) {
+    if (!read_answers()) {
+      disconnect(last_error_);
+      return;
+    }
+    if (out_sent_ == out_.size() && tls_sent_ == tls_out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+      return;
+    }
+    const size_t sent = out_sent_, tls_sent = tls_sent_, got = in_.size();
+    Io io = io_step(Clock::now());
+    if (io == Io::kBroken) {
+      disconnect(last_error_);
+      return;
+    }
+    if (io == Io::kTimeout || (out_sent_ == sent && tls_sent_ == tls_sent && in_.size() == got))
+      return;  // the socket takes nothing now: sync_delivered() goes on
+  }
+}
+
+bool ForwardSink::any_at_peer() const {
+  // Acknowledged batches count too: given to another member, the whole take goes there again.
+  for (const Take& t : window_)
+    for (const Planned& b : t.batches)
+      if (b.at_peer) return true;
+  return false;
+}
+
+bool ForwardSink::any_awaiting() const {
+  for (const Take& t : window_)
+    for (const Planned& b : t.batches)
+      if (b.awaiting) return true;
+  return false;
+}
+
+void ForwardSink::replan_to_fit() {
+  const size_t max_events = std::max<uint32_t>(welcome_.max_events, 1);
+  size_t first = window_.size();
+  for (size_t i = 0; i < window_.size() && first == window_.size(); ++i)
+    for (const Planned& b : window_[i].batches)
+      if (!b.done && b.end - b.begin > max_events) first = i;
+  // New numbers from there on, for every later take too: numbers only grow on the wire.
+  for (size_t i = first; i < window_.size(); ++i)
+    if (!window_[i].avro) plan(*window_[i].batch, window_[i]);
+}
+
+DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
+  if (interrupted_.load()) return DeliveryResult::retry("interrupted: the agent is stopping");
+  if (!groups_syncs()) {
+    // protocol = flume: one Avro RPC call per take, answered before this returns.
+    if (fd_ < 0)
+      if (Status s = connect(deadline); !s) return DeliveryResult::retry(s.message());
+    return deliver_avro(batch, deadline);
+  }
+  Take take;
+  const bool again = take_expected(batch, take);
+  if (!again) {
+    // A new plan needs the receiver's limits: connect unless a take of this window did (a
+    // connection lost since is rebuilt by sync_delivered).
+    if (fd_ < 0 && (window_.empty() || wire_ == Wire::kAvro))
+      if (Status s = connect(deadline); !s) return DeliveryResult::retry(s.message());
+    if (wire_ == Wire::kAvro) {
+      DeliveryResult r = deliver_avro(batch, deadline);
+      if (r.outcome == pipeline::Delivery::kDelivered) {
+        Take avro;
+        avro.batch = &batch;
+        avro.avro = true;
+        window_.push_back(std::move(avro));
+      }
+      return r;
+    }
+    plan(batch, take);
+  }
+  take.batch = &batch;
+  window_.push_back(std::move(take));
+  if (!again) {
+    if (Status s = save_record(); !s) {
+      window_.pop_back();
+      return DeliveryResult::retry(s.message());
+    }
+  }
+  if (fd_ >= 0) {
+    queue_unsent();
+    send_now();
+  }
+  return DeliveryResult::delivered();
+}
+
+Status ForwardSink::settle(Clock::time_point deadline) {
+  auto pending = [&] {
+    for (const Take& t : window_)
+      for (const Planned& b : t.batches)
+        if (!b.done) return true;
+    return false;
+  };
+  const std::string where = options_.hostname + ":" + std::to_string(options_.port);
+  int backoff_ms = 50;
+  auto wait_and_count_resent = [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, 1000);
+    int64_t again = 0;
+    for (const Take& t : window_)
+      for (const Planned& b : t.batches)
+        again += b.done ? 0 : 1;
+    resent_batches_->inc(again);
+  };
+  while (pending()) {
+    if (interrupted_.load())
+      return make_error(ErrorCode::kUnavailable, "interrupted: the agent is stopping");
+    if (fd_ < 0) {
+      if (Status s = connect(deadline); !s) {
+        // A batch of the window may be committed at this receiver, its answer lost with the
+        // connection (the receiver killed after its commit). Given up now, the takes would go
+        // to another member of the sink group and be put there twice; its own receiver
+        // recognises the numbers when it is back, so it is waited for, within request-timeout.
+        if (any_at_peer() && Clock::now() + std::chrono::milliseconds(backoff_ms) < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+          backoff_ms = std::min(backoff_ms * 2, 1000);
+          continue;
+        }
+        return s;
+      }
+      if (wire_ == Wire::kAvro)
+        return make_error(ErrorCode::kUnavailable,
+                          where + " no longer speaks the flumen forward protocol");
+      const uint64_t before = next_seq_;
+      replan_to_fit();
+      if (next_seq_ != before)
+        if (Status s = save_record(); !s) return s;
+    }
+    queue_unsent();
     // Every batch sent gets exactly one answer on this connection, in order.
-    Io io = pump(deadline, [&] { return answers_ >= expect; });
+    Io io = pump(deadline, [&] { return !any_awaiting(); });
     if (io == Io::kTimeout) {
       disconnect("no answer within request-timeout");
-      return keep_for_retry("no answer from " + options_.hostname + ":" +
-                            std::to_string(options_.port) + " within request-timeout");
+      return make_error(ErrorCode::kUnavailable,
+                        "no answer from " + where + " within request-timeout");
     }
     if (io == Io::kBroken) {
       std::string why = last_error_;
       disconnect(why);
       if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)
-        return keep_for_retry(why);
-      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-      backoff_ms = std::min(backoff_ms * 2, 1000);
-      resent_batches_->inc(static_cast<int64_t>(expect));
+        return make_error(ErrorCode::kUnavailable, why);
+      wait_and_count_resent();
       continue;  // reconnect; what was not acknowledged goes again with its old numbers
     }
-    bool all_done = true;
-    for (const Planned& p : plan_)
-      all_done = all_done && p.done;
-    if (all_done) {
-      plan_settled_ = true;
-      if (!rejected_.empty())
-        return settled(DeliveryResult::rejected("the receiver rejected a batch: " + rejected_));
-      return settled(DeliveryResult::delivered());
-    }
+    if (!pending()) break;
     // Refused for now (channel full there, or behind a refused batch): wait and send again.
     if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)
-      return keep_for_retry("the receiver's channel stays full: " + last_error_);
-    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-    backoff_ms = std::min(backoff_ms * 2, 1000);
-    size_t again = 0;
-    for (const Planned& p : plan_)
-      again += p.done ? 0 : 1;
-    resent_batches_->inc(static_cast<int64_t>(again));
+      return make_error(ErrorCode::kUnavailable,
+                        "the receiver's channel stays full: " + last_error_);
+    wait_and_count_resent();
   }
+  return Status::ok();
+}
+
+Status ForwardSink::sync_delivered() {
+  synced_ = 0;
+  return settle(Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms));
+}
+
+void ForwardSink::delivery_synced(const EventBatch& batch, DeliveryResult& result) {
+  if (synced_ < window_.size() && window_[synced_].batch == &batch) {
+    const Take& t = window_[synced_++];
+    if (!t.rejected.empty()) {
+      // The receiver can never take these batches (they do not decode there); the others of
+      // the take are committed there and must not go anywhere again.
+      std::vector<uint32_t> events;
+      for (const Planned& b : t.batches)
+        if (b.done && !b.at_peer)
+          for (size_t i = b.begin; i < b.end; ++i)
+            events.push_back(static_cast<uint32_t>(i));
+      std::string why = "the receiver rejected a batch: " + t.rejected;
+      result = events.size() == batch.size()
+                   ? DeliveryResult::rejected(std::move(why))
+                   : DeliveryResult::partly_rejected(std::move(events), std::move(why));
+    }
+  }
+  // Committed with the take: the takes after it are still in flight.
+  if (durable_) result.markers.emplace_back(record_key_, record(synced_).encode());
+}
+
+void ForwardSink::deliveries_committed() {
+  window_.clear();
+  synced_ = 0;
+}
+
+void ForwardSink::delivery_not_committed() {
+  // The newest take of the window goes back to the head of the channel: the same events come
+  // again, and its batches keep their numbers (those acknowledged are not sent again).
+  if (window_.empty()) return;
+  Take t = std::move(window_.back());
+  window_.pop_back();
+  if (synced_ > window_.size()) synced_ = window_.size();
+  if (t.avro) return;  // Avro RPC numbers nothing: a resend is a new call
+  // The receiver may hold some of these events (acknowledged, or sent and the answer lost).
+  // If they come back to this sink they are not sent twice; if another sink of the group takes
+  // them, those can be duplicated at its receiver. Counted as in doubt.
+  bool all_done = true;
+  size_t in_doubt = 0;
+  for (Planned& b : t.batches) {
+    all_done = all_done && b.done;
+    if (b.at_peer) in_doubt += b.end - b.begin;
+    b.awaiting = false;
+  }
+  if (!all_done) in_doubt_->inc(static_cast<int64_t>(in_doubt));
+  if (!durable_) t.hash = events_identity(*t.batch);  // durable: hashed when planned
+  t.batch = nullptr;
+  expected_.push_front(std::move(t));
 }
 
 void ForwardSink::tick(Clock::time_point now) {

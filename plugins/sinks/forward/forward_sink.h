@@ -4,14 +4,19 @@
 // batch of it was acknowledged, i.e. committed to the receiver's channel.
 //
 // A transaction is cut into batches (at most 1000 events / 1 MiB, fewer when the receiver's
-// channels take smaller transactions), all sent before the first answer is awaited. A NACK
-// "channel full" is waited out with backoff, a broken connection is rebuilt and the unacknowledged
-// batches are sent again with their old sequence numbers, all within request-timeout; past that
-// the transaction is rolled back (the sink group may move to another sink). When the same events
-// come back to this sink, the batches already acknowledged are not sent again and the rest keep
-// their numbers, so the receiver puts nothing twice.
+// channels take smaller transactions). The sink delivers a sync window (Sink::groups_syncs): up
+// to 8 takes and about 1,000 events (one take at least), each sent as soon as it is taken,
+// without waiting for answers; sync_delivered()
+// then waits until every batch of the window is acknowledged, and the takes commit in order.
+// The receiver thus has several batches to put at once (a durable channel there merges their
+// syncs) while the sender takes the next ones. A NACK "channel full" is waited out with
+// backoff, a broken connection is rebuilt and the unacknowledged batches are sent again with
+// their old sequence numbers, all within request-timeout; past that the window is given back
+// (the sink group may move to another sink). When the same events come back to this sink, the
+// batches already acknowledged are not sent again and the rest keep their numbers, so the
+// receiver puts nothing twice. Batches always go out in the order of their numbers.
 //
-// With a durable channel the sink's stream id and the numbers of the take in flight are kept in
+// With a durable channel the sink's stream id and the numbers of the takes in flight are kept in
 // the channel (sender_record.h): a batch sent again after a kill -9 of this agent carries its old
 // number, and the receiver puts nothing twice.
 //
@@ -21,8 +26,10 @@
 // delivered when Flume answers OK; FAILED (its channel full) is retried within request-timeout.
 //
 // Runs entirely on its sink runner's thread, with a non-blocking socket and poll(2).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,20 +53,30 @@ class ForwardSink : public pipeline::Sink {
   ForwardSink(std::string name, ForwardSinkOptions options);
   ~ForwardSink() override;
 
-  // After a restart, the first take is exactly the one in flight before it (see start()).
+  // After a restart, or after a window was given back, the next take is exactly the first one
+  // expected again (its events are at the head of the channel), so it is recognised.
   size_t batch_size() const override {
-    return recovered_ ? static_cast<size_t>(recovered_->events)
-                      : static_cast<size_t>(options_.batch_size);
+    return expected_.empty() ? static_cast<size_t>(options_.batch_size) : expected_.front().events;
   }
   Status start() override;
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
+  // Flume's Avro RPC (protocol = flume) answers each call before the next: no window.
+  bool groups_syncs() const override { return options_.protocol != "flume"; }
+  // About kWindowEvents in flight, at least one take: what a failover may send to the next
+  // receiver again stays near one take of a tuned conf (1,000 events), while Flume's default
+  // takes of 100 go eight at a time.
+  static constexpr size_t kWindowEvents = 1000;
+  size_t sync_window_limit() const override {
+    return std::max<size_t>(1, kWindowEvents / std::max<size_t>(1, options_.batch_size));
+  }
+  Status sync_delivered() override;
+  void delivery_synced(const EventBatch& batch, pipeline::DeliveryResult& result) override;
+  void deliveries_committed() override;
+  void delivery_not_committed() override;
   void tick(Clock::time_point now) override;
   void interrupt() override { interrupted_ = true; }
-  void delivery_not_committed() override;
-  int64_t resumes_take_recorded_at() const override {
-    return recovered_ ? recovered_->recorded_at_ms : 0;
-  }
+  int64_t resumes_take_recorded_at() const override { return recovered_at_ms_; }
 
  private:
   // Set by interrupt() (the agent's stop, past its deadline): waits end within ~100 ms.
@@ -68,9 +85,19 @@ class ForwardSink : public pipeline::Sink {
   util::LogThrottle probe_log_;  // a peer that speaks neither protocol is probed on every retry
   struct Planned {
     uint64_t seq;
-    size_t begin, end;     // events of the transaction's batch
-    bool done = false;     // acknowledged or rejected: not to be sent again
-    bool at_peer = false;  // acknowledged, or sent and not answered (it may be committed there)
+    size_t begin, end;      // events of the take's batch
+    bool done = false;      // acknowledged or rejected: not to be sent again
+    bool at_peer = false;   // acknowledged, or sent and not answered (it may be committed there)
+    bool awaiting = false;  // sent on this connection, its answer not read yet
+  };
+  // A take of the window, or one expected to come back.
+  struct Take {
+    const EventBatch* batch = nullptr;  // the runner's, valid while the take is in window_
+    std::vector<Planned> batches;
+    size_t events = 0;
+    uint64_t hash = 0;     // events_identity: set when planned (durable) or given back
+    bool avro = false;     // delivered whole by Avro RPC: nothing to settle or send again
+    std::string rejected;  // why the receiver rejected a batch of it, if it did
   };
   enum class Io { kOk, kTimeout, kBroken };
   enum class Wire { kForward, kAvro };
@@ -93,21 +120,35 @@ class ForwardSink : public pipeline::Sink {
   Io tls_io_step(Clock::time_point deadline);
   void take_tls_output();  // the session's ciphertext onto tls_out_
   void disconnect(const std::string& why);
-  void plan(const EventBatch& batch);
-  // plan(), then, with a durable channel, the plan recorded there before anything is sent.
-  Status new_plan(const EventBatch& batch);
-  // The record of this sink's stream (and of the take in flight when `with_plan`).
-  SenderRecord record(bool with_plan) const;
-  // The first take after a restart: the take that was in flight before it, if these are its
-  // events (then plan_ is its plan again, every batch possibly at the peer).
-  void resume_recovered(const EventBatch& batch);
-  pipeline::DeliveryResult settled(pipeline::DeliveryResult r);
-  // Whether a batch of the take in flight may be committed at the receiver already.
+  // Cuts the take's events into batches numbered from next_seq_, within the receiver's limits.
+  void plan(const EventBatch& batch, Take& take);
+  // With a durable channel, the plans of every take in flight recorded there (before any of
+  // their bytes are sent).
+  Status save_record();
+  // The record of this sink's stream with the plans of window_[from..] and of expected_.
+  SenderRecord record(size_t from) const;
+  // The first expected take, if `batch` holds its events (else every expected take is dropped:
+  // another taker got their events).
+  bool take_expected(const EventBatch& batch, Take& take);
+  // Appends to out_ the frames of every batch of the window not done and not awaiting an answer
+  // on this connection, in order (so numbers only grow on the wire).
+  void queue_unsent();
+  // Writes and reads what the socket takes now without waiting.
+  void send_now();
+  // Waits for every batch of the window (sync_delivered's work).
+  Status settle(Clock::time_point deadline);
+  // Whether a batch of the window may be committed at the receiver already.
   bool any_at_peer() const;
+  bool any_awaiting() const;
+  // After a reconnect to a receiver that takes smaller batches: the takes from the first that
+  // no longer fits get new plans.
+  void replan_to_fit();
   // Writes out_ and reads answers until `done()` holds, the deadline passes or the connection
   // breaks. Every complete frame received goes to on_answer.
   template <typename Done>
   Io pump(Clock::time_point deadline, Done done);
+  // The complete frames in in_ (a WELCOME is left for the handshake); false: broken.
+  bool read_answers();
   bool on_answer(const net::forward::Frame& f);
 
   ForwardSinkOptions options_;
@@ -141,18 +182,13 @@ class ForwardSink : public pipeline::Sink {
   // The channel keeps this sink's record (durable channel, forward protocol).
   bool durable_ = false;
   std::string record_key_;
-  // What the last run had in flight when it stopped without committing it (a kill -9).
-  std::optional<SenderRecord> recovered_;
-
-  // The transaction in flight, kept after a retry so that the same events reuse it; and after
-  // it was delivered, until the next deliver(), in case its take commit fails.
-  std::vector<Planned> plan_;
-  bool plan_settled_ = false;
-  uint64_t plan_hash_ = 0;
-  size_t plan_events_ = 0;
-  size_t answers_ = 0;  // acks and nacks received for the batches of this round
-  bool any_full_ = false;
-  std::string rejected_;
+  // Delivered takes not committed yet, in order (a sync window).
+  std::vector<Take> window_;
+  size_t synced_ = 0;  // takes of window_ delivery_synced() went through
+  // Takes whose events are expected back at the head of the channel, in order: a window given
+  // back, or what the last run had in flight when it stopped without committing it (kill -9).
+  std::deque<Take> expected_;
+  int64_t recovered_at_ms_ = 0;  // when the last run recorded the takes expected_ holds
   uint64_t ping_nonce_ = 0;
   bool pong_seen_ = false;
 

@@ -80,12 +80,13 @@ std::string sender_record_key(const std::string& state_key) {
 std::string SenderRecord::encode() const {
   std::string out =
       "1 " + hex(stream) + " " + std::to_string(next_seq) + " " + std::to_string(recorded_at_ms);
-  if (!has_plan()) return out;
-  out +=
-      " " + std::to_string(first_seq) + " " + std::to_string(events) + " " + hex(events_hash) + " ";
-  for (size_t i = 0; i < counts.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(counts[i]);
+  for (const TakePlanRecord& t : takes) {
+    out += " " + std::to_string(t.first_seq) + " " + std::to_string(t.events) + " " +
+           hex(t.events_hash) + " ";
+    for (size_t i = 0; i < t.counts.size(); ++i) {
+      if (i) out += ',';
+      out += std::to_string(t.counts[i]);
+    }
   }
   return out;
 }
@@ -97,24 +98,30 @@ std::optional<SenderRecord> SenderRecord::decode(std::string_view value) {
   if (!next_field(rest, f) || !parse(f, r.stream, 16)) return std::nullopt;
   if (!next_field(rest, f) || !parse(f, r.next_seq) || r.next_seq == 0) return std::nullopt;
   if (!next_field(rest, f) || !parse(f, r.recorded_at_ms)) return std::nullopt;
-  if (!next_field(rest, f)) return r;  // no take in flight
-  if (!parse(f, r.first_seq) || r.first_seq == 0) return std::nullopt;
-  if (!next_field(rest, f) || !parse(f, r.events)) return std::nullopt;
-  if (!next_field(rest, f) || !parse(f, r.events_hash, 16)) return std::nullopt;
-  if (!next_field(rest, f)) return std::nullopt;
-  uint64_t total = 0;
-  while (!f.empty()) {
-    const size_t comma = f.find(',');
-    uint32_t c = 0;
-    if (!parse(f.substr(0, comma), c) || c == 0) return std::nullopt;
-    r.counts.push_back(c);
-    total += c;
-    f.remove_prefix(comma == std::string_view::npos ? f.size() : comma + 1);
+  // Numbers below this belong to an earlier take of the record.
+  uint64_t free_from = 1;
+  while (next_field(rest, f)) {
+    TakePlanRecord t;
+    if (!parse(f, t.first_seq) || t.first_seq < free_from) return std::nullopt;
+    if (!next_field(rest, f) || !parse(f, t.events)) return std::nullopt;
+    if (!next_field(rest, f) || !parse(f, t.events_hash, 16)) return std::nullopt;
+    if (!next_field(rest, f)) return std::nullopt;
+    uint64_t total = 0;
+    while (!f.empty()) {
+      const size_t comma = f.find(',');
+      uint32_t c = 0;
+      if (!parse(f.substr(0, comma), c) || c == 0) return std::nullopt;
+      t.counts.push_back(c);
+      total += c;
+      f.remove_prefix(comma == std::string_view::npos ? f.size() : comma + 1);
+    }
+    // Each plan must describe its events exactly, follow the one before it and lie below the
+    // next number.
+    if (t.counts.empty() || total != t.events || t.first_seq + t.counts.size() > r.next_seq)
+      return std::nullopt;
+    free_from = t.first_seq + t.counts.size();
+    r.takes.push_back(std::move(t));
   }
-  // The plan must describe its events exactly and lie below the next number.
-  if (r.counts.empty() || total != r.events || r.first_seq + r.counts.size() > r.next_seq)
-    return std::nullopt;
-  if (next_field(rest, f)) return std::nullopt;
   return r;
 }
 

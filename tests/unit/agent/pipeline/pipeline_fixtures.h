@@ -48,12 +48,26 @@ class ScriptedSink : public Sink {
   void delivery_not_committed() override { not_committed++; }
   // As a sink that syncs per batch (file_roll with sink.fsync): a sync window.
   bool groups_syncs() const override { return groups; }
+  size_t sync_window_limit() const override { return window_limit; }
+  size_t window_limit = SIZE_MAX;
   Status sync_delivered() override {
     syncs++;
     if (fail_sync) return make_error(ErrorCode::kIo, "scripted: sync failed");
     return Status::ok();
   }
   void deliveries_committed() override { windows_committed++; }
+  // In a window, after its sync: records which take it is told about (its first body) and
+  // reports synced_reject_bodies rejected, as a forward sink learns from its receiver's answers.
+  void delivery_synced(const EventBatch& b, DeliveryResult& r) override {
+    synced.emplace_back(b.empty() ? std::string() : std::string(b.body(0)));
+    std::vector<uint32_t> bad;
+    for (size_t i = 0; i < b.size(); ++i)
+      for (const auto& body : synced_reject_bodies)
+        if (b.body(i) == body) bad.push_back(static_cast<uint32_t>(i));
+    if (!bad.empty()) r = DeliveryResult::partly_rejected(bad, "scripted: refused after the sync");
+  }
+  std::vector<std::string> synced;
+  std::vector<std::string> synced_reject_bodies;
   bool groups = false;
   bool fail_sync = false;
   int syncs = 0;

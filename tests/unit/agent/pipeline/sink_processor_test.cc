@@ -56,6 +56,23 @@ TEST_CASE("a sink that groups its syncs delivers a window of takes, syncs once, 
   CHECK(sink.syncs == 2);  // nothing delivered, nothing to sync
 }
 
+TEST_CASE("a sink can hold its window to fewer takes") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = true;
+  sink.window_limit = 3;
+  REQUIRE(testing::put(*ch, testing::numbered(0, 100)).is_ok());
+  auto s = slot(&sink, ch.get());
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  CHECK(sink.calls == 3);
+  CHECK(sink.syncs == 1);
+  sink.window_limit = 0;  // taken as one
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  CHECK(sink.calls == 4);
+  CHECK(sink.syncs == 2);
+  CHECK(ch->size() == 60);
+}
+
 TEST_CASE("a window whose takes were full waits for the next batch before it syncs") {
   auto ch = memory("c1");
   ScriptedSink sink("k1", 10);
@@ -97,6 +114,31 @@ TEST_CASE("a failed sync of a window gives every take of it back, in order, newe
   sink.got.clear();
   CHECK(drain_once(*s) == ProcessOutcome::kReady);
   CHECK(sink.got == testing::range_strings(0, 30));  // the same events, in their order
+}
+
+TEST_CASE("a window's takes hear after the sync what their destination refused, in order") {
+  auto ch = memory("c1");
+  auto dead = memory("dlq");
+  ScriptedSink sink("k1", 10);
+  sink.groups = true;
+  sink.synced_reject_bodies = {"12", "13"};
+  REQUIRE(testing::put(*ch, testing::numbered(0, 30)).is_ok());
+  auto s = slot(&sink, ch.get());
+  s->dead_letter = dead.get();
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  CHECK(sink.synced == std::vector<std::string>{"0", "10", "20"});
+  CHECK(ch->size() == 0);
+  CHECK(testing::take_bodies(*dead, 10) == std::vector<std::string>{"12", "13"});
+  CHECK(sink.counters().event_rejected->get() == 2);
+  CHECK(sink.counters().event_drain_success->get() == 28);
+
+  // A failed sync tells nothing: every take goes back.
+  sink.synced.clear();
+  sink.fail_sync = true;
+  REQUIRE(testing::put(*ch, testing::numbered(30, 20)).is_ok());
+  CHECK(drain_once(*s) == ProcessOutcome::kFailed);
+  CHECK(sink.synced.empty());
+  CHECK(ch->size() == 20);
 }
 
 TEST_CASE("a delivery failing inside a window commits the batches before it, and retries it") {
