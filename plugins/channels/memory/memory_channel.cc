@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "agent/util/spin_wait.h"
+
 namespace flumen::plugins {
 
 class MemoryChannel::Txn : public pipeline::BasicTransaction {
@@ -96,6 +98,14 @@ Status MemoryChannel::commit_put(EventBatch& staged, bool wait_for_space) {
                                                           // still passes an empty channel
   };
   {
+    if (!fits() && wait_for_space) {
+      // The sink usually frees room within microseconds (its take runs on the other core):
+      // a short spin saves both threads a sleep and a wake-up.
+      const uint64_t freed = room_freed_.load();
+      lock.unlock();
+      util::spin_until([&] { return room_freed_.load(std::memory_order_relaxed) != freed; });
+      lock.lock();
+    }
     if (!fits()) {
       if (wait_for_space)
         space_cv_.wait_for(lock, std::chrono::seconds(options_.keep_alive_seconds),
@@ -163,6 +173,7 @@ void MemoryChannel::release_slots(size_t events, size_t bytes) {
     used_slots_ -= events;
     used_bytes_ -= bytes;
   }
+  room_freed_.fetch_add(1);
   space_cv_.notify_all();
   notify_space();
 }

@@ -10,6 +10,7 @@
 // A put commit waits up to keep-alive for space, then fails with kChannelFull.
 // Not durable: a restart starts empty.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -63,6 +64,9 @@ class MemoryChannel : public pipeline::Channel {
   size_t used_slots_ = 0;     // queued + taken by open transactions
   size_t used_bytes_ = 0;     // body bytes, same accounting as slots
   bool stopping_ = false;
+  // Counts the times room was freed: a put that found the channel full spins on it briefly
+  // (util::spin_until) before it sleeps on space_cv_.
+  std::atomic<uint64_t> room_freed_{0};
 };
 
 }  // namespace flumen::plugins
