@@ -21,8 +21,12 @@ Paths:
   mem-hdfs        TAILDIR -> memory -> hdfs (local files; at defaults it rolls every 10 events)
   fc-null         TAILDIR -> file channel -> null (the durable channel's put and take commits)
 
+With --perf PATH, one more run of PATH follows the matrix with `perf record -g` attached to each
+of its agents, and the hottest symbols of each (self time) are printed: the profile of a slow
+path, measured the same way.
+
 Usage: bench/defaults_matrix.py [--flumen build/flumen] [--lines 5000000] [--runs 3]
-                                [--paths mem-null,fwd,...] [--timeout 120]
+                                [--paths mem-null,fwd,...] [--timeout 120] [--perf fc-fwd]
 """
 import argparse
 import glob
@@ -213,10 +217,31 @@ class Path:
                 a.proc.kill()
 
 
-def run_path(flumen, workdir, log, lines, path, timeout):
+def perf_report(data, top=15):
+    out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio",
+                          "--sort", "dso,symbol", "-g", "none", "--percent-limit", "1"],
+                         capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        # "  18.49%  [kernel.kallsyms]  [k] finish_task_switch   -   -": percent, dso, symbol
+        fields = [f for f in line.strip().split("  ") if f.strip() and f.strip() != "-"]
+        rows.append("  ".join(f.strip() for f in fields[:3]))
+    return rows[:top]
+
+
+def run_path(flumen, workdir, log, lines, path, timeout, perf=False):
     p = Path(flumen, workdir, log, lines, path)
     t0 = time.time()
     p.start()
+    recorders = []
+    if perf:
+        for a in p.agents:
+            data = os.path.join(workdir, "perf-%s-%d.data" % (path, a.proc.pid))
+            recorders.append((a, data, subprocess.Popen(
+                ["perf", "record", "-q", "-g", "-F", "999", "-p", str(a.proc.pid), "-o", data],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
     done = False
     try:
         deadline = t0 + timeout
@@ -229,7 +254,16 @@ def run_path(flumen, workdir, log, lines, path, timeout):
         got = p.delivered()
         stats = p.stats()
     finally:
+        for _, _, rec in recorders:
+            rec.send_signal(2)
+            rec.wait()
         p.stop()
+    for i, (a, data, _) in enumerate(recorders):
+        # Agents in the order started: for two-agent paths the receiver comes first.
+        print("perf, %s agent %d of %d (%.2f s wall), self time:" % (path, i + 1, len(recorders),
+                                                                     wall))
+        for row in perf_report(data):
+            print("   " + row)
     ok = done and p.check(got)
     shutil.rmtree(p.dir, ignore_errors=True)
     return {"wall": wall, "done": done, "delivered": got, "ok": ok, "stats": stats}
@@ -272,6 +306,7 @@ def main():
     ap.add_argument("--lines", type=int, default=5000000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--perf", default="", help="profile one more run of this path")
     ap.add_argument("--paths", default="mem-null,mem-null-tuned,fwd,fwd-tuned,fwd-snd-tuned,"
                                        "fwd-rcv-tuned,fc-fwd,fc-fwd-tuned,mem-roll,mem-roll-tuned,"
                                        "mem-hdfs,mem-hdfs-tuned")
@@ -300,6 +335,11 @@ def main():
                     r + 1, p, res["wall"], "ok" if res["ok"] else "NOT OK",
                     "" if res["done"] else " (timed out with %d of %d)" % (
                         res["delivered"], args.lines)), flush=True)
+        if args.perf:
+            if not shutil.which("perf"):
+                raise SystemExit("--perf needs perf (Debian: linux-perf)")
+            print()
+            run_path(flumen, workdir, log, args.lines, args.perf, args.timeout, perf=True)
         base = statistics.median(tnc)
         print()
         print("baselines: cat %.2f s, tail | nc %.2f s (medians)" % (statistics.median(cat), base))
