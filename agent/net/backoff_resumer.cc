@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "agent/util/spin_wait.h"
+
 namespace flumen::net {
 
 BackoffResumer::BackoffResumer(uv_loop_t* loop) : timer_(new uv_timer_t), wake_(new uv_async_t) {
@@ -33,7 +35,12 @@ void BackoffResumer::watch(std::vector<pipeline::Channel*> channels) {
 }
 
 void BackoffResumer::on_space() {
+  space_events_.fetch_add(1);
   uv_async_send(wake_);
+}
+
+bool BackoffResumer::space_soon(uint64_t seen) const {
+  return util::spin_until([&] { return space_events_.load(std::memory_order_relaxed) != seen; });
 }
 
 void BackoffResumer::resume_all() {

@@ -143,8 +143,12 @@ size_t ForwardSource::on_readable(Session& s, net::Connection& c, std::string_vi
     // Batches commit in flight, those of one read sharing a durable channel's sync; any other
     // frame is answered after them, in order.
     if (frame.type == fwd::FrameType::kBatch) {
-      // Held: the batch stays buffered until its channel has room.
-      if (auto stop = on_batch(s, c, frame.payload, start)) return *stop;
+      // Held: the batch stays buffered until its channel has room. Room that came within
+      // a short spin: the same frame is put again at once.
+      if (auto stop = on_batch(s, c, frame.payload, start)) {
+        if (std::exchange(put_again_now_, false)) continue;
+        return *stop;
+      }
     } else {
       if (auto rewind = settle(s, c)) return *rewind;
       if (!on_frame(s, c, frame)) return start;
@@ -294,6 +298,7 @@ std::optional<size_t> ForwardSource::on_batch(Session& s, net::Connection& c,
   pipeline::ChannelProcessor::Marker marker{
       std::string_view(key, static_cast<size_t>(std::clamp(kn, 0, 95))),
       std::string_view(value, static_cast<size_t>(std::clamp(vn, 0, 23)))};
+  const uint64_t space_seen = resumer_->space_events();
   InFlight* fl;
   {
     std::lock_guard lock(flight_mu_);
@@ -320,10 +325,18 @@ std::optional<size_t> ForwardSource::on_batch(Session& s, net::Connection& c,
     fwd::append_nack(s.out, {h.seq, fwd::NackReason::kRejected, put.message()});
     return std::nullopt;
   }
-  // Full: hold the batch instead of refusing it. The sender keeps its window and waits for
+  // Full (counted whether the wait is short or long). A sink taking from the channel on the
+  // other core usually frees room within microseconds: once per batch, a short spin for that,
+  // then the batch is put again.
+  nacks_full_->inc();
+  if (h.seq != spun_for_seq_ && resumer_->space_soon(space_seen)) {
+    spun_for_seq_ = h.seq;
+    put_again_now_ = true;
+    return frame_start;
+  }
+  // Hold the batch instead of refusing it. The sender keeps its window and waits for
   // the answer (its request-timeout bounds the wait); this connection is not read meanwhile,
   // so a full channel here slows the sender, and through it the source at the edge.
-  nacks_full_->inc();
   resumer_->pause_and_retry(c);
   return frame_start;
 }

@@ -75,6 +75,10 @@ class ForwardSource : public pipeline::Source {
   std::unique_ptr<net::Server> server_;
   // Connections whose batch did not fit the channel, resumed when it frees room.
   std::unique_ptr<net::BackoffResumer> resumer_;
+  // A batch refused for a full channel found room within a short spin: on_readable puts it
+  // again at once. Once per batch (spun_for_seq_), then it is held as before.
+  bool put_again_now_ = false;
+  uint64_t spun_for_seq_ = 0;
   int bound_port_ = 0;
   std::chrono::steady_clock::time_point last_ledger_sweep_{};
   util::LogThrottle hello_log_{std::chrono::seconds(10)};
