@@ -42,8 +42,9 @@ const config::PropertyTable<FileChannelOptions>& file_channel_table() {
           .integer("fsyncInterval", &T::fsync_interval_seconds, "5", 1, 3600,
                    "With fsyncPerTransaction false: longest time between syncs, in seconds.")
           .integer("groupCommitWindowMicros", &T::group_commit_window_us, "0", 0, 100'000,
-                   "flumen: microseconds a commit waits for others to share its sync; 0 = only "
-                   "those already waiting.")
+                   "flumen: microseconds a commit waits for others to share its sync; 0 = "
+                   "adaptive: when the last sync was shared by several commits, up to half a "
+                   "sync's time (at most 200), else none.")
           .integer("rocksdb.writeBufferSizeMB", &T::write_buffer_mb, "64", 1, 4096,
                    "flumen: RocksDB memtable size; bigger absorbs longer bursts before a flush.")
           .boolean("exactlyOnce", &T::exactly_once, "true",

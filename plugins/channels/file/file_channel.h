@@ -41,6 +41,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -63,6 +64,13 @@ struct FileChannelEnv {
   rocksdb::Env* rocksdb_env = nullptr;  // nullptr: RocksDB's default (POSIX) environment
   const util::Clock* clock = &util::Clock::steady();
 };
+
+// How long a group commit's leader waits for more commits before it writes: `window_us` when
+// set (groupCommitWindowMicros), else adaptive: half the last sync's time, at most 200 us, when
+// syncs are per commit and the last synced group carried several commits; otherwise none.
+std::chrono::microseconds group_commit_delay(int64_t window_us, bool sync_per_commit,
+                                             size_t last_group_commits,
+                                             std::chrono::microseconds last_sync_took);
 
 class FileChannel : public pipeline::Channel {
  public:
@@ -130,6 +138,8 @@ class FileChannel : public pipeline::Channel {
                      bool wait_for_space);
   void lead_group_commit(std::unique_lock<std::mutex>& lock);
   void run_committer();
+  // How long a group's leader waits for more commits to join before it writes (mu_ held).
+  std::chrono::microseconds commit_delay() const;
   Status take(size_t max, EventBatch& out, std::vector<Range>& ranges);
   Status load_chunk(uint64_t next);
   Status read_events(uint64_t from, size_t max, EventBatch& out, uint64_t& next);
@@ -164,6 +174,10 @@ class FileChannel : public pipeline::Channel {
   size_t used_slots_ = 0;  // tail - head (queued + outstanding takes) + reserved puts
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_sync_{};
+  // The last synced group: how many commits it carried and how long its write took. With
+  // groupCommitWindowMicros 0 they decide the adaptive commit delay (commit_delay()).
+  size_t last_group_commits_ = 0;
+  std::chrono::microseconds last_sync_took_{0};
   std::unique_ptr<util::FreeSpaceGuard> space_guard_;
   bool space_ok_ = true;
 

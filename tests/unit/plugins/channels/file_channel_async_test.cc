@@ -219,3 +219,23 @@ TEST_CASE("file channel: stop writes the async commits queued; after it they fai
 
 }  // namespace
 }  // namespace flumen::plugins
+
+namespace flumen::plugins {
+namespace {
+
+TEST_CASE("a group commit waits for more commits only when the last sync was shared") {
+  using std::chrono::microseconds;
+  // Set by the conf: always that long.
+  CHECK(group_commit_delay(500, true, 1, microseconds(0)) == microseconds(500));
+  // Adaptive: a lone writer never waits, whatever the sync cost.
+  CHECK(group_commit_delay(0, true, 1, microseconds(400)) == microseconds(0));
+  CHECK(group_commit_delay(0, true, 0, microseconds(400)) == microseconds(0));
+  // Several commits shared the last sync: half its time, at most 200 us.
+  CHECK(group_commit_delay(0, true, 4, microseconds(300)) == microseconds(150));
+  CHECK(group_commit_delay(0, true, 8, microseconds(5000)) == microseconds(200));
+  // Without a sync per commit nothing is gained by waiting.
+  CHECK(group_commit_delay(0, false, 8, microseconds(300)) == microseconds(0));
+}
+
+}  // namespace
+}  // namespace flumen::plugins
