@@ -24,7 +24,7 @@ const config::PropertyTable<FileRollSinkOptions>& file_roll_sink_table() {
           .string("sink.pathManager.extension", &T::extension, "",
                   "File name extension (without the dot).")
           .boolean("sink.fsync", &T::fsync, "true",
-                   "flumen: fsync each batch before it is committed (Flume only flushes); up to 8 "
+                   "flumen: fsync each batch before it is committed (Flume only flushes); up to 16 "
                    "consecutive batches share one fdatasync.")
           .integer("sink.minimumFreeSpace", &T::minimum_free_space, "1048576", 0, INT64_MAX,
                    "flumen: bytes that must stay free on the disk; a batch that would leave "

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "agent/pipeline/channel_processor.h"
@@ -38,20 +39,22 @@ TEST_CASE("a sink that groups its syncs delivers a window of takes, syncs once, 
   auto ch = memory("c1");
   ScriptedSink sink("k1", 10);
   sink.groups = true;
-  REQUIRE(testing::put(*ch, testing::numbered(0, 100)).is_ok());
-  REQUIRE(testing::put(*ch, testing::numbered(100, 25)).is_ok());
+  const int window = static_cast<int>(kSyncWindow);
+  const int total = window * 10 + 45;
+  for (int i = 0; i < total; i += 10)
+    REQUIRE(testing::put(*ch, testing::numbered(i, std::min(10, total - i))).is_ok());
   auto s = slot(&sink, ch.get());
-  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // eight batches, one sync
-  CHECK(sink.calls == 8);
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // a window of full batches, one sync
+  CHECK(sink.calls == window);
   CHECK(sink.syncs == 1);
   CHECK(sink.windows_committed == 1);
   CHECK(ch->size() == 45);
   CHECK(drain_once(*s) == ProcessOutcome::kReady);  // four and a short fifth end the window
-  CHECK(sink.calls == 13);
+  CHECK(sink.calls == window + 5);
   CHECK(sink.syncs == 2);
   CHECK(ch->size() == 0);
-  CHECK(sink.got == testing::range_strings(0, 125));
-  CHECK(sink.counters().event_drain_success->get() == 125);
+  CHECK(sink.got == testing::range_strings(0, total));
+  CHECK(sink.counters().event_drain_success->get() == total);
   CHECK(drain_once(*s) == ProcessOutcome::kBackoff);
   CHECK(sink.syncs == 2);  // nothing delivered, nothing to sync
 }

@@ -91,16 +91,19 @@ TEST_CASE("file_roll: a full disk under the file channel leaves every event in t
   FileChannel channel("c1", co, std::make_shared<metrics::ComponentMetrics>("CHANNEL", "c1"),
                       FileChannelEnv{env.get(), &clock});
   REQUIRE(channel.start().is_ok());
-  REQUIRE(testing::put(channel, testing::numbered(0, 100)).is_ok());
+  // One sync window of batches of ten, and twenty events more.
+  const int window = static_cast<int>(pipeline::kSyncWindow) * 10, total = window + 20;
+  for (int i = 0; i < total; i += 10)
+    REQUIRE(testing::put(channel, testing::numbered(i, 10)).is_ok());
   auto o = f.options();
   o.batch_size = 10;
   auto sink = f.sink(o);
   pipeline::SinkSlot slot;
   slot.sink = sink.get();
   slot.channel = &channel;
-  // One sync window: eight batches of ten, one fdatasync, eight take commits.
+  // One sync window: its batches of ten, one fdatasync, a take commit each.
   REQUIRE(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady);
-  CHECK(f.output() == lines(0, 80));
+  CHECK(f.output() == lines(0, window));
   CHECK(sink->metrics().counter("SyncCount").get() == 1);
   // The disk fills: the sink's write succeeds (its file is elsewhere in this test), the take
   // commit fails again and again.
@@ -109,13 +112,13 @@ TEST_CASE("file_roll: a full disk under the file channel leaves every event in t
     CHECK(pipeline::drain_once(slot) == pipeline::ProcessOutcome::kFailed);
     clock.advance(300ms);
   }
-  CHECK(f.output() == lines(0, 80));
+  CHECK(f.output() == lines(0, window));
   // Space returns: the channel recovers, every event is written exactly once.
   disk->set_full(false);
   clock.advance(2s);
   while (pipeline::drain_once(slot) == pipeline::ProcessOutcome::kReady) {
   }
-  CHECK(f.output() == lines(0, 100));
+  CHECK(f.output() == lines(0, total));
   CHECK(channel.size() == 0);
 }
 
