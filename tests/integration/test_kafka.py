@@ -84,6 +84,10 @@ a1.sinks.k1.kafka.producer.message.timeout.ms = 5000
         n = 100000
         agent = self.start_agent(self.sink_conf(self.seq_source(n), "a1.sinks.k1.workers = 2"))
         wait_until(lambda: self.end_offset("drive") >= n, 60, "every event in the broker")
+        # A take is counted when it commits, after the broker acknowledged its records: the
+        # last takes of the two workers may still be committing when the offset is seen.
+        wait_until(lambda: agent.counter("SINK.k1", "EventDrainSuccessCount") >= n, 30,
+                   "the workers' last takes committed")
         self.assertEqual(agent.counter("SINK.k1", "EventDrainSuccessCount"), n)
         self.assertEqual(agent.stop(), 0)
         values = self.kcat("-C", "-t", "drive", "-o", "beginning", "-e", "-q").split()
