@@ -544,21 +544,6 @@ void ForwardSink::send_now() {
   }
 }
 
-bool ForwardSink::any_at_peer() const {
-  // Acknowledged batches count too: given to another member, the whole take goes there again.
-  for (const Take& t : window_)
-    for (const Planned& b : t.batches)
-      if (b.at_peer) return true;
-  return false;
-}
-
-bool ForwardSink::any_awaiting() const {
-  for (const Take& t : window_)
-    for (const Planned& b : t.batches)
-      if (b.awaiting) return true;
-  return false;
-}
-
 void ForwardSink::replan_to_fit() {
   const size_t max_events = std::max<uint32_t>(welcome_.max_events, 1);
   size_t first = window_.size();
@@ -614,24 +599,19 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
 }
 
 Status ForwardSink::settle(Clock::time_point deadline) {
-  auto pending = [&] {
-    for (const Take& t : window_)
-      for (const Planned& b : t.batches)
-        if (!b.done) return true;
-    return false;
-  };
+  auto pending = [](const Planned& b) { return !b.done; };
+  auto at_peer = [](const Planned& b) { return b.at_peer; };
+  auto awaiting = [](const Planned& b) { return b.awaiting; };
   const std::string where = options_.hostname + ":" + std::to_string(options_.port);
   int backoff_ms = 50;
-  auto wait_and_count_resent = [&] {
+  // False when the next wait would pass the deadline; else waits it out (50 ms doubling to 1 s).
+  auto back_off = [&] {
+    if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
     backoff_ms = std::min(backoff_ms * 2, 1000);
-    int64_t again = 0;
-    for (const Take& t : window_)
-      for (const Planned& b : t.batches)
-        again += b.done ? 0 : 1;
-    resent_batches_->inc(again);
+    return true;
   };
-  while (pending()) {
+  while (count_batches(pending) > 0) {
     if (interrupted_.load())
       return make_error(ErrorCode::kUnavailable, "interrupted: the agent is stopping");
     if (fd_ < 0) {
@@ -640,11 +620,7 @@ Status ForwardSink::settle(Clock::time_point deadline) {
         // connection (the receiver killed after its commit). Given up now, the takes would go
         // to another member of the sink group and be put there twice; its own receiver
         // recognises the numbers when it is back, so it is waited for, within request-timeout.
-        if (any_at_peer() && Clock::now() + std::chrono::milliseconds(backoff_ms) < deadline) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-          backoff_ms = std::min(backoff_ms * 2, 1000);
-          continue;
-        }
+        if (count_batches(at_peer) > 0 && back_off()) continue;
         return s;
       }
       if (wire_ == Wire::kAvro)
@@ -657,7 +633,7 @@ Status ForwardSink::settle(Clock::time_point deadline) {
     }
     queue_unsent();
     // Every batch sent gets exactly one answer on this connection, in order.
-    Io io = pump(deadline, [&] { return !any_awaiting(); });
+    Io io = pump(deadline, [&] { return count_batches(awaiting) == 0; });
     if (io == Io::kTimeout) {
       disconnect("no answer within request-timeout");
       return make_error(ErrorCode::kUnavailable,
@@ -666,17 +642,17 @@ Status ForwardSink::settle(Clock::time_point deadline) {
     if (io == Io::kBroken) {
       std::string why = last_error_;
       disconnect(why);
-      if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)
-        return make_error(ErrorCode::kUnavailable, why);
-      wait_and_count_resent();
-      continue;  // reconnect; what was not acknowledged goes again with its old numbers
+      if (!back_off()) return make_error(ErrorCode::kUnavailable, why);
+      // Reconnect; what was not acknowledged goes again with its old numbers.
+      resent_batches_->inc(static_cast<int64_t>(count_batches(pending)));
+      continue;
     }
-    if (!pending()) break;
+    if (count_batches(pending) == 0) break;
     // Refused for now (channel full there, or behind a refused batch): wait and send again.
-    if (Clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline)
+    if (!back_off())
       return make_error(ErrorCode::kUnavailable,
                         "the receiver's channel stays full: " + last_error_);
-    wait_and_count_resent();
+    resent_batches_->inc(static_cast<int64_t>(count_batches(pending)));
   }
   return Status::ok();
 }

@@ -137,9 +137,16 @@ class ForwardSink : public pipeline::Sink {
   void send_now();
   // Waits for every batch of the window (sync_delivered's work).
   Status settle(Clock::time_point deadline);
-  // Whether a batch of the window may be committed at the receiver already.
-  bool any_at_peer() const;
-  bool any_awaiting() const;
+  // How many batches of the window `pred` holds for (at_peer: may be committed at the receiver
+  // already; awaiting: sent on this connection, unanswered; !done: still to be acknowledged).
+  template <typename Pred>
+  size_t count_batches(Pred pred) const {
+    size_t n = 0;
+    for (const Take& t : window_)
+      for (const Planned& b : t.batches)
+        n += pred(b) ? 1 : 0;
+    return n;
+  }
   // After a reconnect to a receiver that takes smaller batches: the takes from the first that
   // no longer fits get new plans.
   void replan_to_fit();
