@@ -97,9 +97,21 @@ class Sink {
   virtual size_t sync_window_limit() const { return SIZE_MAX; }
   // Makes every batch delivered since the last deliveries_committed() durable. An error: none
   // of them commits (each gets delivery_not_committed()) and they are delivered again.
+  // With overlapping windows (below): only the takes of the oldest window begun.
   virtual Status sync_delivered() { return Status::ok(); }
   // Every batch delivered since the last call is committed: nothing of it is taken back now.
+  // With overlapping windows: the oldest window begun (what is left of it after give-backs).
   virtual void deliveries_committed() {}
+  // A sink that groups its syncs may also let them overlap the next window: when this is true
+  // and the sink is alone in its processor, the processor calls begin_sync() once a window is
+  // delivered, delivers the next window while that sync runs (a file's fdatasync on a thread
+  // of the sink, a forward receiver's answers on their way), then calls sync_delivered() and
+  // commits the older window. At most two windows are open at a time; a take still commits
+  // only after its data is durable. A window given back goes newest take first, the newer
+  // window before the older (delivery_not_committed shrinks the newest window begun).
+  virtual bool overlaps_syncs() const { return false; }
+  // The last `takes` takes delivered are a window whose sync may start now.
+  virtual void begin_sync(size_t /*takes*/) {}
   // In a sync window, after sync_delivered() succeeded: called for each take in order, just
   // before it commits, with the result deliver() gave. A sink whose destination answers after
   // deliver() returned (the forward sink sends a window's batches, then waits for every answer

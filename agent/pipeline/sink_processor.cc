@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace flumen::pipeline {
 
@@ -132,11 +133,11 @@ TakeStep take_and_deliver(SinkSlot& slot, PendingTake& p, bool grouped) {
   return TakeStep::kDelivered;
 }
 
-// The sink is told that the delivered takes [from, count) will not commit, the newest first,
-// and they are rolled back.
-void give_back(SinkSlot& slot, size_t from, size_t count) {
+// The sink is told that the delivered takes [from, count) of `w` will not commit, the newest
+// first, and they are rolled back.
+void give_back(SinkSlot& slot, std::vector<PendingTake>& w, size_t from, size_t count) {
   for (size_t i = count; i-- > from;) {
-    PendingTake& p = slot.window[i];
+    PendingTake& p = w[i];
     if (p.held_by_sink) slot.sink->delivery_not_committed();
     p.txn->rollback();
   }
@@ -170,11 +171,77 @@ void committed(SinkSlot& slot, PendingTake& p) {
 
 }  // namespace
 
+namespace {
+
+// Commits the first `count` delivered takes of `w`, in order; for a sink that groups its syncs,
+// after its sync_delivered(). `newer` (may be null) holds `newer_count` takes delivered after
+// them (a window whose sync was begun): when these cannot commit, those are given back first,
+// so every event goes back to the channel in its order. False: failed, and everything not
+// committed was given back.
+bool commit_window(SinkSlot& slot, std::vector<PendingTake>& w, size_t count, bool grouped,
+                   std::vector<PendingTake>* newer, size_t newer_count) {
+  Sink& sink = *slot.sink;
+  auto give_back_from = [&](size_t i) {
+    if (newer != nullptr) give_back(slot, *newer, 0, newer_count);
+    give_back(slot, w, i, count);
+  };
+  if (grouped) {
+    if (Status s = sink.sync_delivered(); !s) {
+      give_back_from(0);
+      for (size_t i = 0; i < count; ++i)
+        sink.counters().event_write_fail->inc(static_cast<int64_t>(w[i].batch.size()));
+      for (size_t i = 0; newer != nullptr && i < newer_count; ++i)
+        sink.counters().event_write_fail->inc(static_cast<int64_t>((*newer)[i].batch.size()));
+      slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(), s.message());
+      return false;
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    PendingTake& p = w[i];
+    if (grouped) {
+      sink.delivery_synced(p.batch, p.result);
+      if (!prepare_commit(slot, p)) {
+        give_back_from(i);
+        sink.deliveries_committed();  // the ones before i
+        return false;
+      }
+    }
+    if (Status s = p.txn->commit(); !s) {
+      give_back_from(i);
+      if (grouped) sink.deliveries_committed();  // the ones before i
+      slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),
+                             slot.channel->name(), s.message());
+      return false;
+    }
+    committed(slot, p);
+  }
+  if (grouped) sink.deliveries_committed();
+  for (size_t i = 0; i < count; ++i)
+    w[i].txn.reset();
+  return true;
+}
+
+void log_recovered(SinkSlot& slot) {
+  if (const auto failed = slot.failure_log.clear(); failed > 0)
+    spdlog::info("sink {}: delivering again after {} failed attempts", slot.sink->name(), failed);
+}
+
+}  // namespace
+
+ProcessOutcome finish_open(SinkSlot& slot) {
+  if (slot.open_count == 0) return ProcessOutcome::kBackoff;
+  const size_t open = std::exchange(slot.open_count, 0);
+  if (!commit_window(slot, slot.open, open, true, nullptr, 0)) return ProcessOutcome::kFailed;
+  log_recovered(slot);
+  return ProcessOutcome::kReady;
+}
+
 ProcessOutcome drain_once(SinkSlot& slot) {
   Sink& sink = *slot.sink;
   // A sink that syncs per batch delivers a window of batches, each in its own take, before one
   // sync; the window ends early when a take comes back short (the channel had no more).
   const bool grouped = sink.groups_syncs();
+  const bool overlap = grouped && slot.overlap_syncs && sink.overlaps_syncs();
   const size_t limit =
       grouped ? std::max<size_t>(1, std::min(kSyncWindow, sink.sync_window_limit())) : 1;
   if (slot.window.size() < limit) slot.window.resize(limit);
@@ -201,44 +268,37 @@ ProcessOutcome drain_once(SinkSlot& slot) {
     if (last != TakeStep::kDelivered) break;
     ++count;
     if (p.batch.size() < want) break;
-    if (count < limit) p.txn->hold_for_sync();
+    // An overlapped window stays open while the next one is taken: its room is freed too.
+    if (count < limit || overlap) p.txn->hold_for_sync();
   }
-  if (count == 0)
+  if (count == 0) {
+    // Nothing more to take: the window left open commits now.
+    if (slot.open_count > 0) return finish_open(slot);
     return last == TakeStep::kEmpty ? ProcessOutcome::kBackoff : ProcessOutcome::kFailed;
-  if (grouped) {
-    if (Status s = sink.sync_delivered(); !s) {
-      give_back(slot, 0, count);
-      for (size_t i = 0; i < count; ++i)
-        sink.counters().event_write_fail->inc(static_cast<int64_t>(slot.window[i].batch.size()));
-      slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(), s.message());
-      return ProcessOutcome::kFailed;
-    }
   }
-  for (size_t i = 0; i < count; ++i) {
-    PendingTake& p = slot.window[i];
-    if (grouped) {
-      sink.delivery_synced(p.batch, p.result);
-      if (!prepare_commit(slot, p)) {
-        give_back(slot, i, count);
-        sink.deliveries_committed();  // the ones before i
+  if (!overlap) {
+    if (!commit_window(slot, slot.window, count, grouped, nullptr, 0))
+      return ProcessOutcome::kFailed;
+  } else {
+    // This window's sync starts; the one left open, begun before it, commits; this one stays
+    // open while the next is delivered (unless a take failed: then it commits now too).
+    sink.begin_sync(count);
+    if (slot.open_count > 0) {
+      const size_t open = std::exchange(slot.open_count, 0);
+      if (!commit_window(slot, slot.open, open, true, &slot.window, count))
         return ProcessOutcome::kFailed;
-      }
     }
-    if (Status s = p.txn->commit(); !s) {
-      give_back(slot, i, count);
-      if (grouped) sink.deliveries_committed();  // the ones before i
-      slot.failure_log.error("sink {}: commit of the take from channel {} failed: {}", sink.name(),
-                             slot.channel->name(), s.message());
-      return ProcessOutcome::kFailed;
+    if (last == TakeStep::kFailed) {
+      if (!commit_window(slot, slot.window, count, true, nullptr, 0))
+        return ProcessOutcome::kFailed;
+    } else {
+      // The vectors' buffers swap: the sink's pointers to the open takes' batches stay valid.
+      std::swap(slot.window, slot.open);
+      slot.open_count = count;
     }
-    committed(slot, slot.window[i]);
   }
-  if (grouped) sink.deliveries_committed();
-  for (size_t i = 0; i < count; ++i)
-    slot.window[i].txn.reset();
   if (last == TakeStep::kFailed) return ProcessOutcome::kFailed;
-  if (const auto failed = slot.failure_log.clear(); failed > 0)
-    spdlog::info("sink {}: delivering again after {} failed attempts", sink.name(), failed);
+  log_recovered(slot);
   return ProcessOutcome::kReady;
 }
 

@@ -64,6 +64,14 @@ struct SinkSlot {
   std::string state_key;
   // The takes of one drain_once (one, or a sync window's), reused between calls.
   std::vector<PendingTake> window;
+  // Windows overlap (Sink::overlaps_syncs) only for a sink alone in its processor: a group
+  // moves between its members from one take to the next, and a failover must not find a
+  // window of the failed member still open.
+  bool overlap_syncs = false;
+  // The window delivered by the last drain_once, its sync begun, not committed yet: committed
+  // by the next drain_once after it delivered the next window, or by finish_open().
+  std::vector<PendingTake> open;
+  size_t open_count = 0;
   // Told when the channel has new events (the runner's notifier): a sync window's linger waits
   // on it. Null (no runner): a window does not linger.
   Notifier* wake = nullptr;
@@ -79,7 +87,11 @@ inline constexpr std::string_view kDeadLetterReasonHeader = "flumen.deadletter.r
 inline constexpr std::string_view kDeadLetterSinkHeader = "flumen.deadletter.sink";
 
 // Takes up to batch_size events from the slot's channel, delivers, commits or rolls back.
+// With overlapping windows it commits the window the last call left open, after it delivered
+// the next one (which it leaves open in turn).
 ProcessOutcome drain_once(SinkSlot& slot);
+// Commits the window drain_once left open, if any: kBackoff when there was none.
+ProcessOutcome finish_open(SinkSlot& slot);
 
 class SinkProcessor {
  public:
@@ -91,12 +103,18 @@ class SinkProcessor {
   // After kFailed: when a sink of the processor is due again (the end of the earliest penalty),
   // or nullopt when the processor keeps no penalties and the runner's own back-off decides.
   virtual std::optional<Clock::time_point> retry_at() const { return std::nullopt; }
+  // Commits what a sink's overlapping windows left open (before a tick, at a stop's deadline):
+  // kBackoff when nothing was open, kFailed when it could not commit (given back).
+  virtual ProcessOutcome flush() { return ProcessOutcome::kBackoff; }
 };
 
 class DefaultSinkProcessor : public SinkProcessor {
  public:
-  explicit DefaultSinkProcessor(std::unique_ptr<SinkSlot> slot) : slot_(std::move(slot)) {}
+  explicit DefaultSinkProcessor(std::unique_ptr<SinkSlot> slot) : slot_(std::move(slot)) {
+    slot_->overlap_syncs = true;
+  }
   ProcessOutcome process() override { return drain_once(*slot_); }
+  ProcessOutcome flush() override { return finish_open(*slot_); }
   std::vector<SinkSlot*> slots() override { return {slot_.get()}; }
   const char* type() const override { return "default"; }
 

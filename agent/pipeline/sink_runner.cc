@@ -69,17 +69,24 @@ SinkRunner::Step SinkRunner::step() {
   const TimePoint now = clock_.now();
   const bool stopping = stopping_.load();
   const TimePoint deadline{util::Clock::duration(drain_deadline_.load())};
-  if (stopping && now >= deadline) return {Step::Kind::kExit, {}};
+  if (stopping && now >= deadline) {
+    // A window left open (overlapping syncs) commits, or goes back to its channel, before the
+    // thread ends: its sink is stopped next.
+    (void)processor_->flush();
+    return {Step::Kind::kExit, {}};
+  }
   auto bounded = [&](TimePoint t) { return stopping ? std::min(t, deadline) : t; };
   {
     std::lock_guard lock(state_mu_);
     if (state_ == State::kBackoff && now < retry_until_)
       return {Step::Kind::kSleepUntil, bounded(retry_until_)};
   }
-  const ProcessOutcome out = processor_->process();
+  ProcessOutcome out = processor_->process();
   const TimePoint after = clock_.now();
   if (after - last_tick_ >= kTickInterval) {
     last_tick_ = after;
+    // A tick may roll a sink's file: no window of it stays open across one.
+    if (processor_->flush() == ProcessOutcome::kFailed) out = ProcessOutcome::kFailed;
     for (SinkSlot* s : processor_->slots())
       s->sink->tick(after);
   }

@@ -56,6 +56,11 @@ class ScriptedSink : public Sink {
     return Status::ok();
   }
   void deliveries_committed() override { windows_committed++; }
+  // As a sink whose syncs overlap the next window (file_roll alone in its processor).
+  bool overlaps_syncs() const override { return overlaps; }
+  void begin_sync(size_t takes) override { begun.push_back(takes); }
+  bool overlaps = false;
+  std::vector<size_t> begun;  // the windows begun, in takes
   // In a window, after its sync: records which take it is told about (its first body) and
   // reports synced_reject_bodies rejected, as a forward sink learns from its receiver's answers.
   void delivery_synced(const EventBatch& b, DeliveryResult& r) override {

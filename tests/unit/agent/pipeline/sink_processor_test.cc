@@ -119,6 +119,74 @@ TEST_CASE("a failed sync of a window gives every take of it back, in order, newe
   CHECK(sink.got == testing::range_strings(0, 30));  // the same events, in their order
 }
 
+TEST_CASE(
+    "overlapping windows: each commits once the next one is delivered, the last when "
+    "the channel is empty") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = sink.overlaps = true;
+  sink.window_limit = 2;
+  REQUIRE(testing::put(*ch, testing::numbered(0, 45)).is_ok());
+  auto s = slot(&sink, ch.get());
+  s->overlap_syncs = true;  // alone in its processor
+  auto drained = [&] { return sink.counters().event_drain_success->get(); };
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // 0..19 delivered, left open
+  CHECK(sink.begun == std::vector<size_t>{2});
+  CHECK(sink.syncs == 0);
+  CHECK(drained() == 0);
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // 20..39 delivered, then 0..19 commit
+  CHECK(sink.begun == std::vector<size_t>{2, 2});
+  CHECK(sink.syncs == 1);
+  CHECK(sink.windows_committed == 1);
+  CHECK(drained() == 20);
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // 40..44, a short window; 20..39 commit
+  CHECK(drained() == 40);
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);  // nothing to take: 40..44 commit
+  CHECK(drained() == 45);
+  CHECK(sink.syncs == 3);
+  CHECK(drain_once(*s) == ProcessOutcome::kBackoff);
+  CHECK(sink.got == testing::range_strings(0, 45));
+  CHECK(ch->size() == 0);
+  // Their room was free while they were open: a bounded channel kept taking puts.
+  CHECK(finish_open(*s) == ProcessOutcome::kBackoff);
+}
+
+TEST_CASE("a failed sync of an open window gives the next window back too, newest first") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = sink.overlaps = true;
+  sink.window_limit = 2;
+  REQUIRE(testing::put(*ch, testing::numbered(0, 50)).is_ok());
+  auto s = slot(&sink, ch.get());
+  s->overlap_syncs = true;
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  sink.fail_sync = true;
+  CHECK(drain_once(*s) == ProcessOutcome::kFailed);  // 20..39 delivered; 0..19 fail to sync
+  CHECK(sink.not_committed == 4);
+  CHECK(sink.windows_committed == 0);
+  CHECK(ch->size() == 50);
+  CHECK(finish_open(*s) == ProcessOutcome::kBackoff);  // nothing stays open
+  sink.fail_sync = false;
+  sink.got.clear();
+  while (drain_once(*s) != ProcessOutcome::kBackoff) {
+  }
+  CHECK(sink.got == testing::range_strings(0, 50));  // the same events, in their order
+  CHECK(sink.counters().event_drain_success->get() == 50);
+}
+
+TEST_CASE("a sink in a group does not overlap its windows") {
+  auto ch = memory("c1");
+  ScriptedSink sink("k1", 10);
+  sink.groups = sink.overlaps = true;
+  sink.window_limit = 2;
+  REQUIRE(testing::put(*ch, testing::numbered(0, 40)).is_ok());
+  auto s = slot(&sink, ch.get());  // overlap_syncs stays false, as for a group's member
+  CHECK(drain_once(*s) == ProcessOutcome::kReady);
+  CHECK(sink.begun.empty());
+  CHECK(sink.windows_committed == 1);
+  CHECK(sink.counters().event_drain_success->get() == 20);
+}
+
 TEST_CASE("a window's takes hear after the sync what their destination refused, in order") {
   auto ch = memory("c1");
   auto dead = memory("dlq");

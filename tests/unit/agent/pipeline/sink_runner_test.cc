@@ -120,6 +120,27 @@ TEST_CASE("a stop keeps retrying a failing sink with back-off until its deadline
   CHECK(g.ch->size() == 0);
 }
 
+TEST_CASE("an open window commits before the sinks tick and before the thread exits") {
+  RunnerFixture f;
+  f.sink.groups = f.sink.overlaps = true;
+  f.sink.window_limit = 2;
+  CHECK(f.runner.step().kind == Kind::kWaitForData);  // the first tick, on an empty channel
+  REQUIRE(testing::put(*f.ch, testing::numbered(0, 20)).is_ok());
+  auto drained = [&] { return f.sink.counters().event_drain_success->get(); };
+  CHECK(f.runner.step().kind == Kind::kAgain);  // 0..19 delivered, left open
+  CHECK(drained() == 0);
+  REQUIRE(testing::put(*f.ch, testing::numbered(20, 20)).is_ok());
+  f.clock.advance(1500ms);                      // a tick is due
+  CHECK(f.runner.step().kind == Kind::kAgain);  // 20..39 delivered, 0..19 and then they commit
+  CHECK(drained() == 40);
+  REQUIRE(testing::put(*f.ch, testing::numbered(40, 20)).is_ok());
+  CHECK(f.runner.step().kind == Kind::kAgain);  // 40..59 open
+  f.runner.begin_stop(f.clock.now());           // the deadline is now
+  CHECK(f.runner.step().kind == Kind::kExit);
+  CHECK(drained() == 60);
+  CHECK(f.sink.got == testing::range_strings(0, 60));
+}
+
 TEST_CASE("a failover group sleeps until its first penalty ends") {
   util::ManualClock clock;
   auto ch = memory("c1");
