@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "agent/metrics/component_metrics.h"
+#include "agent/util/thread_name.h"
 #include "plugins/sinks/file_common/event_text.h"
 
 namespace flumen::plugins {
@@ -37,6 +38,7 @@ Status FileRollSink::start() {
   last_roll_ = std::chrono::steady_clock::now();
   durable_ = channel() != nullptr && channel()->keeps_markers();
   sync_count_ = &metrics().counter("SyncCount");
+  begun_.clear();
   if (durable_) {
     record_key_ = "file_roll/" + state_key();
     cut_back_uncommitted();
@@ -130,6 +132,7 @@ Status FileRollSink::open_next() {
 
 void FileRollSink::close_current() {
   if (fd_ < 0) return;
+  if (syncer_) syncer_->quiesce();
   if (options_.fsync) ::fsync(fd_);
   ::close(fd_);
   fd_ = -1;
@@ -192,7 +195,26 @@ pipeline::DeliveryResult FileRollSink::deliver(const EventBatch& batch) {
   return pipeline::DeliveryResult::delivered();
 }
 
+void FileRollSink::begin_sync(size_t takes) {
+  uint64_t ticket = 0;
+  if (fd_ >= 0 && !uncommitted_starts_.empty()) {
+    if (!syncer_)
+      syncer_ = std::make_unique<util::BackgroundSync>(util::thread_name("sync-", name()));
+    ticket = syncer_->request(fd_);
+  }
+  begun_.begin(takes, ticket);
+}
+
 Status FileRollSink::sync_delivered() {
+  if (!begun_.empty()) {
+    // The oldest window's fdatasync, begun on the sync thread.
+    const uint64_t ticket = begun_.oldest_tag();
+    if (ticket == 0 || !syncer_) return Status::ok();
+    Status s = syncer_->wait(ticket);
+    if (sync_count_) sync_count_->inc(static_cast<int64_t>(syncer_->take_sync_count()));
+    if (!s) return make_error(ErrorCode::kIo, "fsync of " + path_ + " failed: " + s.message());
+    return Status::ok();
+  }
   if (fd_ < 0 || uncommitted_starts_.empty()) return Status::ok();
   if (::fdatasync(fd_) != 0)
     return make_error(ErrorCode::kIo, "fsync of " + path_ + " failed: " + std::strerror(errno));
@@ -200,7 +222,20 @@ Status FileRollSink::sync_delivered() {
   return Status::ok();
 }
 
+void FileRollSink::deliveries_committed() {
+  if (begun_.empty()) {
+    uncommitted_starts_.clear();
+    return;
+  }
+  // The oldest window's batches stay; the next window's are still open.
+  const size_t n = std::min(begun_.oldest_or(0), uncommitted_starts_.size());
+  uncommitted_starts_.erase(uncommitted_starts_.begin(),
+                            uncommitted_starts_.begin() + static_cast<std::ptrdiff_t>(n));
+  begun_.committed();
+}
+
 void FileRollSink::delivery_not_committed() {
+  begun_.given_back();
   if (uncommitted_starts_.empty()) return;
   // The batch is in the file (synced) but still in the channel: it will be delivered again.
   const off_t start = uncommitted_starts_.back();
@@ -210,7 +245,9 @@ void FileRollSink::delivery_not_committed() {
 }
 
 void FileRollSink::tick(std::chrono::steady_clock::time_point now) {
-  uncommitted_starts_.clear();  // the runner ticks after the commits: the batches stay
+  // The runner ticks after the commits (and commits an open window first): the batches stay.
+  if (!begun_.empty()) return;
+  uncommitted_starts_.clear();
   if (options_.roll_interval_s <= 0 || fd_ < 0) return;
   if (now - opened_at_ >= std::chrono::seconds(options_.roll_interval_s)) close_current();
 }

@@ -17,11 +17,14 @@
 // run, and a closed file is never touched at start (its length is what was committed).
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "agent/pipeline/begun_windows.h"
 #include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
+#include "agent/util/background_sync.h"
 #include "agent/util/free_space_guard.h"
 #include "agent/util/log_throttle.h"
 #include "plugins/sinks/file_roll/config.h"
@@ -38,10 +41,13 @@ class FileRollSink : public pipeline::Sink {
   void stop() override;
   pipeline::DeliveryResult deliver(const EventBatch& batch) override;
   void delivery_not_committed() override;
-  // With sink.fsync, the batches of a sync window share one fdatasync.
+  // With sink.fsync, the batches of a sync window share one fdatasync; alone in its processor,
+  // that fdatasync runs on a thread of the sink while it writes the next window.
   bool groups_syncs() const override { return options_.fsync; }
+  bool overlaps_syncs() const override { return options_.fsync; }
+  void begin_sync(size_t takes) override;
   Status sync_delivered() override;
-  void deliveries_committed() override { uncommitted_starts_.clear(); }
+  void deliveries_committed() override;
   void tick(std::chrono::steady_clock::time_point now) override;
 
   const std::string& current_path() const { return path_; }
@@ -66,8 +72,11 @@ class FileRollSink : public pipeline::Sink {
   std::chrono::steady_clock::time_point last_roll_{};
   std::string buffer_;  // reused serialization buffer
   // The length of the current file before each batch written to it whose take has not
-  // committed yet, oldest first: one without a sync window, up to a window's worth with one.
+  // committed yet, oldest first: one without a sync window, up to two windows' worth with them.
   std::vector<off_t> uncommitted_starts_;
+  // Overlapping windows: each one's sync ticket (tag), and the thread that syncs them.
+  pipeline::BegunWindows begun_;
+  std::unique_ptr<util::BackgroundSync> syncer_;
   metrics::Counter* sync_count_ = nullptr;  // SyncCount: the fdatasyncs of sync windows
   // The channel keeps this sink's record (durable channel).
   bool durable_ = false;

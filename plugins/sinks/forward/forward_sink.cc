@@ -52,6 +52,7 @@ Status ForwardSink::start() {
   next_seq_ = 1;
   expected_.clear();
   window_.clear();
+  begun_.clear();
   synced_ = 0;
   recovered_at_ms_ = 0;
   durable_ = channel() != nullptr && channel()->keeps_markers() && options_.protocol != "flume";
@@ -598,7 +599,7 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
   return DeliveryResult::delivered();
 }
 
-Status ForwardSink::settle(Clock::time_point deadline) {
+Status ForwardSink::settle(Clock::time_point deadline, size_t takes) {
   auto pending = [](const Planned& b) { return !b.done; };
   auto at_peer = [](const Planned& b) { return b.at_peer; };
   auto awaiting = [](const Planned& b) { return b.awaiting; };
@@ -611,7 +612,7 @@ Status ForwardSink::settle(Clock::time_point deadline) {
     backoff_ms = std::min(backoff_ms * 2, 1000);
     return true;
   };
-  while (count_batches(pending) > 0) {
+  while (count_batches(pending, takes) > 0) {
     if (interrupted_.load())
       return make_error(ErrorCode::kUnavailable, "interrupted: the agent is stopping");
     if (fd_ < 0) {
@@ -632,8 +633,9 @@ Status ForwardSink::settle(Clock::time_point deadline) {
         if (Status s = save_record(); !s) return s;
     }
     queue_unsent();
-    // Every batch sent gets exactly one answer on this connection, in order.
-    Io io = pump(deadline, [&] { return count_batches(awaiting) == 0; });
+    // Every batch sent gets exactly one answer on this connection, in order. The takes after
+    // `takes` (the next window) are answered later.
+    Io io = pump(deadline, [&] { return count_batches(awaiting, takes) == 0; });
     if (io == Io::kTimeout) {
       disconnect("no answer within request-timeout");
       return make_error(ErrorCode::kUnavailable,
@@ -647,7 +649,7 @@ Status ForwardSink::settle(Clock::time_point deadline) {
       resent_batches_->inc(static_cast<int64_t>(count_batches(pending)));
       continue;
     }
-    if (count_batches(pending) == 0) break;
+    if (count_batches(pending, takes) == 0) break;
     // Refused for now (channel full there, or behind a refused batch): wait and send again.
     if (!back_off())
       return make_error(ErrorCode::kUnavailable,
@@ -659,7 +661,8 @@ Status ForwardSink::settle(Clock::time_point deadline) {
 
 Status ForwardSink::sync_delivered() {
   synced_ = 0;
-  return settle(Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms));
+  return settle(Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms),
+                begun_.oldest_or(window_.size()));
 }
 
 void ForwardSink::delivery_synced(const EventBatch& batch, DeliveryResult& result) {
@@ -684,7 +687,14 @@ void ForwardSink::delivery_synced(const EventBatch& batch, DeliveryResult& resul
 }
 
 void ForwardSink::deliveries_committed() {
-  window_.clear();
+  if (begun_.empty()) {
+    window_.clear();
+  } else {
+    // The oldest window: the next one stays open.
+    window_.erase(window_.begin(),
+                  window_.begin() + static_cast<std::ptrdiff_t>(std::min(synced_, window_.size())));
+    begun_.committed();
+  }
   synced_ = 0;
 }
 
@@ -694,6 +704,7 @@ void ForwardSink::delivery_not_committed() {
   if (window_.empty()) return;
   Take t = std::move(window_.back());
   window_.pop_back();
+  begun_.given_back();
   if (synced_ > window_.size()) synced_ = window_.size();
   if (t.avro) return;  // Avro RPC numbers nothing: a resend is a new call
   // The receiver may hold some of these events (acknowledged, or sent and the answer lost).

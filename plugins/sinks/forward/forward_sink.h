@@ -8,8 +8,10 @@
 // to 8 takes and about 1,000 events (one take at least), each sent as soon as it is taken,
 // without waiting for answers; sync_delivered()
 // then waits until every batch of the window is acknowledged, and the takes commit in order.
-// The receiver thus has several batches to put at once (a durable channel there merges their
-// syncs) while the sender takes the next ones. A NACK "channel full" is waited out with
+// Alone in its processor the sink overlaps windows (Sink::overlaps_syncs): the next window is
+// taken and sent while the answers to the last one come in, so at most two windows are in
+// flight. The receiver thus has several batches to put at once (a durable channel there merges
+// their syncs) while the sender takes the next ones. A NACK "channel full" is waited out with
 // backoff, a broken connection is rebuilt and the unacknowledged batches are sent again with
 // their old sequence numbers, all within request-timeout; past that the window is given back
 // (the sink group may move to another sink). When the same events come back to this sink, the
@@ -39,6 +41,7 @@
 #include "agent/net/forward_codec.h"
 #include "agent/net/tls.h"
 #include "agent/net/zlib_stream.h"
+#include "agent/pipeline/begun_windows.h"
 #include "agent/pipeline/channel.h"
 #include "agent/pipeline/sink.h"
 #include "agent/util/log_throttle.h"
@@ -70,6 +73,10 @@ class ForwardSink : public pipeline::Sink {
   size_t sync_window_limit() const override {
     return std::clamp<size_t>(kWindowEvents / std::max<size_t>(1, options_.batch_size), 1, 8);
   }
+  // The next window is taken and sent while the answers to the last one come in (the receiver
+  // puts one window while the next is on its way); a sink group does not overlap windows.
+  bool overlaps_syncs() const override { return groups_syncs(); }
+  void begin_sync(size_t takes) override { begun_.begin(takes); }
   Status sync_delivered() override;
   void delivery_synced(const EventBatch& batch, pipeline::DeliveryResult& result) override;
   void deliveries_committed() override;
@@ -135,15 +142,16 @@ class ForwardSink : public pipeline::Sink {
   void queue_unsent();
   // Writes and reads what the socket takes now without waiting.
   void send_now();
-  // Waits for every batch of the window (sync_delivered's work).
-  Status settle(Clock::time_point deadline);
-  // How many batches of the window `pred` holds for (at_peer: may be committed at the receiver
-  // already; awaiting: sent on this connection, unanswered; !done: still to be acknowledged).
+  // Waits for every batch of the first `takes` takes of the window (sync_delivered's work).
+  Status settle(Clock::time_point deadline, size_t takes);
+  // How many batches of the first `takes` takes of the window `pred` holds for (at_peer: may be
+  // committed at the receiver already; awaiting: sent on this connection, unanswered; !done:
+  // still to be acknowledged).
   template <typename Pred>
-  size_t count_batches(Pred pred) const {
+  size_t count_batches(Pred pred, size_t takes = SIZE_MAX) const {
     size_t n = 0;
-    for (const Take& t : window_)
-      for (const Planned& b : t.batches)
+    for (size_t i = 0; i < window_.size() && i < takes; ++i)
+      for (const Planned& b : window_[i].batches)
         n += pred(b) ? 1 : 0;
     return n;
   }
@@ -189,9 +197,10 @@ class ForwardSink : public pipeline::Sink {
   // The channel keeps this sink's record (durable channel, forward protocol).
   bool durable_ = false;
   std::string record_key_;
-  // Delivered takes not committed yet, in order (a sync window).
+  // Delivered takes not committed yet, in order (a sync window, or two overlapping ones).
   std::vector<Take> window_;
-  size_t synced_ = 0;  // takes of window_ delivery_synced() went through
+  pipeline::BegunWindows begun_;  // how many takes of window_ each open window holds
+  size_t synced_ = 0;             // takes of window_ delivery_synced() went through
   // Takes whose events are expected back at the head of the channel, in order: a window given
   // back, or what the last run had in flight when it stopped without committing it (kill -9).
   std::deque<Take> expected_;

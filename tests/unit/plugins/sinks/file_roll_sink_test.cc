@@ -77,6 +77,36 @@ TEST_CASE("file_roll: a batch whose take did not commit is cut out of the file")
   CHECK(f.output() == lines(0, 20));
 }
 
+TEST_CASE("file_roll: overlapping windows sync on the sink's thread and are cut back in order") {
+  Fixture f;
+  auto sink = f.sink(f.options());
+  REQUIRE(sink->overlaps_syncs());  // sink.fsync, the default
+  auto deliver = [&](int from) {
+    REQUIRE(sink->deliver(testing::numbered(from, 10)).outcome == pipeline::Delivery::kDelivered);
+  };
+  deliver(0);
+  deliver(10);
+  sink->begin_sync(2);  // window 1: 0..19, synced in the background
+  deliver(20);
+  sink->begin_sync(1);                      // window 2: 20..29
+  REQUIRE(sink->sync_delivered().is_ok());  // window 1's sync
+  sink->deliveries_committed();
+  CHECK(sink->metrics().counter("SyncCount").get() >= 1);
+  deliver(30);
+  sink->begin_sync(1);  // window 3: 30..39
+  // Window 2 fails to commit: window 3 goes back first, then window 2.
+  sink->delivery_not_committed();
+  sink->delivery_not_committed();
+  CHECK(f.output() == lines(0, 20));
+  // Nothing is open any more: a window of the next takes is synced on its own.
+  deliver(20);
+  sink->begin_sync(1);
+  REQUIRE(sink->sync_delivered().is_ok());
+  sink->deliveries_committed();
+  sink->delivery_not_committed();  // nothing open: takes nothing back
+  CHECK(f.output() == lines(0, 30));
+}
+
 TEST_CASE("file_roll: a full disk under the file channel leaves every event in the output once") {
   Fixture f;
   auto disk = std::make_shared<testing::DiskFullFileSystem>();
