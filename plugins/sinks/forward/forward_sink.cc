@@ -594,9 +594,17 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
   }
   if (fd_ >= 0) {
     queue_unsent();
-    send_now();
+    // Overlapping windows: a window goes out whole when it is complete (begin_sync), in as
+    // few writes as the socket takes, unless it grew large; the receiver is busy with the last
+    // one meanwhile.
+    if (!overlaps_syncs() || out_.size() - out_sent_ >= kSendEarlyBytes) send_now();
   }
   return DeliveryResult::delivered();
+}
+
+void ForwardSink::begin_sync(size_t takes) {
+  begun_.begin(takes);
+  if (fd_ >= 0) send_now();
 }
 
 Status ForwardSink::settle(Clock::time_point deadline, size_t takes) {
@@ -738,6 +746,7 @@ void ForwardSink::tick(Clock::time_point now) {
     return;
   }
   if (now - last_io_ < std::chrono::seconds(options_.keepalive_s)) return;
+  if (out_sent_ < out_.size()) return;  // frames still going out: not idle
   out_.clear();
   out_sent_ = 0;
   fwd::append_ping(out_, fwd::FrameType::kPing, ++ping_nonce_);

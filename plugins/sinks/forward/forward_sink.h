@@ -70,13 +70,15 @@ class ForwardSink : public pipeline::Sink {
   // to the next receiver again stays near one take of a tuned conf (1,000 events), while
   // Flume's default takes of 100 go eight at a time (more made no difference).
   static constexpr size_t kWindowEvents = 1000;
+  // What a window not complete yet may hold unsent.
+  static constexpr size_t kSendEarlyBytes = 256 * 1024;
   size_t sync_window_limit() const override {
     return std::clamp<size_t>(kWindowEvents / std::max<size_t>(1, options_.batch_size), 1, 8);
   }
   // The next window is taken and sent while the answers to the last one come in (the receiver
   // puts one window while the next is on its way); a sink group does not overlap windows.
   bool overlaps_syncs() const override { return groups_syncs(); }
-  void begin_sync(size_t takes) override { begun_.begin(takes); }
+  void begin_sync(size_t takes) override;
   Status sync_delivered() override;
   void delivery_synced(const EventBatch& batch, pipeline::DeliveryResult& result) override;
   void deliveries_committed() override;
