@@ -743,7 +743,7 @@ bool TaildirSource::read_batch(File& f, bool flush_partial, bool& more) {
       std::lock_guard lock(flight_mu_);
       failed_now = fl->done && !fl->status;
     }
-    return settle(failed_now || flush_partial ? 0 : kMaxInFlight - 1);
+    return settle(failed_now || flush_partial ? 0 : max_in_flight() - 1);
   }
   if (!processor().process_batch(batch_, nullptr).is_ok())
     return false;  // nothing advances: the same bytes are read again later

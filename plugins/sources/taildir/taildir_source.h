@@ -26,6 +26,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -211,7 +212,16 @@ class TaildirSource : public pipeline::Source {
     bool done = false;  // set by the channel's committer, under flight_mu_
     Status status;
   };
-  static constexpr size_t kMaxInFlight = 8;
+  // How many batches may be in flight: 8, or as many as make about 3,200 events (32 at
+  // Flume's batch of 100), so that a durable channel's group commit merges enough of them.
+  // TAILDIR -> file channel -> null at the defaults, 1M lines: 0.97 -> 0.68 s (8 -> 32).
+  static constexpr size_t kMinInFlight = 8;
+  static constexpr size_t kMaxInFlight = 32;
+  static constexpr size_t kInFlightEvents = 3200;
+  size_t max_in_flight() const {
+    return std::clamp<size_t>(kInFlightEvents / std::max<size_t>(1, options_.batch_size),
+                              kMinInFlight, kMaxInFlight);
+  }
   std::deque<InFlight> in_flight_;
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
