@@ -95,6 +95,9 @@ class Sink {
   // too): a sink whose window's events are in doubt when it fails (a forward sink's, which a
   // failover sends to another receiver again) keeps it small for large takes.
   virtual size_t sync_window_limit() const { return SIZE_MAX; }
+  // The same for a sink alone in its processor, whose windows overlap (overlaps_syncs): no
+  // failover sends its window to another destination, so only memory bounds it.
+  virtual size_t overlap_window_limit() const { return sync_window_limit(); }
   // Makes every batch delivered since the last deliveries_committed() durable. An error: none
   // of them commits (each gets delivery_not_committed()) and they are delivered again.
   // With overlapping windows (below): only the takes of the oldest window begun.

@@ -242,8 +242,8 @@ ProcessOutcome drain_once(SinkSlot& slot) {
   // sync; the window ends early when a take comes back short (the channel had no more).
   const bool grouped = sink.groups_syncs();
   const bool overlap = grouped && slot.overlap_syncs && sink.overlaps_syncs();
-  const size_t limit =
-      grouped ? std::max<size_t>(1, std::min(kSyncWindow, sink.sync_window_limit())) : 1;
+  const size_t sink_limit = overlap ? sink.overlap_window_limit() : sink.sync_window_limit();
+  const size_t limit = grouped ? std::max<size_t>(1, std::min(kSyncWindow, sink_limit)) : 1;
   if (slot.window.size() < limit) slot.window.resize(limit);
   size_t count = 0;
   TakeStep last = TakeStep::kDelivered;

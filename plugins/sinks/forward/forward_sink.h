@@ -75,6 +75,14 @@ class ForwardSink : public pipeline::Sink {
   size_t sync_window_limit() const override {
     return std::clamp<size_t>(kWindowEvents / std::max<size_t>(1, options_.batch_size), 1, 8);
   }
+  // Alone, nothing is sent to another receiver again: about twice the events, up to 16 takes
+  // (the processor's kSyncWindow), two windows in flight. Forward hop at the defaults, 1M
+  // lines: 0.51 -> 0.40 s.
+  static constexpr size_t kOverlapWindowEvents = 2000;
+  size_t overlap_window_limit() const override {
+    return std::clamp<size_t>(kOverlapWindowEvents / std::max<size_t>(1, options_.batch_size), 1,
+                              16);
+  }
   // The next window is taken and sent while the answers to the last one come in (the receiver
   // puts one window while the next is on its way); a sink group does not overlap windows.
   bool overlaps_syncs() const override { return groups_syncs(); }
