@@ -53,6 +53,7 @@ Status ForwardSink::start() {
   expected_.clear();
   window_.clear();
   begun_.clear();
+  windows_overlap_ = false;
   synced_ = 0;
   recovered_at_ms_ = 0;
   durable_ = channel() != nullptr && channel()->keeps_markers() && options_.protocol != "flume";
@@ -597,12 +598,13 @@ DeliveryResult ForwardSink::deliver(const EventBatch& batch) {
     // Overlapping windows: a window goes out whole when it is complete (begin_sync), in as
     // few writes as the socket takes, unless it grew large; the receiver is busy with the last
     // one meanwhile.
-    if (!overlaps_syncs() || out_.size() - out_sent_ >= kSendEarlyBytes) send_now();
+    if (!windows_overlap_ || out_.size() - out_sent_ >= kSendEarlyBytes) send_now();
   }
   return DeliveryResult::delivered();
 }
 
 void ForwardSink::begin_sync(size_t takes) {
+  windows_overlap_ = true;  // only a sink alone in its processor is told to begin a sync
   begun_.begin(takes);
   if (fd_ >= 0) send_now();
 }

@@ -210,7 +210,10 @@ class ForwardSink : public pipeline::Sink {
   // Delivered takes not committed yet, in order (a sync window, or two overlapping ones).
   std::vector<Take> window_;
   pipeline::BegunWindows begun_;  // how many takes of window_ each open window holds
-  size_t synced_ = 0;             // takes of window_ delivery_synced() went through
+  // begin_sync() was called: the sink is alone in its processor and its windows overlap
+  // (sent whole when complete); in a group each take is sent as soon as it is taken.
+  bool windows_overlap_ = false;
+  size_t synced_ = 0;  // takes of window_ delivery_synced() went through
   // Takes whose events are expected back at the head of the channel, in order: a window given
   // back, or what the last run had in flight when it stopped without committing it (kill -9).
   std::deque<Take> expected_;
