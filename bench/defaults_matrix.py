@@ -25,8 +25,13 @@ With --perf PATH, one more run of PATH follows the matrix with `perf record -g` 
 of its agents, and the hottest symbols of each (self time) are printed: the profile of a slow
 path, measured the same way.
 
+With --against OLD_BIN, every run of a path is paired with a run of OLD_BIN (a copy of the
+build before a change), interleaved, and the medians are compared: on a noisy machine the only
+before/after figure worth quoting.
+
 Usage: bench/defaults_matrix.py [--flumen build/flumen] [--lines 5000000] [--runs 3]
                                 [--paths mem-null,fwd,...] [--timeout 120] [--perf fc-fwd]
+                                [--against /tmp/before/flumen]
 """
 import argparse
 import glob
@@ -307,6 +312,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--perf", default="", help="profile one more run of this path")
+    ap.add_argument("--against", default="",
+                    help="another flumen binary (a build before a change): each run of a path "
+                         "is paired with one of it, interleaved, and the medians are compared")
     ap.add_argument("--paths", default="mem-null,mem-null-tuned,fwd,fwd-tuned,fwd-snd-tuned,"
                                        "fwd-rcv-tuned,fc-fwd,fc-fwd-tuned,mem-roll,mem-roll-tuned,"
                                        "mem-hdfs,mem-hdfs-tuned")
@@ -324,11 +332,18 @@ def main():
         print("%d lines, %.0f MB; %d rounds of %d paths" % (args.lines, size / 1e6, args.runs,
                                                             len(paths)), flush=True)
         results = {p: [] for p in paths}
+        against = os.path.abspath(args.against) if args.against else ""
+        results_against = {p: [] for p in paths}
         cat, tnc = [], []
         for r in range(args.runs):
             cat.append(baseline_cat(log))
             tnc.append(baseline_tail_nc(log))
             for p in paths:
+                if against:
+                    res = run_path(against, workdir, log, args.lines, p, args.timeout)
+                    results_against[p].append(res)
+                    print("  round %d %-15s %7.2f s %s (--against)" % (
+                        r + 1, p, res["wall"], "ok" if res["ok"] else "NOT OK"), flush=True)
                 res = run_path(flumen, workdir, log, args.lines, p, args.timeout)
                 results[p].append(res)
                 print("  round %d %-15s %7.2f s %s%s" % (
@@ -360,6 +375,17 @@ def main():
                 "INCOMPLETE" if not done else "MISMATCH")
             print("%-15s %8.2f %11.0f %7.1f %9s %9s %9s %8s %s" % (
                 p, wall, lps, wall / base, cpu, rss, cs, sy, check))
+        if against:
+            print()
+            print("against %s: wall s, medians (every run), this build / that one" % against)
+            for p in paths:
+                a = [r["wall"] for r in results_against[p]]
+                b = [r["wall"] for r in results[p]]
+                ok = all(r["ok"] for r in results_against[p])
+                print("%-15s %7.2f [%s] -> %7.2f [%s]  %.2fx%s" % (
+                    p, statistics.median(a), " ".join("%.2f" % v for v in a),
+                    statistics.median(b), " ".join("%.2f" % v for v in b),
+                    statistics.median(b) / statistics.median(a), "" if ok else " (NOT OK)"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
