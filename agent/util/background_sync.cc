@@ -69,7 +69,11 @@ void BackgroundSync::run() {
     const int err = rc == 0 ? 0 : errno;
     lock.lock();
     if (err != 0) {
-      failed_after_ = done_;
+      // Merged with an earlier failure: a later one must not hide it from a late wait(). The
+      // successful syncs in between count as failed too (after a failed fdatasync Linux may
+      // have dropped dirty pages; the caller gives those windows back, which repeats, never
+      // loses).
+      if (failed_upto_ == 0) failed_after_ = done_;
       failed_upto_ = upto;
       failure_ = std::string("fdatasync failed: ") + std::strerror(err);
     }

@@ -46,7 +46,8 @@ class BackgroundSync {
   int fd_ = -1;
   uint64_t requested_ = 0;
   uint64_t done_ = 0;
-  // The tickets (failed_after_, failed_upto_] were answered by an fdatasync that failed.
+  // The tickets (failed_after_, failed_upto_] were answered by an fdatasync that failed, or
+  // lie between two that did.
   uint64_t failed_after_ = 0;
   uint64_t failed_upto_ = 0;
   std::string failure_;

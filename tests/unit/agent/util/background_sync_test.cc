@@ -48,5 +48,19 @@ TEST_CASE("BackgroundSync reports a failed fdatasync to the requests it answered
   ::close(pipe_fds[1]);
 }
 
+TEST_CASE("BackgroundSync still reports a failed fdatasync after a later one failed too") {
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  BackgroundSync sync("sync-test");
+  const uint64_t first = sync.request(pipe_fds[1]);
+  sync.quiesce();  // answered by a failed fdatasync of its own
+  const uint64_t second = sync.request(pipe_fds[1]);
+  sync.quiesce();  // and this one by another
+  CHECK_FALSE(sync.wait(second).is_ok());
+  CHECK_FALSE(sync.wait(first).is_ok());  // waited for late: still failed
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
 }  // namespace
 }  // namespace flumen::util
