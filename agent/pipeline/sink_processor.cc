@@ -188,10 +188,12 @@ bool commit_window(SinkSlot& slot, std::vector<PendingTake>& w, size_t count, bo
   if (grouped) {
     if (Status s = sink.sync_delivered(); !s) {
       give_back_from(0);
-      for (size_t i = 0; i < count; ++i)
-        sink.counters().event_write_fail->inc(static_cast<int64_t>(w[i].batch.size()));
-      for (size_t i = 0; newer != nullptr && i < newer_count; ++i)
-        sink.counters().event_write_fail->inc(static_cast<int64_t>((*newer)[i].batch.size()));
+      auto count_failed = [&](const std::vector<PendingTake>& takes, size_t n) {
+        for (size_t i = 0; i < n; ++i)
+          sink.counters().event_write_fail->inc(static_cast<int64_t>(takes[i].batch.size()));
+      };
+      count_failed(w, count);
+      if (newer != nullptr) count_failed(*newer, newer_count);
       slot.failure_log.warn("sink {}: delivery failed, will retry: {}", sink.name(), s.message());
       return false;
     }

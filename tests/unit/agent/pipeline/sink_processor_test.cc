@@ -164,6 +164,7 @@ TEST_CASE("a failed sync of an open window gives the next window back too, newes
   CHECK(drain_once(*s) == ProcessOutcome::kFailed);  // 20..39 delivered; 0..19 fail to sync
   CHECK(sink.not_committed == 4);
   CHECK(sink.windows_committed == 0);
+  CHECK(sink.counters().event_write_fail->get() == 40);  // both windows counted as failed
   CHECK(ch->size() == 50);
   CHECK(finish_open(*s) == ProcessOutcome::kBackoff);  // nothing stays open
   sink.fail_sync = false;
